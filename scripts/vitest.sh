@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every Vitest project once and ends with a plain "N passed, N failed" line for CI.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-results
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@"
+rc=$?
+node scripts/test-summary.mjs test-results/vitest.json || rc=1
+exit $rc
