@@ -1,17 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
-// One run covers every package. Each package keeps its tests in its own `test/` folder.
+// One run covers every package. Each package keeps its tests in its own `test/` folder;
+// cross-package end-to-end tests live in the top-level `test/`.
+const node = (name: string, include: string[], extra: object = {}) => ({
+  test: { name, environment: 'node' as const, include, testTimeout: 60_000, ...extra },
+});
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        test: {
-          name: 'crypto',
-          environment: 'node',
-          include: ['packages/crypto/test/**/*.test.ts'],
-          testTimeout: 60_000,
-        },
-      },
+      node('crypto', ['packages/crypto/test/**/*.test.ts']),
+      node('protocol', ['packages/protocol/test/**/*.test.ts']),
+      node('relay', ['apps/relay/test/**/*.test.ts']),
+      node('client', ['packages/client/test/**/*.test.ts']),
+      node('cli', ['apps/cli/test/**/*.test.ts']),
+      node('e2e', ['test/**/*.test.ts']),
     ],
   },
 });
