@@ -1,0 +1,207 @@
+/**
+ * Curve25519 keys as libsignal uses them: X25519 for agreement, XEdDSA for signatures.
+ *
+ * - A public key is serialised as `0x05 ‖ u` (33 bytes), the X25519 u-coordinate.
+ * - A private key is 32 bytes and is always clamped (RFC 7748 §5) on import, as libsignal's
+ *   `PrivateKey::from` does; unclamped input would otherwise pair with the wrong public key.
+ * - Signatures are XEdDSA (https://signal.org/docs/specifications/xeddsa/) in libsignal's
+ *   variant: the Edwards sign bit rides in bit 7 of the signature's last byte instead of
+ *   forcing a positive public key (see `_xeddsa.ts`).
+ * @module
+ */
+import { x25519 } from '@noble/curves/ed25519.js';
+import { abytes, bytesEqual, toHex } from './_bytes.ts';
+import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
+import { ProtocolError } from './errors.ts';
+import { ProtoFields, ProtoWriter } from './_protobuf.ts';
+import { systemRandom, type RandomSource } from './random.ts';
+
+/** libsignal's key-type byte for Curve25519 (`DJB_TYPE`). */
+export const DJB_TYPE = 0x05;
+export const PUBLIC_KEY_LENGTH = 33;
+export const PRIVATE_KEY_LENGTH = 32;
+export const SIGNATURE_LENGTH = 64;
+
+const inspect = Symbol.for('nodejs.util.inspect.custom');
+
+export class PublicKey {
+  readonly #u: Uint8Array;
+  #serialized?: Uint8Array;
+
+  private constructor(u: Uint8Array) {
+    this.#u = u;
+  }
+
+  /** Decodes `0x05 ‖ u`. Trailing bytes are rejected (libsignal merely warns; we are strict). */
+  static deserialize(bytes: Uint8Array): PublicKey {
+    abytes(bytes, 'public key', undefined, 'InvalidKey');
+    if (bytes.length !== PUBLIC_KEY_LENGTH) {
+      throw new ProtocolError('InvalidKey', `public key must be 33 bytes, got ${bytes.length}`);
+    }
+    if (bytes[0] !== DJB_TYPE) {
+      throw new ProtocolError('InvalidKey', `unknown public key type 0x${bytes[0]!.toString(16)}`);
+    }
+    return new PublicKey(bytes.slice(1));
+  }
+
+  /** From the raw 32-byte X25519 u-coordinate. */
+  static fromRaw(u: Uint8Array): PublicKey {
+    abytes(u, 'raw public key', 32, 'InvalidKey');
+    return new PublicKey(u.slice());
+  }
+
+  /** `0x05 ‖ u`, 33 bytes. */
+  serialize(): Uint8Array {
+    if (!this.#serialized) {
+      this.#serialized = new Uint8Array(PUBLIC_KEY_LENGTH);
+      this.#serialized[0] = DJB_TYPE;
+      this.#serialized.set(this.#u, 1);
+    }
+    return this.#serialized.slice();
+  }
+
+  /** The raw 32-byte u-coordinate (a copy). */
+  raw(): Uint8Array {
+    return this.#u.slice();
+  }
+
+  /** Checks an XEdDSA signature made by the matching private key over `message`. */
+  verifySignature(message: Uint8Array, signature: Uint8Array): boolean {
+    abytes(message, 'message');
+    if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false;
+    return xeddsaVerify(this.#u, message, signature);
+  }
+
+  equals(other: PublicKey): boolean {
+    return bytesEqual(this.#u, other.#u);
+  }
+
+  toString(): string {
+    return `PublicKey(05${toHex(this.#u)})`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+export class PrivateKey {
+  readonly #k: Uint8Array;
+  #public?: PublicKey;
+
+  private constructor(k: Uint8Array) {
+    this.#k = k;
+  }
+
+  static generate(rng: RandomSource = systemRandom): PrivateKey {
+    return PrivateKey.deserialize(rng(PRIVATE_KEY_LENGTH));
+  }
+
+  /** Imports 32 bytes, clamping them (RFC 7748 §5) as libsignal does. */
+  static deserialize(bytes: Uint8Array): PrivateKey {
+    abytes(bytes, 'private key', PRIVATE_KEY_LENGTH, 'InvalidKey');
+    const k = bytes.slice();
+    k[0]! &= 248;
+    k[31]! &= 127;
+    k[31]! |= 64;
+    return new PrivateKey(k);
+  }
+
+  /** The clamped 32-byte scalar. Handle with care: this is the secret. */
+  serialize(): Uint8Array {
+    return this.#k.slice();
+  }
+
+  publicKey(): PublicKey {
+    this.#public ??= PublicKey.fromRaw(x25519.getPublicKey(this.#k));
+    return this.#public;
+  }
+
+  /**
+   * X25519 agreement. Low-order public keys (an all-zero shared secret) are rejected with
+   * `InvalidKey`; libsignal would compute the zero secret, which no honest peer produces.
+   */
+  agree(theirPublic: PublicKey): Uint8Array {
+    try {
+      return x25519.getSharedSecret(this.#k, theirPublic.raw());
+    } catch (cause) {
+      throw new ProtocolError('InvalidKey', 'public key is of low order', { cause });
+    }
+  }
+
+  /** XEdDSA signature (64 bytes) over `message`, with 64 bytes of fresh randomness. */
+  sign(message: Uint8Array, rng: RandomSource = systemRandom): Uint8Array {
+    abytes(message, 'message');
+    return xeddsaSign(this.#k, message, rng(64));
+  }
+
+  toString(): string {
+    return 'PrivateKey([redacted])';
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+}
+
+/** A Curve25519 key pair (ratchet keys, prekeys, sender-key signing keys). */
+export class KeyPair {
+  constructor(
+    readonly publicKey: PublicKey,
+    readonly privateKey: PrivateKey,
+  ) {}
+
+  static generate(rng: RandomSource = systemRandom): KeyPair {
+    const privateKey = PrivateKey.generate(rng);
+    return new KeyPair(privateKey.publicKey(), privateKey);
+  }
+
+  static fromPrivateKey(privateKey: PrivateKey): KeyPair {
+    return new KeyPair(privateKey.publicKey(), privateKey);
+  }
+
+  toString(): string {
+    return `KeyPair(${this.publicKey.toString()}, [redacted])`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+}
+
+/**
+ * A long-term identity key pair. Serialises as libsignal's `IdentityKeyPairStructure`
+ * protobuf (`1: public_key` 33 bytes, `2: private_key` 32 bytes), so keys move between the two.
+ */
+export class IdentityKeyPair extends KeyPair {
+  static override generate(rng: RandomSource = systemRandom): IdentityKeyPair {
+    const privateKey = PrivateKey.generate(rng);
+    return new IdentityKeyPair(privateKey.publicKey(), privateKey);
+  }
+
+  static deserialize(bytes: Uint8Array): IdentityKeyPair {
+    abytes(bytes, 'identity key pair', undefined, 'InvalidKey');
+    const f = ProtoFields.decode(bytes, 'identity key pair', 'InvalidKey');
+    const publicKey = PublicKey.deserialize(f.requireBytes(1, 'public_key'));
+    const privateKey = PrivateKey.deserialize(f.requireBytes(2, 'private_key'));
+    if (!privateKey.publicKey().equals(publicKey)) {
+      throw new ProtocolError('InvalidKey', 'identity public key does not match its private key');
+    }
+    return new IdentityKeyPair(publicKey, privateKey);
+  }
+
+  serialize(): Uint8Array {
+    return new ProtoWriter()
+      .bytes(1, this.publicKey.serialize())
+      .bytes(2, this.privateKey.serialize())
+      .finish();
+  }
+}
