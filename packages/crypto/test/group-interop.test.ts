@@ -151,6 +151,44 @@ describe.each([
     expect(u8(await ls.groupDecrypt(theirSender, bob.store, b(sent[7]!)))).toEqual(message(7));
   });
 
+  test('long gaps: skipped-key eviction matches libsignal record for record', async () => {
+    const id = crypto.randomUUID();
+    const alice = libsignalStore(ls);
+    const witness = libsignalStore(ls);
+    const skdm = await ls.SenderKeyDistributionMessage.create(theirSender, id, alice.store);
+    await ls.processSenderKeyDistributionMessage(theirSender, skdm, witness.store);
+    const store = new InMemorySenderKeyStore();
+    const bob = new GroupCipher(store);
+    await bob.processDistributionMessage(
+      ourSender,
+      SenderKeyDistributionMessage.deserialize(u8(skdm.serialize())),
+    );
+    const sent: Uint8Array[] = [];
+    for (let i = 0; i <= 2012; i++) {
+      sent.push(
+        u8((await ls.groupEncrypt(theirSender, id, alice.store, b(utf8(`${i}`)))).serialize()),
+      );
+    }
+    const same = () =>
+      expect(store.snapshot().get(witness.key(id))).toEqual(witness.records.get(witness.key(id)));
+    for (const i of [10, 2012]) {
+      expect(await bob.decrypt(ourSender, sent[i]!)).toEqual(utf8(`${i}`));
+      await ls.groupDecrypt(theirSender, witness.store, b(sent[i]!));
+      same();
+    }
+    for (const i of [0, 11]) {
+      await expect(bob.decrypt(ourSender, sent[i]!)).rejects.toThrow(code('DuplicatedMessage'));
+      await expect(ls.groupDecrypt(theirSender, witness.store, b(sent[i]!))).rejects.toThrow(
+        expect.objectContaining({ code: ls.ErrorCode.DuplicatedMessage }),
+      );
+    }
+    for (const i of [12, 1500, 2011]) {
+      expect(await bob.decrypt(ourSender, sent[i]!)).toEqual(utf8(`${i}`));
+      await ls.groupDecrypt(theirSender, witness.store, b(sent[i]!));
+    }
+    same();
+  });
+
   test('wire bytes equal libsignal’s for the same fields', () => {
     const id = crypto.randomUUID();
     const signing = KeyPair.generate();

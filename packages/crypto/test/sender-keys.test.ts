@@ -252,8 +252,8 @@ describe('GroupCipher', () => {
     expect(record.states.length).toBe(1);
   });
 
-  test(`the forward jump is bounded by ${MAX_FORWARD_JUMPS}`, async () => {
-    // A chain whose keys the test knows, so it can encrypt at any iteration.
+  /** A receiver that holds a chain whose keys the test knows, to forge any iteration. */
+  async function knownChain() {
     const id = crypto.randomUUID();
     const signing = KeyPair.generate();
     const start = new SenderChainKey(0, crypto.getRandomValues(new Uint8Array(32)));
@@ -269,10 +269,11 @@ describe('GroupCipher', () => {
         signingKey: signing.publicKey,
       }),
     );
+    let cursor = start;
     const at = (iteration: number) => {
-      let ck = start;
-      while (ck.iteration < iteration) ck = ck.next();
-      const { iv, cipherKey } = ck.messageKey().derive();
+      if (cursor.iteration > iteration) cursor = start;
+      while (cursor.iteration < iteration) cursor = cursor.next();
+      const { iv, cipherKey } = cursor.messageKey().derive();
       return SenderKeyMessage.create(
         {
           distributionId: id,
@@ -283,6 +284,12 @@ describe('GroupCipher', () => {
         signing.privateKey,
       ).serialize();
     };
+    const state = async () => (await store.loadSenderKey(alice, id))!.currentState()!;
+    return { receiver, store, at, state };
+  }
+
+  test(`the forward jump is bounded by ${MAX_FORWARD_JUMPS}`, async () => {
+    const { receiver, store, at, state } = await knownChain();
     const before = store.snapshot();
     await expect(receiver.decrypt(alice, at(MAX_FORWARD_JUMPS + 1))).rejects.toThrow(
       code('TooFarIntoFuture'),
@@ -291,29 +298,29 @@ describe('GroupCipher', () => {
     expect(await receiver.decrypt(alice, at(MAX_FORWARD_JUMPS))).toEqual(
       text(`at ${MAX_FORWARD_JUMPS}`),
     );
-    const state = (await store.loadSenderKey(alice, id))!.currentState()!;
-    expect(state.chainKey.iteration).toBe(MAX_FORWARD_JUMPS + 1);
-    expect(state.skippedKeyCount).toBe(MAX_MESSAGE_KEYS);
+    expect((await state()).chainKey.iteration).toBe(MAX_FORWARD_JUMPS + 1);
+    expect((await state()).skippedKeyCount).toBe(MAX_MESSAGE_KEYS);
     expect(await receiver.decrypt(alice, at(MAX_FORWARD_JUMPS - 1))).toEqual(
       text(`at ${MAX_FORWARD_JUMPS - 1}`),
     );
   });
 
   test(`at most ${MAX_MESSAGE_KEYS} skipped keys are kept, oldest evicted`, async () => {
-    const { id, sender, receiver, store } = await group();
-    const sent = [];
-    for (let i = 0; i < 3; i++) sent.push(await sender.encrypt(alice, id, text(`early ${i}`)));
-    // Jump the sender ahead by encrypting (and dropping) many messages.
-    const jump = MAX_MESSAGE_KEYS + 1;
-    let last: Uint8Array = new Uint8Array();
-    for (let i = 0; i < jump; i++) last = await sender.encrypt(alice, id, text('d'));
-    expect(SenderKeyMessage.deserialize(last).iteration).toBe(3 + jump - 1);
-    await receiver.decrypt(alice, last);
-    const record = (await store.loadSenderKey(alice, id))!;
-    expect(record.currentState()!.skippedKeyCount).toBe(MAX_MESSAGE_KEYS);
-    // Iterations 0..3 fell off the end: they now look like replays, as in libsignal.
-    await expect(receiver.decrypt(alice, sent[0]!)).rejects.toThrow(code('DuplicatedMessage'));
-  }, 30_000);
+    const { receiver, at, state } = await knownChain();
+    // Skip 0..9, then 11..MAX+11 (2,001 more): only the newest MAX keys, 12..MAX+11, remain.
+    expect(await receiver.decrypt(alice, at(10))).toEqual(text('at 10'));
+    expect((await state()).skippedKeyCount).toBe(10);
+    const last = MAX_MESSAGE_KEYS + 12;
+    expect(await receiver.decrypt(alice, at(last))).toEqual(text(`at ${last}`));
+    expect((await state()).skippedKeyCount).toBe(MAX_MESSAGE_KEYS);
+    // 0..9 and 11 fell off the end: they now look like replays, as in libsignal.
+    for (const i of [0, 9, 11]) {
+      await expect(receiver.decrypt(alice, at(i))).rejects.toThrow(code('DuplicatedMessage'));
+    }
+    expect(await receiver.decrypt(alice, at(12))).toEqual(text('at 12'));
+    expect(await receiver.decrypt(alice, at(last - 1))).toEqual(text(`at ${last - 1}`));
+    expect((await state()).skippedKeyCount).toBe(MAX_MESSAGE_KEYS - 2);
+  });
 
   test(`keeps ${MAX_SENDER_KEY_STATES} states per sender: older chains decrypt until evicted`, async () => {
     const id = crypto.randomUUID();

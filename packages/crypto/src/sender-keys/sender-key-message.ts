@@ -11,7 +11,7 @@
  */
 import { abytes, concat, toHex } from '../_bytes.ts';
 import { ProtoFields, ProtoWriter } from '../_protobuf.ts';
-import { SIGNATURE_LENGTH, type PrivateKey, type PublicKey } from '../curve.ts';
+import { PrivateKey, SIGNATURE_LENGTH, type PublicKey } from '../curve.ts';
 import { ProtocolError } from '../errors.ts';
 import { systemRandom, type RandomSource } from '../random.ts';
 import { MAX_ITERATION } from './consts.ts';
@@ -63,6 +63,9 @@ export class SenderKeyMessage {
     const chainId = au32(fields.chainId, 'chainId');
     const iteration = au32(fields.iteration, 'iteration');
     const ciphertext = abytes(fields.ciphertext, 'ciphertext').slice();
+    if (!(signingKey instanceof PrivateKey)) {
+      throw new ProtocolError('InvalidArgument', 'signingKey must be a PrivateKey');
+    }
     const body = new ProtoWriter()
       .bytes(1, distributionIdToBytes(distributionId))
       .uint(2, chainId)
