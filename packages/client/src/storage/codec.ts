@@ -1,0 +1,42 @@
+/**
+ * Encodes storage values to bytes: JSON where every `Uint8Array` becomes `{"$b": base64}`
+ * (and a literal object with a `$b` key is escaped as `{"$o": {...}}`).
+ * @module
+ */
+import { fromBase64, toBase64 } from '../util/bytes.ts';
+import type { StorageValue } from './types.ts';
+
+function replace(value: StorageValue | undefined): unknown {
+  if (value instanceof Uint8Array) return { $b: toBase64(value) };
+  if (Array.isArray(value)) return value.map(replace);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = replace(v);
+    return '$b' in out || '$o' in out ? { $o: out } : out;
+  }
+  return value;
+}
+
+function revive(value: unknown): StorageValue {
+  if (Array.isArray(value)) return value.map(revive);
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    if (typeof obj.$b === 'string' && Object.keys(obj).length === 1) return fromBase64(obj.$b);
+    const src = (obj.$o !== undefined && Object.keys(obj).length === 1 ? obj.$o : obj) as Record<
+      string,
+      unknown
+    >;
+    const out: Record<string, StorageValue> = {};
+    for (const [k, v] of Object.entries(src)) out[k] = revive(v);
+    return out;
+  }
+  return value as StorageValue;
+}
+
+export function encodeValue(value: StorageValue): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(replace(value)));
+}
+
+export function decodeValue(bytes: Uint8Array): StorageValue {
+  return revive(JSON.parse(new TextDecoder().decode(bytes)));
+}

@@ -1,0 +1,147 @@
+/**
+ * The IndexedDB backend for browsers (the `idb` library): one object store per keyspace,
+ * each batch in one `readwrite` transaction (IndexedDB's own atomicity).
+ *
+ * `openOrCreateDeviceKey` keeps the at-rest key in IndexedDB as a non-extractable
+ * `CryptoKey` (structured-cloned; script can use it but never read its bytes), optionally
+ * wrapped by a passphrase through scrypt so a copied profile is useless without it.
+ * @module
+ */
+import { openDB, type IDBPDatabase } from 'idb';
+import {
+  deriveFromPassphrase,
+  importAtRestKey,
+  DEFAULT_SCRYPT,
+  type ScryptParams,
+} from './at-rest.ts';
+import { STORE_NAMES, type StorageBackend, type StoreName, type WriteOp } from './types.ts';
+
+const DB_VERSION = 1;
+const KEYS_STORE = '_keys';
+
+export class IndexedDbBackend implements StorageBackend {
+  private constructor(private readonly db: IDBPDatabase) {}
+
+  static async open(name: string): Promise<IndexedDbBackend> {
+    const db = await openDB(name, DB_VERSION, {
+      upgrade(db) {
+        for (const store of [...STORE_NAMES, KEYS_STORE]) {
+          if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
+        }
+      },
+    });
+    return new IndexedDbBackend(db);
+  }
+
+  async get(store: StoreName, key: string): Promise<Uint8Array | undefined> {
+    const v: unknown = await this.db.get(store, key);
+    return v === undefined ? undefined : new Uint8Array(v as Uint8Array);
+  }
+
+  async list(store: StoreName, prefix: string): Promise<Array<[string, Uint8Array]>> {
+    const range = IDBKeyRange.bound(prefix, prefix + '\uffff\uffff', false, false);
+    const tx = this.db.transaction(store, 'readonly');
+    const out: Array<[string, Uint8Array]> = [];
+    for await (const cursor of tx.store.iterate(range)) {
+      const k = cursor.key as string;
+      if (k.startsWith(prefix)) out.push([k, new Uint8Array(cursor.value as Uint8Array)]);
+    }
+    await tx.done;
+    return out;
+  }
+
+  async commit(ops: WriteOp[]): Promise<void> {
+    const stores = [...new Set(ops.map((o) => o.store))];
+    const tx = this.db.transaction(stores, 'readwrite');
+    // Queue every request synchronously: awaiting anything else would auto-commit.
+    const reqs = ops.map((op) =>
+      op.value === undefined
+        ? tx.objectStore(op.store).delete(op.key)
+        : tx.objectStore(op.store).put(op.value, op.key),
+    );
+    await Promise.all([...reqs, tx.done]);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  /** @internal the raw database, for the device key helpers. */
+  get _db(): IDBPDatabase {
+    return this.db;
+  }
+}
+
+interface StoredKey {
+  kind: 'plain';
+  key: CryptoKey;
+}
+interface WrappedKey {
+  kind: 'passphrase';
+  salt: Uint8Array;
+  iv: Uint8Array;
+  wrapped: Uint8Array;
+  params: ScryptParams;
+}
+
+/**
+ * Returns this browser profile's at-rest key, creating it on first use.
+ * - without a passphrase: a non-extractable AES-GCM `CryptoKey` stored as is;
+ * - with a passphrase: 32 random bytes encrypted under scrypt(passphrase, salt); on
+ *   unlock they are imported as a non-extractable key and wiped. A wrong passphrase throws.
+ */
+export async function openOrCreateDeviceKey(
+  backend: IndexedDbBackend,
+  options: { passphrase?: string; scrypt?: ScryptParams } = {},
+): Promise<CryptoKey> {
+  const db = backend._db;
+  const existing = (await db.get(KEYS_STORE, 'at-rest')) as StoredKey | WrappedKey | undefined;
+  if (existing?.kind === 'plain') return existing.key;
+  if (existing?.kind === 'passphrase') {
+    if (!options.passphrase) throw new Error('this profile is locked with a passphrase');
+    const kek = await importAtRestKey(
+      await deriveFromPassphrase(options.passphrase, existing.salt, existing.params),
+    );
+    let raw: Uint8Array;
+    try {
+      raw = new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: existing.iv as Uint8Array<ArrayBuffer> },
+          kek,
+          existing.wrapped as Uint8Array<ArrayBuffer>,
+        ),
+      );
+    } catch {
+      throw new Error('wrong passphrase');
+    }
+    try {
+      return await importAtRestKey(raw);
+    } finally {
+      raw.fill(0);
+    }
+  }
+  if (!options.passphrase) {
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
+    await db.put(KEYS_STORE, { kind: 'plain', key } satisfies StoredKey, 'at-rest');
+    return key;
+  }
+  const params = options.scrypt ?? DEFAULT_SCRYPT;
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const raw = crypto.getRandomValues(new Uint8Array(32));
+  const kek = await importAtRestKey(await deriveFromPassphrase(options.passphrase, salt, params));
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const wrapped = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, kek, raw));
+  await db.put(
+    KEYS_STORE,
+    { kind: 'passphrase', salt, iv, wrapped, params } satisfies WrappedKey,
+    'at-rest',
+  );
+  try {
+    return await importAtRestKey(raw);
+  } finally {
+    raw.fill(0);
+  }
+}

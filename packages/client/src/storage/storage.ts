@@ -1,0 +1,166 @@
+/**
+ * `Storage`: the object the client core talks to. It wraps a backend with
+ * - value encoding (codec.ts),
+ * - optional encryption of every value at rest (at-rest.ts),
+ * - atomic transactions: writes are buffered in memory while the transaction's function
+ *   runs (reads see them), then handed to the backend as one atomic batch. Nothing is
+ *   written if the function throws. A transaction may await anything (WebCrypto, the
+ *   network), which native IndexedDB and better-sqlite3 transactions cannot.
+ *
+ * Transactions are serialised through a lock (in-process by default; a browser app with
+ * several tabs passes a Web Locks based `KeyedLock`), so they are also isolated from each
+ * other. Code running inside a transaction must use its `tx`, never the `Storage` itself.
+ * @module
+ */
+import type { KeyedLock } from '@parley/crypto/lock.js';
+import { InProcessKeyedLock } from '@parley/crypto/lock.js';
+import { open, seal } from './at-rest.ts';
+import { decodeValue, encodeValue } from './codec.ts';
+import type { StorageBackend, StorageTx, StorageValue, StoreName, WriteOp } from './types.ts';
+
+export interface StorageOptions {
+  /** AES-GCM key for encryption at rest; without it values are stored in the clear. */
+  key?: CryptoKey;
+  /** Serialises transactions (default: in-process). */
+  lock?: KeyedLock;
+}
+
+const TX_LOCK = 'parley-storage-tx';
+
+const rowId = (store: StoreName, key: string) => `${store}\u0000${key}`;
+
+export class Storage implements StorageTx {
+  readonly #backend: StorageBackend;
+  readonly #key: CryptoKey | undefined;
+  readonly #lock: KeyedLock;
+  #closed = false;
+
+  constructor(backend: StorageBackend, options: StorageOptions = {}) {
+    this.#backend = backend;
+    this.#key = options.key;
+    this.#lock = options.lock ?? new InProcessKeyedLock();
+  }
+
+  /** @internal */
+  async _decode<T extends StorageValue>(
+    store: StoreName,
+    key: string,
+    bytes: Uint8Array,
+  ): Promise<T> {
+    const plain = this.#key ? await open(this.#key, store, key, bytes) : bytes;
+    return decodeValue(plain) as T;
+  }
+
+  /** @internal */
+  async _encode(store: StoreName, key: string, value: StorageValue): Promise<Uint8Array> {
+    const plain = encodeValue(value);
+    return this.#key ? seal(this.#key, store, key, plain) : plain;
+  }
+
+  /** @internal */
+  get _backend(): StorageBackend {
+    this.#assertOpen();
+    return this.#backend;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('storage is closed');
+  }
+
+  async get<T extends StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
+    const bytes = await this._backend.get(store, key);
+    return bytes === undefined ? undefined : this._decode<T>(store, key, bytes);
+  }
+
+  async list<T extends StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
+    const rows = await this._backend.list(store, prefix);
+    return Promise.all(
+      rows.map(async ([k, v]) => [k, await this._decode<T>(store, k, v)] as [string, T]),
+    );
+  }
+
+  /** A single write is its own transaction. */
+  put(store: StoreName, key: string, value: StorageValue): Promise<void> {
+    return this.transaction((tx) => tx.put(store, key, value));
+  }
+
+  delete(store: StoreName, key: string): Promise<void> {
+    return this.transaction((tx) => tx.delete(store, key));
+  }
+
+  /** Runs `fn`; commits all its writes atomically when it resolves, none if it throws. */
+  transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    return this.#lock.run(TX_LOCK, async () => {
+      const tx = new BufferedTx(this);
+      const result = await fn(tx);
+      tx.finished = true;
+      const ops = await tx.ops();
+      if (ops.length > 0) await this._backend.commit(ops);
+      return result;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // Let running transactions finish first.
+    await this.#lock.run(TX_LOCK, async () => {
+      this.#closed = true;
+      await this.#backend.close();
+    });
+  }
+}
+
+class BufferedTx implements StorageTx {
+  readonly #writes = new Map<
+    string,
+    { store: StoreName; key: string; value: StorageValue | undefined }
+  >();
+  finished = false;
+
+  constructor(private readonly storage: Storage) {}
+
+  #check(): void {
+    if (this.finished) throw new Error('transaction already finished');
+  }
+
+  async get<T extends StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
+    this.#check();
+    const w = this.#writes.get(rowId(store, key));
+    if (w) return w.value === undefined ? undefined : (structuredClone(w.value) as T);
+    return this.storage.get<T>(store, key);
+  }
+
+  async list<T extends StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
+    this.#check();
+    const merged = new Map<string, T>(await this.storage.list<T>(store, prefix));
+    for (const w of this.#writes.values()) {
+      if (w.store !== store || !w.key.startsWith(prefix)) continue;
+      if (w.value === undefined) merged.delete(w.key);
+      else merged.set(w.key, structuredClone(w.value) as T);
+    }
+    return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  async put(store: StoreName, key: string, value: StorageValue): Promise<void> {
+    this.#check();
+    if (typeof key !== 'string') throw new TypeError('storage key must be a string');
+    this.#writes.set(rowId(store, key), { store, key, value: structuredClone(value) });
+  }
+
+  async delete(store: StoreName, key: string): Promise<void> {
+    this.#check();
+    this.#writes.set(rowId(store, key), { store, key, value: undefined });
+  }
+
+  async ops(): Promise<WriteOp[]> {
+    return Promise.all(
+      [...this.#writes.values()].map(async (w) => ({
+        store: w.store,
+        key: w.key,
+        value:
+          w.value === undefined ? undefined : await this.storage._encode(w.store, w.key, w.value),
+      })),
+    );
+  }
+}

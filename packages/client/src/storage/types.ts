@@ -1,0 +1,70 @@
+/**
+ * The storage contract of the client core. Deliberately small: named keyspaces of
+ * string-keyed values, read through or written inside an atomic transaction.
+ *
+ * A backend (memory, SQLite, IndexedDB) only has to store opaque bytes per (store, key) and
+ * apply a batch of writes atomically; `Storage` (storage.ts) adds value encoding, encryption
+ * at rest and transactions on top, so every backend behaves the same.
+ * @module
+ */
+
+/** Every keyspace the client uses. Backends create all of them up front. */
+export const STORE_NAMES = [
+  /** Our account: identity key pair, registration id, account id, device id, settings. */
+  'meta',
+  /** Remote identity keys we trust (TOFU), keyed by account id. */
+  'identities',
+  'preKeys',
+  'signedPreKeys',
+  'kyberPreKeys',
+  /** Double-ratchet sessions, keyed by `accountId.deviceId`. */
+  'sessions',
+  /** Sender-key records, keyed by `accountId.deviceId/distributionId`. */
+  'senderKeys',
+  'contacts',
+  'conversations',
+  /** Messages, keyed by `conversationId/sortKey/messageId` so a prefix scan is chronological. */
+  'messages',
+  'groups',
+  /** Messages we still owe the relay (sent but not yet accepted). */
+  'outbox',
+  /** Ids of envelopes and messages already processed, for exactly-once delivery. */
+  'processed',
+] as const;
+
+export type StoreName = (typeof STORE_NAMES)[number];
+
+/** A value the storage can hold: JSON-like data, with byte arrays allowed anywhere. */
+export type StorageValue =
+  | null
+  | boolean
+  | number
+  | string
+  | Uint8Array
+  | StorageValue[]
+  | { [key: string]: StorageValue | undefined };
+
+/** One write in a batch: `value === undefined` deletes. */
+export interface WriteOp {
+  store: StoreName;
+  key: string;
+  value: Uint8Array | undefined;
+}
+
+/** What a backend implements: opaque bytes per (store, key), atomic batches. */
+export interface StorageBackend {
+  get(store: StoreName, key: string): Promise<Uint8Array | undefined>;
+  /** Entries whose key starts with `prefix`, in ascending key order (UTF-16 code unit order). */
+  list(store: StoreName, prefix: string): Promise<Array<[string, Uint8Array]>>;
+  /** Applies every op, or none of them. */
+  commit(ops: WriteOp[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads and writes inside one transaction: reads see the transaction's own writes. */
+export interface StorageTx {
+  get<T extends StorageValue>(store: StoreName, key: string): Promise<T | undefined>;
+  list<T extends StorageValue>(store: StoreName, prefix?: string): Promise<Array<[string, T]>>;
+  put(store: StoreName, key: string, value: StorageValue): Promise<void>;
+  delete(store: StoreName, key: string): Promise<void>;
+}

@@ -1,0 +1,108 @@
+import 'fake-indexeddb/auto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  MemoryBackend,
+  Storage,
+  StorageCryptoError,
+  generateAtRestKey,
+  importAtRestKey,
+  keyFromPassphrase,
+} from '../src/storage/index.ts';
+import { IndexedDbBackend, openOrCreateDeviceKey } from '../src/storage/indexeddb.ts';
+import { SqliteBackend } from '../src/storage/sqlite.ts';
+import { storageContract } from './support/storage-contract.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+const backends = {
+  memory: { create: async () => new MemoryBackend() },
+  sqlite: { create: async () => new SqliteBackend(join(dir, `db-${n++}.sqlite`)) },
+  indexeddb: { create: async () => IndexedDbBackend.open(`parley-test-${n++}`) },
+};
+
+for (const [name, factory] of Object.entries(backends)) {
+  storageContract(name, factory);
+  storageContract(`${name} + encryption at rest`, factory, generateAtRestKey);
+}
+
+describe('SQLite backend', () => {
+  it('persists across reopen, in WAL mode', async () => {
+    const path = join(dir, 'persist.sqlite');
+    const key = await importAtRestKey(new Uint8Array(32).fill(7));
+    const a = new Storage(new SqliteBackend(path), { key });
+    await a.put('messages', 'conv/1', { text: 'kept' });
+    await a.close();
+    const b = new Storage(new SqliteBackend(path), { key });
+    expect(await b.get('messages', 'conv/1')).toEqual({ text: 'kept' });
+    await b.close();
+    expect(readFileSync(path).subarray(18, 20)).toEqual(Buffer.from([2, 2])); // WAL format
+  });
+
+  it('stores nothing readable when encrypted, and a wrong key cannot read it', async () => {
+    const path = join(dir, 'secret.sqlite');
+    const s = new Storage(new SqliteBackend(path), {
+      key: await importAtRestKey(new Uint8Array(32).fill(1)),
+    });
+    await s.put('meta', 'identity', { secret: 'TOP-SECRET-IDENTITY' });
+    await s.close();
+    const raw = new SqliteBackend(path);
+    const bytes = await raw.get('meta', 'identity');
+    await raw.close();
+    expect(Buffer.from(bytes!).includes('TOP-SECRET')).toBe(false);
+    const wrong = new Storage(new SqliteBackend(path), {
+      key: await importAtRestKey(new Uint8Array(32).fill(2)),
+    });
+    await expect(wrong.get('meta', 'identity')).rejects.toBeInstanceOf(StorageCryptoError);
+    await wrong.close();
+  });
+
+  it('binds a sealed value to its row', async () => {
+    const backend = new MemoryBackend();
+    const s = new Storage(backend, { key: await generateAtRestKey() });
+    await s.put('sessions', 'alice.1', 'a');
+    const sealed = await backend.get('sessions', 'alice.1');
+    await backend.commit([{ store: 'sessions', key: 'mallory.1', value: sealed }]);
+    await expect(s.get('sessions', 'mallory.1')).rejects.toBeInstanceOf(StorageCryptoError);
+  });
+});
+
+describe('at-rest keys', () => {
+  const fast = { N: 2 ** 10, r: 8, p: 1 };
+
+  it('derives the same key from the same passphrase and salt', async () => {
+    const salt = new Uint8Array(16).fill(3);
+    const s1 = new Storage(new MemoryBackend(), { key: await keyFromPassphrase('pw', salt, fast) });
+    await s1.put('meta', 'k', 'v');
+    const k2 = await keyFromPassphrase('pw', salt, fast);
+    const backend = s1._backend;
+    expect(await new Storage(backend, { key: k2 }).get('meta', 'k')).toBe('v');
+  });
+
+  it('keeps a non-extractable device key in IndexedDB', async () => {
+    const backend = await IndexedDbBackend.open('device-key-plain');
+    const k1 = await openOrCreateDeviceKey(backend);
+    expect(k1.extractable).toBe(false);
+    const s = new Storage(backend, { key: k1 });
+    await s.put('meta', 'x', 'y');
+    const k2 = await openOrCreateDeviceKey(backend);
+    expect(await new Storage(backend, { key: k2 }).get('meta', 'x')).toBe('y');
+    await expect(crypto.subtle.exportKey('raw', k2)).rejects.toThrow();
+  });
+
+  it('wraps the device key with a passphrase', async () => {
+    const backend = await IndexedDbBackend.open('device-key-pass');
+    const k1 = await openOrCreateDeviceKey(backend, { passphrase: 'correct horse', scrypt: fast });
+    await new Storage(backend, { key: k1 }).put('meta', 'x', 'y');
+    await expect(openOrCreateDeviceKey(backend)).rejects.toThrow('locked');
+    await expect(openOrCreateDeviceKey(backend, { passphrase: 'wrong' })).rejects.toThrow(
+      'wrong passphrase',
+    );
+    const k2 = await openOrCreateDeviceKey(backend, { passphrase: 'correct horse' });
+    expect(await new Storage(backend, { key: k2 }).get('meta', 'x')).toBe('y');
+  });
+});
