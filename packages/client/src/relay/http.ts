@@ -1,0 +1,213 @@
+/**
+ * The relay's HTTP API, typed with @parley/protocol. Every non-2xx response becomes a
+ * `RelayHttpError` carrying the status, the stable `error` code and, for 409/410 on a send,
+ * the device lists the caller needs to fix its send.
+ * @module
+ */
+import {
+  basicAuthorization,
+  type AccountExportResponse,
+  type DeviceListResponse,
+  type DeviceLogin,
+  type FetchMessagesResponse,
+  type LinkDeviceRequest,
+  type LinkDeviceResponse,
+  type LinkingCodeResponse,
+  type MismatchedDevicesResponse,
+  type MultiMismatchedDevicesResponse,
+  type MultiRecipientSendRequest,
+  type MultiStaleDevicesResponse,
+  type PreKeyBundleResponse,
+  type PreKeyStatusResponse,
+  type PreKeyUploadRequest,
+  type RegisterRequest,
+  type RegisterResponse,
+  type SendMessagesRequest,
+  type SendMessagesResponse,
+  type StaleDevicesResponse,
+  type UsernameResponse,
+  type WhoAmIResponse,
+} from '@parley/protocol';
+
+export type FetchLike = typeof globalThis.fetch;
+
+export class RelayHttpError extends Error {
+  override readonly name = 'RelayHttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(`relay ${status} ${code}: ${message}`);
+  }
+
+  get mismatched(): MismatchedDevicesResponse | undefined {
+    return this.status === 409 && hasArray(this.body, 'missingDevices')
+      ? (this.body as MismatchedDevicesResponse)
+      : undefined;
+  }
+
+  get stale(): StaleDevicesResponse | undefined {
+    return this.status === 410 && hasArray(this.body, 'staleDevices')
+      ? (this.body as StaleDevicesResponse)
+      : undefined;
+  }
+
+  get multiMismatched(): MultiMismatchedDevicesResponse | undefined {
+    return this.status === 409 && hasArray(this.body, 'accounts')
+      ? (this.body as MultiMismatchedDevicesResponse)
+      : undefined;
+  }
+
+  get multiStale(): MultiStaleDevicesResponse | undefined {
+    return this.status === 410 && hasArray(this.body, 'accounts')
+      ? (this.body as MultiStaleDevicesResponse)
+      : undefined;
+  }
+}
+
+/** The relay could not be reached at all (connection refused, DNS, reset). */
+export class RelayUnavailableError extends Error {
+  override readonly name = 'RelayUnavailableError';
+}
+
+function hasArray(body: unknown, key: string): boolean {
+  return typeof body === 'object' && body !== null && Array.isArray((body as never)[key]);
+}
+
+export interface RelayHttpOptions {
+  fetch?: FetchLike;
+  /** Per-request timeout, ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+export class RelayHttp {
+  readonly baseUrl: string;
+  #login: DeviceLogin | undefined;
+  readonly #fetch: FetchLike;
+  readonly #timeoutMs: number;
+
+  constructor(baseUrl: string, login?: DeviceLogin, options: RelayHttpOptions = {}) {
+    const url = new URL(baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TypeError('relay URL must be http(s)');
+    }
+    this.baseUrl = url.origin + url.pathname.replace(/\/$/, '');
+    this.#login = login;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  get login(): DeviceLogin | undefined {
+    return this.#login;
+  }
+
+  setLogin(login: DeviceLogin | undefined): void {
+    this.#login = login;
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (auth) {
+      if (!this.#login) throw new Error('not registered: no device login');
+      headers.authorization = basicAuthorization(this.#login);
+    }
+    let res: Response;
+    try {
+      res = await this.#fetch(this.baseUrl + path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (cause) {
+      throw new RelayUnavailableError(`relay unreachable: ${method} ${path}`, { cause });
+    }
+    const text = await res.text();
+    let json: unknown = undefined;
+    if (text.length > 0) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+    }
+    if (!res.ok) {
+      const obj = (json ?? {}) as { error?: unknown; message?: unknown };
+      throw new RelayHttpError(
+        res.status,
+        typeof obj.error === 'string' ? obj.error : 'http_error',
+        typeof obj.message === 'string' ? obj.message : res.statusText,
+        json,
+      );
+    }
+    return json as T;
+  }
+
+  register(req: RegisterRequest): Promise<RegisterResponse> {
+    return this.#request('POST', '/v1/accounts', req, false);
+  }
+
+  whoami(): Promise<WhoAmIResponse> {
+    return this.#request('GET', '/v1/accounts/me');
+  }
+
+  deleteAccount(): Promise<void> {
+    return this.#request('DELETE', '/v1/accounts/me');
+  }
+
+  exportAccount(): Promise<AccountExportResponse> {
+    return this.#request('GET', '/v1/accounts/me/export');
+  }
+
+  lookupUsername(username: string): Promise<UsernameResponse> {
+    return this.#request('GET', `/v1/accounts/username/${encodeURIComponent(username)}`);
+  }
+
+  listDevices(): Promise<DeviceListResponse> {
+    return this.#request('GET', '/v1/devices');
+  }
+
+  removeDevice(deviceId: number): Promise<void> {
+    return this.#request('DELETE', `/v1/devices/${deviceId}`);
+  }
+
+  linkingCode(): Promise<LinkingCodeResponse> {
+    return this.#request('POST', '/v1/devices/linking-code', {});
+  }
+
+  linkDevice(req: LinkDeviceRequest): Promise<LinkDeviceResponse> {
+    return this.#request('POST', '/v1/devices/link', req, false);
+  }
+
+  uploadKeys(req: PreKeyUploadRequest): Promise<void> {
+    return this.#request('PUT', '/v1/keys', req);
+  }
+
+  keyStatus(): Promise<PreKeyStatusResponse> {
+    return this.#request('GET', '/v1/keys/status');
+  }
+
+  /** Bundles for one device, or every device with `'*'`. */
+  getBundles(accountId: string, deviceId: number | '*' = '*'): Promise<PreKeyBundleResponse> {
+    return this.#request('GET', `/v1/keys/${encodeURIComponent(accountId)}/${deviceId}`);
+  }
+
+  sendMessages(accountId: string, req: SendMessagesRequest): Promise<SendMessagesResponse> {
+    return this.#request('PUT', `/v1/messages/${encodeURIComponent(accountId)}`, req);
+  }
+
+  sendMultiRecipient(req: MultiRecipientSendRequest): Promise<SendMessagesResponse> {
+    return this.#request('PUT', '/v1/messages/multi_recipient', req);
+  }
+
+  fetchMessages(limit = 100): Promise<FetchMessagesResponse> {
+    return this.#request('GET', `/v1/messages?limit=${limit}`);
+  }
+
+  sendProvisioningMessage(address: string, body: string): Promise<void> {
+    return this.#request('PUT', `/v1/provisioning/${encodeURIComponent(address)}`, { body });
+  }
+}

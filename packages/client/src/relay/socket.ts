@@ -1,0 +1,242 @@
+/**
+ * The delivery WebSocket: one per device. Envelopes are handed to the application one at a
+ * time, in order; the `ack` goes out only after the handler resolved (i.e. after the message
+ * was stored durably), so a crash before that means the relay delivers it again. The
+ * `queue_empty` marker is passed through in the same order, so "drained" really means every
+ * earlier envelope was handled.
+ *
+ * Reconnects with exponential backoff and full jitter, except after close codes that say a
+ * reconnect would be wrong (replaced by another connection, device removed).
+ * @module
+ */
+import {
+  CloseCode,
+  WS_PATHS,
+  WS_SUBPROTOCOL,
+  authSubprotocol,
+  encodeFrame,
+  parseProvisioningServerFrame,
+  parseServerFrame,
+  type DeviceLogin,
+  type Envelope,
+  type ProvisioningServerFrame,
+} from '@parley/protocol';
+
+/** The part of the WebSocket API we use (browsers' WebSocket and the `ws` package both fit). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
+
+const OPEN = 1;
+
+export function wsUrl(baseUrl: string, path: string): string {
+  const url = new URL(baseUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = url.pathname.replace(/\/$/, '') + path;
+  return url.toString();
+}
+
+function defaultWebSocket(): WebSocketConstructor {
+  const ctor = (globalThis as { WebSocket?: unknown }).WebSocket;
+  if (typeof ctor !== 'function') {
+    throw new Error('no global WebSocket: pass one (e.g. the `ws` package) as options.WebSocket');
+  }
+  return ctor as WebSocketConstructor;
+}
+
+export type SocketState = 'connecting' | 'open' | 'closed' | 'stopped';
+
+export interface DeliverySocketOptions {
+  baseUrl: string;
+  login: DeviceLogin;
+  WebSocket?: WebSocketConstructor;
+  /** Handles one envelope; the ack is sent when it resolves. A rejection drops the connection. */
+  onEnvelope(envelope: Envelope): Promise<void>;
+  /** The stored backlog has been handled. */
+  onQueueEmpty?(): void;
+  onStateChange?(state: SocketState, detail?: { code?: number; reason?: string }): void;
+  /** The relay said this device is gone or replaced; no reconnect follows. */
+  onTerminated?(code: number, reason: string): void;
+  backoff?: { initialMs?: number; maxMs?: number };
+  keepaliveMs?: number;
+  random?: () => number;
+}
+
+export class DeliverySocket {
+  readonly #o: DeliverySocketOptions;
+  readonly #WebSocket: WebSocketConstructor;
+  #ws: WebSocketLike | undefined;
+  #state: SocketState = 'closed';
+  #attempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #keepalive: ReturnType<typeof setInterval> | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #stopped = true;
+  #openWaiters: Array<() => void> = [];
+
+  constructor(options: DeliverySocketOptions) {
+    this.#o = options;
+    this.#WebSocket = options.WebSocket ?? defaultWebSocket();
+  }
+
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  /** Resolves when the socket is open (for tests and "connecting…" UIs). */
+  opened(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
+    return new Promise((resolve) => this.#openWaiters.push(resolve));
+  }
+
+  #setState(state: SocketState, detail?: { code?: number; reason?: string }): void {
+    this.#state = state;
+    this.#o.onStateChange?.(state, detail);
+    if (state === 'open') for (const w of this.#openWaiters.splice(0)) w();
+  }
+
+  #connect(): void {
+    if (this.#stopped) return;
+    this.#setState('connecting');
+    const ws = new this.#WebSocket(wsUrl(this.#o.baseUrl, WS_PATHS.messages), [
+      WS_SUBPROTOCOL,
+      authSubprotocol(this.#o.login),
+    ]);
+    this.#ws = ws;
+    ws.onopen = () => {
+      if (this.#ws !== ws) return;
+      this.#attempt = 0;
+      this.#setState('open');
+      const every = this.#o.keepaliveMs ?? 25_000;
+      this.#keepalive = setInterval(() => {
+        if (ws.readyState === OPEN) ws.send(encodeFrame({ type: 'ping' }));
+      }, every);
+    };
+    ws.onmessage = (ev) => {
+      if (this.#ws !== ws) return;
+      const parsed = parseServerFrame(typeof ev.data === 'string' ? ev.data : String(ev.data));
+      if (!parsed.ok) {
+        console.warn(`parley: ignoring invalid frame from relay: ${parsed.error}`);
+        return;
+      }
+      const frame = parsed.frame;
+      if (frame.type === 'envelope') {
+        const envelope = frame.envelope;
+        this.#chain = this.#chain.then(async () => {
+          if (this.#ws !== ws) return; // connection gone: the relay will redeliver
+          try {
+            await this.#o.onEnvelope(envelope);
+          } catch (err) {
+            console.warn('parley: envelope handler failed; reconnecting', err);
+            ws.close(4000, 'handler failed');
+            return;
+          }
+          if (ws.readyState === OPEN) ws.send(encodeFrame({ type: 'ack', id: envelope.id }));
+        });
+      } else if (frame.type === 'queue_empty') {
+        this.#chain = this.#chain.then(() => {
+          if (this.#ws === ws) this.#o.onQueueEmpty?.();
+        });
+      } else if (frame.type === 'error') {
+        console.warn(`parley: relay error frame ${frame.error}: ${frame.message}`);
+      }
+    };
+    ws.onerror = () => {
+      /* a close event follows */
+    };
+    ws.onclose = (ev) => {
+      if (this.#ws !== ws) return;
+      this.#ws = undefined;
+      clearInterval(this.#keepalive);
+      if (this.#stopped) return;
+      if (ev.code === CloseCode.Replaced || ev.code === CloseCode.DeviceRemoved) {
+        this.#stopped = true;
+        this.#setState('stopped', { code: ev.code, reason: ev.reason });
+        this.#o.onTerminated?.(ev.code, ev.reason);
+        return;
+      }
+      this.#setState('closed', { code: ev.code, reason: ev.reason });
+      const initial = this.#o.backoff?.initialMs ?? 250;
+      const max = this.#o.backoff?.maxMs ?? 30_000;
+      const ceiling = Math.min(max, initial * 2 ** this.#attempt++);
+      const delay = Math.max(initial / 2, (this.#o.random ?? Math.random)() * ceiling);
+      this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+    };
+  }
+
+  /** Closes the socket and stops reconnecting; resolves after in-flight envelopes settled. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#reconnectTimer);
+    clearInterval(this.#keepalive);
+    const ws = this.#ws;
+    this.#ws = undefined;
+    ws?.close(1000, 'client stopping');
+    await this.#chain;
+    this.#setState('stopped');
+  }
+}
+
+/** The new device's side of linking: a one-time address, then one provisioning message. */
+export interface ProvisioningChannel {
+  address: string;
+  expiresAt: number;
+  /** The provisioning message body (base64), once an existing device sent it. */
+  message: Promise<string>;
+  close(): void;
+}
+
+export function openProvisioningChannel(
+  baseUrl: string,
+  WebSocketCtor: WebSocketConstructor = defaultWebSocket(),
+): Promise<ProvisioningChannel> {
+  return new Promise((resolveChannel, rejectChannel) => {
+    const ws = new WebSocketCtor(wsUrl(baseUrl, WS_PATHS.provisioning), [WS_SUBPROTOCOL]);
+    let resolveMessage!: (body: string) => void;
+    let rejectMessage!: (err: Error) => void;
+    const message = new Promise<string>((res, rej) => {
+      resolveMessage = res;
+      rejectMessage = rej;
+    });
+    message.catch(() => undefined);
+    let gotAddress = false;
+    ws.onmessage = (ev) => {
+      const parsed = parseProvisioningServerFrame(String(ev.data));
+      if (!parsed.ok) return;
+      const frame: ProvisioningServerFrame = parsed.frame;
+      if (frame.type === 'provisioning_address') {
+        gotAddress = true;
+        resolveChannel({
+          address: frame.address,
+          expiresAt: frame.expiresAt,
+          message,
+          close: () => ws.close(1000),
+        });
+      } else if (frame.type === 'provisioning_message') {
+        resolveMessage(frame.body);
+      } else if (frame.type === 'error') {
+        rejectMessage(new Error(`provisioning: ${frame.error}: ${frame.message}`));
+      }
+    };
+    ws.onerror = () => undefined;
+    ws.onclose = (ev) => {
+      const err = new Error(`provisioning socket closed (${ev.code} ${ev.reason})`);
+      if (!gotAddress) rejectChannel(err);
+      rejectMessage(err);
+    };
+  });
+}
