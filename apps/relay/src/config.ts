@@ -1,0 +1,232 @@
+/**
+ * Relay configuration: every knob in one place, read from environment variables and validated at
+ * start-up. `loadConfig` reports every problem at once, each naming its variable.
+ * @module
+ */
+
+/** `max` requests per `windowMs` for one key (IP address, account, …). */
+export interface RateLimit {
+  max: number;
+  windowMs: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface RelayConfig {
+  host: string;
+  port: number;
+  /** SQLite database file. */
+  dbPath: string;
+  /** Origins allowed by CORS; empty disables CORS (native and CLI clients do not need it). */
+  corsOrigins: string[];
+  /** How long an undelivered envelope is kept. */
+  retentionMs: number;
+  logLevel: LogLevel;
+  /** Serve HTTPS/WSS directly; usually TLS ends at a reverse proxy instead. */
+  tls?: { certPath: string; keyPath: string };
+  /** Trust `X-Forwarded-For` (only behind a proxy you control): rate limits key on client IPs. */
+  trustProxy: boolean;
+  /** Largest HTTP request body. */
+  bodyLimitBytes: number;
+  maxDevicesPerAccount: number;
+  /** Most envelopes queued for one device; sends beyond it get 507. */
+  queueCapPerDevice: number;
+  /** Most envelopes pushed to one socket and not yet acked (backpressure). */
+  maxInflightPerSocket: number;
+  /** Interval of WebSocket pings; a socket that missed the previous pong is dropped. */
+  keepaliveIntervalMs: number;
+  linkingCodeTtlMs: number;
+  provisioningTtlMs: number;
+  /** How often expired envelopes, codes and retired keys are deleted. */
+  expirySweepIntervalMs: number;
+  rateLimits: {
+    /** Every request, per client IP. */
+    global: RateLimit;
+    /** Account registration, per client IP. */
+    registration: RateLimit;
+    /** Linking (code issue, link, provisioning sockets and messages), per IP or account. */
+    linking: RateLimit;
+    /** Bundle fetches by one requesting account (so nobody drains others' prekeys). */
+    bundlePerRequester: RateLimit;
+    /** Bundle fetches for one target account, from anyone. */
+    bundlePerTarget: RateLimit;
+    /** Username lookups by one account (limits discovery by enumeration). */
+    usernameLookup: RateLimit;
+  };
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export function defaultConfig(): RelayConfig {
+  return {
+    host: '127.0.0.1',
+    port: 8080,
+    dbPath: './parley-relay.db',
+    corsOrigins: [],
+    retentionMs: 30 * DAY,
+    logLevel: 'info',
+    trustProxy: false,
+    bodyLimitBytes: 2 * 1024 * 1024,
+    maxDevicesPerAccount: 6,
+    queueCapPerDevice: 10_000,
+    maxInflightPerSocket: 100,
+    keepaliveIntervalMs: 30_000,
+    linkingCodeTtlMs: 10 * MINUTE,
+    provisioningTtlMs: 10 * MINUTE,
+    expirySweepIntervalMs: HOUR,
+    rateLimits: {
+      global: { max: 600, windowMs: MINUTE },
+      registration: { max: 10, windowMs: HOUR },
+      linking: { max: 20, windowMs: HOUR },
+      bundlePerRequester: { max: 200, windowMs: HOUR },
+      bundlePerTarget: { max: 100, windowMs: HOUR },
+      usernameLookup: { max: 100, windowMs: HOUR },
+    },
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid relay configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The environment variables `loadConfig` reads (documented in the README). */
+export const ENV = {
+  host: 'PARLEY_RELAY_HOST',
+  port: 'PARLEY_RELAY_PORT',
+  dbPath: 'PARLEY_RELAY_DB_PATH',
+  corsOrigins: 'PARLEY_RELAY_CORS_ORIGINS',
+  retentionDays: 'PARLEY_RELAY_RETENTION_DAYS',
+  logLevel: 'PARLEY_RELAY_LOG_LEVEL',
+  tlsCert: 'PARLEY_RELAY_TLS_CERT',
+  tlsKey: 'PARLEY_RELAY_TLS_KEY',
+  trustProxy: 'PARLEY_RELAY_TRUST_PROXY',
+  bodyLimitBytes: 'PARLEY_RELAY_BODY_LIMIT_BYTES',
+  maxDevices: 'PARLEY_RELAY_MAX_DEVICES',
+  queueCap: 'PARLEY_RELAY_QUEUE_CAP',
+  maxInflight: 'PARLEY_RELAY_MAX_INFLIGHT',
+  keepaliveSeconds: 'PARLEY_RELAY_KEEPALIVE_SECONDS',
+  rateLimitGlobal: 'PARLEY_RELAY_RATE_LIMIT_GLOBAL',
+  rateLimitRegistration: 'PARLEY_RELAY_RATE_LIMIT_REGISTRATION',
+  rateLimitLinking: 'PARLEY_RELAY_RATE_LIMIT_LINKING',
+  rateLimitBundleRequester: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER',
+  rateLimitBundleTarget: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET',
+  rateLimitUsernameLookup: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP',
+} as const;
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+const UNIT_MS = { s: 1000, m: MINUTE, h: HOUR, d: DAY } as const;
+
+/** Reads and validates the configuration; throws `ConfigError` listing every problem. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): RelayConfig {
+  const config = defaultConfig();
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const integer = (name: string, min: number, max: number): number | undefined => {
+    const raw = get(name);
+    if (raw === undefined) return undefined;
+    const value = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return undefined;
+    }
+    return value;
+  };
+  const rate = (name: string): RateLimit | undefined => {
+    const raw = get(name);
+    if (raw === undefined) return undefined;
+    const match = /^([0-9]{1,9})\/([0-9]{0,6})([smhd])$/.exec(raw);
+    const max = Number(match?.[1]);
+    const count = match?.[2] === '' ? 1 : Number(match?.[2]);
+    const unit = match?.[3] as keyof typeof UNIT_MS | undefined;
+    if (!match || unit === undefined || max < 1 || count < 1) {
+      problems.push(
+        `${name} must look like "<max>/<window>", e.g. "10/1h" or "600/m", got "${raw}"`,
+      );
+      return undefined;
+    }
+    return { max, windowMs: count * UNIT_MS[unit] };
+  };
+
+  config.host = get(ENV.host) ?? config.host;
+  config.port = integer(ENV.port, 0, 65535) ?? config.port;
+  config.dbPath = get(ENV.dbPath) ?? config.dbPath;
+
+  const origins = get(ENV.corsOrigins);
+  if (origins !== undefined) {
+    config.corsOrigins = origins
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
+    for (const origin of config.corsOrigins) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+        problems.push(
+          `${ENV.corsOrigins} entries must be origins like https://chat.example.com, got "${origin}"`,
+        );
+      }
+    }
+  }
+
+  const days = integer(ENV.retentionDays, 1, 3650);
+  if (days !== undefined) config.retentionMs = days * DAY;
+
+  const level = get(ENV.logLevel);
+  if (level !== undefined) {
+    if ((LOG_LEVELS as readonly string[]).includes(level)) config.logLevel = level as LogLevel;
+    else problems.push(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+
+  const cert = get(ENV.tlsCert);
+  const key = get(ENV.tlsKey);
+  if ((cert === undefined) !== (key === undefined)) {
+    problems.push(`${ENV.tlsCert} and ${ENV.tlsKey} must be set together`);
+  } else if (cert !== undefined && key !== undefined) {
+    config.tls = { certPath: cert, keyPath: key };
+  }
+
+  const trustProxy = get(ENV.trustProxy);
+  if (trustProxy !== undefined) {
+    if (trustProxy === 'true' || trustProxy === 'false') config.trustProxy = trustProxy === 'true';
+    else problems.push(`${ENV.trustProxy} must be "true" or "false", got "${trustProxy}"`);
+  }
+
+  config.bodyLimitBytes =
+    integer(ENV.bodyLimitBytes, 64 * 1024, 64 * 1024 * 1024) ?? config.bodyLimitBytes;
+  config.maxDevicesPerAccount = integer(ENV.maxDevices, 1, 100) ?? config.maxDevicesPerAccount;
+  config.queueCapPerDevice = integer(ENV.queueCap, 1, 10_000_000) ?? config.queueCapPerDevice;
+  config.maxInflightPerSocket = integer(ENV.maxInflight, 1, 10_000) ?? config.maxInflightPerSocket;
+  const keepalive = integer(ENV.keepaliveSeconds, 5, 3600);
+  if (keepalive !== undefined) config.keepaliveIntervalMs = keepalive * 1000;
+
+  const limits = config.rateLimits;
+  limits.global = rate(ENV.rateLimitGlobal) ?? limits.global;
+  limits.registration = rate(ENV.rateLimitRegistration) ?? limits.registration;
+  limits.linking = rate(ENV.rateLimitLinking) ?? limits.linking;
+  limits.bundlePerRequester = rate(ENV.rateLimitBundleRequester) ?? limits.bundlePerRequester;
+  limits.bundlePerTarget = rate(ENV.rateLimitBundleTarget) ?? limits.bundlePerTarget;
+  limits.usernameLookup = rate(ENV.rateLimitUsernameLookup) ?? limits.usernameLookup;
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

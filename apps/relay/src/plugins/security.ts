@@ -1,0 +1,87 @@
+/**
+ * HTTP hardening: security headers (helmet + Permissions-Policy), the CORS allow-list, and rate
+ * limits (a global per-IP limit on every request plus `app.rateLimitBy` for stricter per-route
+ * limits keyed however the route needs: IP, requesting account, target account).
+ * @module
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { ErrorCode } from '@parley/protocol';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { RateLimit } from '../config.ts';
+import type { RequestHook } from '../context.ts';
+import { RelayError } from '../errors.ts';
+
+/** The relay serves JSON only, so no browser feature is ever needed. */
+const PERMISSIONS_POLICY =
+  'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()';
+
+const securityPlugin: FastifyPluginAsync = async (app) => {
+  const { config } = app.relay;
+
+  await app.register(helmet, {
+    // An API never serves active content: nothing may load, frame, or be framed.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+      },
+    },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('permissions-policy', PERMISSIONS_POLICY);
+    reply.header('cache-control', 'no-store');
+  });
+
+  await app.register(cors, {
+    // An empty allow-list turns CORS off: no Access-Control-Allow-Origin is ever sent.
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ['GET', 'PUT', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type'],
+    maxAge: 600,
+  });
+
+  // Our own hooks call the limiter, so every limit answers the same way (429 + Retry-After +
+  // an audit record) and several limits can apply to one route.
+  await app.register(rateLimit, { global: false });
+
+  app.decorate(
+    'rateLimitBy',
+    (name: string, limit: RateLimit, key: (request: FastifyRequest) => string): RequestHook => {
+      const check = app.createRateLimit({
+        max: limit.max,
+        timeWindow: limit.windowMs,
+        keyGenerator: (request) => `${name}:${key(request)}`,
+      });
+      return async (request, reply) => {
+        const result = await check(request);
+        if (result.isAllowed || !result.isExceeded) return;
+        reply.header('retry-after', String(result.ttlInSeconds));
+        app.relay.audit('rate_limit.exceeded', { limit: name, ip: request.ip });
+        throw new RelayError(
+          429,
+          ErrorCode.RateLimited,
+          `too many requests; retry in ${result.ttlInSeconds} seconds`,
+        );
+      };
+    },
+  );
+
+  // Per-IP limit on every request, matched or not, before authentication (so credential
+  // guessing is throttled too). Routes opt out with `config: { rateLimit: false }` (health).
+  const globalLimit = app.rateLimitBy('global', config.rateLimits.global, (request) => request.ip);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.rateLimit === false) return;
+    await globalLimit(request, reply);
+  });
+};
+
+export default fp(securityPlugin, { name: 'parley-security', dependencies: ['parley-context'] });

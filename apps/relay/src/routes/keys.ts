@@ -1,0 +1,113 @@
+/**
+ * Prekeys: upload, status, and bundle fetches. Fetching a bundle consumes one-time prekeys, so
+ * fetches are limited both per requesting account and per target account: nobody can drain a
+ * victim's one-time keys, and a victim's keys cannot be drained by many colluding accounts
+ * faster than the per-target limit.
+ * @module
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  AccountId,
+  PreKeyBundleResponse,
+  PreKeyStatusResponse,
+  PreKeyUploadRequest,
+} from '@parley/protocol';
+import { Type } from 'typebox';
+import { deviceOf } from '../context.ts';
+import { notFound } from '../errors.ts';
+import { assertUniqueKeyIds } from './keys-validation.ts';
+import { deviceAuth, errorResponses } from './schemas.ts';
+
+/** `*` for every device of the account, or one device id. */
+const DeviceSelector = Type.String({
+  pattern: '^(\\*|[1-9][0-9]{0,9})$',
+  description: 'A device id, or * for all devices',
+});
+
+const keysRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, clock, config } = app.relay;
+
+  app.put(
+    '/v1/keys',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        summary: "Upload or replace the device's prekeys",
+        tags: ['keys'],
+        security: deviceAuth,
+        body: PreKeyUploadRequest,
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 413) },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, deviceId } = deviceOf(request);
+      assertUniqueKeyIds('preKeys', request.body.preKeys);
+      assertUniqueKeyIds('pqPreKeys', request.body.pqPreKeys);
+      await store.storeKeys(accountId, deviceId, request.body, clock.now());
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/v1/keys/status',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        summary: 'Remaining one-time prekeys and current signed keys of this device',
+        tags: ['keys'],
+        security: deviceAuth,
+        response: { 200: PreKeyStatusResponse, ...errorResponses(401, 404) },
+      },
+    },
+    async (request) => {
+      const { accountId, deviceId } = deviceOf(request);
+      const status = await store.keyStatus(accountId, deviceId, config.retentionMs);
+      if (!status) throw notFound('no keys for this device');
+      return status;
+    },
+  );
+
+  app.get(
+    '/v1/keys/:accountId/:deviceId',
+    {
+      onRequest: [
+        app.authenticate,
+        app.rateLimitBy(
+          'bundle-requester',
+          config.rateLimits.bundlePerRequester,
+          (r) => deviceOf(r).accountId,
+        ),
+        app.rateLimitBy('bundle-target', config.rateLimits.bundlePerTarget, (r) =>
+          targetOf(r.params),
+        ),
+      ],
+      schema: {
+        summary: 'Fetch prekey bundles (consumes one-time prekeys)',
+        tags: ['keys'],
+        security: deviceAuth,
+        params: Type.Object({ accountId: AccountId, deviceId: DeviceSelector }),
+        response: { 200: PreKeyBundleResponse, ...errorResponses(400, 401, 404, 429) },
+      },
+    },
+    async (request) => {
+      const { accountId, deviceId } = request.params;
+      const bundle = await store.takeBundles(
+        accountId,
+        deviceId === '*' ? 'all' : Number(deviceId),
+      );
+      if (!bundle) throw notFound('no such account or device');
+      return bundle;
+    },
+  );
+};
+
+/**
+ * The per-target limit runs in onRequest, before params are validated, so it keys on the raw
+ * parameter. A malformed id only burns its own (useless) counter and then fails validation.
+ */
+function targetOf(params: unknown): string {
+  const accountId = (params as { accountId?: unknown }).accountId;
+  return typeof accountId === 'string' ? accountId.toLowerCase().slice(0, 64) : '';
+}
+
+export default keysRoutes;

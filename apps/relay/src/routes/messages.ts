@@ -1,0 +1,284 @@
+/**
+ * Sending and (HTTP fallback) receiving envelopes.
+ *
+ * A send is checked against the destination's devices and stored in one store transaction, and
+ * answered 200 only after the envelopes are durably stored; connected devices are then pushed
+ * to at once. The relay stamps the sender from the credential, never from the body.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  AccountId,
+  EnvelopeId,
+  ErrorCode,
+  FetchMessagesQuery,
+  FetchMessagesResponse,
+  MismatchedDevicesResponse,
+  MultiMismatchedDevicesResponse,
+  MultiRecipientSendRequest,
+  MultiStaleDevicesResponse,
+  QueueFullResponse,
+  SendMessagesRequest,
+  SendMessagesResponse,
+  StaleDevicesResponse,
+} from '@parley/protocol';
+import { Type } from 'typebox';
+import { deviceOf } from '../context.ts';
+import { duplicateIds, matchDevices } from '../delivery/device-match.ts';
+import { badRequest, notFound, RelayError } from '../errors.ts';
+import type { DeviceSnapshot, NewEnvelope } from '../store/types.ts';
+import { deviceAuth, errorResponses } from './schemas.ts';
+
+const queueFull = (accountId: string, deviceIds: number[]) =>
+  new RelayError(507, ErrorCode.QueueFull, "a recipient device's queue is full; retry later", {
+    accountId,
+    deviceIds,
+  });
+
+/** Devices whose queue cannot take one more envelope. */
+function fullDevices(
+  devices: readonly DeviceSnapshot[],
+  addressed: readonly number[],
+  cap: number,
+) {
+  const queued = new Map(devices.map((d) => [d.deviceId, d.queued]));
+  return addressed.filter((id) => (queued.get(id) ?? 0) >= cap);
+}
+
+const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, clock, config, hub } = app.relay;
+
+  app.put(
+    '/v1/messages/:accountId',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        summary: 'Send one envelope to every device of an account',
+        tags: ['messages'],
+        security: deviceAuth,
+        params: Type.Object({ accountId: AccountId }),
+        body: SendMessagesRequest,
+        response: {
+          200: SendMessagesResponse,
+          409: MismatchedDevicesResponse,
+          410: StaleDevicesResponse,
+          507: QueueFullResponse,
+          ...errorResponses(400, 401, 404, 413),
+        },
+      },
+    },
+    async (request) => {
+      const sender = deviceOf(request);
+      const destination = request.params.accountId;
+      const { messages, timestamp } = request.body;
+      const duplicates = duplicateIds(messages.map((m) => String(m.destinationDeviceId)));
+      if (duplicates.length > 0)
+        throw badRequest(`destination devices listed twice: ${duplicates.join(', ')}`);
+      const serverTimestamp = clock.now();
+      const toSelf = destination === sender.accountId;
+
+      const result = await store.enqueue([destination], (snapshot) => {
+        const devices = snapshot.get(destination);
+        if (!devices) return { reject: notFound('no such account') };
+        const addressed = messages.map((m) => ({
+          deviceId: m.destinationDeviceId,
+          registrationId: m.destinationRegistrationId,
+        }));
+        const match = matchDevices(devices, addressed, toSelf ? sender.deviceId : undefined);
+        if (match.kind === 'mismatched') {
+          return {
+            reject: new RelayError(409, ErrorCode.MismatchedDevices, 'device list does not match', {
+              missingDevices: match.missingDevices,
+              extraDevices: match.extraDevices,
+            }),
+          };
+        }
+        if (match.kind === 'stale') {
+          return {
+            reject: new RelayError(410, ErrorCode.StaleDevices, 'some devices have re-registered', {
+              staleDevices: match.staleDevices,
+            }),
+          };
+        }
+        const full = fullDevices(
+          devices,
+          addressed.map((d) => d.deviceId),
+          config.queueCapPerDevice,
+        );
+        if (full.length > 0) return { reject: queueFull(destination, full) };
+        return {
+          envelopes: messages.map((m): NewEnvelope => ({
+            id: randomUUID(),
+            destinationAccountId: destination,
+            destinationDeviceId: m.destinationDeviceId,
+            type: m.type,
+            sourceAccountId: sender.accountId,
+            sourceDeviceId: sender.deviceId,
+            timestamp,
+            serverTimestamp,
+            content: m.content,
+          })),
+        };
+      });
+      if ('rejected' in result) throw result.rejected;
+      for (const m of messages) hub.notify(destination, m.destinationDeviceId);
+      return { serverTimestamp, stored: result.stored.length };
+    },
+  );
+
+  app.put(
+    '/v1/messages/multi_recipient',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        summary: 'Send one (sender-key) ciphertext to many devices of many accounts',
+        tags: ['messages'],
+        security: deviceAuth,
+        body: MultiRecipientSendRequest,
+        response: {
+          200: SendMessagesResponse,
+          409: MultiMismatchedDevicesResponse,
+          410: MultiStaleDevicesResponse,
+          507: QueueFullResponse,
+          ...errorResponses(400, 401, 404, 413),
+        },
+      },
+    },
+    async (request) => {
+      const sender = deviceOf(request);
+      const { recipients, content, type, timestamp } = request.body;
+      const duplicates = duplicateIds(recipients.map((r) => `${r.accountId}.${r.deviceId}`));
+      if (duplicates.length > 0)
+        throw badRequest(`recipients listed twice: ${duplicates.join(', ')}`);
+      const byAccount = new Map<string, { deviceId: number; registrationId: number }[]>();
+      for (const r of recipients) {
+        const list = byAccount.get(r.accountId) ?? [];
+        list.push({ deviceId: r.deviceId, registrationId: r.registrationId });
+        byAccount.set(r.accountId, list);
+      }
+      const serverTimestamp = clock.now();
+
+      const result = await store.enqueue([...byAccount.keys()], (snapshot) => {
+        const unknown = [...byAccount.keys()].filter((id) => !snapshot.has(id));
+        if (unknown.length > 0) {
+          return {
+            reject: new RelayError(
+              404,
+              ErrorCode.UnknownAccount,
+              `${unknown.length} recipient account(s) do not exist`,
+            ),
+          };
+        }
+        const mismatched = [];
+        const stale = [];
+        for (const [accountId, addressed] of byAccount) {
+          const devices = snapshot.get(accountId) ?? [];
+          const exclude = accountId === sender.accountId ? sender.deviceId : undefined;
+          const match = matchDevices(devices, addressed, exclude);
+          if (match.kind === 'mismatched') {
+            mismatched.push({
+              accountId,
+              missingDevices: match.missingDevices,
+              extraDevices: match.extraDevices,
+            });
+          } else if (match.kind === 'stale') {
+            stale.push({ accountId, staleDevices: match.staleDevices });
+          }
+        }
+        if (mismatched.length > 0) {
+          return {
+            reject: new RelayError(409, ErrorCode.MismatchedDevices, 'device lists do not match', {
+              accounts: mismatched,
+            }),
+          };
+        }
+        if (stale.length > 0) {
+          return {
+            reject: new RelayError(410, ErrorCode.StaleDevices, 'some devices have re-registered', {
+              accounts: stale,
+            }),
+          };
+        }
+        for (const [accountId, addressed] of byAccount) {
+          const devices = snapshot.get(accountId) ?? [];
+          const full = fullDevices(
+            devices,
+            addressed.map((d) => d.deviceId),
+            config.queueCapPerDevice,
+          );
+          if (full.length > 0) return { reject: queueFull(accountId, full) };
+        }
+        return {
+          envelopes: recipients.map((r): NewEnvelope => ({
+            id: randomUUID(),
+            destinationAccountId: r.accountId,
+            destinationDeviceId: r.deviceId,
+            type,
+            sourceAccountId: sender.accountId,
+            sourceDeviceId: sender.deviceId,
+            timestamp,
+            serverTimestamp,
+            content,
+          })),
+        };
+      });
+      if ('rejected' in result) throw result.rejected;
+      for (const r of recipients) hub.notify(r.accountId, r.deviceId);
+      return { serverTimestamp, stored: result.stored.length };
+    },
+  );
+
+  app.get(
+    '/v1/messages',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        summary: "Fetch a page of this device's queue (HTTP fallback to the WebSocket)",
+        tags: ['messages'],
+        security: deviceAuth,
+        querystring: FetchMessagesQuery,
+        response: { 200: FetchMessagesResponse, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const { accountId, deviceId } = deviceOf(request);
+      const limit = request.query.limit ?? 100;
+      const page = await store.fetchEnvelopes(accountId, deviceId, {
+        afterSeq: 0,
+        limit: limit + 1,
+        notBefore: clock.now() - config.retentionMs,
+      });
+      return {
+        envelopes: page.slice(0, limit).map(({ seq: _seq, ...e }) => e),
+        more: page.length > limit,
+      };
+    },
+  );
+
+  app.delete(
+    '/v1/messages/:envelopeId',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        summary: 'Acknowledge (delete) an envelope from this device’s queue',
+        tags: ['messages'],
+        security: deviceAuth,
+        params: Type.Object({ envelopeId: EnvelopeId }),
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, deviceId } = deviceOf(request);
+      const { envelopeId } = request.params;
+      // Scoped to the caller's own queue: another device's envelope id matches nothing.
+      if (!(await store.deleteEnvelope(accountId, deviceId, envelopeId))) {
+        throw notFound('no such envelope in this device’s queue');
+      }
+      hub.forget(accountId, deviceId, envelopeId);
+      return reply.status(204).send(null);
+    },
+  );
+};
+
+export default messagesRoutes;

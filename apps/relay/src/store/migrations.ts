@@ -1,0 +1,83 @@
+/**
+ * Versioned SQLite schema. `PRAGMA user_version` records how many migrations ran; each runs in
+ * its own transaction, so a crash mid-migration leaves the previous version intact. Never edit a
+ * shipped migration: append a new one.
+ * @module
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: accounts, devices, keys, queues, linking codes
+  `
+  CREATE TABLE accounts (
+    account_id      TEXT PRIMARY KEY,
+    username        TEXT NOT NULL UNIQUE,
+    identity_key    TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    -- device ids are never reused, so an old session can never reach a new device
+    next_device_id  INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE devices (
+    account_id      TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+    device_id       INTEGER NOT NULL,
+    registration_id INTEGER NOT NULL,
+    name            TEXT,
+    credential_hash BLOB NOT NULL,
+    created_at      INTEGER NOT NULL,
+    last_seen_at    INTEGER NOT NULL,
+    PRIMARY KEY (account_id, device_id)
+  ) STRICT;
+
+  -- Signed EC prekeys and Kyber last-resort keys: one current (retired_at NULL) per kind,
+  -- plus retired ones kept until no queued envelope can still refer to them.
+  CREATE TABLE signed_prekeys (
+    account_id  TEXT NOT NULL,
+    device_id   INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('ec', 'kyber')),
+    key_id      INTEGER NOT NULL,
+    public_key  TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    uploaded_at INTEGER NOT NULL,
+    retired_at  INTEGER,
+    PRIMARY KEY (account_id, device_id, kind, key_id),
+    FOREIGN KEY (account_id, device_id) REFERENCES devices (account_id, device_id) ON DELETE CASCADE
+  ) STRICT;
+  CREATE UNIQUE INDEX signed_prekeys_current
+    ON signed_prekeys (account_id, device_id, kind) WHERE retired_at IS NULL;
+  CREATE INDEX signed_prekeys_retired ON signed_prekeys (retired_at) WHERE retired_at IS NOT NULL;
+
+  -- One-time prekeys; a row is deleted when handed out.
+  CREATE TABLE one_time_prekeys (
+    account_id TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('ec', 'kyber')),
+    key_id     INTEGER NOT NULL,
+    public_key TEXT NOT NULL,
+    signature  TEXT,
+    PRIMARY KEY (account_id, device_id, kind, key_id),
+    FOREIGN KEY (account_id, device_id) REFERENCES devices (account_id, device_id) ON DELETE CASCADE
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE envelopes (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                TEXT NOT NULL UNIQUE,
+    account_id        TEXT NOT NULL,
+    device_id         INTEGER NOT NULL,
+    type              TEXT NOT NULL,
+    source_account_id TEXT NOT NULL,
+    source_device_id  INTEGER NOT NULL,
+    timestamp         INTEGER NOT NULL,
+    server_timestamp  INTEGER NOT NULL,
+    content           BLOB NOT NULL,
+    FOREIGN KEY (account_id, device_id) REFERENCES devices (account_id, device_id) ON DELETE CASCADE
+  ) STRICT;
+  CREATE INDEX envelopes_queue ON envelopes (account_id, device_id, seq);
+  CREATE INDEX envelopes_expiry ON envelopes (server_timestamp);
+
+  CREATE TABLE linking_codes (
+    code_hash  BLOB PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX linking_codes_expiry ON linking_codes (expires_at);
+  `,
+];

@@ -1,0 +1,670 @@
+/**
+ * The embedded `RelayStore`: SQLite through better-sqlite3.
+ *
+ * Why better-sqlite3: it is the most used and best maintained SQLite binding for Node, it is
+ * synchronous (a transaction can never interleave with another request's statements, which makes
+ * atomicity trivial to reason about), and it is fast. Node 20 has no `node:sqlite`.
+ *
+ * Durability: WAL mode with `synchronous = FULL`, so a transaction is on disk when the call
+ * returns — the relay answers 200 to a send only after that. `secure_delete` overwrites deleted
+ * rows, so acked ciphertext and removed keys do not linger in free pages.
+ * @module
+ */
+import Database from 'better-sqlite3';
+import type {
+  AccountExportResponse,
+  DeviceBundle,
+  KyberPreKey,
+  PreKey,
+  PreKeyBundleResponse,
+  PreKeyStatusResponse,
+  PreKeyUploadRequest,
+  RetiredSignedPreKey,
+  SignedPreKey,
+} from '@parley/protocol';
+import { startOfUtcDay } from '../clock.ts';
+import { MIGRATIONS } from './migrations.ts';
+import type {
+  AccountRecord,
+  DeviceRecord,
+  DeviceSnapshot,
+  EnqueuePlanner,
+  EnqueueResult,
+  ExpiryResult,
+  LinkResult,
+  NewDevice,
+  RelayStore,
+  StoredEnvelope,
+} from './types.ts';
+
+type KeyKind = 'ec' | 'kyber';
+
+interface AccountRow {
+  account_id: string;
+  username: string;
+  identity_key: string;
+  created_at: number;
+  next_device_id: number;
+}
+interface DeviceRow {
+  account_id: string;
+  device_id: number;
+  registration_id: number;
+  name: string | null;
+  credential_hash: Buffer;
+  created_at: number;
+  last_seen_at: number;
+}
+interface SignedKeyRow {
+  kind: KeyKind;
+  key_id: number;
+  public_key: string;
+  signature: string;
+  uploaded_at: number;
+  retired_at: number | null;
+}
+interface OneTimeKeyRow {
+  key_id: number;
+  public_key: string;
+  signature: string | null;
+}
+interface EnvelopeRow {
+  seq: number;
+  id: string;
+  account_id: string;
+  device_id: number;
+  type: StoredEnvelope['type'];
+  source_account_id: string;
+  source_device_id: number;
+  timestamp: number;
+  server_timestamp: number;
+  content: Buffer;
+}
+
+function toAccount(row: AccountRow): AccountRecord {
+  return {
+    accountId: row.account_id,
+    username: row.username,
+    identityKey: row.identity_key,
+    createdAt: row.created_at,
+  };
+}
+
+function toDevice(row: DeviceRow): DeviceRecord {
+  return {
+    accountId: row.account_id,
+    deviceId: row.device_id,
+    registrationId: row.registration_id,
+    ...(row.name === null ? {} : { name: row.name }),
+    credentialHash: new Uint8Array(row.credential_hash),
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+function toEnvelope(row: EnvelopeRow): StoredEnvelope {
+  return {
+    seq: row.seq,
+    id: row.id,
+    type: row.type,
+    sourceAccountId: row.source_account_id,
+    sourceDeviceId: row.source_device_id,
+    destinationDeviceId: row.device_id,
+    timestamp: row.timestamp,
+    serverTimestamp: row.server_timestamp,
+    content: row.content.toString('base64'),
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; created if missing. */
+  path: string;
+}
+
+export class SqliteRelayStore implements RelayStore {
+  readonly #db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Opens (and migrates) the database file. */
+  static open(options: SqliteStoreOptions): SqliteRelayStore {
+    const db = new Database(options.path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('secure_delete = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteRelayStore(db);
+  }
+
+  /** Runs `fn` in a write transaction (BEGIN IMMEDIATE: takes the write lock up front). */
+  #write<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
+  }
+
+  #read<T>(fn: () => T): T {
+    return this.#db.transaction(fn).deferred();
+  }
+
+  // ---- accounts -------------------------------------------------------------------------------
+
+  async createAccount(
+    account: AccountRecord,
+    device: NewDevice,
+  ): Promise<'created' | 'username_taken'> {
+    try {
+      this.#write(() => {
+        this.#db
+          .prepare(
+            `INSERT INTO accounts (account_id, username, identity_key, created_at, next_device_id)
+             VALUES (?, ?, ?, ?, 2)`,
+          )
+          .run(account.accountId, account.username, account.identityKey, account.createdAt);
+        this.#insertDevice(account.accountId, 1, device);
+      });
+      return 'created';
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'username_taken';
+      throw err;
+    }
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as
+      AccountRow | undefined;
+    return row && toAccount(row);
+  }
+
+  async getAccountByUsername(username: string): Promise<AccountRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM accounts WHERE username = ?').get(username) as
+      AccountRow | undefined;
+    return row && toAccount(row);
+  }
+
+  async setUsername(accountId: string, username: string): Promise<'updated' | 'username_taken'> {
+    try {
+      this.#db
+        .prepare('UPDATE accounts SET username = ? WHERE account_id = ?')
+        .run(username, accountId);
+      return 'updated';
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'username_taken';
+      throw err;
+    }
+  }
+
+  async deleteAccount(accountId: string): Promise<boolean> {
+    // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement.
+    return this.#db.prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0;
+  }
+
+  async exportAccount(
+    accountId: string,
+    now: number,
+    retentionMs: number,
+  ): Promise<AccountExportResponse | undefined> {
+    return this.#read(() => {
+      const account = this.#db
+        .prepare('SELECT * FROM accounts WHERE account_id = ?')
+        .get(accountId) as AccountRow | undefined;
+      if (!account) return undefined;
+      const devices = (
+        this.#db
+          .prepare('SELECT * FROM devices WHERE account_id = ? ORDER BY device_id')
+          .all(accountId) as DeviceRow[]
+      ).map((device) => {
+        const id = device.device_id;
+        const signed = this.#signedKeys(accountId, id);
+        const current = (kind: KeyKind) =>
+          signed.find((k) => k.kind === kind && k.retired_at === null);
+        const ec = current('ec');
+        const kyber = current('kyber');
+        if (!ec || !kyber) throw new Error(`device ${id} has no current signed keys`);
+        const oneTime = (kind: KeyKind) =>
+          this.#db
+            .prepare(
+              `SELECT key_id, public_key, signature FROM one_time_prekeys
+               WHERE account_id = ? AND device_id = ? AND kind = ? ORDER BY key_id`,
+            )
+            .all(accountId, id, kind) as OneTimeKeyRow[];
+        const queue = this.#db
+          .prepare(
+            `SELECT id, source_account_id, source_device_id, server_timestamp, length(content) AS bytes
+             FROM envelopes WHERE account_id = ? AND device_id = ? ORDER BY seq`,
+          )
+          .all(accountId, id) as {
+          id: string;
+          source_account_id: string;
+          source_device_id: number;
+          server_timestamp: number;
+          bytes: number;
+        }[];
+        return {
+          deviceId: id,
+          ...(device.name === null ? {} : { name: device.name }),
+          registrationId: device.registration_id,
+          createdAt: device.created_at,
+          lastSeenAt: device.last_seen_at,
+          signedPreKey: toSignedPreKey(ec),
+          pqLastResortPreKey: toSignedPreKey(kyber),
+          preKeys: oneTime('ec').map((k) => ({ keyId: k.key_id, publicKey: k.public_key })),
+          pqPreKeys: oneTime('kyber').map(toKyberOneTime),
+          retiredSignedPreKeys: retired(signed, retentionMs),
+          queue: queue.map((e) => ({
+            id: e.id,
+            sourceAccountId: e.source_account_id,
+            sourceDeviceId: e.source_device_id,
+            serverTimestamp: e.server_timestamp,
+            contentBytes: e.bytes,
+          })),
+        };
+      });
+      return {
+        exportedAt: now,
+        account: {
+          accountId: account.account_id,
+          username: account.username,
+          identityKey: account.identity_key,
+          createdAt: account.created_at,
+        },
+        devices,
+      };
+    });
+  }
+
+  // ---- devices --------------------------------------------------------------------------------
+
+  async getDevice(accountId: string, deviceId: number): Promise<DeviceRecord | undefined> {
+    const row = this.#db
+      .prepare('SELECT * FROM devices WHERE account_id = ? AND device_id = ?')
+      .get(accountId, deviceId) as DeviceRow | undefined;
+    return row && toDevice(row);
+  }
+
+  async listDevices(accountId: string): Promise<DeviceRecord[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM devices WHERE account_id = ? ORDER BY device_id')
+      .all(accountId) as DeviceRow[];
+    return rows.map(toDevice);
+  }
+
+  async touchDevice(accountId: string, deviceId: number, day: number): Promise<void> {
+    this.#db
+      .prepare(
+        `UPDATE devices SET last_seen_at = ?
+         WHERE account_id = ? AND device_id = ? AND last_seen_at < ?`,
+      )
+      .run(day, accountId, deviceId, day);
+  }
+
+  async addLinkingCode(accountId: string, codeHash: Uint8Array, expiresAt: number): Promise<void> {
+    this.#db
+      .prepare('INSERT INTO linking_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)')
+      .run(codeHash, accountId, expiresAt);
+  }
+
+  async linkDevice(
+    codeHash: Uint8Array,
+    now: number,
+    maxDevices: number,
+    device: NewDevice,
+  ): Promise<LinkResult> {
+    return this.#write((): LinkResult => {
+      const code = this.#db
+        .prepare('SELECT account_id, expires_at FROM linking_codes WHERE code_hash = ?')
+        .get(codeHash) as { account_id: string; expires_at: number } | undefined;
+      if (!code) return { ok: false, reason: 'invalid_code' };
+      if (code.expires_at <= now) {
+        this.#db.prepare('DELETE FROM linking_codes WHERE code_hash = ?').run(codeHash);
+        return { ok: false, reason: 'invalid_code' };
+      }
+      const { count } = this.#db
+        .prepare('SELECT COUNT(*) AS count FROM devices WHERE account_id = ?')
+        .get(code.account_id) as { count: number };
+      // The code stays valid, so the user can remove a device and try again.
+      if (count >= maxDevices) return { ok: false, reason: 'too_many_devices' };
+      this.#db.prepare('DELETE FROM linking_codes WHERE code_hash = ?').run(codeHash);
+      const { next_device_id: deviceId } = this.#db
+        .prepare(
+          `UPDATE accounts SET next_device_id = next_device_id + 1 WHERE account_id = ?
+           RETURNING next_device_id - 1 AS next_device_id`,
+        )
+        .get(code.account_id) as { next_device_id: number };
+      this.#insertDevice(code.account_id, deviceId, device);
+      return { ok: true, accountId: code.account_id, deviceId };
+    });
+  }
+
+  async removeDevice(accountId: string, deviceId: number): Promise<boolean> {
+    return (
+      this.#db
+        .prepare('DELETE FROM devices WHERE account_id = ? AND device_id = ?')
+        .run(accountId, deviceId).changes > 0
+    );
+  }
+
+  #insertDevice(accountId: string, deviceId: number, device: NewDevice): void {
+    const { keys } = device;
+    this.#db
+      .prepare(
+        `INSERT INTO devices (account_id, device_id, registration_id, name, credential_hash, created_at, last_seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        accountId,
+        deviceId,
+        keys.registrationId,
+        keys.name ?? null,
+        device.credentialHash,
+        device.createdAt,
+        startOfUtcDay(device.createdAt),
+      );
+    this.#applyUpload(
+      accountId,
+      deviceId,
+      {
+        signedPreKey: keys.signedPreKey,
+        pqLastResortPreKey: keys.pqLastResortPreKey,
+        preKeys: keys.preKeys,
+        pqPreKeys: keys.pqPreKeys,
+      },
+      device.createdAt,
+    );
+  }
+
+  // ---- keys -----------------------------------------------------------------------------------
+
+  async storeKeys(
+    accountId: string,
+    deviceId: number,
+    upload: PreKeyUploadRequest,
+    now: number,
+  ): Promise<void> {
+    this.#write(() => this.#applyUpload(accountId, deviceId, upload, now));
+  }
+
+  #applyUpload(
+    accountId: string,
+    deviceId: number,
+    upload: PreKeyUploadRequest,
+    now: number,
+  ): void {
+    const replaceSigned = (kind: KeyKind, key: SignedPreKey | KyberPreKey) => {
+      this.#db
+        .prepare(
+          'DELETE FROM signed_prekeys WHERE account_id = ? AND device_id = ? AND kind = ? AND key_id = ?',
+        )
+        .run(accountId, deviceId, kind, key.keyId);
+      // The previous key is retired, not deleted: see PreKeyStatusResponse.retiredSignedPreKeys.
+      this.#db
+        .prepare(
+          `UPDATE signed_prekeys SET retired_at = ?
+           WHERE account_id = ? AND device_id = ? AND kind = ? AND retired_at IS NULL`,
+        )
+        .run(now, accountId, deviceId, kind);
+      this.#db
+        .prepare(
+          `INSERT INTO signed_prekeys (account_id, device_id, kind, key_id, public_key, signature, uploaded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(accountId, deviceId, kind, key.keyId, key.publicKey, key.signature, now);
+    };
+    const replaceOneTime = (kind: KeyKind, keys: readonly (PreKey | KyberPreKey)[]) => {
+      this.#db
+        .prepare('DELETE FROM one_time_prekeys WHERE account_id = ? AND device_id = ? AND kind = ?')
+        .run(accountId, deviceId, kind);
+      const insert = this.#db.prepare(
+        `INSERT INTO one_time_prekeys (account_id, device_id, kind, key_id, public_key, signature)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      for (const key of keys) {
+        const signature = 'signature' in key ? key.signature : null;
+        insert.run(accountId, deviceId, kind, key.keyId, key.publicKey, signature);
+      }
+    };
+    if (upload.signedPreKey) replaceSigned('ec', upload.signedPreKey);
+    if (upload.pqLastResortPreKey) replaceSigned('kyber', upload.pqLastResortPreKey);
+    if (upload.preKeys) replaceOneTime('ec', upload.preKeys);
+    if (upload.pqPreKeys) replaceOneTime('kyber', upload.pqPreKeys);
+  }
+
+  #signedKeys(accountId: string, deviceId: number): SignedKeyRow[] {
+    return this.#db
+      .prepare(
+        `SELECT kind, key_id, public_key, signature, uploaded_at, retired_at FROM signed_prekeys
+         WHERE account_id = ? AND device_id = ? ORDER BY uploaded_at`,
+      )
+      .all(accountId, deviceId) as SignedKeyRow[];
+  }
+
+  async keyStatus(
+    accountId: string,
+    deviceId: number,
+    retentionMs: number,
+  ): Promise<PreKeyStatusResponse | undefined> {
+    return this.#read(() => {
+      const signed = this.#signedKeys(accountId, deviceId);
+      const ec = signed.find((k) => k.kind === 'ec' && k.retired_at === null);
+      const kyber = signed.find((k) => k.kind === 'kyber' && k.retired_at === null);
+      if (!ec || !kyber) return undefined;
+      const counts = this.#db
+        .prepare(
+          `SELECT kind, COUNT(*) AS count FROM one_time_prekeys
+           WHERE account_id = ? AND device_id = ? GROUP BY kind`,
+        )
+        .all(accountId, deviceId) as { kind: KeyKind; count: number }[];
+      const count = (kind: KeyKind) => counts.find((c) => c.kind === kind)?.count ?? 0;
+      return {
+        preKeyCount: count('ec'),
+        pqPreKeyCount: count('kyber'),
+        signedPreKeyId: ec.key_id,
+        pqLastResortPreKeyId: kyber.key_id,
+        retiredSignedPreKeys: retired(signed, retentionMs),
+      };
+    });
+  }
+
+  async takeBundles(
+    accountId: string,
+    deviceId: number | 'all',
+  ): Promise<PreKeyBundleResponse | undefined> {
+    return this.#write(() => {
+      const account = this.#db
+        .prepare('SELECT identity_key FROM accounts WHERE account_id = ?')
+        .get(accountId) as { identity_key: string } | undefined;
+      if (!account) return undefined;
+      const devices = (
+        deviceId === 'all'
+          ? this.#db
+              .prepare(
+                'SELECT device_id, registration_id FROM devices WHERE account_id = ? ORDER BY device_id',
+              )
+              .all(accountId)
+          : this.#db
+              .prepare(
+                'SELECT device_id, registration_id FROM devices WHERE account_id = ? AND device_id = ?',
+              )
+              .all(accountId, deviceId)
+      ) as { device_id: number; registration_id: number }[];
+      if (devices.length === 0) return undefined;
+      // One statement claims the key, so no two callers can ever get the same one.
+      const claim = this.#db.prepare(
+        `DELETE FROM one_time_prekeys
+         WHERE account_id = :account AND device_id = :device AND kind = :kind
+           AND key_id = (SELECT MIN(key_id) FROM one_time_prekeys
+                         WHERE account_id = :account AND device_id = :device AND kind = :kind)
+         RETURNING key_id, public_key, signature`,
+      );
+      const bundles = devices.map((device): DeviceBundle => {
+        const id = device.device_id;
+        const signed = this.#signedKeys(accountId, id).filter((k) => k.retired_at === null);
+        const ec = signed.find((k) => k.kind === 'ec');
+        const lastResort = signed.find((k) => k.kind === 'kyber');
+        if (!ec || !lastResort) throw new Error(`device ${id} has no current signed keys`);
+        const preKey = claim.get({ account: accountId, device: id, kind: 'ec' }) as
+          OneTimeKeyRow | undefined;
+        const pqPreKey = claim.get({ account: accountId, device: id, kind: 'kyber' }) as
+          OneTimeKeyRow | undefined;
+        return {
+          deviceId: id,
+          registrationId: device.registration_id,
+          signedPreKey: toSignedPreKey(ec),
+          ...(preKey ? { preKey: { keyId: preKey.key_id, publicKey: preKey.public_key } } : {}),
+          pqPreKey: pqPreKey ? toKyberOneTime(pqPreKey) : toSignedPreKey(lastResort),
+          pqPreKeyIsLastResort: pqPreKey === undefined,
+        };
+      });
+      return { identityKey: account.identity_key, devices: bundles };
+    });
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  async enqueue<R>(
+    accountIds: readonly string[],
+    plan: EnqueuePlanner<R>,
+  ): Promise<EnqueueResult<R>> {
+    return this.#write((): EnqueueResult<R> => {
+      const snapshot = new Map<string, DeviceSnapshot[]>();
+      const exists = this.#db.prepare('SELECT 1 FROM accounts WHERE account_id = ?');
+      const devices = this.#db.prepare(
+        `SELECT d.device_id AS deviceId, d.registration_id AS registrationId,
+                (SELECT COUNT(*) FROM envelopes e
+                 WHERE e.account_id = d.account_id AND e.device_id = d.device_id) AS queued
+         FROM devices d WHERE d.account_id = ? ORDER BY d.device_id`,
+      );
+      for (const accountId of new Set(accountIds)) {
+        if (exists.get(accountId) !== undefined) {
+          snapshot.set(accountId, devices.all(accountId) as DeviceSnapshot[]);
+        }
+      }
+      const decision = plan(snapshot);
+      if ('reject' in decision) return { rejected: decision.reject };
+      const insert = this.#db.prepare(
+        `INSERT INTO envelopes (id, account_id, device_id, type, source_account_id, source_device_id,
+                                timestamp, server_timestamp, content)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+      );
+      const stored = decision.envelopes.map((e): StoredEnvelope => {
+        const { seq } = insert.get(
+          e.id,
+          e.destinationAccountId,
+          e.destinationDeviceId,
+          e.type,
+          e.sourceAccountId,
+          e.sourceDeviceId,
+          e.timestamp,
+          e.serverTimestamp,
+          Buffer.from(e.content, 'base64'),
+        ) as { seq: number };
+        return {
+          seq,
+          id: e.id,
+          type: e.type,
+          sourceAccountId: e.sourceAccountId,
+          sourceDeviceId: e.sourceDeviceId,
+          destinationDeviceId: e.destinationDeviceId,
+          timestamp: e.timestamp,
+          serverTimestamp: e.serverTimestamp,
+          content: e.content,
+        };
+      });
+      return { stored };
+    });
+  }
+
+  async fetchEnvelopes(
+    accountId: string,
+    deviceId: number,
+    page: { afterSeq: number; limit: number; notBefore: number },
+  ): Promise<StoredEnvelope[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM envelopes
+         WHERE account_id = ? AND device_id = ? AND seq > ? AND server_timestamp >= ?
+         ORDER BY seq LIMIT ?`,
+      )
+      .all(accountId, deviceId, page.afterSeq, page.notBefore, page.limit) as EnvelopeRow[];
+    return rows.map(toEnvelope);
+  }
+
+  async deleteEnvelope(accountId: string, deviceId: number, envelopeId: string): Promise<boolean> {
+    return (
+      this.#db
+        .prepare('DELETE FROM envelopes WHERE id = ? AND account_id = ? AND device_id = ?')
+        .run(envelopeId, accountId, deviceId).changes > 0
+    );
+  }
+
+  // ---- maintenance ----------------------------------------------------------------------------
+
+  async expire(now: number, retentionMs: number): Promise<ExpiryResult> {
+    const cutoff = now - retentionMs;
+    return this.#write(() => ({
+      envelopes: this.#db.prepare('DELETE FROM envelopes WHERE server_timestamp < ?').run(cutoff)
+        .changes,
+      linkingCodes: this.#db.prepare('DELETE FROM linking_codes WHERE expires_at <= ?').run(now)
+        .changes,
+      retiredSignedPreKeys: this.#db
+        .prepare('DELETE FROM signed_prekeys WHERE retired_at IS NOT NULL AND retired_at < ?')
+        .run(cutoff).changes,
+    }));
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this relay understands (${MIGRATIONS.length})`,
+    );
+  }
+  MIGRATIONS.forEach((sql, index) => {
+    const version = index + 1;
+    if (version <= current) return;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version}`);
+    }).immediate();
+  });
+}
+
+function toSignedPreKey(row: SignedKeyRow): SignedPreKey & KyberPreKey {
+  return { keyId: row.key_id, publicKey: row.public_key, signature: row.signature };
+}
+
+function toKyberOneTime(row: OneTimeKeyRow): KyberPreKey {
+  if (row.signature === null) throw new Error(`Kyber prekey ${row.key_id} has no signature`);
+  return { keyId: row.key_id, publicKey: row.public_key, signature: row.signature };
+}
+
+function retired(signed: readonly SignedKeyRow[], retentionMs: number): RetiredSignedPreKey[] {
+  return signed
+    .filter((k): k is SignedKeyRow & { retired_at: number } => k.retired_at !== null)
+    .map((k) => ({
+      kind: k.kind,
+      keyId: k.key_id,
+      retiredAt: k.retired_at,
+      keepUntil: k.retired_at + retentionMs,
+    }));
+}

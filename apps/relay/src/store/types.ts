@@ -1,0 +1,187 @@
+/**
+ * The relay's storage contract. The SQLite implementation (`sqlite.ts`) is the embedded default;
+ * a PostgreSQL one will implement the same interface, so every method states what it guarantees:
+ *
+ * - Every method is atomic: it applies completely or not at all (one transaction each). There is
+ *   no transaction object on the interface; operations that must be atomic together are one
+ *   method (create account + device + keys, consume linking code + add device, check device
+ *   list + enqueue), which keeps both backends honest and the callers simple.
+ * - One-time prekeys are handed out at most once, even under concurrent `takeBundles` calls
+ *   (SQLite: `DELETE … RETURNING` in a write transaction; PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+ * - Queues are paged by `seq`, which increases per device in commit order (SQLite: a single
+ *   writer; PostgreSQL: take the destination device rows `FOR UPDATE` while enqueueing).
+ *
+ * The store holds only public keys, hashes of credentials and opaque ciphertext.
+ * @module
+ */
+import type {
+  Envelope,
+  EnvelopeType,
+  KyberPreKey,
+  PreKey,
+  PreKeyBundleResponse,
+  PreKeyStatusResponse,
+  PreKeyUploadRequest,
+  SignedPreKey,
+  AccountExportResponse,
+} from '@parley/protocol';
+
+export interface AccountRecord {
+  accountId: string;
+  /** Canonical (lowercase) username. */
+  username: string;
+  identityKey: string;
+  createdAt: number;
+}
+
+export interface DeviceRecord {
+  accountId: string;
+  deviceId: number;
+  registrationId: number;
+  name?: string;
+  /** SHA-256 of the device credential (see `credentials.ts`). */
+  credentialHash: Uint8Array;
+  createdAt: number;
+  /** Start of the UTC day the device was last seen (coarse on purpose: less metadata). */
+  lastSeenAt: number;
+}
+
+/** Keys a new device brings (first device or linked). */
+export interface NewDeviceKeys {
+  registrationId: number;
+  name?: string;
+  signedPreKey: SignedPreKey;
+  pqLastResortPreKey: KyberPreKey;
+  preKeys: PreKey[];
+  pqPreKeys: KyberPreKey[];
+}
+
+export interface NewDevice {
+  credentialHash: Uint8Array;
+  keys: NewDeviceKeys;
+  createdAt: number;
+}
+
+/** An envelope with its queue position. `seq` is internal and never leaves the relay. */
+export interface StoredEnvelope extends Envelope {
+  seq: number;
+}
+
+/** What `enqueue` stores; `seq` is assigned by the store. */
+export interface NewEnvelope {
+  id: string;
+  destinationAccountId: string;
+  destinationDeviceId: number;
+  type: EnvelopeType;
+  sourceAccountId: string;
+  sourceDeviceId: number;
+  timestamp: number;
+  serverTimestamp: number;
+  content: string;
+}
+
+/** A destination device as `enqueue` sees it inside its transaction. */
+export interface DeviceSnapshot {
+  deviceId: number;
+  registrationId: number;
+  /** Envelopes currently queued for the device. */
+  queued: number;
+}
+
+/**
+ * Decides, from the destination accounts' current devices, what to store. Runs inside the
+ * enqueue transaction, so it must be synchronous and free of side effects. Accounts that do not
+ * exist are absent from the map.
+ */
+export type EnqueuePlanner<R> = (
+  devices: ReadonlyMap<string, readonly DeviceSnapshot[]>,
+) => { reject: R } | { envelopes: NewEnvelope[] };
+
+export type EnqueueResult<R> = { stored: StoredEnvelope[] } | { rejected: R };
+
+export type LinkResult =
+  | { ok: true; accountId: string; deviceId: number }
+  | { ok: false; reason: 'invalid_code' | 'too_many_devices' };
+
+export interface ExpiryResult {
+  envelopes: number;
+  linkingCodes: number;
+  retiredSignedPreKeys: number;
+}
+
+export interface RelayStore {
+  // Accounts
+  /** Creates the account and its device 1 with keys. */
+  createAccount(account: AccountRecord, device: NewDevice): Promise<'created' | 'username_taken'>;
+  getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  /** `username` must be canonical (lowercase). */
+  getAccountByUsername(username: string): Promise<AccountRecord | undefined>;
+  setUsername(accountId: string, username: string): Promise<'updated' | 'username_taken'>;
+  /** Deletes the account with all devices, keys, queues, credentials and linking codes. */
+  deleteAccount(accountId: string): Promise<boolean>;
+  /** Everything stored about the account, for `GET /v1/accounts/me/export`. */
+  exportAccount(
+    accountId: string,
+    now: number,
+    retentionMs: number,
+  ): Promise<AccountExportResponse | undefined>;
+
+  // Devices
+  getDevice(accountId: string, deviceId: number): Promise<DeviceRecord | undefined>;
+  listDevices(accountId: string): Promise<DeviceRecord[]>;
+  /** Records that the device was seen on `day` (start of a UTC day). */
+  touchDevice(accountId: string, deviceId: number, day: number): Promise<void>;
+  /** Stores the hash of a one-time linking code for the account. */
+  addLinkingCode(accountId: string, codeHash: Uint8Array, expiresAt: number): Promise<void>;
+  /** Consumes the linking code (if valid at `now`) and adds the device with the next free id. */
+  linkDevice(
+    codeHash: Uint8Array,
+    now: number,
+    maxDevices: number,
+    device: NewDevice,
+  ): Promise<LinkResult>;
+  /** Removes the device with its keys and queue. */
+  removeDevice(accountId: string, deviceId: number): Promise<boolean>;
+
+  // Keys
+  /** Applies a prekey upload (see `PreKeyUploadRequest` for the replacement rules). */
+  storeKeys(
+    accountId: string,
+    deviceId: number,
+    upload: PreKeyUploadRequest,
+    now: number,
+  ): Promise<void>;
+  keyStatus(
+    accountId: string,
+    deviceId: number,
+    retentionMs: number,
+  ): Promise<PreKeyStatusResponse | undefined>;
+  /**
+   * Builds bundles for one device or all (`'all'`) of an account, consuming one one-time EC
+   * prekey and one one-time Kyber prekey per device when there are any. `undefined` when the
+   * account or device does not exist.
+   */
+  takeBundles(
+    accountId: string,
+    deviceId: number | 'all',
+  ): Promise<PreKeyBundleResponse | undefined>;
+
+  // Messages
+  /** Atomically reads the destinations' devices, asks `plan`, and stores what it returns. */
+  enqueue<R>(accountIds: readonly string[], plan: EnqueuePlanner<R>): Promise<EnqueueResult<R>>;
+  /** A page of the device's queue in order, after `afterSeq`, skipping envelopes older than `notBefore`. */
+  fetchEnvelopes(
+    accountId: string,
+    deviceId: number,
+    page: { afterSeq: number; limit: number; notBefore: number },
+  ): Promise<StoredEnvelope[]>;
+  /** Deletes one envelope from that device's queue only; false if it is not there. */
+  deleteEnvelope(accountId: string, deviceId: number, envelopeId: string): Promise<boolean>;
+
+  // Maintenance
+  /** Deletes envelopes older than `now - retentionMs`, expired linking codes and retired keys. */
+  expire(now: number, retentionMs: number): Promise<ExpiryResult>;
+  /** Throws if the store cannot serve requests (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
