@@ -196,6 +196,9 @@ export async function register(
   return asDevice({ accountId, deviceId, credential }, body.registrationId);
 }
 
+/** The Authorization header for an arbitrary (possibly wrong) login. */
+export const basicAuthorizationFor = (login: DeviceLogin) => basicAuthorization(login);
+
 export function asDevice(login: DeviceLogin, registrationId: number): TestDevice {
   return { ...login, registrationId, headers: { authorization: basicAuthorization(login) } };
 }

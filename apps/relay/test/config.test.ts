@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfig, ENV, loadConfig } from '../src/config.ts';
+
+describe('loadConfig', () => {
+  it('uses safe defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual(defaultConfig());
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.retentionMs).toBe(30 * 86_400_000);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.tls).toBeUndefined();
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      [ENV.host]: '0.0.0.0',
+      [ENV.port]: '9443',
+      [ENV.dbPath]: '/var/lib/parley/relay.db',
+      [ENV.corsOrigins]: 'https://a.example, https://b.example:8443',
+      [ENV.retentionDays]: '7',
+      [ENV.logLevel]: 'warn',
+      [ENV.tlsCert]: '/etc/tls/cert.pem',
+      [ENV.tlsKey]: '/etc/tls/key.pem',
+      [ENV.trustProxy]: 'true',
+      [ENV.bodyLimitBytes]: '1048576',
+      [ENV.maxDevices]: '3',
+      [ENV.queueCap]: '500',
+      [ENV.maxInflight]: '10',
+      [ENV.keepaliveSeconds]: '15',
+      [ENV.rateLimitGlobal]: '100/m',
+      [ENV.rateLimitRegistration]: '5/1h',
+      [ENV.rateLimitLinking]: '3/10m',
+      [ENV.rateLimitBundleRequester]: '50/1h',
+      [ENV.rateLimitBundleTarget]: '20/1h',
+      [ENV.rateLimitUsernameLookup]: '30/1d',
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 9443,
+      dbPath: '/var/lib/parley/relay.db',
+      corsOrigins: ['https://a.example', 'https://b.example:8443'],
+      retentionMs: 7 * 86_400_000,
+      logLevel: 'warn',
+      tls: { certPath: '/etc/tls/cert.pem', keyPath: '/etc/tls/key.pem' },
+      trustProxy: true,
+      bodyLimitBytes: 1_048_576,
+      maxDevicesPerAccount: 3,
+      queueCapPerDevice: 500,
+      maxInflightPerSocket: 10,
+      keepaliveIntervalMs: 15_000,
+      rateLimits: {
+        global: { max: 100, windowMs: 60_000 },
+        registration: { max: 5, windowMs: 3_600_000 },
+        linking: { max: 3, windowMs: 600_000 },
+        bundlePerRequester: { max: 50, windowMs: 3_600_000 },
+        bundlePerTarget: { max: 20, windowMs: 3_600_000 },
+        usernameLookup: { max: 30, windowMs: 86_400_000 },
+      },
+    });
+  });
+
+  it('reports every problem at once, naming the variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        [ENV.port]: '70000',
+        [ENV.retentionDays]: 'thirty',
+        [ENV.logLevel]: 'loud',
+        [ENV.corsOrigins]: 'https://ok.example,*,https://x.example/path',
+        [ENV.tlsCert]: '/only/cert.pem',
+        [ENV.trustProxy]: 'yes',
+        [ENV.rateLimitRegistration]: 'lots',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(8);
+    const text = problems.join('\n');
+    for (const name of [
+      ENV.port,
+      ENV.retentionDays,
+      ENV.logLevel,
+      ENV.corsOrigins,
+      ENV.tlsCert,
+      ENV.trustProxy,
+      ENV.rateLimitRegistration,
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect((error as Error).message).toMatch(/^invalid relay configuration:/);
+  });
+});
