@@ -42,11 +42,7 @@ export class Storage implements StorageTx {
   }
 
   /** @internal */
-  async _decode<T extends StorageValue>(
-    store: StoreName,
-    key: string,
-    bytes: Uint8Array,
-  ): Promise<T> {
+  async _decode<T = StorageValue>(store: StoreName, key: string, bytes: Uint8Array): Promise<T> {
     const plain = this.#key ? await open(this.#key, store, key, bytes) : bytes;
     return decodeValue(plain) as T;
   }
@@ -67,12 +63,12 @@ export class Storage implements StorageTx {
     if (this.#closed) throw new Error('storage is closed');
   }
 
-  async get<T extends StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
+  async get<T = StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
     const bytes = await this._backend.get(store, key);
     return bytes === undefined ? undefined : this._decode<T>(store, key, bytes);
   }
 
-  async list<T extends StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
+  async list<T = StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
     const rows = await this._backend.list(store, prefix);
     return Promise.all(
       rows.map(async ([k, v]) => [k, await this._decode<T>(store, k, v)] as [string, T]),
@@ -80,7 +76,7 @@ export class Storage implements StorageTx {
   }
 
   /** A single write is its own transaction. */
-  put(store: StoreName, key: string, value: StorageValue): Promise<void> {
+  put(store: StoreName, key: string, value: unknown): Promise<void> {
     return this.transaction((tx) => tx.put(store, key, value));
   }
 
@@ -124,14 +120,14 @@ class BufferedTx implements StorageTx {
     if (this.finished) throw new Error('transaction already finished');
   }
 
-  async get<T extends StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
+  async get<T = StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
     this.#check();
     const w = this.#writes.get(rowId(store, key));
     if (w) return w.value === undefined ? undefined : (structuredClone(w.value) as T);
     return this.storage.get<T>(store, key);
   }
 
-  async list<T extends StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
+  async list<T = StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
     this.#check();
     const merged = new Map<string, T>(await this.storage.list<T>(store, prefix));
     for (const w of this.#writes.values()) {
@@ -142,10 +138,14 @@ class BufferedTx implements StorageTx {
     return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  async put(store: StoreName, key: string, value: StorageValue): Promise<void> {
+  async put(store: StoreName, key: string, value: unknown): Promise<void> {
     this.#check();
     if (typeof key !== 'string') throw new TypeError('storage key must be a string');
-    this.#writes.set(rowId(store, key), { store, key, value: structuredClone(value) });
+    this.#writes.set(rowId(store, key), {
+      store,
+      key,
+      value: structuredClone(value) as StorageValue,
+    });
   }
 
   async delete(store: StoreName, key: string): Promise<void> {

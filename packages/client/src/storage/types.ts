@@ -63,8 +63,10 @@ export interface StorageBackend {
 
 /** Reads and writes inside one transaction: reads see the transaction's own writes. */
 export interface StorageTx {
-  get<T extends StorageValue>(store: StoreName, key: string): Promise<T | undefined>;
-  list<T extends StorageValue>(store: StoreName, prefix?: string): Promise<Array<[string, T]>>;
-  put(store: StoreName, key: string, value: StorageValue): Promise<void>;
+  /** `T` is what the caller stored there; values are JSON-like data with `Uint8Array`s. */
+  get<T = StorageValue>(store: StoreName, key: string): Promise<T | undefined>;
+  list<T = StorageValue>(store: StoreName, prefix?: string): Promise<Array<[string, T]>>;
+  /** `value` must be a StorageValue (JSON-like, bytes allowed); typed loosely for records. */
+  put(store: StoreName, key: string, value: unknown): Promise<void>;
   delete(store: StoreName, key: string): Promise<void>;
 }
