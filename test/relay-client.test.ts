@@ -54,11 +54,21 @@ describe('relay client', () => {
     const bad = await a.http
       .sendMessages(b.login.accountId, {
         timestamp: 1,
-        messages: [{ type: 'message', destinationDeviceId: 2, destinationRegistrationId: 1, content: 'AAAA' }],
+        messages: [
+          {
+            type: 'message',
+            destinationDeviceId: 2,
+            destinationRegistrationId: 1,
+            content: 'AAAA',
+          },
+        ],
       })
       .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(RelayHttpError);
-    expect((bad as RelayHttpError).mismatched).toMatchObject({ missingDevices: [1], extraDevices: [2] });
+    expect((bad as RelayHttpError).mismatched).toMatchObject({
+      missingDevices: [1],
+      extraDevices: [2],
+    });
 
     const send = (i: number) =>
       a.http.sendMessages(b.login.accountId, {
@@ -96,7 +106,7 @@ describe('relay client', () => {
     });
     const drained = new Promise<void>((r) => {
       const check = setInterval(() => {
-        if (seen.includes('m2') && seen.includes('m1')) {
+        if (seen.includes('m2') && seen.includes('m1') && order.at(-1) === 'queue_empty') {
           clearInterval(check);
           r();
         }

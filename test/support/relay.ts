@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const relayDir = join(root, 'apps', 'relay');
-const tsx = join(relayDir, 'node_modules', '.bin', 'tsx');
 
 export interface RelayProcess {
   url: string;
@@ -29,7 +28,8 @@ export interface RelayProcess {
 const generous = '100000/1m';
 
 function launch(port: number, dbPath: string, env: Record<string, string>) {
-  const child = spawn(tsx, ['src/server.ts'], {
+  // One process (node --import tsx), so signals reach the relay itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: relayDir,
     env: {
       ...process.env,
