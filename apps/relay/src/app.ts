@@ -115,7 +115,7 @@ export async function buildApp(
     closing = true;
     clearInterval(sweepTimer);
     keepalive.stop();
-    relay.hub.closeAll(CloseCode.GoingAway, 'relay shutting down');
+    await relay.hub.closeAll(CloseCode.GoingAway, 'relay shutting down');
     relay.provisioning.closeAll(CloseCode.GoingAway, 'relay shutting down');
   });
   // Runs after the HTTP server stopped and in-flight requests finished: then close storage.

@@ -29,6 +29,20 @@ describe('POST /v1/accounts', () => {
     expect(again.json()).toEqual({ error: 'username_taken', message: 'username is taken' });
   });
 
+  it('concurrent registrations of one username: exactly one wins, others are unaffected', async () => {
+    const name = uniqueUsername('race');
+    const responses = await Promise.all([
+      post(registration(name)),
+      post(registration(name.toUpperCase())),
+      post(registration(uniqueUsername('bystander'))),
+      post(registration(name)),
+    ]);
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(2); // the winner and the bystander
+    expect(statuses.filter((s) => s === 409)).toHaveLength(2);
+    expect(statuses[2]).toBe(201);
+  });
+
   it.each([
     ['too short', 'ab'],
     ['too long', 'a'.repeat(33)],

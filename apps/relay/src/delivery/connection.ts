@@ -78,6 +78,11 @@ export class DeviceConnection {
       });
   }
 
+  /** Resolves when every ack received so far has been applied (used at shutdown). */
+  settled(): Promise<void> {
+    return this.#acks;
+  }
+
   /** An envelope of this device was deleted elsewhere (HTTP ack): free its slot. */
   forget(envelopeId: string): void {
     if (this.#inflight.delete(envelopeId)) this.pump();

@@ -49,7 +49,10 @@ export class DeliveryHub {
     }
   }
 
-  closeAll(code: number, reason: string): void {
-    for (const connection of this.#connections.values()) connection.close(code, reason);
+  /** Closes every socket; resolves once the acks they already sent have been applied. */
+  async closeAll(code: number, reason: string): Promise<void> {
+    const connections = [...this.#connections.values()];
+    for (const connection of connections) connection.close(code, reason);
+    await Promise.all(connections.map((c) => c.settled()));
   }
 }

@@ -5,9 +5,11 @@
  * synchronous (a transaction can never interleave with another request's statements, which makes
  * atomicity trivial to reason about), and it is fast. Node 20 has no `node:sqlite`.
  *
- * Durability: WAL mode with `synchronous = FULL`, so a transaction is on disk when the call
- * returns — the relay answers 200 to a send only after that. `secure_delete` overwrites deleted
- * rows, so acked ciphertext and removed keys do not linger in free pages.
+ * Durability: WAL mode with `synchronous = FULL`, so a write's promise settles only once its
+ * transaction is on disk — the relay answers 200 to a send only after that. Writes arriving
+ * together are group-committed (see `#write`), so concurrent requests share one fsync.
+ * `secure_delete` overwrites deleted rows, so acked ciphertext and removed keys do not linger
+ * in free pages.
  * @module
  */
 import Database from 'better-sqlite3';
@@ -81,6 +83,12 @@ interface EnvelopeRow {
   content: Buffer;
 }
 
+interface PendingWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 function toAccount(row: AccountRow): AccountRecord {
   return {
     accountId: row.account_id,
@@ -149,9 +157,70 @@ export class SqliteRelayStore implements RelayStore {
     return new SqliteRelayStore(db);
   }
 
-  /** Runs `fn` in a write transaction (BEGIN IMMEDIATE: takes the write lock up front). */
-  #write<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** Prepared statements are compiled once and reused (SQL parsing dominates small queries). */
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  readonly #pending: PendingWrite[] = [];
+  #flushScheduled = false;
+
+  /**
+   * Runs `fn` as a write. Writes issued in the same event-loop turn share one transaction
+   * (group commit): each runs in its own savepoint, so one failing write rolls back only
+   * itself, and every promise settles after the shared COMMIT is on disk. With
+   * `synchronous = FULL` that turns one fsync per request into one per batch.
+   */
+  #write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending.splice(0);
+    if (batch.length === 0) return;
+    if (!this.#db.open) {
+      for (const write of batch) write.reject(new Error('the store is closed'));
+      return;
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      // BEGIN IMMEDIATE: take the write lock up front (no upgrade deadlocks with readers).
+      this.#db
+        .transaction(() => {
+          for (const write of batch) {
+            try {
+              // A transaction inside a transaction is a savepoint in better-sqlite3.
+              outcomes.push({ ok: true, value: this.#db.transaction(write.run)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      // The COMMIT itself failed: nothing in the batch is durable.
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) write.resolve(outcome.value);
+      else write.reject(outcome?.error);
+    });
   }
 
   #read<T>(fn: () => T): T {
@@ -165,13 +234,11 @@ export class SqliteRelayStore implements RelayStore {
     device: NewDevice,
   ): Promise<'created' | 'username_taken'> {
     try {
-      this.#write(() => {
-        this.#db
-          .prepare(
-            `INSERT INTO accounts (account_id, username, identity_key, created_at, next_device_id)
+      await this.#write(() => {
+        this.#prepare(
+          `INSERT INTO accounts (account_id, username, identity_key, created_at, next_device_id)
              VALUES (?, ?, ?, ?, 2)`,
-          )
-          .run(account.accountId, account.username, account.identityKey, account.createdAt);
+        ).run(account.accountId, account.username, account.identityKey, account.createdAt);
         this.#insertDevice(account.accountId, 1, device);
       });
       return 'created';
@@ -182,22 +249,25 @@ export class SqliteRelayStore implements RelayStore {
   }
 
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
-    const row = this.#db.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as
+    const row = this.#prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as
       AccountRow | undefined;
     return row && toAccount(row);
   }
 
   async getAccountByUsername(username: string): Promise<AccountRecord | undefined> {
-    const row = this.#db.prepare('SELECT * FROM accounts WHERE username = ?').get(username) as
+    const row = this.#prepare('SELECT * FROM accounts WHERE username = ?').get(username) as
       AccountRow | undefined;
     return row && toAccount(row);
   }
 
   async setUsername(accountId: string, username: string): Promise<'updated' | 'username_taken'> {
     try {
-      this.#db
-        .prepare('UPDATE accounts SET username = ? WHERE account_id = ?')
-        .run(username, accountId);
+      await this.#write(() =>
+        this.#prepare('UPDATE accounts SET username = ? WHERE account_id = ?').run(
+          username,
+          accountId,
+        ),
+      );
       return 'updated';
     } catch (err) {
       if (isUniqueViolation(err)) return 'username_taken';
@@ -207,7 +277,9 @@ export class SqliteRelayStore implements RelayStore {
 
   async deleteAccount(accountId: string): Promise<boolean> {
     // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement.
-    return this.#db.prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0;
+    return this.#write(
+      () => this.#prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0,
+    );
   }
 
   async exportAccount(
@@ -216,14 +288,14 @@ export class SqliteRelayStore implements RelayStore {
     retentionMs: number,
   ): Promise<AccountExportResponse | undefined> {
     return this.#read(() => {
-      const account = this.#db
-        .prepare('SELECT * FROM accounts WHERE account_id = ?')
-        .get(accountId) as AccountRow | undefined;
+      const account = this.#prepare('SELECT * FROM accounts WHERE account_id = ?').get(
+        accountId,
+      ) as AccountRow | undefined;
       if (!account) return undefined;
       const devices = (
-        this.#db
-          .prepare('SELECT * FROM devices WHERE account_id = ? ORDER BY device_id')
-          .all(accountId) as DeviceRow[]
+        this.#prepare('SELECT * FROM devices WHERE account_id = ? ORDER BY device_id').all(
+          accountId,
+        ) as DeviceRow[]
       ).map((device) => {
         const id = device.device_id;
         const signed = this.#signedKeys(accountId, id);
@@ -233,18 +305,14 @@ export class SqliteRelayStore implements RelayStore {
         const kyber = current('kyber');
         if (!ec || !kyber) throw new Error(`device ${id} has no current signed keys`);
         const oneTime = (kind: KeyKind) =>
-          this.#db
-            .prepare(
-              `SELECT key_id, public_key, signature FROM one_time_prekeys
+          this.#prepare(
+            `SELECT key_id, public_key, signature FROM one_time_prekeys
                WHERE account_id = ? AND device_id = ? AND kind = ? ORDER BY key_id`,
-            )
-            .all(accountId, id, kind) as OneTimeKeyRow[];
-        const queue = this.#db
-          .prepare(
-            `SELECT id, source_account_id, source_device_id, server_timestamp, length(content) AS bytes
+          ).all(accountId, id, kind) as OneTimeKeyRow[];
+        const queue = this.#prepare(
+          `SELECT id, source_account_id, source_device_id, server_timestamp, length(content) AS bytes
              FROM envelopes WHERE account_id = ? AND device_id = ? ORDER BY seq`,
-          )
-          .all(accountId, id) as {
+        ).all(accountId, id) as {
           id: string;
           source_account_id: string;
           source_device_id: number;
@@ -287,32 +355,35 @@ export class SqliteRelayStore implements RelayStore {
   // ---- devices --------------------------------------------------------------------------------
 
   async getDevice(accountId: string, deviceId: number): Promise<DeviceRecord | undefined> {
-    const row = this.#db
-      .prepare('SELECT * FROM devices WHERE account_id = ? AND device_id = ?')
-      .get(accountId, deviceId) as DeviceRow | undefined;
+    const row = this.#prepare('SELECT * FROM devices WHERE account_id = ? AND device_id = ?').get(
+      accountId,
+      deviceId,
+    ) as DeviceRow | undefined;
     return row && toDevice(row);
   }
 
   async listDevices(accountId: string): Promise<DeviceRecord[]> {
-    const rows = this.#db
-      .prepare('SELECT * FROM devices WHERE account_id = ? ORDER BY device_id')
-      .all(accountId) as DeviceRow[];
+    const rows = this.#prepare('SELECT * FROM devices WHERE account_id = ? ORDER BY device_id').all(
+      accountId,
+    ) as DeviceRow[];
     return rows.map(toDevice);
   }
 
   async touchDevice(accountId: string, deviceId: number, day: number): Promise<void> {
-    this.#db
-      .prepare(
+    await this.#write(() =>
+      this.#prepare(
         `UPDATE devices SET last_seen_at = ?
          WHERE account_id = ? AND device_id = ? AND last_seen_at < ?`,
-      )
-      .run(day, accountId, deviceId, day);
+      ).run(day, accountId, deviceId, day),
+    );
   }
 
   async addLinkingCode(accountId: string, codeHash: Uint8Array, expiresAt: number): Promise<void> {
-    this.#db
-      .prepare('INSERT INTO linking_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)')
-      .run(codeHash, accountId, expiresAt);
+    await this.#write(() =>
+      this.#prepare(
+        'INSERT INTO linking_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)',
+      ).run(codeHash, accountId, expiresAt),
+    );
   }
 
   async linkDevice(
@@ -322,55 +393,53 @@ export class SqliteRelayStore implements RelayStore {
     device: NewDevice,
   ): Promise<LinkResult> {
     return this.#write((): LinkResult => {
-      const code = this.#db
-        .prepare('SELECT account_id, expires_at FROM linking_codes WHERE code_hash = ?')
-        .get(codeHash) as { account_id: string; expires_at: number } | undefined;
+      const code = this.#prepare(
+        'SELECT account_id, expires_at FROM linking_codes WHERE code_hash = ?',
+      ).get(codeHash) as { account_id: string; expires_at: number } | undefined;
       if (!code) return { ok: false, reason: 'invalid_code' };
       if (code.expires_at <= now) {
-        this.#db.prepare('DELETE FROM linking_codes WHERE code_hash = ?').run(codeHash);
+        this.#prepare('DELETE FROM linking_codes WHERE code_hash = ?').run(codeHash);
         return { ok: false, reason: 'invalid_code' };
       }
-      const { count } = this.#db
-        .prepare('SELECT COUNT(*) AS count FROM devices WHERE account_id = ?')
-        .get(code.account_id) as { count: number };
+      const { count } = this.#prepare(
+        'SELECT COUNT(*) AS count FROM devices WHERE account_id = ?',
+      ).get(code.account_id) as { count: number };
       // The code stays valid, so the user can remove a device and try again.
       if (count >= maxDevices) return { ok: false, reason: 'too_many_devices' };
-      this.#db.prepare('DELETE FROM linking_codes WHERE code_hash = ?').run(codeHash);
-      const { next_device_id: deviceId } = this.#db
-        .prepare(
-          `UPDATE accounts SET next_device_id = next_device_id + 1 WHERE account_id = ?
+      this.#prepare('DELETE FROM linking_codes WHERE code_hash = ?').run(codeHash);
+      const { next_device_id: deviceId } = this.#prepare(
+        `UPDATE accounts SET next_device_id = next_device_id + 1 WHERE account_id = ?
            RETURNING next_device_id - 1 AS next_device_id`,
-        )
-        .get(code.account_id) as { next_device_id: number };
+      ).get(code.account_id) as { next_device_id: number };
       this.#insertDevice(code.account_id, deviceId, device);
       return { ok: true, accountId: code.account_id, deviceId };
     });
   }
 
   async removeDevice(accountId: string, deviceId: number): Promise<boolean> {
-    return (
-      this.#db
-        .prepare('DELETE FROM devices WHERE account_id = ? AND device_id = ?')
-        .run(accountId, deviceId).changes > 0
+    return this.#write(
+      () =>
+        this.#prepare('DELETE FROM devices WHERE account_id = ? AND device_id = ?').run(
+          accountId,
+          deviceId,
+        ).changes > 0,
     );
   }
 
   #insertDevice(accountId: string, deviceId: number, device: NewDevice): void {
     const { keys } = device;
-    this.#db
-      .prepare(
-        `INSERT INTO devices (account_id, device_id, registration_id, name, credential_hash, created_at, last_seen_at)
+    this.#prepare(
+      `INSERT INTO devices (account_id, device_id, registration_id, name, credential_hash, created_at, last_seen_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        accountId,
-        deviceId,
-        keys.registrationId,
-        keys.name ?? null,
-        device.credentialHash,
-        device.createdAt,
-        startOfUtcDay(device.createdAt),
-      );
+    ).run(
+      accountId,
+      deviceId,
+      keys.registrationId,
+      keys.name ?? null,
+      device.credentialHash,
+      device.createdAt,
+      startOfUtcDay(device.createdAt),
+    );
     this.#applyUpload(
       accountId,
       deviceId,
@@ -392,7 +461,7 @@ export class SqliteRelayStore implements RelayStore {
     upload: PreKeyUploadRequest,
     now: number,
   ): Promise<void> {
-    this.#write(() => this.#applyUpload(accountId, deviceId, upload, now));
+    await this.#write(() => this.#applyUpload(accountId, deviceId, upload, now));
   }
 
   #applyUpload(
@@ -402,30 +471,24 @@ export class SqliteRelayStore implements RelayStore {
     now: number,
   ): void {
     const replaceSigned = (kind: KeyKind, key: SignedPreKey | KyberPreKey) => {
-      this.#db
-        .prepare(
-          'DELETE FROM signed_prekeys WHERE account_id = ? AND device_id = ? AND kind = ? AND key_id = ?',
-        )
-        .run(accountId, deviceId, kind, key.keyId);
+      this.#prepare(
+        'DELETE FROM signed_prekeys WHERE account_id = ? AND device_id = ? AND kind = ? AND key_id = ?',
+      ).run(accountId, deviceId, kind, key.keyId);
       // The previous key is retired, not deleted: see PreKeyStatusResponse.retiredSignedPreKeys.
-      this.#db
-        .prepare(
-          `UPDATE signed_prekeys SET retired_at = ?
+      this.#prepare(
+        `UPDATE signed_prekeys SET retired_at = ?
            WHERE account_id = ? AND device_id = ? AND kind = ? AND retired_at IS NULL`,
-        )
-        .run(now, accountId, deviceId, kind);
-      this.#db
-        .prepare(
-          `INSERT INTO signed_prekeys (account_id, device_id, kind, key_id, public_key, signature, uploaded_at)
+      ).run(now, accountId, deviceId, kind);
+      this.#prepare(
+        `INSERT INTO signed_prekeys (account_id, device_id, kind, key_id, public_key, signature, uploaded_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(accountId, deviceId, kind, key.keyId, key.publicKey, key.signature, now);
+      ).run(accountId, deviceId, kind, key.keyId, key.publicKey, key.signature, now);
     };
     const replaceOneTime = (kind: KeyKind, keys: readonly (PreKey | KyberPreKey)[]) => {
-      this.#db
-        .prepare('DELETE FROM one_time_prekeys WHERE account_id = ? AND device_id = ? AND kind = ?')
-        .run(accountId, deviceId, kind);
-      const insert = this.#db.prepare(
+      this.#prepare(
+        'DELETE FROM one_time_prekeys WHERE account_id = ? AND device_id = ? AND kind = ?',
+      ).run(accountId, deviceId, kind);
+      const insert = this.#prepare(
         `INSERT INTO one_time_prekeys (account_id, device_id, kind, key_id, public_key, signature)
          VALUES (?, ?, ?, ?, ?, ?)`,
       );
@@ -441,12 +504,10 @@ export class SqliteRelayStore implements RelayStore {
   }
 
   #signedKeys(accountId: string, deviceId: number): SignedKeyRow[] {
-    return this.#db
-      .prepare(
-        `SELECT kind, key_id, public_key, signature, uploaded_at, retired_at FROM signed_prekeys
+    return this.#prepare(
+      `SELECT kind, key_id, public_key, signature, uploaded_at, retired_at FROM signed_prekeys
          WHERE account_id = ? AND device_id = ? ORDER BY uploaded_at`,
-      )
-      .all(accountId, deviceId) as SignedKeyRow[];
+    ).all(accountId, deviceId) as SignedKeyRow[];
   }
 
   async keyStatus(
@@ -459,12 +520,10 @@ export class SqliteRelayStore implements RelayStore {
       const ec = signed.find((k) => k.kind === 'ec' && k.retired_at === null);
       const kyber = signed.find((k) => k.kind === 'kyber' && k.retired_at === null);
       if (!ec || !kyber) return undefined;
-      const counts = this.#db
-        .prepare(
-          `SELECT kind, COUNT(*) AS count FROM one_time_prekeys
+      const counts = this.#prepare(
+        `SELECT kind, COUNT(*) AS count FROM one_time_prekeys
            WHERE account_id = ? AND device_id = ? GROUP BY kind`,
-        )
-        .all(accountId, deviceId) as { kind: KeyKind; count: number }[];
+      ).all(accountId, deviceId) as { kind: KeyKind; count: number }[];
       const count = (kind: KeyKind) => counts.find((c) => c.kind === kind)?.count ?? 0;
       return {
         preKeyCount: count('ec'),
@@ -481,26 +540,22 @@ export class SqliteRelayStore implements RelayStore {
     deviceId: number | 'all',
   ): Promise<PreKeyBundleResponse | undefined> {
     return this.#write(() => {
-      const account = this.#db
-        .prepare('SELECT identity_key FROM accounts WHERE account_id = ?')
-        .get(accountId) as { identity_key: string } | undefined;
+      const account = this.#prepare('SELECT identity_key FROM accounts WHERE account_id = ?').get(
+        accountId,
+      ) as { identity_key: string } | undefined;
       if (!account) return undefined;
       const devices = (
         deviceId === 'all'
-          ? this.#db
-              .prepare(
-                'SELECT device_id, registration_id FROM devices WHERE account_id = ? ORDER BY device_id',
-              )
-              .all(accountId)
-          : this.#db
-              .prepare(
-                'SELECT device_id, registration_id FROM devices WHERE account_id = ? AND device_id = ?',
-              )
-              .all(accountId, deviceId)
+          ? this.#prepare(
+              'SELECT device_id, registration_id FROM devices WHERE account_id = ? ORDER BY device_id',
+            ).all(accountId)
+          : this.#prepare(
+              'SELECT device_id, registration_id FROM devices WHERE account_id = ? AND device_id = ?',
+            ).all(accountId, deviceId)
       ) as { device_id: number; registration_id: number }[];
       if (devices.length === 0) return undefined;
       // One statement claims the key, so no two callers can ever get the same one.
-      const claim = this.#db.prepare(
+      const claim = this.#prepare(
         `DELETE FROM one_time_prekeys
          WHERE account_id = :account AND device_id = :device AND kind = :kind
            AND key_id = (SELECT MIN(key_id) FROM one_time_prekeys
@@ -538,8 +593,8 @@ export class SqliteRelayStore implements RelayStore {
   ): Promise<EnqueueResult<R>> {
     return this.#write((): EnqueueResult<R> => {
       const snapshot = new Map<string, DeviceSnapshot[]>();
-      const exists = this.#db.prepare('SELECT 1 FROM accounts WHERE account_id = ?');
-      const devices = this.#db.prepare(
+      const exists = this.#prepare('SELECT 1 FROM accounts WHERE account_id = ?');
+      const devices = this.#prepare(
         `SELECT d.device_id AS deviceId, d.registration_id AS registrationId,
                 (SELECT COUNT(*) FROM envelopes e
                  WHERE e.account_id = d.account_id AND e.device_id = d.device_id) AS queued
@@ -552,7 +607,7 @@ export class SqliteRelayStore implements RelayStore {
       }
       const decision = plan(snapshot);
       if ('reject' in decision) return { rejected: decision.reject };
-      const insert = this.#db.prepare(
+      const insert = this.#prepare(
         `INSERT INTO envelopes (id, account_id, device_id, type, source_account_id, source_device_id,
                                 timestamp, server_timestamp, content)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
@@ -590,21 +645,20 @@ export class SqliteRelayStore implements RelayStore {
     deviceId: number,
     page: { afterSeq: number; limit: number; notBefore: number },
   ): Promise<StoredEnvelope[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM envelopes
+    const rows = this.#prepare(
+      `SELECT * FROM envelopes
          WHERE account_id = ? AND device_id = ? AND seq > ? AND server_timestamp >= ?
          ORDER BY seq LIMIT ?`,
-      )
-      .all(accountId, deviceId, page.afterSeq, page.notBefore, page.limit) as EnvelopeRow[];
+    ).all(accountId, deviceId, page.afterSeq, page.notBefore, page.limit) as EnvelopeRow[];
     return rows.map(toEnvelope);
   }
 
   async deleteEnvelope(accountId: string, deviceId: number, envelopeId: string): Promise<boolean> {
-    return (
-      this.#db
-        .prepare('DELETE FROM envelopes WHERE id = ? AND account_id = ? AND device_id = ?')
-        .run(envelopeId, accountId, deviceId).changes > 0
+    return this.#write(
+      () =>
+        this.#prepare(
+          'DELETE FROM envelopes WHERE id = ? AND account_id = ? AND device_id = ?',
+        ).run(envelopeId, accountId, deviceId).changes > 0,
     );
   }
 
@@ -613,22 +667,24 @@ export class SqliteRelayStore implements RelayStore {
   async expire(now: number, retentionMs: number): Promise<ExpiryResult> {
     const cutoff = now - retentionMs;
     return this.#write(() => ({
-      envelopes: this.#db.prepare('DELETE FROM envelopes WHERE server_timestamp < ?').run(cutoff)
+      envelopes: this.#prepare('DELETE FROM envelopes WHERE server_timestamp < ?').run(cutoff)
         .changes,
-      linkingCodes: this.#db.prepare('DELETE FROM linking_codes WHERE expires_at <= ?').run(now)
+      linkingCodes: this.#prepare('DELETE FROM linking_codes WHERE expires_at <= ?').run(now)
         .changes,
-      retiredSignedPreKeys: this.#db
-        .prepare('DELETE FROM signed_prekeys WHERE retired_at IS NOT NULL AND retired_at < ?')
-        .run(cutoff).changes,
+      retiredSignedPreKeys: this.#prepare(
+        'DELETE FROM signed_prekeys WHERE retired_at IS NOT NULL AND retired_at < ?',
+      ).run(cutoff).changes,
     }));
   }
 
   async ping(): Promise<void> {
-    this.#db.prepare('SELECT 1').get();
+    this.#prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    this.#flush(); // settle writes still waiting for their batch
+    this.#db.close();
   }
 }
 
