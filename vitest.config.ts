@@ -15,6 +15,7 @@ export default defineConfig({
       node('client', ['packages/client/test/**/*.test.ts']),
       node('cli', ['apps/cli/test/**/*.test.ts']),
       node('e2e', ['test/**/*.test.ts']),
+      'apps/web/vitest.config.ts',
     ],
   },
 });

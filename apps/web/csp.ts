@@ -1,0 +1,33 @@
+/**
+ * The page's Content-Security-Policy, generated at build time from the relay's URL: scripts and
+ * styles only from our own origin (no inline script, no eval), network access only to the relay
+ * (HTTP and WebSocket), nothing may be framed, posted or based elsewhere.
+ * @module
+ */
+
+/** The relay's HTTP origin and matching WebSocket origin. */
+export function relayOrigins(relayUrl: string): { http: string; ws: string } {
+  const url = new URL(relayUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`PARLEY_RELAY_URL must be an http(s) URL, got "${relayUrl}"`);
+  }
+  const ws = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return { http: url.origin, ws: `${ws}//${url.host}` };
+}
+
+export function contentSecurityPolicy(relayUrl: string): string {
+  const { http, ws } = relayOrigins(relayUrl);
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob:",
+    "font-src 'self'",
+    "manifest-src 'self'",
+    `connect-src ${http} ${ws}`,
+    "worker-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}

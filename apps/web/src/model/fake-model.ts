@@ -1,0 +1,257 @@
+/**
+ * An in-memory `ChatModel` for component tests: no crypto, no network. Other people are
+ * simulated with `receive`, `typingFrom` and `changeIdentity`.
+ * @module
+ */
+import { sortConversations, StateStore, upsertMessage } from './store.ts';
+import type {
+  ChatModel,
+  ConversationSummary,
+  Device,
+  LinkOffer,
+  Message,
+  SafetyNumber,
+} from './types.ts';
+
+export class FakeModel extends StateStore implements ChatModel {
+  readonly calls: Array<[string, ...unknown[]]> = [];
+  /** Usernames `startDirect` finds, by username → account id. */
+  readonly directory = new Map<string, string>();
+  devices: Device[] = [{ deviceId: 1, name: 'This browser', current: true, createdAt: 0 }];
+  passphrase: string | null = null;
+  #seq = 0;
+  now = () => Date.now();
+
+  constructor(initial: 'welcome' | 'ready' | 'locked' = 'welcome') {
+    super();
+    if (initial === 'ready') this.#signIn('me');
+    else this.update({ phase: { kind: initial } });
+  }
+
+  #signIn(username: string): void {
+    this.update({
+      phase: { kind: 'ready' },
+      me: { accountId: `acc-${username}`, deviceId: 1, username, isPrimary: true },
+      connection: 'online',
+    });
+  }
+
+  async register(username: string): Promise<void> {
+    this.calls.push(['register', username]);
+    if (username === 'taken') throw new Error('That username is taken.');
+    this.#signIn(username);
+  }
+
+  async startLinking(onOffer: (offer: LinkOffer) => void, signal: AbortSignal): Promise<void> {
+    this.calls.push(['startLinking']);
+    onOffer({ uri: 'parley://link?address=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&key=BQ' });
+    await new Promise<void>((_resolve, reject) =>
+      signal.addEventListener('abort', () => reject(new Error('cancelled'))),
+    );
+  }
+
+  async unlock(passphrase: string): Promise<void> {
+    this.calls.push(['unlock', passphrase]);
+    if (this.passphrase !== null && passphrase !== this.passphrase) {
+      throw new Error('Wrong passphrase.');
+    }
+    this.#signIn('me');
+  }
+
+  async setPassphrase(passphrase: string | null): Promise<void> {
+    this.calls.push(['setPassphrase', passphrase]);
+    this.passphrase = passphrase;
+    this.update({ hasPassphrase: passphrase !== null });
+  }
+
+  async lock(): Promise<void> {
+    this.calls.push(['lock']);
+    this.update({ phase: { kind: 'locked' } });
+  }
+
+  async openConversation(id: string): Promise<void> {
+    this.calls.push(['openConversation', id]);
+    this.update((s) => ({ messages: { ...s.messages, [id]: s.messages[id] ?? [] } }));
+  }
+
+  #add(
+    message: Message,
+    summary: Omit<ConversationSummary, 'lastMessageAt' | 'unread' | 'lastMessage'>,
+  ) {
+    this.update((s) => {
+      const prev = s.conversations.find((c) => c.id === message.conversationId);
+      const conv: ConversationSummary = {
+        ...summary,
+        lastMessageAt: message.timestamp,
+        unread: (prev?.unread ?? 0) + (message.direction === 'in' ? 1 : 0),
+        lastMessage: { text: message.text ?? '', direction: message.direction },
+      };
+      return {
+        conversations: sortConversations([
+          ...s.conversations.filter((c) => c.id !== conv.id),
+          conv,
+        ]),
+        messages: {
+          ...s.messages,
+          [message.conversationId]: upsertMessage(
+            s.messages[message.conversationId] ?? [],
+            message,
+          ),
+        },
+      };
+    });
+  }
+
+  #summaryFor(conversationId: string) {
+    const s = this.getState();
+    const existing = s.conversations.find((c) => c.id === conversationId);
+    if (existing) return existing;
+    const [kind, peer = ''] = conversationId.split(':') as ['direct' | 'group', string];
+    const title =
+      kind === 'group' ? (s.groups[peer]?.title ?? 'Group') : (s.contacts[peer]?.username ?? peer);
+    return { id: conversationId, kind, peer, title };
+  }
+
+  async sendText(conversationId: string, text: string): Promise<void> {
+    this.calls.push(['sendText', conversationId, text]);
+    const { id, kind, peer, title } = this.#summaryFor(conversationId);
+    this.#add(
+      {
+        id: `m${++this.#seq}`,
+        conversationId,
+        kind: 'text',
+        direction: 'out',
+        senderAccountId: this.getState().me?.accountId ?? '',
+        timestamp: this.now(),
+        text,
+        status: 'sent',
+      },
+      { id, kind, peer, title },
+    );
+  }
+
+  /** Simulates an incoming message. */
+  receive(conversationId: string, from: string, text: string, timestamp = this.now()): void {
+    const { id, kind, peer, title } = this.#summaryFor(conversationId);
+    this.#add(
+      {
+        id: `m${++this.#seq}`,
+        conversationId,
+        kind: 'text',
+        direction: 'in',
+        senderAccountId: from,
+        timestamp,
+        text,
+      },
+      { id, kind, peer, title },
+    );
+  }
+
+  typingFrom(conversationId: string, accountIds: string[]): void {
+    this.update((s) => ({ typing: { ...s.typing, [conversationId]: accountIds } }));
+  }
+
+  addContact(
+    username: string,
+    extra: { verified?: boolean; identityChanged?: boolean } = {},
+  ): string {
+    const accountId = `acc-${username}`;
+    this.directory.set(username, accountId);
+    this.update((s) => ({
+      contacts: {
+        ...s.contacts,
+        [accountId]: { accountId, username, verified: false, identityChanged: false, ...extra },
+      },
+    }));
+    return accountId;
+  }
+
+  async markRead(conversationId: string): Promise<void> {
+    this.calls.push(['markRead', conversationId]);
+    this.update((s) => ({
+      conversations: s.conversations.map((c) =>
+        c.id === conversationId ? { ...c, unread: 0 } : c,
+      ),
+    }));
+  }
+
+  setTyping(conversationId: string, typing: boolean): void {
+    this.calls.push(['setTyping', conversationId, typing]);
+  }
+
+  async startDirect(username: string): Promise<string> {
+    this.calls.push(['startDirect', username]);
+    const accountId = this.directory.get(username.toLowerCase());
+    if (!accountId) throw new Error(`No one is called "${username}".`);
+    return `direct:${accountId}`;
+  }
+
+  async createGroup(title: string, usernames: string[]): Promise<string> {
+    this.calls.push(['createGroup', title, usernames]);
+    const groupId = `g${++this.#seq}`;
+    const members = usernames.map((u) => ({ accountId: this.directory.get(u) ?? u, username: u }));
+    this.update((s) => ({
+      groups: { ...s.groups, [groupId]: { groupId, title, members, left: false } },
+    }));
+    return `group:${groupId}`;
+  }
+
+  async renameGroup(groupId: string, title: string): Promise<void> {
+    this.calls.push(['renameGroup', groupId, title]);
+  }
+  async addMembers(groupId: string, usernames: string[]): Promise<void> {
+    this.calls.push(['addMembers', groupId, usernames]);
+  }
+  async removeMember(groupId: string, accountId: string): Promise<void> {
+    this.calls.push(['removeMember', groupId, accountId]);
+  }
+  async leaveGroup(groupId: string): Promise<void> {
+    this.calls.push(['leaveGroup', groupId]);
+  }
+
+  async listDevices(): Promise<Device[]> {
+    return this.devices;
+  }
+  async approveDevice(uri: string): Promise<void> {
+    this.calls.push(['approveDevice', uri]);
+    this.devices = [...this.devices, { deviceId: this.devices.length + 1, current: false }];
+  }
+  async unlinkDevice(deviceId: number): Promise<void> {
+    this.calls.push(['unlinkDevice', deviceId]);
+    this.devices = this.devices.filter((d) => d.deviceId !== deviceId);
+  }
+
+  async safetyNumber(accountId: string): Promise<SafetyNumber> {
+    const c = this.getState().contacts[accountId];
+    return {
+      accountId,
+      username: c?.username ?? accountId,
+      digits: '123451234512345123451234512345123451234512345123451234512345',
+      scannable: 'AAAA',
+      verified: c?.verified ?? false,
+    };
+  }
+  async setVerified(accountId: string, verified: boolean): Promise<void> {
+    this.calls.push(['setVerified', accountId, verified]);
+    this.#patchContact(accountId, { verified });
+  }
+  async acceptIdentityChange(accountId: string): Promise<void> {
+    this.calls.push(['acceptIdentityChange', accountId]);
+    this.#patchContact(accountId, { identityChanged: false, verified: false });
+  }
+  #patchContact(accountId: string, patch: { verified?: boolean; identityChanged?: boolean }) {
+    this.update((s) => {
+      const c = s.contacts[accountId];
+      return c ? { contacts: { ...s.contacts, [accountId]: { ...c, ...patch } } } : {};
+    });
+  }
+
+  async exportData(): Promise<Blob> {
+    this.calls.push(['exportData']);
+    return new Blob([JSON.stringify({ me: this.getState().me })], { type: 'application/json' });
+  }
+  async deleteAccount(): Promise<void> {
+    this.calls.push(['deleteAccount']);
+    this.update({ phase: { kind: 'welcome' }, me: undefined, conversations: [], messages: {} });
+  }
+}

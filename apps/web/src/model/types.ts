@@ -1,0 +1,188 @@
+/**
+ * The view model: everything the screens read and every action they can take. The screens know
+ * nothing else; `client-model.ts` implements this on top of `@parley/client`, and
+ * `fake-model.ts` implements it in memory for component tests.
+ *
+ * State is one immutable snapshot (`getState`) replaced on every change and observed through
+ * `subscribe` (React's `useSyncExternalStore`). Actions are async and reject with an `Error`
+ * whose message is fit to show to the user.
+ * @module
+ */
+
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export type ConversationEventKind =
+  | 'identity_changed'
+  | 'decryption_failed'
+  | 'group_created'
+  | 'group_members_added'
+  | 'group_members_removed'
+  | 'group_renamed'
+  | 'group_left';
+
+export interface Me {
+  accountId: string;
+  deviceId: number;
+  username: string;
+  /** Only the primary device can approve new devices. */
+  isPrimary: boolean;
+}
+
+export interface Contact {
+  accountId: string;
+  username: string;
+  verified: boolean;
+  /** The contact's identity key changed and the user has not acknowledged it yet. */
+  identityChanged: boolean;
+}
+
+export interface GroupMember {
+  accountId: string;
+  username: string;
+}
+
+export interface Group {
+  groupId: string;
+  title: string;
+  members: GroupMember[];
+  /** We left or were removed. */
+  left: boolean;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  kind: 'text' | 'event';
+  direction: 'in' | 'out';
+  senderAccountId: string;
+  /** The sender's clock, in ms. */
+  timestamp: number;
+  text?: string;
+  event?: ConversationEventKind;
+  /** Usernames (or ids) an event is about. */
+  subjects?: string[];
+  status?: MessageStatus;
+}
+
+export interface ConversationSummary {
+  /** `direct:<accountId>` or `group:<groupId>`. */
+  id: string;
+  kind: 'direct' | 'group';
+  /** The other account (direct) or the group id. */
+  peer: string;
+  title: string;
+  lastMessage?: { text: string; direction: 'in' | 'out'; senderName?: string };
+  lastMessageAt: number;
+  unread: number;
+}
+
+export interface Device {
+  deviceId: number;
+  name?: string;
+  createdAt?: number;
+  lastSeenAt?: number;
+  current: boolean;
+}
+
+export interface SafetyNumber {
+  accountId: string;
+  username: string;
+  /** 60 digits. */
+  digits: string;
+  /** What to put in the QR code (the scannable fingerprint, base64url). */
+  scannable: string;
+  verified: boolean;
+}
+
+/** A pending "link this browser to my account" request shown by a new device. */
+export interface LinkOffer {
+  /** The `parley://link?...` URI to show as text and QR code. */
+  uri: string;
+}
+
+export type Phase =
+  | { kind: 'loading' }
+  /** Local data is encrypted with a passphrase. */
+  | { kind: 'locked' }
+  /** No account on this browser yet. */
+  | { kind: 'welcome' }
+  | { kind: 'ready' }
+  /** Fatal: storage could not be opened etc. */
+  | { kind: 'error'; message: string };
+
+export type Connection = 'connecting' | 'online' | 'offline';
+
+export interface ModelState {
+  phase: Phase;
+  me?: Me;
+  connection: Connection;
+  /** Most recent first. */
+  conversations: ConversationSummary[];
+  contacts: Readonly<Record<string, Contact>>;
+  groups: Readonly<Record<string, Group>>;
+  /** Messages of conversations that were opened, oldest first. */
+  messages: Readonly<Record<string, readonly Message[]>>;
+  /** Who is typing, by conversation id (account ids). */
+  typing: Readonly<Record<string, readonly string[]>>;
+  /** A passphrase protects the local data. */
+  hasPassphrase: boolean;
+}
+
+export interface ChatModel {
+  getState(): ModelState;
+  subscribe(listener: () => void): () => void;
+
+  // Onboarding and lock
+  register(username: string): Promise<void>;
+  /** Starts linking this browser as a new device; resolves when an existing device approved. */
+  startLinking(onOffer: (offer: LinkOffer) => void, signal: AbortSignal): Promise<void>;
+  unlock(passphrase: string): Promise<void>;
+  /** Sets, changes or (with `null`) removes the passphrase. */
+  setPassphrase(passphrase: string | null): Promise<void>;
+  /** Forgets the in-memory keys until `unlock`. */
+  lock(): Promise<void>;
+
+  // Conversations
+  /** Loads the messages of a conversation into `state.messages`. */
+  openConversation(conversationId: string): Promise<void>;
+  sendText(conversationId: string, text: string): Promise<void>;
+  markRead(conversationId: string): Promise<void>;
+  setTyping(conversationId: string, typing: boolean): void;
+  /** Finds an account by username; returns the direct conversation id. */
+  startDirect(username: string): Promise<string>;
+
+  // Groups
+  createGroup(title: string, usernames: string[]): Promise<string>;
+  renameGroup(groupId: string, title: string): Promise<void>;
+  addMembers(groupId: string, usernames: string[]): Promise<void>;
+  removeMember(groupId: string, accountId: string): Promise<void>;
+  leaveGroup(groupId: string): Promise<void>;
+
+  // Devices
+  listDevices(): Promise<Device[]>;
+  /** Approves a new device that shows `uri` (`parley://link?...`). */
+  approveDevice(uri: string): Promise<void>;
+  unlinkDevice(deviceId: number): Promise<void>;
+
+  // Safety
+  safetyNumber(accountId: string): Promise<SafetyNumber>;
+  setVerified(accountId: string, verified: boolean): Promise<void>;
+  /** The user has seen that the contact's key changed and accepts the new one. */
+  acceptIdentityChange(accountId: string): Promise<void>;
+
+  // Settings
+  /** A JSON document with everything this device and the relay hold about the account. */
+  exportData(): Promise<Blob>;
+  deleteAccount(): Promise<void>;
+}
+
+export const emptyState = (): ModelState => ({
+  phase: { kind: 'loading' },
+  connection: 'connecting',
+  conversations: [],
+  contacts: {},
+  groups: {},
+  messages: {},
+  typing: {},
+  hasPassphrase: false,
+});

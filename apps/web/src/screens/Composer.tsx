@@ -1,0 +1,78 @@
+import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Icon } from '../components/Icon.tsx';
+import { TypingSignal } from '../lib/typing.ts';
+import { MAX_MESSAGE_LENGTH } from '../lib/validate.ts';
+import { errorMessage, useChatModel } from '../model/context.tsx';
+
+export function Composer({
+  conversationId,
+  disabled,
+}: {
+  conversationId: string;
+  disabled: boolean;
+}) {
+  const model = useChatModel();
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string>();
+  const input = useRef<HTMLTextAreaElement>(null);
+  const typing = useMemo(
+    () => new TypingSignal((t) => model.setTyping(conversationId, t)),
+    [model, conversationId],
+  );
+  useEffect(() => () => typing.stop(), [typing]);
+  useEffect(() => {
+    if (!disabled) input.current?.focus();
+  }, [conversationId, disabled]);
+
+  const send = (e?: FormEvent) => {
+    e?.preventDefault();
+    const body = text.trim();
+    if (body === '' || disabled) return;
+    typing.stop();
+    setText('');
+    setError(undefined);
+    model.sendText(conversationId, body).catch((err: unknown) => {
+      setError(errorMessage(err));
+      setText((current) => (current === '' ? body : current));
+    });
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) send(e);
+  };
+  const tooLong = text.length > MAX_MESSAGE_LENGTH;
+
+  return (
+    <form className="composer" onSubmit={send}>
+      {error && (
+        <p className="error-text composer__error" role="alert">
+          {error}
+        </p>
+      )}
+      <textarea
+        ref={input}
+        className="composer__input"
+        aria-label="Message"
+        placeholder={
+          disabled ? 'Review the safety number change above to keep chatting' : 'Message'
+        }
+        rows={1}
+        value={text}
+        disabled={disabled}
+        maxLength={MAX_MESSAGE_LENGTH + 100}
+        onChange={(e) => {
+          setText(e.target.value);
+          typing.input(e.target.value);
+        }}
+        onKeyDown={onKeyDown}
+      />
+      <button
+        type="submit"
+        className="send-button"
+        aria-label="Send"
+        disabled={disabled || text.trim() === '' || tooLong}
+      >
+        <Icon name="send" />
+      </button>
+    </form>
+  );
+}

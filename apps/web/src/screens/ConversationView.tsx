@@ -1,0 +1,133 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Avatar } from '../components/Avatar.tsx';
+import { Icon } from '../components/Icon.tsx';
+import { Spinner } from '../components/States.tsx';
+import { changedIdentities, conversationInfo, typingLabel } from '../lib/conversation.ts';
+import { displayName } from '../lib/names.ts';
+import { useChatModel, useModelState } from '../model/context.tsx';
+import { Composer } from './Composer.tsx';
+import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
+import { MessageList } from './MessageList.tsx';
+import type { Navigate } from './route.ts';
+
+export function ConversationView({
+  conversationId,
+  navigate,
+}: {
+  conversationId: string;
+  navigate: Navigate;
+}) {
+  const model = useChatModel();
+  const state = useModelState();
+  const [loadError, setLoadError] = useState<string>();
+  const info = conversationInfo(state, conversationId);
+  const messages = state.messages[conversationId];
+  const unread = state.conversations.find((c) => c.id === conversationId)?.unread ?? 0;
+  const changed = changedIdentities(state, conversationId);
+  const group = info.kind === 'group' ? state.groups[info.peer] : undefined;
+  const typing = typingLabel(
+    (state.typing[conversationId] ?? []).map((id) => displayName(state, id)),
+  );
+
+  useEffect(() => {
+    model.openConversation(conversationId).catch((err: unknown) => {
+      setLoadError(err instanceof Error ? err.message : 'Could not load this conversation.');
+    });
+  }, [model, conversationId]);
+
+  // Reading: whenever the conversation is on screen and has unread messages.
+  useEffect(() => {
+    if (unread > 0 && document.visibilityState !== 'hidden')
+      void model.markRead(conversationId).catch(() => {});
+  }, [model, conversationId, unread, messages?.length]);
+
+  const scroller = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [messages?.length, typing]);
+
+  const subtitle =
+    typing ??
+    (group
+      ? `${group.members.length + (group.left ? 0 : 1)} members`
+      : state.contacts[info.peer]?.verified
+        ? 'Verified'
+        : undefined);
+
+  return (
+    <section className="conversation" aria-label={`Conversation with ${info.title}`}>
+      <header className="conversation__header">
+        <button
+          type="button"
+          className="icon-button only-narrow"
+          aria-label="Back to conversations"
+          onClick={() => navigate({ name: 'home' })}
+        >
+          <Icon name="back" />
+        </button>
+        <Avatar name={info.title} seed={info.peer} group={info.kind === 'group'} />
+        <div className="conversation__title">
+          <h2 data-testid="conversation-title">{info.title}</h2>
+          {subtitle && (
+            <span className={typing ? 'conversation__subtitle typing' : 'conversation__subtitle'}>
+              {subtitle}
+            </span>
+          )}
+        </div>
+        {info.kind === 'direct' ? (
+          <button
+            type="button"
+            className="button button--ghost"
+            onClick={() => navigate({ name: 'safety', accountId: info.peer, from: conversationId })}
+          >
+            <Icon name="shield" size={18} /> Safety number
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="button button--ghost"
+            onClick={() => navigate({ name: 'group-info', groupId: info.peer })}
+          >
+            <Icon name="info" size={18} /> Group info
+          </button>
+        )}
+      </header>
+      <div className="conversation__scroll" ref={scroller}>
+        {loadError ? (
+          <p className="error-text" role="alert">
+            {loadError}
+          </p>
+        ) : messages === undefined ? (
+          <div className="center-box">
+            <Spinner label="Loading messages…" />
+          </div>
+        ) : (
+          <MessageList messages={messages} showSenders={info.kind === 'group'} />
+        )}
+      </div>
+      {typing && (
+        <div className="typing-indicator" aria-live="polite">
+          <span className="dots" aria-hidden="true">
+            <i />
+            <i />
+            <i />
+          </span>
+          {typing}
+        </div>
+      )}
+      {changed.map((id) => (
+        <IdentityChangedNotice
+          key={id}
+          accountId={id}
+          onShowSafety={() => navigate({ name: 'safety', accountId: id, from: conversationId })}
+        />
+      ))}
+      {group?.left ? (
+        <p className="composer composer--disabled">You are no longer a member of this group.</p>
+      ) : (
+        <Composer conversationId={conversationId} disabled={changed.length > 0} />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,152 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { PageHeader } from '../components/PageHeader.tsx';
+import { EmptyState, ErrorText, Spinner } from '../components/States.tsx';
+import { formatListTime } from '../lib/time.ts';
+import { looksLikeLinkUri } from '../lib/validate.ts';
+import { errorMessage, useAction, useChatModel, useModelState } from '../model/context.tsx';
+import type { Device } from '../model/types.ts';
+
+export function DevicesScreen({ onBack }: { onBack: () => void }) {
+  const model = useChatModel();
+  const me = useModelState().me;
+  const [devices, setDevices] = useState<Device[]>();
+  const [loadError, setLoadError] = useState<string>();
+  const reload = useCallback(() => {
+    model.listDevices().then(setDevices, (err: unknown) => setLoadError(errorMessage(err)));
+  }, [model]);
+  useEffect(reload, [reload]);
+  const [unlink, unlinkState] = useAction(async (id: number) => {
+    await model.unlinkDevice(id);
+    reload();
+  });
+  const [confirm, setConfirm] = useState<number>();
+
+  return (
+    <div className="page">
+      <PageHeader title="Devices" onBack={onBack} />
+      <div className="page__content">
+        <section className="card">
+          <h3>Linked devices</h3>
+          {loadError ? (
+            <ErrorText error={loadError} />
+          ) : !devices ? (
+            <Spinner label="Loading devices…" />
+          ) : devices.length === 0 ? (
+            <EmptyState title="No devices" />
+          ) : (
+            <ul className="list" aria-label="Devices">
+              {devices.map((d) => (
+                <li key={d.deviceId} className="list__item" data-testid="device">
+                  <span className="grow">
+                    <strong>{d.name ?? `Device ${d.deviceId}`}</strong>
+                    {d.current && <span className="pill">This device</span>}
+                    {d.lastSeenAt !== undefined && (
+                      <span className="muted small block">
+                        Active {formatListTime(d.lastSeenAt, Date.now())}
+                      </span>
+                    )}
+                  </span>
+                  {!d.current &&
+                    me?.isPrimary &&
+                    (confirm === d.deviceId ? (
+                      <>
+                        <button
+                          type="button"
+                          className="button"
+                          onClick={() => setConfirm(undefined)}
+                        >
+                          Cancel
+                        </button>
+                        <button
+                          type="button"
+                          className="button button--danger"
+                          disabled={unlinkState.busy}
+                          onClick={() => void unlink(d.deviceId)}
+                        >
+                          Unlink
+                        </button>
+                      </>
+                    ) : (
+                      <button
+                        type="button"
+                        className="button button--ghost-danger"
+                        onClick={() => setConfirm(d.deviceId)}
+                      >
+                        Unlink…
+                      </button>
+                    ))}
+                </li>
+              ))}
+            </ul>
+          )}
+          <ErrorText error={unlinkState.error} />
+        </section>
+        {me?.isPrimary ? (
+          <LinkNewDevice onLinked={reload} />
+        ) : (
+          <p className="muted card">New devices are approved from your first device.</p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function LinkNewDevice({ onLinked }: { onLinked: () => void }) {
+  const model = useChatModel();
+  const [code, setCode] = useState('');
+  const [problem, setProblem] = useState<string>();
+  const [done, setDone] = useState(false);
+  const [approve, { busy, error }] = useAction(async (uri: string) => {
+    await model.approveDevice(uri);
+    return true;
+  });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const uri = code.trim();
+    const p = looksLikeLinkUri(uri)
+      ? undefined
+      : 'Paste the code shown on the new device (it starts with parley://link).';
+    setProblem(p);
+    setDone(false);
+    if (p) return;
+    const ok = await approve(uri);
+    if (ok) {
+      setCode('');
+      setDone(true);
+      onLinked();
+    }
+  };
+  return (
+    <section className="card">
+      <h3>Link a new device</h3>
+      <p className="muted">
+        On the new device, choose “Link to an existing account”, then paste the code it shows here.
+        The new device will get your account’s keys and your contacts — only approve a device you
+        hold.
+      </p>
+      <form className="stack" onSubmit={(e) => void submit(e)} noValidate>
+        <label className="field">
+          <span className="field__label">Code from the new device</span>
+          <textarea
+            rows={3}
+            spellCheck={false}
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            data-testid="approve-code"
+          />
+        </label>
+        <ErrorText error={problem ?? error} />
+        {done && (
+          <p className="success-text" role="status">
+            Device linked.
+          </p>
+        )}
+        <div className="row row--end">
+          <button type="submit" className="button button--primary" disabled={busy}>
+            {busy ? 'Linking…' : 'Approve device'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

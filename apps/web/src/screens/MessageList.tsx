@@ -1,0 +1,145 @@
+import { EmptyState } from '../components/States.tsx';
+import { displayName } from '../lib/names.ts';
+import { formatClock, formatDayLabel, withDaySeparators } from '../lib/time.ts';
+import { useModelState } from '../model/context.tsx';
+import type { Message, MessageStatus, ModelState } from '../model/types.ts';
+
+export function MessageList({
+  messages,
+  showSenders,
+  now = Date.now(),
+}: {
+  messages: readonly Message[];
+  showSenders: boolean;
+  now?: number;
+}) {
+  const state = useModelState();
+  if (messages.length === 0) {
+    return (
+      <EmptyState title="No messages yet">
+        Say hello. Messages are end-to-end encrypted: the relay only ever sees ciphertext.
+      </EmptyState>
+    );
+  }
+  return (
+    <ol className="messages" role="log" aria-label="Messages" aria-live="polite">
+      {withDaySeparators(messages).map((row, i, rows) => {
+        if (row.kind === 'day') {
+          return (
+            <li key={row.key} className="day-separator">
+              <span>{formatDayLabel(row.at, now)}</span>
+            </li>
+          );
+        }
+        const m = row.item;
+        if (m.kind === 'event') {
+          return (
+            <li key={m.id} className="event-row" data-testid="event">
+              {eventText(state, m)}
+            </li>
+          );
+        }
+        const prev = rows[i - 1];
+        const first = !(
+          prev?.kind === 'item' &&
+          prev.item.kind === 'text' &&
+          prev.item.senderAccountId === m.senderAccountId
+        );
+        return (
+          <li
+            key={m.id}
+            className={`bubble-row bubble-row--${m.direction}${first ? ' bubble-row--first' : ''}`}
+            data-testid="message"
+          >
+            <div className={`bubble bubble--${m.direction}`}>
+              {showSenders && m.direction === 'in' && first && (
+                <span className="bubble__sender">{displayName(state, m.senderAccountId)}</span>
+              )}
+              <p className="bubble__text" data-testid="message-text">
+                {m.text}
+              </p>
+              <span className="bubble__meta">
+                <time dateTime={new Date(m.timestamp).toISOString()}>
+                  {formatClock(m.timestamp)}
+                </time>
+                {m.direction === 'out' && m.status && <StatusMark status={m.status} />}
+              </span>
+            </div>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+const STATUS_LABEL: Record<MessageStatus, string> = {
+  sending: 'Sending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Not sent',
+};
+
+export function StatusMark({ status }: { status: MessageStatus }) {
+  const label = STATUS_LABEL[status];
+  return (
+    <span
+      className={`status status--${status}`}
+      title={label}
+      aria-label={label}
+      data-status={status}
+    >
+      {status === 'sending' && (
+        <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+          <circle cx="8" cy="8" r="6" fill="none" stroke="currentColor" strokeWidth="1.5" />
+          <path d="M8 4.5V8l2.5 1.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
+        </svg>
+      )}
+      {status === 'sent' && (
+        <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+          <path d="m3 8.5 3 3 7-7" fill="none" stroke="currentColor" strokeWidth="1.6" />
+        </svg>
+      )}
+      {(status === 'delivered' || status === 'read') && (
+        <svg viewBox="0 0 20 16" width="17" height="14" aria-hidden="true">
+          <path
+            d="m1.5 8.5 3 3 7-7M8 11.5l7-7"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="1.6"
+          />
+        </svg>
+      )}
+      {status === 'failed' && <span className="status__failed">!</span>}
+    </span>
+  );
+}
+
+function names(state: ModelState, ids: readonly string[] = []): string {
+  return ids
+    .map((id) => state.contacts[id]?.username ?? (state.me?.accountId === id ? 'you' : id))
+    .join(', ');
+}
+
+export function eventText(state: ModelState, m: Message): string {
+  const who =
+    m.senderAccountId === state.me?.accountId ? 'You' : displayName(state, m.senderAccountId);
+  switch (m.event) {
+    case 'identity_changed':
+      return `The safety number with ${names(state, m.subjects)} changed.`;
+    case 'decryption_failed':
+      return `A message from ${who} could not be decrypted.`;
+    case 'group_created':
+      return `${who} created the group.`;
+    case 'group_members_added':
+      return `${who} added ${names(state, m.subjects)}.`;
+    case 'group_members_removed':
+      return `${who} removed ${names(state, m.subjects)}.`;
+    case 'group_renamed':
+      return `${who} renamed the group${m.text ? ` to “${m.text}”` : ''}.`;
+    case 'group_left':
+      return `${who === 'You' ? 'You' : who} left the group.`;
+    default:
+      return m.text ?? '';
+  }
+}
