@@ -38,6 +38,8 @@ export const CloseCode = {
   Normal: 1000,
   /** The relay is shutting down; reconnect with backoff. */
   GoingAway: 1001,
+  /** The relay hit an internal error on this socket; reconnect with backoff. */
+  InternalError: 1011,
   /** Another connection for the same device took over; do not reconnect automatically. */
   Replaced: 4001,
   /** The device (or its whole account) was removed; the credential no longer works. */

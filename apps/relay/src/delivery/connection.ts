@@ -70,7 +70,7 @@ export class DeviceConnection {
     this.#fill()
       .catch((err: unknown) => {
         this.#options.log.error({ err }, 'delivery failed; closing socket');
-        this.close(1011, 'internal error');
+        this.close(CloseCode.InternalError, 'internal error');
       })
       .finally(() => {
         this.#pumping = false;
@@ -143,7 +143,7 @@ export class DeviceConnection {
           })
           .catch((err: unknown) => {
             this.#options.log.error({ err }, 'ack failed');
-            this.close(1011, 'internal error');
+            this.close(CloseCode.InternalError, 'internal error');
           });
         return;
       }
