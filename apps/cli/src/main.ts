@@ -1,0 +1,436 @@
+/**
+ * `parley`: the terminal client. Human output by default, `--json` for scripts (one JSON value
+ * per line), errors on stderr with a non-zero exit code, progress on stderr for slow steps.
+ *
+ * State lives in a data directory (`--data-dir`, PARLEY_DATA_DIR, default ~/.parley); the relay
+ * URL comes from `--relay` / PARLEY_RELAY_URL when registering or linking, and is remembered.
+ * @module
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import WebSocket from 'ws';
+import {
+  IdentityChangedError,
+  ParleyClient,
+  type MessageRecord,
+  type WebSocketConstructor,
+} from '@parley/client';
+import { openDataDir } from './store.ts';
+
+interface GlobalOptions {
+  dataDir: string;
+  relay?: string;
+  json?: boolean;
+}
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const defaultIo: Io = {
+  out: (l) => process.stdout.write(l + '\n'),
+  err: (l) => process.stderr.write(l + '\n'),
+};
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const program = new Command();
+  let exitCode = 0;
+  program
+    .name('parley')
+    .description('Parley: end-to-end encrypted chat in the terminal')
+    .option(
+      '-d, --data-dir <dir>',
+      'data directory',
+      process.env.PARLEY_DATA_DIR ?? join(homedir(), '.parley'),
+    )
+    .option('-r, --relay <url>', 'relay URL (register/link)', process.env.PARLEY_RELAY_URL)
+    .option('--json', 'machine-readable output (JSON lines)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+    });
+
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+  const json = () => g().json === true;
+  const progress = (msg: string) => {
+    if (!json() && process.stderr.isTTY) io.err(`… ${msg}`);
+  };
+  const print = (human: string, data: unknown) => io.out(json() ? JSON.stringify(data) : human);
+
+  async function withClient<T>(
+    fn: (c: ParleyClient) => Promise<T>,
+    needAccount = true,
+  ): Promise<T> {
+    const storage = await openDataDir(g().dataDir, process.env.PARLEY_PASSPHRASE);
+    try {
+      const client = await ParleyClient.open({
+        storage,
+        ...(g().relay ? { relayUrl: g().relay } : {}),
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        backoff: { initialMs: 200, maxMs: 5000 },
+      });
+      if (needAccount && !client.account) {
+        throw new CliError(
+          'no account in this data directory: run `parley register <username>` first',
+        );
+      }
+      try {
+        return await fn(client);
+      } finally {
+        await client.stop();
+      }
+    } finally {
+      await storage.close();
+    }
+  }
+
+  /** A contact by username or account id; looks the username up on the relay if needed. */
+  async function resolveAccount(client: ParleyClient, who: string): Promise<string> {
+    if (/^[0-9a-f-]{36}$/.test(who)) return who;
+    const known = (await client.contacts()).find(
+      (c) => c.username?.toLowerCase() === who.toLowerCase(),
+    );
+    if (known) return known.accountId;
+    if (who.toLowerCase() === client.account!.username.toLowerCase()) return client.accountId;
+    return (await client.addContact(who)).accountId;
+  }
+
+  async function resolveGroup(client: ParleyClient, ref: string): Promise<string> {
+    const groups = await client.groups();
+    const g1 = groups.find(
+      (g) => g.groupId === ref || g.groupId.startsWith(ref) || g.title === ref,
+    );
+    if (!g1) throw new CliError(`no group "${ref}"`);
+    return g1.groupId;
+  }
+
+  async function describe(client: ParleyClient, m: MessageRecord): Promise<string> {
+    const name = async (id: string) =>
+      id === client.accountId ? 'me' : ((await client.contact(id))?.username ?? id.slice(0, 8));
+    const when = new Date(m.timestamp).toISOString().replace('T', ' ').slice(0, 19);
+    const where = m.conversationId.startsWith('group:')
+      ? `[${(await client.group(m.conversationId.slice(6)))?.title ?? 'group'}] `
+      : '';
+    if (m.kind === 'event') {
+      return `${when} ${where}* ${m.event} ${(await Promise.all((m.subjects ?? []).map(name))).join(', ')}`;
+    }
+    const who =
+      m.direction === 'out'
+        ? `me → ${m.conversationId.startsWith('direct:') ? await name(m.conversationId.slice(7)) : 'group'}`
+        : await name(m.senderAccountId);
+    return `${when} ${where}${who}: ${m.text}`;
+  }
+
+  program
+    .command('register')
+    .description('create an account with this device as its primary device')
+    .argument('<username>')
+    .action(async (username: string) => {
+      await withClient(async (client) => {
+        if (client.account) throw new CliError(`already registered as ${client.account.username}`);
+        if (!g().relay) throw new CliError('relay URL needed: --relay <url> or PARLEY_RELAY_URL');
+        progress('generating keys and registering');
+        const a = await client.register(username, g().relay);
+        print(`registered ${a.username} (account ${a.accountId}, device ${a.deviceId})`, {
+          accountId: a.accountId,
+          deviceId: a.deviceId,
+          username: a.username,
+        });
+      }, false);
+    });
+
+  program
+    .command('whoami')
+    .description('show this device’s account')
+    .action(async () => {
+      await withClient(async (client) => {
+        const me = await client.whoami();
+        print(`${me.username} (account ${me.accountId}, device ${me.deviceId})`, me);
+      });
+    });
+
+  const contacts = program.command('contacts').description('manage contacts');
+  contacts
+    .command('add')
+    .argument('<username>')
+    .action(async (username: string) => {
+      await withClient(async (client) => {
+        const c = await client.addContact(username);
+        print(`added ${c.username} (${c.accountId})`, c);
+      });
+    });
+  contacts.command('list').action(async () => {
+    await withClient(async (client) => {
+      const list = await client.contacts();
+      if (json())
+        print(
+          '',
+          list.map((c) => ({
+            accountId: c.accountId,
+            username: c.username,
+            identityChanged: !!c.identityChanged,
+          })),
+        );
+      else
+        for (const c of list)
+          io.out(
+            `${c.username ?? '?'}\t${c.accountId}${c.identityChanged ? '\t(safety number changed)' : ''}`,
+          );
+    });
+  });
+
+  program
+    .command('send')
+    .description('send a text message')
+    .argument('<to>', 'username or account id')
+    .argument('<text...>')
+    .action(async (to: string, words: string[]) => {
+      await withClient(async (client) => {
+        const accountId = await resolveAccount(client, to);
+        progress('encrypting and sending');
+        try {
+          const m = await client.sendText(accountId, words.join(' '));
+          print(`sent ${m.id}`, { id: m.id, status: m.status, timestamp: m.timestamp });
+        } catch (err) {
+          if (err instanceof IdentityChangedError) {
+            throw new CliError(
+              `${to}'s safety number changed. Compare it (parley safety-number ${to}) and accept it with: parley safety-number ${to} --accept`,
+            );
+          }
+          throw err;
+        }
+      });
+    });
+
+  const receiveLike = (name: string, description: string, keepListening: boolean) =>
+    program
+      .command(name)
+      .description(description)
+      .option('-n, --count <n>', 'exit after this many messages', (v) => Number(v))
+      .option('-t, --timeout <seconds>', 'exit after this long', (v) => Number(v))
+      .action(async (opts: { count?: number; timeout?: number }) => {
+        await withClient(async (client) => {
+          let seen = 0;
+          let done!: () => void;
+          const finished = new Promise<void>((r) => (done = r));
+          const show = async (m: MessageRecord) => {
+            print(await describe(client, m), m);
+            seen++;
+            if (opts.count !== undefined && seen >= opts.count) done();
+          };
+          client.on('message', (m) => void show(m));
+          client.on('event', (m) => void show(m));
+          client.on('terminated', (t) => {
+            io.err(`this device was removed (${t.reason})`);
+            done();
+          });
+          progress('connecting');
+          await client.start();
+          if (!keepListening && opts.count === undefined) return;
+          if (opts.timeout !== undefined) setTimeout(done, opts.timeout * 1000).unref();
+          const onSignal = () => done();
+          process.once('SIGINT', onSignal);
+          process.once('SIGTERM', onSignal);
+          await finished;
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        });
+      });
+  receiveLike('listen', 'print incoming messages as they arrive (Ctrl-C to stop)', true);
+  receiveLike('receive', 'fetch and print queued messages, then exit', false);
+
+  program
+    .command('messages')
+    .description('show a conversation')
+    .argument('<with>', 'username, account id or group')
+    .action(async (who: string) => {
+      await withClient(async (client) => {
+        const groups = await client.groups();
+        const grp = groups.find((x) => x.title === who || x.groupId === who);
+        const conv = grp ? `group:${grp.groupId}` : `direct:${await resolveAccount(client, who)}`;
+        for (const m of await client.messages(conv)) print(await describe(client, m), m);
+      });
+    });
+
+  const groups = program.command('groups').description('group chats');
+  groups
+    .command('create')
+    .argument('<title>')
+    .argument('[members...]', 'usernames')
+    .action(async (title: string, members: string[]) => {
+      await withClient(async (client) => {
+        const ids = [];
+        for (const m of members) ids.push(await resolveAccount(client, m));
+        progress('creating group');
+        const grp = await client.createGroup(title, ids);
+        print(`created group ${grp.title} (${grp.groupId})`, grp);
+      });
+    });
+  groups.command('list').action(async () => {
+    await withClient(async (client) => {
+      const list = await client.groups();
+      if (json()) print('', list);
+      else
+        for (const x of list)
+          io.out(`${x.groupId}\t${x.title}\t${x.members.length} members${x.left ? ' (left)' : ''}`);
+    });
+  });
+  for (const [cmd, verb] of [
+    ['add', 'add members'],
+    ['remove', 'remove members'],
+  ] as const) {
+    groups
+      .command(cmd)
+      .description(verb)
+      .argument('<group>')
+      .argument('<members...>')
+      .action(async (ref: string, members: string[]) => {
+        await withClient(async (client) => {
+          const id = await resolveGroup(client, ref);
+          const ids = [];
+          for (const m of members) ids.push(await resolveAccount(client, m));
+          const grp =
+            cmd === 'add'
+              ? await client.addGroupMembers(id, ids)
+              : await client.removeGroupMembers(id, ids);
+          print(`${grp.title}: ${grp.members.length} members`, grp);
+        });
+      });
+  }
+  groups
+    .command('send')
+    .argument('<group>')
+    .argument('<text...>')
+    .action(async (ref: string, words: string[]) => {
+      await withClient(async (client) => {
+        const id = await resolveGroup(client, ref);
+        progress('sending to group');
+        const m = await client.sendGroupText(id, words.join(' '));
+        print(`sent ${m.id}`, { id: m.id, status: m.status });
+      });
+    });
+
+  const devices = program.command('devices').description('this account’s devices');
+  devices.command('list').action(async () => {
+    await withClient(async (client) => {
+      const list = await client.devices();
+      if (json()) print('', list);
+      else
+        for (const d of list)
+          io.out(
+            `${d.deviceId}${d.deviceId === client.deviceId ? ' (this device)' : ''}\tcreated ${new Date(d.createdAt).toISOString()}`,
+          );
+    });
+  });
+  devices
+    .command('link')
+    .description('link this (new) device to an existing account: prints a URI to approve')
+    .action(async () => {
+      const storage = await openDataDir(g().dataDir, process.env.PARLEY_PASSPHRASE);
+      try {
+        if (!g().relay) throw new CliError('relay URL needed: --relay <url> or PARLEY_RELAY_URL');
+        const client = await ParleyClient.link(
+          {
+            storage,
+            relayUrl: g().relay!,
+            WebSocket: WebSocket as unknown as WebSocketConstructor,
+          },
+          (uri) => {
+            print(`approve this link on your primary device:\n  parley devices approve '${uri}'`, {
+              uri,
+            });
+          },
+        );
+        progress('announcing to our other devices');
+        await client.announceToOwnDevices();
+        print(`linked as device ${client.deviceId} of ${client.account!.username}`, {
+          accountId: client.accountId,
+          deviceId: client.deviceId,
+        });
+      } finally {
+        await storage.close();
+      }
+    });
+  devices
+    .command('approve')
+    .argument('<uri>')
+    .action(async (uri: string) => {
+      await withClient(async (client) => {
+        progress('sending the provisioning message');
+        await client.approveLink(uri);
+        print('approved', { approved: true });
+      });
+    });
+  devices
+    .command('unlink')
+    .argument('<deviceId>')
+    .action(async (id: string) => {
+      await withClient(async (client) => {
+        await client.unlinkDevice(Number(id));
+        print(`device ${id} removed`, { removed: Number(id) });
+      });
+    });
+
+  program
+    .command('safety-number')
+    .description('show (and optionally accept) the safety number with a contact')
+    .argument('<contact>')
+    .option('--accept', 'accept a changed safety number')
+    .action(async (who: string, opts: { accept?: boolean }) => {
+      await withClient(async (client) => {
+        const accountId = await resolveAccount(client, who);
+        if (opts.accept) await client.acknowledgeIdentity(accountId);
+        const sn = await client.safetyNumber(accountId);
+        const contact = await client.contact(accountId);
+        const groupsOf5 = sn.digits.match(/.{5}/g)!.join(' ');
+        print(
+          `${groupsOf5}${contact?.identityChanged ? '\n(changed — run with --accept after comparing)' : ''}`,
+          {
+            digits: sn.digits,
+            scannable: Buffer.from(sn.scannable).toString('base64'),
+            changed: !!contact?.identityChanged,
+          },
+        );
+      });
+    });
+
+  program
+    .command('delete-account')
+    .description('delete the account on the relay and all local data')
+    .option('--yes', 'confirm')
+    .action(async (opts: { yes?: boolean }) => {
+      if (!opts.yes) throw new CliError('this deletes the account everywhere; confirm with --yes');
+      await withClient(async (client) => {
+        await client.deleteAccount();
+        print('account deleted', { deleted: true });
+      });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      exitCode = err.exitCode;
+    } else if (err instanceof CliError) {
+      io.err(`parley: ${err.message}`);
+      exitCode = err.exitCode;
+    } else {
+      const e = err as Error;
+      io.err(`parley: ${e.message ?? String(err)}`);
+      exitCode = 1;
+    }
+  }
+  return exitCode;
+}

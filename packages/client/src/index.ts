@@ -1,0 +1,24 @@
+/**
+ * @parley/client: the headless Parley client core. See client.ts for the behaviour and
+ * storage/ for the storage contract.
+ * @module
+ */
+export {
+  ParleyClient,
+  IdentityChangedError,
+  NotRegisteredError,
+  type ParleyClientOptions,
+  type ClientEvents,
+} from './client.ts';
+export * from './model.ts';
+export { Emitter } from './events.ts';
+export { encodeLinkUri, parseLinkUri, LinkError } from './provisioning.ts';
+export {
+  RelayHttp,
+  RelayHttpError,
+  RelayUnavailableError,
+  DeliverySocket,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './relay/index.ts';
+export { Storage, MemoryBackend, type StorageBackend, type StorageTx } from './storage/index.ts';

@@ -1,0 +1,117 @@
+/**
+ * The records the client keeps in storage and hands to UIs. Plain data (no classes), so they
+ * store as they are and cross worker/tab boundaries.
+ * @module
+ */
+
+/** Our own account on this device. Lives in `meta/account`. */
+export interface AccountRecord {
+  accountId: string;
+  deviceId: number;
+  username: string;
+  credential: string;
+  registrationId: number;
+  /** libsignal IdentityKeyPairStructure bytes. Secret; encrypted at rest. */
+  identityKeyPair: Uint8Array;
+  relayUrl: string;
+  createdAt: number;
+}
+
+/** Where our key generation stands. `meta/keys`. */
+export interface KeyStateRecord {
+  nextPreKeyId: number;
+  nextKyberPreKeyId: number;
+  nextSignedPreKeyId: number;
+  signedPreKeyId: number;
+  signedPreKeyCreatedAt: number;
+  lastResortKyberPreKeyId: number;
+}
+
+export interface ContactRecord {
+  accountId: string;
+  username?: string;
+  /** Devices we know, with their registration ids. */
+  devices: Record<string, number>;
+  /** When we learned the device list from the relay. */
+  devicesFetchedAt?: number;
+  /** The relay reported a different identity key than the trusted one; sending is blocked. */
+  identityChanged?: boolean;
+  verified?: boolean;
+}
+
+/** A trusted remote identity (TOFU), per account. `identities/<accountId>`. */
+export interface IdentityRecord {
+  publicKey: Uint8Array;
+  firstSeenAt: number;
+  /** A different key the user has not acknowledged yet. */
+  pendingKey?: Uint8Array;
+}
+
+export interface GroupMemberRecord {
+  accountId: string;
+  username?: string;
+}
+
+export interface GroupRecord {
+  groupId: string;
+  title: string;
+  revision: number;
+  members: GroupMemberRecord[];
+  creator: string;
+  /** Our current sender-key distribution id for this group. */
+  distributionId: string;
+  /** Which devices (`accountId.deviceId`) already have our current sender key. */
+  senderKeySentTo: string[];
+  /** We left or were removed: no more sending. */
+  left?: boolean;
+}
+
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export type ConversationEventKind =
+  | 'identity_changed'
+  | 'decryption_failed'
+  | 'group_created'
+  | 'group_members_added'
+  | 'group_members_removed'
+  | 'group_renamed'
+  | 'group_left';
+
+export interface MessageRecord {
+  /** The sender's message id (hex). */
+  id: string;
+  conversationId: string;
+  kind: 'text' | 'event';
+  direction: 'in' | 'out';
+  senderAccountId: string;
+  senderDeviceId: number;
+  /** Sender's clock. */
+  timestamp: number;
+  /** Our clock when stored. */
+  storedAt: number;
+  text?: string;
+  event?: ConversationEventKind;
+  /** Account ids an event is about (member changes, identity changes). */
+  subjects?: string[];
+  status?: MessageStatus;
+  /** Accounts that confirmed delivery / reading of an outgoing message. */
+  deliveredTo?: string[];
+  readBy?: string[];
+}
+
+export interface ConversationRecord {
+  id: string;
+  kind: 'direct' | 'group';
+  /** The other account (direct) or the group id. */
+  peer: string;
+  lastMessageAt: number;
+  unread: number;
+}
+
+export const directConversationId = (accountId: string) => `direct:${accountId}`;
+export const groupConversationId = (groupId: string) => `group:${groupId}`;
+
+/** Storage key of a message: sorts chronologically within its conversation. */
+export function messageKey(conversationId: string, timestamp: number, id: string): string {
+  return `${conversationId}/${timestamp.toString().padStart(16, '0')}/${id}`;
+}

@@ -1,0 +1,110 @@
+/**
+ * Identity: safety numbers agree on both sides; a changed identity key (Bob reinstalled) is
+ * detected, blocks sending until acknowledged, and shows as an event in the conversation.
+ *
+ * Our relay has no "re-register the same account" flow, so the reinstall is made the way a
+ * reinstall looks from the outside: while the relay is stopped, Bob's account in the relay's
+ * database gets the identity key and device keys of a fresh installation.
+ */
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdentityChangedError, ParleyClient, type AccountRecord } from '@parley/client';
+import { clientOptions, inbox, registeredClient } from './support/clients.ts';
+import { startRelay, type RelayProcess } from './support/relay.ts';
+
+let relay: RelayProcess;
+const clients: ParleyClient[] = [];
+
+beforeAll(async () => {
+  relay = await startRelay();
+});
+
+afterAll(async () => {
+  for (const c of clients) await c.stop();
+  await relay?.dispose();
+});
+
+/** Moves `fresh`'s identity and device into `target`'s account, as a reinstall would. */
+function reinstallInRelayDb(dbPath: string, target: string, fresh: string): void {
+  const db = new Database(dbPath);
+  try {
+    db.pragma('foreign_keys = ON');
+    db.transaction(() => {
+      db.prepare(
+        'UPDATE accounts SET identity_key = (SELECT identity_key FROM accounts WHERE account_id = ?) WHERE account_id = ?',
+      ).run(fresh, target);
+      db.prepare('DELETE FROM devices WHERE account_id = ?').run(target);
+    })();
+    db.pragma('foreign_keys = OFF');
+    db.transaction(() => {
+      for (const table of ['devices', 'signed_prekeys', 'one_time_prekeys']) {
+        db.prepare(`UPDATE ${table} SET account_id = ? WHERE account_id = ?`).run(target, fresh);
+      }
+      db.prepare('DELETE FROM accounts WHERE account_id = ?').run(fresh);
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+describe('identity', () => {
+  it('computes the same 60-digit safety number on both sides', async () => {
+    const a = await registeredClient(relay.url, 'sn_a');
+    const b = await registeredClient(relay.url, 'sn_b');
+    clients.push(a, b);
+    const ab = await a.safetyNumber(b.accountId);
+    const ba = await b.safetyNumber(a.accountId);
+    expect(ab.digits).toMatch(/^[0-9]{60}$/);
+    expect(ab.digits).toBe(ba.digits);
+  });
+
+  it('detects a changed identity key, blocks sending until acknowledged, and records it', async () => {
+    const alice = await registeredClient(relay.url, 'alice');
+    const bob = await registeredClient(relay.url, 'bob');
+    clients.push(alice, bob);
+    const bobInbox = inbox(bob);
+    await alice.sendText(bob.accountId, 'before');
+    await bobInbox.waitFor(1);
+    const before = await alice.safetyNumber(bob.accountId);
+
+    // Bob reinstalls: a fresh installation with a new identity takes over his account.
+    await bob.stop();
+    const fresh = await registeredClient(relay.url, 'bob_fresh_install');
+    clients.push(fresh);
+    await fresh.stop();
+    await relay.stop();
+    reinstallInRelayDb(relay.dbPath, bob.accountId, fresh.accountId);
+    await relay.restart();
+    await fresh.storage.transaction(async (tx) => {
+      const a = (await tx.get<AccountRecord>('meta', 'account'))!;
+      await tx.put('meta', 'account', { ...a, accountId: bob.accountId, username: 'bob' });
+    });
+    const bobNew = await ParleyClient.open(clientOptions(relay.url, fresh.storage));
+    clients.push(bobNew);
+    await bobNew.start();
+    const newInbox = inbox(bobNew);
+
+    const changed = alice.waitFor('identityChanged');
+    await expect(alice.sendText(bob.accountId, 'after reinstall')).rejects.toBeInstanceOf(
+      IdentityChangedError,
+    );
+    expect((await changed).accountId).toBe(bob.accountId);
+    // Blocked until acknowledged, even on retry.
+    await expect(alice.sendText(bob.accountId, 'again')).rejects.toBeInstanceOf(
+      IdentityChangedError,
+    );
+    const events = (await alice.messages(`direct:${bob.accountId}`)).filter(
+      (m) => m.kind === 'event',
+    );
+    expect(events.map((e) => e.event)).toContain('identity_changed');
+    const pending = await alice.safetyNumber(bob.accountId);
+    expect(pending.digits).not.toBe(before.digits);
+    expect(pending.digits).toBe((await bobNew.safetyNumber(alice.accountId)).digits);
+
+    await alice.acknowledgeIdentity(bob.accountId);
+    await alice.sendText(bob.accountId, 'after acknowledging');
+    expect((await newInbox.waitFor(1))[0]!.text).toBe('after acknowledging');
+    // Messages refused while blocked were never sent.
+    expect(newInbox.texts()).not.toContain('after reinstall');
+  });
+});
