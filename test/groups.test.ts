@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '@parley/protocol';
 import type { ParleyClient } from '@parley/client';
-import { inbox, registeredClient } from './support/clients.ts';
+import { inbox, registeredClient, until } from './support/clients.ts';
 import { startRelay, type RelayProcess } from './support/relay.ts';
 
 let relay: RelayProcess;
@@ -36,8 +36,7 @@ describe('groups', () => {
     );
     // Everyone learns the group (control message over 1:1 sessions).
     for (const m of rest) {
-      if (!(await m.group(group.groupId)))
-        await m.waitFor('group', (g) => g.groupId === group.groupId);
+      await until(m, 'group', async () => (await m.group(group.groupId)) !== undefined);
     }
 
     // One group message: sender key distributed, one multi-recipient send.
@@ -59,13 +58,9 @@ describe('groups', () => {
     // Remove member 9. Everyone rotates sender keys.
     const removed = rest[8]!;
     await owner.removeGroupMembers(group.groupId, [removed.accountId]);
-    while (!(await removed.group(group.groupId))?.left) await removed.waitFor('group');
+    await until(removed, 'group', async () => (await removed.group(group.groupId))?.left === true);
     for (const m of rest.slice(0, 8)) {
-      for (;;) {
-        const g = await m.group(group.groupId);
-        if (g && g.members.length === 9) break;
-        await m.waitFor('group');
-      }
+      await until(m, 'group', async () => (await m.group(group.groupId))?.members.length === 9);
     }
 
     const mark = envelopes.length;
@@ -98,9 +93,7 @@ describe('groups', () => {
     clients.push(newcomer);
     const newInbox = inbox(newcomer);
     await owner.addGroupMembers(group.groupId, [newcomer.accountId]);
-    if (!(await newcomer.group(group.groupId))) {
-      await newcomer.waitFor('group', (g) => g.groupId === group.groupId);
-    }
+    await until(newcomer, 'group', async () => (await newcomer.group(group.groupId)) !== undefined);
     await rest[2]!.sendGroupText(group.groupId, 'welcome');
     await newInbox.waitFor(1, (x) => x.text === 'welcome');
     expect(newInbox.texts()).not.toContain('secret after removal');

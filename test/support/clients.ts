@@ -7,6 +7,7 @@ import {
   MemoryBackend,
   ParleyClient,
   Storage,
+  type ClientEvents,
   type MessageRecord,
   type ParleyClientOptions,
   type WebSocketConstructor,
@@ -95,4 +96,17 @@ export async function linkDevice(
   await device.start();
   await device.announceToOwnDevices();
   return device;
+}
+
+/** Resolves once `check()` holds, re-checking after each `event` (no polling, no races). */
+export async function until<K extends keyof ClientEvents>(
+  client: ParleyClient,
+  event: K,
+  check: () => Promise<boolean>,
+): Promise<void> {
+  for (;;) {
+    const next = client.waitFor(event);
+    if (await check()) return;
+    await next;
+  }
 }

@@ -1,0 +1,115 @@
+/**
+ * Account lifecycle against the real relay: prekey top-up when the relay runs low, signed
+ * prekey rotation on schedule (simulated clock), session repair after an undecryptable
+ * message, export, and account deletion.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParleyClient } from '@parley/client';
+import { inbox, registeredClient, until } from './support/clients.ts';
+import { startRelay, type RelayProcess } from './support/relay.ts';
+
+let relay: RelayProcess;
+const clients: ParleyClient[] = [];
+
+beforeAll(async () => {
+  relay = await startRelay();
+});
+
+afterAll(async () => {
+  for (const c of clients) await c.stop();
+  await relay?.dispose();
+});
+
+const track = (c: ParleyClient) => {
+  clients.push(c);
+  return c;
+};
+
+describe('account lifecycle', () => {
+  it('tops up one-time prekeys when the relay runs low and rotates the signed prekey on schedule', async () => {
+    let now = Date.UTC(2026, 5, 1);
+    const owner = track(await registeredClient(relay.url, 'keys_owner', { clock: () => now }));
+    expect(await owner.maintainKeys()).toEqual({
+      uploadedPreKeys: false,
+      rotatedSignedPreKey: false,
+    });
+
+    // Four people start sessions: four of five one-time prekeys are used up.
+    for (let i = 0; i < 4; i++) {
+      const peer = track(await registeredClient(relay.url, `keys_peer${i}`));
+      const got = inbox(owner);
+      await peer.sendText(owner.accountId, `hi ${i}`);
+      await got.waitFor(1);
+    }
+    expect((await owner.http.keyStatus()).preKeyCount).toBe(1);
+    expect(await owner.maintainKeys()).toEqual({
+      uploadedPreKeys: true,
+      rotatedSignedPreKey: false,
+    });
+    expect((await owner.http.keyStatus()).preKeyCount).toBe(5);
+
+    // A week later the signed prekey and the Kyber last-resort key are rotated...
+    const before = await owner.http.keyStatus();
+    now += 8 * 86_400_000;
+    expect((await owner.maintainKeys()).rotatedSignedPreKey).toBe(true);
+    const after = await owner.http.keyStatus();
+    expect(after.signedPreKeyId).not.toBe(before.signedPreKeyId);
+    // ... and a newcomer's session, built on the new keys, works.
+    const late = track(await registeredClient(relay.url, 'keys_late'));
+    const got = inbox(owner);
+    await late.sendText(owner.accountId, 'on the rotated keys');
+    expect((await got.waitFor(1))[0]!.text).toBe('on the rotated keys');
+  });
+
+  it('reports an undecryptable message and repairs the session; the sender resends', async () => {
+    const alice = track(await registeredClient(relay.url, 'repair_alice'));
+    const bob = track(await registeredClient(relay.url, 'repair_bob'));
+    const bobInbox = inbox(bob);
+    await alice.sendText(bob.accountId, 'one');
+    await bobInbox.waitFor(1);
+    const ack = await bob.sendText(alice.accountId, 'ack'); // Alice's session is now fully established
+    // Wait for Alice's delivery receipt, so nothing else is in flight to Bob.
+    const delivered = async () =>
+      (await bob.messages(`direct:${alice.accountId}`)).find((m) => m.id === ack.id)?.status ===
+      'delivered';
+    await until(bob, 'status', delivered);
+
+    // Bob loses his session state (e.g. restored from an old backup).
+    await bob.storage.transaction(async (tx) => {
+      for (const [k] of await tx.list('sessions', `${alice.accountId}.`))
+        await tx.delete('sessions', k);
+    });
+    const failed = bob.waitFor('decryptionFailed');
+    await alice.sendText(bob.accountId, 'two');
+    expect((await failed).accountId).toBe(alice.accountId);
+    // Bob asked Alice to resend over a fresh session; the message arrives after all.
+    const [two] = await bobInbox.waitFor(1, (m) => m.text === 'two');
+    expect(two!.senderAccountId).toBe(alice.accountId);
+    const convo = await bob.messages(`direct:${alice.accountId}`);
+    expect(convo.filter((m) => m.kind === 'event').map((m) => m.event)).toEqual([
+      'decryption_failed',
+    ]);
+    // And the conversation carries on normally both ways.
+    await alice.sendText(bob.accountId, 'three');
+    await bobInbox.waitFor(1, (m) => m.text === 'three');
+  });
+
+  it('exports local and relay data, then deletes the account everywhere', async () => {
+    const carol = track(await registeredClient(relay.url, 'export_carol'));
+    const dave = track(await registeredClient(relay.url, 'export_dave'));
+    const daveInbox = inbox(dave);
+    await carol.addContact('export_dave');
+    await carol.sendText(dave.accountId, 'for the record');
+    await daveInbox.waitFor(1);
+    const data = await carol.exportData();
+    expect(data.account.username).toBe('export_carol');
+    expect(data.messages).toEqual([expect.objectContaining({ text: 'for the record' })]);
+    expect(data.relay.account.accountId).toBe(carol.accountId);
+    expect(JSON.stringify(data)).not.toMatch(/identityKeyPair|credential/);
+
+    await carol.deleteAccount();
+    expect(carol.account).toBeUndefined();
+    expect(await carol.storage.list('messages')).toEqual([]);
+    await expect(dave.http.lookupUsername('export_carol')).rejects.toMatchObject({ status: 404 });
+  });
+});
