@@ -2,7 +2,7 @@
  * The `parley` binary driven as a subprocess against the real relay: a full conversation
  * between two people, a group, safety numbers, errors and exit codes.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -96,6 +96,35 @@ describe('parley CLI', () => {
     const devices = await parley('alice', 'devices', 'list');
     expect(devices.stdout).toMatch(/^1 \(this device\)/);
   }, 240_000); // ~20 process starts of ~2 s each
+
+  it('links a second device with devices link / approve', async () => {
+    expect((await parley('erin', 'register', 'erin')).code).toBe(0);
+    expect((await parley('frank', 'register', 'frank')).code).toBe(0);
+    // The new device prints a URI and waits for the approval.
+    const link = spawn(process.execPath, [bin, 'devices', 'link', '--json'], {
+      env: { ...process.env, PARLEY_DATA_DIR: join(home, 'erin2'), PARLEY_RELAY_URL: relay.url },
+    });
+    let out = '';
+    const uri = await new Promise<string>((res, rej) => {
+      link.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const first = out.split('\n')[0];
+        if (out.includes('\n')) res(String((JSON.parse(first!) as { uri: string }).uri));
+      });
+      link.once('exit', () => rej(new Error(`link exited early: ${out}`)));
+    });
+    expect(uri).toMatch(/^parley:\/\/link\?/);
+    const exited = new Promise<number>((res) => link.once('exit', (code) => res(code ?? -1)));
+    expect((await parley('erin', 'devices', 'approve', uri)).code).toBe(0);
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/"deviceId":2/);
+
+    // Frank writes to Erin; both of Erin's devices receive it.
+    expect((await parley('frank', 'send', 'erin', 'hi both of you')).code).toBe(0);
+    expect((await parley('erin', 'receive')).stdout).toMatch(/hi both of you/);
+    expect((await parley('erin2', 'receive')).stdout).toMatch(/hi both of you/);
+    expect((await parley('erin2', 'devices', 'list')).stdout).toMatch(/2 \(this device\)/);
+  }, 120_000);
 
   it('fails clearly with a non-zero exit code', async () => {
     const noAccount = await parley('nobody', 'whoami');
