@@ -188,6 +188,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #http: RelayHttp | undefined;
   #socket: DeliverySocket | undefined;
   #queueEmptyOnce = false;
+  #maintaining = false;
+  readonly #tasks = new Set<Promise<unknown>>();
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
     super();
@@ -495,7 +497,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
       onQueueEmpty: () => {
         this.#queueEmptyOnce = true;
         this.emit('queueEmpty', undefined);
-        void this.#flushOutbox().catch((err: unknown) => console.warn('parley: outbox', err));
+        this.#background(this.#flushOutbox(), 'outbox');
+        // Each (re)connection is a good moment to top up prekeys and rotate if due.
+        if (!this.#maintaining) {
+          this.#maintaining = true;
+          this.#background(
+            this.maintainKeys().finally(() => (this.#maintaining = false)),
+            'key maintenance',
+          );
+        }
       },
       onStateChange: (state) => this.emit('connection', state),
       onTerminated: (code, reason) => this.emit('terminated', { code, reason }),
@@ -508,6 +518,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const socket = this.#socket;
     this.#socket = undefined;
     await socket?.stop();
+    await Promise.all([...this.#tasks]);
+  }
+
+  /** Runs `task` in the background; `stop()` waits for it. Failures are logged. */
+  #background(task: Promise<unknown>, what: string): void {
+    const p = task.catch((err: unknown) => console.warn(`parley: ${what} failed`, err));
+    this.#tasks.add(p);
+    void p.finally(() => this.#tasks.delete(p));
   }
 
   get connected(): boolean {
