@@ -13,9 +13,10 @@ import {
   type ConversationRecord,
   type GroupRecord,
   type MessageRecord,
+  type ParleyClientOptions,
 } from '@parley/client';
 import { IndexedDbBackend } from '@parley/client/storage/indexeddb.js';
-import { PRIMARY_DEVICE_ID } from '@parley/protocol';
+import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
 import { sortConversations, StateStore } from './store.ts';
 import type {
@@ -38,6 +39,9 @@ export interface ClientModelOptions {
   /** IndexedDB database names (tests and several profiles side by side). */
   dbName?: string;
   keyringName?: string;
+  /** Defaults to the browser's own (tests on Node pass the `ws` package and Node's fetch). */
+  WebSocket?: ParleyClientOptions['WebSocket'];
+  fetch?: ParleyClientOptions['fetch'];
 }
 
 export class ClientModel extends StateStore implements ChatModel {
@@ -89,8 +93,8 @@ export class ClientModel extends StateStore implements ChatModel {
   }
 
   #clientOptions(storage: Storage) {
-    // WebSocket and fetch default to the browser's own.
-    return { storage, relayUrl: this.#options.relayUrl };
+    const { relayUrl, WebSocket, fetch } = this.#options;
+    return { storage, relayUrl, ...(WebSocket ? { WebSocket } : {}), ...(fetch ? { fetch } : {}) };
   }
 
   #attach(client: ParleyClient): void {
@@ -119,8 +123,12 @@ export class ClientModel extends StateStore implements ChatModel {
         if (started) this.#setTyping(id, accountId);
         else this.#clearTyping(id, accountId);
       }),
-      client.on('terminated', () => {
-        void this.#reset('This device was unlinked from your account.');
+      client.on('terminated', ({ code }) => {
+        // Another tab (or window) of this profile took over the connection: stay as we are.
+        if (code === CloseCode.Replaced) this.update({ connection: 'offline' });
+        else if (code === CloseCode.DeviceRemoved) {
+          void this.#reset('This device was unlinked from your account.');
+        }
       }),
     ];
   }
@@ -497,6 +505,14 @@ export class ClientModel extends StateStore implements ChatModel {
     await this.#reset();
   }
 
+  /** Disconnects (tests; a page simply goes away). */
+  async close(): Promise<void> {
+    await this.#client?.stop();
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    for (const t of this.#typingTimers.values()) clearTimeout(t);
+  }
+
   /** Back to onboarding with empty storage and a fresh key. */
   async #reset(message?: string): Promise<void> {
     await this.#client?.stop();
@@ -600,7 +616,7 @@ function toBase64Url(bytes: Uint8Array): string {
 }
 
 function browserName(): string {
-  const ua = navigator.userAgent;
+  const ua = globalThis.navigator?.userAgent ?? '';
   const browser = /Firefox\//.test(ua)
     ? 'Firefox'
     : /Edg\//.test(ua)

@@ -47,13 +47,11 @@ export function ConversationView({
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages?.length, typing]);
 
-  const subtitle =
-    typing ??
-    (group
-      ? `${group.members.length + (group.left ? 0 : 1)} members`
-      : state.contacts[info.peer]?.verified
-        ? 'Verified'
-        : undefined);
+  const subtitle = group
+    ? `${group.members.length + (group.left ? 0 : 1)} members`
+    : state.contacts[info.peer]?.verified
+      ? 'Verified'
+      : undefined;
 
   return (
     <section className="conversation" aria-label={`Conversation with ${info.title}`}>
@@ -69,11 +67,7 @@ export function ConversationView({
         <Avatar name={info.title} seed={info.peer} group={info.kind === 'group'} />
         <div className="conversation__title">
           <h2 data-testid="conversation-title">{info.title}</h2>
-          {subtitle && (
-            <span className={typing ? 'conversation__subtitle typing' : 'conversation__subtitle'}>
-              {subtitle}
-            </span>
-          )}
+          {subtitle && <span className="conversation__subtitle">{subtitle}</span>}
         </div>
         {info.kind === 'direct' ? (
           <button

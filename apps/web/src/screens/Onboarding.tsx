@@ -34,7 +34,7 @@ export function Onboarding() {
             aria-selected={mode === 'link'}
             onClick={() => setMode('link')}
           >
-            Link to an existing account
+            Link to my account
           </button>
         </div>
         {mode === 'register' ? <RegisterForm /> : <LinkThisDevice />}

@@ -38,7 +38,7 @@ describe('onboarding', () => {
 
   it('shows a link code as text and QR code', async () => {
     setup('welcome');
-    fireEvent.click(screen.getByRole('tab', { name: /existing account/ }));
+    fireEvent.click(screen.getByRole('tab', { name: /Link to my account/ }));
     const code = (await screen.findByTestId('link-code')) as HTMLInputElement;
     expect(code.value).toMatch(/^parley:\/\/link\?/);
     expect(screen.getByRole('img', { name: /QR code/ })).toBeTruthy();
@@ -115,7 +115,7 @@ describe('conversations', () => {
     expect(document.querySelectorAll('.day-separator')).toHaveLength(2);
     expect(screen.getByText('Today')).toBeTruthy();
     act(() => model.typingFrom(`direct:${bob}`, [bob]));
-    expect(screen.getAllByText('bob is typing…').length).toBeGreaterThan(0);
+    expect(screen.getByText('bob is typing…')).toBeTruthy();
   });
 
   it('blocks sending after an identity change until the user accepts in two steps', async () => {

@@ -1,0 +1,134 @@
+// @vitest-environment node
+/// <reference types="node" />
+/**
+ * `ClientModel` on the real client core and the real relay process (fake-indexeddb for
+ * storage, the `ws` package for WebSockets): what the screens see after registering,
+ * chatting both ways, reading, and reopening storage.
+ */
+import { startRelay, type RelayProcess } from '@parley/e2e/relay.js';
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientModel } from './client-model.ts';
+import type { ModelState } from './types.ts';
+
+let relay: RelayProcess;
+beforeAll(async () => {
+  relay = await startRelay();
+}, 60_000);
+afterAll(async () => {
+  await relay?.dispose();
+});
+
+let n = 0;
+function model(profile = `p${++n}-${Date.now()}`) {
+  return new ClientModel({
+    relayUrl: relay.url,
+    dbName: `parley-${profile}`,
+    keyringName: `keyring-${profile}`,
+    WebSocket: WebSocket as unknown as ConstructorParameters<typeof ClientModel>[0]['WebSocket'],
+  });
+}
+
+/** Resolves when the model's state satisfies `predicate`. */
+function until(
+  m: ClientModel,
+  predicate: (s: ModelState) => boolean,
+  what: string,
+): Promise<ModelState> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, 30_000);
+    const check = () => {
+      const s = m.getState();
+      if (predicate(s)) {
+        clearTimeout(timer);
+        off();
+        resolve(s);
+      }
+    };
+    const off = m.subscribe(check);
+    check();
+  });
+}
+
+const texts = (s: ModelState, id: string) =>
+  (s.messages[id] ?? []).filter((m) => m.kind === 'text').map((m) => m.text);
+
+describe('ClientModel with the real relay', () => {
+  it('registers, chats both ways, tracks unread and read state, and survives reopening', async () => {
+    const run = Date.now().toString(36);
+    const alice = model(`alice-${run}`);
+    const bob = model(`bob-${run}`);
+    await alice.init();
+    await bob.init();
+    expect(alice.getState().phase.kind).toBe('welcome');
+    await alice.register(`alice_${run}`);
+    await bob.register(`bob_${run}`);
+    const a = alice.getState().me!;
+    const b = bob.getState().me!;
+    expect(a.username).toBe(`alice_${run}`);
+    expect(a.isPrimary).toBe(true);
+    await until(alice, (s) => s.connection === 'online', 'alice online');
+
+    const toBob = await alice.startDirect(`bob_${run}`);
+    expect(toBob).toBe(`direct:${b.accountId}`);
+    await expect(alice.startDirect('nobody_here_xyz')).rejects.toThrow(/No one is called/);
+    await alice.sendText(toBob, 'hello bob');
+    expect(texts(alice.getState(), toBob)).toEqual(['hello bob']);
+
+    const toAlice = `direct:${a.accountId}`;
+    let s = await until(
+      bob,
+      (st) => st.conversations.some((c) => c.id === toAlice && c.unread === 1),
+      'bob unread',
+    );
+    // The client core does not learn a sender's username from a message (see the report), so
+    // a first message from a stranger shows a short account id as the title.
+    expect(s.conversations[0]).toMatchObject({
+      lastMessage: { text: 'hello bob', direction: 'in' },
+    });
+    await bob.openConversation(toAlice);
+    await bob.markRead(toAlice);
+    expect(bob.getState().conversations.find((c) => c.id === toAlice)?.unread).toBe(0);
+    await until(
+      alice,
+      (st) => st.messages[toBob]?.find((m) => m.text === 'hello bob')?.status === 'read',
+      'read receipt',
+    );
+
+    await bob.sendText(toAlice, 'hi alice');
+    s = await until(alice, (st) => texts(st, toBob).includes('hi alice'), 'reply');
+    expect(texts(s, toBob)).toEqual(['hello bob', 'hi alice']);
+
+    // Safety numbers agree.
+    const sa = await alice.safetyNumber(b.accountId);
+    const sb = await bob.safetyNumber(a.accountId);
+    expect(sa.digits).toMatch(/^[0-9]{60}$/);
+    expect(sa.digits).toBe(sb.digits);
+    await alice.setVerified(b.accountId, true);
+    expect(alice.getState().contacts[b.accountId]?.verified).toBe(true);
+
+    // A second model on the same storage (a reload) sees the history.
+    const devices = await alice.listDevices();
+    expect(devices).toMatchObject([{ deviceId: 1, current: true }]);
+    const again = new ClientModel({
+      relayUrl: relay.url,
+      dbName: `parley-alice-${run}`,
+      keyringName: `keyring-alice-${run}`,
+      WebSocket: WebSocket as unknown as ConstructorParameters<typeof ClientModel>[0]['WebSocket'],
+    });
+    await again.init();
+    expect(again.getState().phase.kind).toBe('ready');
+    await again.openConversation(toBob);
+    expect(texts(again.getState(), toBob)).toEqual(['hello bob', 'hi alice']);
+    expect(again.getState().contacts[b.accountId]?.verified).toBe(true);
+
+    const blob = await alice.exportData();
+    const exported = JSON.parse(await blob.text()) as { account: { username: string } };
+    expect(exported.account.username).toBe(`alice_${run}`);
+    expect(await blob.text()).not.toMatch(/identityKeyPair/);
+    await Promise.all([alice.close(), bob.close(), again.close()]);
+  }, 120_000);
+});
