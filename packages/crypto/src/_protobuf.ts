@@ -51,6 +51,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** A fixed64 field (little-endian, 8 bytes), e.g. a millisecond timestamp. */
+  fixed64(field: number, value: number | undefined): this {
+    if (value === undefined) return this;
+    this.tag(field, WIRE_FIXED64);
+    for (let i = 0, n = value; i < 8; i++, n = Math.floor(n / 256)) this.chunks.push(n % 256);
+    return this;
+  }
+
   bool(field: number, value: boolean | undefined): this {
     return value === undefined ? this : this.uint(field, value ? 1 : 0);
   }
@@ -128,8 +136,8 @@ export class ProtoFields {
         case WIRE_FIXED32: {
           const len = wire === WIRE_FIXED64 ? 8 : 4;
           if (len > data.length - pos) fail('fixed field runs past the end');
+          value = { wire, num: 0, bytes: data.subarray(pos, pos + len) };
           pos += len;
-          value = { wire, num: 0 };
           break;
         }
         default:
@@ -164,6 +172,15 @@ export class ProtoFields {
   /** A uint64 field as a number (exact up to 2^53, enough for timestamps and counters). */
   uint64(field: number): number | undefined {
     return this.last(field, WIRE_VARINT)?.num;
+  }
+
+  /** A fixed64 field as a number (exact up to 2^53). */
+  fixed64(field: number): number | undefined {
+    const b = this.last(field, WIRE_FIXED64)?.bytes;
+    if (b === undefined) return undefined;
+    let n = 0;
+    for (let i = 7; i >= 0; i--) n = n * 256 + b[i]!;
+    return n;
   }
 
   bool(field: number): boolean | undefined {

@@ -1,0 +1,143 @@
+/**
+ * X3DH (message version 3) and PQXDH (version 4) key agreement and the initial ratchet, as
+ * libsignal's `ratchet.rs` (v0.72) computes them. See https://signal.org/docs/specifications/pqxdh/.
+ *
+ * Alice (initiator) has Bob's bundle: identity IK_B, signed prekey SPK_B, optional one-time
+ * prekey OPK_B, optional Kyber prekey PQPK_B. She makes a base key EK_A and computes
+ *
+ *   S = 0xFF×32 ‖ DH(IK_A, SPK_B) ‖ DH(EK_A, IK_B) ‖ DH(EK_A, SPK_B) [‖ DH(EK_A, OPK_B)]
+ *       [‖ SS]          where (CT, SS) = Kyber1024.Encaps(PQPK_B)
+ *
+ * Bob computes the same S from his private keys, the base key and CT (DH is symmetric):
+ *
+ *   S = 0xFF×32 ‖ DH(SPK_B, IK_A) ‖ DH(IK_B, EK_A) ‖ DH(SPK_B, EK_A) [‖ DH(OPK_B, EK_A)]
+ *       [‖ Kyber1024.Decaps(PQSK_B, CT)]
+ *
+ *   RK_0 ‖ CK_0 = HKDF-SHA256(salt = none, ikm = S, info, 64)
+ *   info = "WhisperText" (v3) | "WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024" (v4)
+ *
+ * The 0xFF×32 prefix keeps S from ever being a valid X25519 output alone ("discontinuity
+ * bytes", as in XEdDSA). Then the Double Ratchet starts with Bob's ratchet key R_B, which in
+ * the protocol IS his signed prekey:
+ *
+ *   Bob:   sending chain CK_0 with ratchet key pair R_B; no receiving chain; root key RK_0.
+ *   Alice: receiving chain CK_0 for R_B; a fresh ratchet pair R_A;
+ *          RK_1 ‖ CK_send = KDF_RK(RK_0, DH(R_A, R_B)).
+ *
+ * The ratchet key is a separate parameter here only so that libsignal's known-answer tests,
+ * which use an R_B different from SPK_B, can be reproduced. Internal module.
+ * @module
+ */
+import { concat, utf8, wipe } from '../_bytes.ts';
+import { hkdfSha256 } from '../_primitives.ts';
+import { KYBER_AWARE_MESSAGE_VERSION, PRE_KYBER_MESSAGE_VERSION } from '../consts.ts';
+import { KeyPair, type IdentityKeyPair, type PublicKey } from '../curve.ts';
+import { ProtocolError } from '../errors.ts';
+import type { KemKeyPair, KemPublicKey } from '../kem.ts';
+import { systemRandom, type RandomSource } from '../random.ts';
+import { ChainKey } from '../ratchet/chain-key.ts';
+import { RootKey } from '../ratchet/root-key.ts';
+import { SessionState } from './session-state.ts';
+
+const DISCONTINUITY = /* @__PURE__ */ new Uint8Array(32).fill(0xff);
+const INFO_X3DH = /* @__PURE__ */ utf8('WhisperText');
+const INFO_PQXDH = /* @__PURE__ */ utf8('WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024');
+
+function deriveInitialKeys(hasKyber: boolean, secrets: Uint8Array[]): [RootKey, ChainKey] {
+  const ikm = concat(DISCONTINUITY, ...secrets);
+  const okm = hkdfSha256(ikm, undefined, hasKyber ? INFO_PQXDH : INFO_X3DH, 64);
+  const keys: [RootKey, ChainKey] = [
+    new RootKey(okm.subarray(0, 32)),
+    new ChainKey(okm.subarray(32, 64), 0),
+  ];
+  wipe(ikm, okm, ...secrets);
+  return keys;
+}
+
+export interface AliceParameters {
+  ourIdentity: IdentityKeyPair;
+  ourBaseKey: KeyPair;
+  theirIdentity: PublicKey;
+  theirSignedPreKey: PublicKey;
+  theirOneTimePreKey?: PublicKey | undefined;
+  /** Bob's first ratchet key: his signed prekey, except in known-answer tests. */
+  theirRatchetKey: PublicKey;
+  theirKyberPreKey?: KemPublicKey | undefined;
+}
+
+/** The initiator's new session and, for PQXDH, the Kyber ciphertext to send Bob. */
+export function initializeAliceSession(
+  p: AliceParameters,
+  rng: RandomSource = systemRandom,
+): { state: SessionState; kyberCiphertext: Uint8Array | undefined } {
+  const sendingRatchetKey = KeyPair.generate(rng);
+  const base = p.ourBaseKey.privateKey;
+  const secrets = [
+    p.ourIdentity.privateKey.agree(p.theirSignedPreKey),
+    base.agree(p.theirIdentity),
+    base.agree(p.theirSignedPreKey),
+  ];
+  if (p.theirOneTimePreKey) secrets.push(base.agree(p.theirOneTimePreKey));
+  let kyberCiphertext: Uint8Array | undefined;
+  if (p.theirKyberPreKey) {
+    const { ciphertext, sharedSecret } = p.theirKyberPreKey.encapsulate(rng);
+    secrets.push(sharedSecret);
+    kyberCiphertext = ciphertext;
+  }
+  const hasKyber = kyberCiphertext !== undefined;
+  const [rootKey, chainKey] = deriveInitialKeys(hasKyber, secrets);
+  const [sendingRootKey, sendingChainKey] = rootKey.createChain(
+    p.theirRatchetKey,
+    sendingRatchetKey.privateKey,
+  );
+  const state = new SessionState({
+    sessionVersion: hasKyber ? KYBER_AWARE_MESSAGE_VERSION : PRE_KYBER_MESSAGE_VERSION,
+    localIdentity: p.ourIdentity.publicKey,
+    remoteIdentity: p.theirIdentity,
+    rootKey: sendingRootKey,
+    aliceBaseKey: p.ourBaseKey.publicKey.serialize(),
+  });
+  state.addReceiverChain(p.theirRatchetKey, chainKey);
+  state.senderChain = { ratchetKey: sendingRatchetKey, chainKey: sendingChainKey };
+  return { state, kyberCiphertext };
+}
+
+export interface BobParameters {
+  ourIdentity: IdentityKeyPair;
+  ourSignedPreKey: KeyPair;
+  ourOneTimePreKey?: KeyPair | undefined;
+  /** Our first ratchet key pair: the signed prekey, except in known-answer tests. */
+  ourRatchetKey: KeyPair;
+  ourKyberPreKey?: KemKeyPair | undefined;
+  theirIdentity: PublicKey;
+  theirBaseKey: PublicKey;
+  theirKyberCiphertext?: Uint8Array | undefined;
+}
+
+/** The responder's new session, from the values in Alice's PreKey message. */
+export function initializeBobSession(p: BobParameters): SessionState {
+  if ((p.ourKyberPreKey === undefined) !== (p.theirKyberCiphertext === undefined)) {
+    throw new ProtocolError('InvalidMessage', 'Kyber prekey and ciphertext must come together');
+  }
+  const spk = p.ourSignedPreKey.privateKey;
+  const secrets = [
+    spk.agree(p.theirIdentity),
+    p.ourIdentity.privateKey.agree(p.theirBaseKey),
+    spk.agree(p.theirBaseKey),
+  ];
+  if (p.ourOneTimePreKey) secrets.push(p.ourOneTimePreKey.privateKey.agree(p.theirBaseKey));
+  if (p.ourKyberPreKey && p.theirKyberCiphertext) {
+    secrets.push(p.ourKyberPreKey.secretKey.decapsulate(p.theirKyberCiphertext));
+  }
+  const hasKyber = p.ourKyberPreKey !== undefined;
+  const [rootKey, chainKey] = deriveInitialKeys(hasKyber, secrets);
+  const state = new SessionState({
+    sessionVersion: hasKyber ? KYBER_AWARE_MESSAGE_VERSION : PRE_KYBER_MESSAGE_VERSION,
+    localIdentity: p.ourIdentity.publicKey,
+    remoteIdentity: p.theirIdentity,
+    rootKey,
+    aliceBaseKey: p.theirBaseKey.serialize(),
+  });
+  state.senderChain = { ratchetKey: p.ourRatchetKey, chainKey };
+  return state;
+}

@@ -1,0 +1,224 @@
+/**
+ * The Double Ratchet on a {@link SessionRecord} (libsignal `session_cipher.rs`), without any
+ * store: `SessionCipher` in `../session.ts` loads the record, calls these, and saves it only if
+ * they returned normally.
+ *
+ * Encrypt with the current state's sending chain, step i:
+ *   (cipherKey, macKey, iv) = MessageKeys(HMAC(CK_i, 0x01));  CK_{i+1} = HMAC(CK_i, 0x02)
+ *   body = AES-256-CBC(cipherKey, iv, PKCS#7(plaintext))
+ *   SignalMessage{ratchet R_ours, counter i, previous_counter, body} MAC'd with macKey; wrapped
+ *   in a PreKeySignalMessage while the session is unacknowledged.
+ *
+ * Decrypt a message (R_theirs, n):
+ *   - R_theirs unknown: DH ratchet step. (RK', CK_recv) = KDF_RK(RK, DH(R_ours, R_theirs));
+ *     new pair R_ours'; (RK'', CK_send) = KDF_RK(RK', DH(R_ours', R_theirs));
+ *     previous_counter = max(sendIndex − 1, 0).
+ *   - n below the chain index: use (and delete) the stored skipped key, else DuplicatedMessage.
+ *   - n above it: store the skipped keys in between (at most MAX_FORWARD_JUMPS ahead).
+ *   - verify the MAC, then decrypt; success acknowledges the session (no more PreKey wrapping).
+ *
+ * Each state is tried on a copy: the current state first, then archived states newest first
+ * (a PreKey message only tries the current state, which was just set up for it); the state
+ * that worked replaces its original and becomes current. Nothing is changed on failure.
+ * Internal module.
+ * @module
+ */
+import { wipe } from '../_bytes.ts';
+import { aes256CbcDecrypt, aes256CbcEncrypt } from '../_primitives.ts';
+import { MAX_FORWARD_JUMPS } from '../consts.ts';
+import { KeyPair, type PublicKey } from '../curve.ts';
+import { ProtocolError, isProtocolError } from '../errors.ts';
+import { PreKeySignalMessage, SignalMessage } from '../messages.ts';
+import type { RandomSource } from '../random.ts';
+import { MessageKeys } from '../ratchet/message-keys.ts';
+import type { SessionRecord } from './session-record.ts';
+import { SessionState, type ReceiverChain } from './session-state.ts';
+
+/** A ciphertext as sent: a PreKey message while unacknowledged, then plain ("whisper"). */
+export interface CiphertextMessage {
+  type: 'prekey' | 'whisper';
+  body: Uint8Array;
+}
+
+/** Encrypts with the record's current state, advancing its sending chain. */
+export function encryptWithRecord(
+  record: SessionRecord,
+  plaintext: Uint8Array,
+  now: number,
+): CiphertextMessage {
+  const state = record.currentState;
+  if (!state) throw new ProtocolError('SessionNotFound', 'no current session state');
+  const chain = state.senderChain;
+  if (!chain) throw new ProtocolError('InvalidState', 'session has no sending chain');
+  if (!record.hasUsableSenderChain(now)) {
+    throw new ProtocolError(
+      'InvalidState',
+      'session was never acknowledged and is too old to send on; process a fresh bundle',
+    );
+  }
+  const keys = chain.chainKey.messageKeys();
+  const ciphertext = aes256CbcEncrypt(keys.cipherKey, keys.iv, plaintext);
+  const message = SignalMessage.create({
+    messageVersion: state.sessionVersion,
+    macKey: keys.macKey,
+    senderRatchetKey: chain.ratchetKey.publicKey,
+    counter: chain.chainKey.index,
+    previousCounter: state.previousCounter,
+    ciphertext,
+    senderIdentity: state.localIdentity,
+    receiverIdentity: state.remoteIdentity,
+  });
+  wipe(keys.cipherKey, keys.macKey, keys.iv);
+  chain.chainKey = chain.chainKey.next();
+
+  const pending = state.pendingPreKey;
+  if (!pending) return { type: 'whisper', body: message.serialize() };
+  const kyber = state.pendingKyberPreKey;
+  const prekey = PreKeySignalMessage.create({
+    messageVersion: state.sessionVersion,
+    registrationId: state.localRegistrationId,
+    preKeyId: pending.preKeyId,
+    signedPreKeyId: pending.signedPreKeyId,
+    kyberPreKeyId: kyber?.preKeyId,
+    kyberCiphertext: kyber?.ciphertext,
+    baseKey: pending.baseKey,
+    identityKey: state.localIdentity,
+    message,
+  });
+  return { type: 'prekey', body: prekey.serialize() };
+}
+
+/**
+ * Decrypts `message` with one of the record's states (see the module comment) and updates the
+ * record in place — only when decryption succeeded.
+ */
+export function decryptWithRecord(
+  record: SessionRecord,
+  message: SignalMessage,
+  type: CiphertextMessage['type'],
+  rng: RandomSource,
+): Uint8Array {
+  const errors: ProtocolError[] = [];
+  const attempt = (original: SessionState): [Uint8Array, SessionState] | undefined => {
+    const copy = original.clone();
+    try {
+      return [decryptWithState(copy, message, rng), copy];
+    } catch (err) {
+      // A replay is final: another state must not "succeed" with an older chain.
+      if (!isProtocolError(err) || err.code === 'DuplicatedMessage') throw err;
+      errors.push(err);
+      return undefined;
+    }
+  };
+
+  const current = record.currentState;
+  if (current) {
+    const result = attempt(current);
+    if (result) {
+      record.setCurrentState(result[1]);
+      return result[0];
+    }
+    if (type === 'prekey') throw errors[0]!;
+  }
+  if (type === 'whisper') {
+    const previous = record.previousStates;
+    for (let i = 0; i < previous.length; i++) {
+      const result = attempt(previous[i]!);
+      if (result) {
+        record.promoteArchivedState(i, result[1]);
+        return result[0];
+      }
+    }
+  }
+  if (errors.length === 0) throw new ProtocolError('SessionNotFound', 'no session to decrypt with');
+  if (errors.length === 1) throw errors[0]!;
+  const code = errors.every((e) => e.code === errors[0]!.code) ? errors[0]!.code : 'InvalidMessage';
+  throw new ProtocolError(code, `decryption failed with all ${errors.length} session states`, {
+    cause: errors[0],
+  });
+}
+
+function decryptWithState(
+  state: SessionState,
+  message: SignalMessage,
+  rng: RandomSource,
+): Uint8Array {
+  if (message.messageVersion !== state.sessionVersion) {
+    throw new ProtocolError(
+      'UnrecognizedMessageVersion',
+      `message version ${message.messageVersion} does not match session version ${state.sessionVersion}`,
+    );
+  }
+  const chain = getOrCreateReceiverChain(state, message.senderRatchetKey, rng);
+  const seed = getOrCreateMessageKeySeed(state, chain, message.counter);
+  const keys = MessageKeys.derive(seed, message.counter);
+  try {
+    if (!message.verifyMac(keys.macKey, state.remoteIdentity, state.localIdentity)) {
+      throw new ProtocolError('InvalidMac', 'message MAC verification failed');
+    }
+    const plaintext = aes256CbcDecrypt(keys.cipherKey, keys.iv, message.ciphertext);
+    state.clearUnacknowledgedPreKeyMessage();
+    return plaintext;
+  } finally {
+    wipe(seed, keys.cipherKey, keys.macKey, keys.iv);
+  }
+}
+
+function getOrCreateReceiverChain(
+  state: SessionState,
+  theirRatchetKey: PublicKey,
+  rng: RandomSource,
+): ReceiverChain {
+  const existing = state.receiverChain(theirRatchetKey);
+  if (existing) return existing;
+  const sender = state.senderChain;
+  if (!sender) throw new ProtocolError('InvalidState', 'session has no sending chain');
+
+  const [rootKey, receiverChainKey] = state.rootKey.createChain(
+    theirRatchetKey,
+    sender.ratchetKey.privateKey,
+  );
+  const ourNewRatchetKey = KeyPair.generate(rng);
+  const [nextRootKey, senderChainKey] = rootKey.createChain(
+    theirRatchetKey,
+    ourNewRatchetKey.privateKey,
+  );
+  state.rootKey = nextRootKey;
+  state.addReceiverChain(theirRatchetKey, receiverChainKey);
+  // The index of the last key used on the old chain (libsignal semantics), not a count.
+  state.previousCounter = Math.max(sender.chainKey.index - 1, 0);
+  state.senderChain = { ratchetKey: ourNewRatchetKey, chainKey: senderChainKey };
+  return state.receiverChains[state.receiverChains.length - 1]!;
+}
+
+function getOrCreateMessageKeySeed(
+  state: SessionState,
+  chain: ReceiverChain,
+  counter: number,
+): Uint8Array {
+  const index = chain.chainKey.index;
+  if (index > counter) {
+    const skipped = SessionState.takeSkippedKey(chain, counter);
+    if (!skipped) {
+      throw new ProtocolError(
+        'DuplicatedMessage',
+        `message ${counter} was already received (chain is at ${index})`,
+      );
+    }
+    return skipped.seed;
+  }
+  const jump = counter - index;
+  if (jump > MAX_FORWARD_JUMPS && !state.isSelfSession) {
+    throw new ProtocolError(
+      'TooFarIntoFuture',
+      `message ${counter} is ${jump} ahead of the chain (limit ${MAX_FORWARD_JUMPS})`,
+    );
+  }
+  let chainKey = chain.chainKey;
+  while (chainKey.index < counter) {
+    SessionState.addSkippedKey(chain, { index: chainKey.index, seed: chainKey.messageKeySeed() });
+    chainKey = chainKey.next();
+  }
+  chain.chainKey = chainKey.next();
+  return chainKey.messageKeySeed();
+}
