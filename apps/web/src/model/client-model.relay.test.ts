@@ -131,4 +131,88 @@ describe('ClientModel with the real relay', () => {
     expect(await blob.text()).not.toMatch(/identityKeyPair/);
     await Promise.all([alice.close(), bob.close(), again.close()]);
   }, 120_000);
+
+  it('links a second device, and runs a group of three with a member removed', async () => {
+    const run = Date.now().toString(36);
+    const [alice, alice2, bob, carol] = [model(), model(), model(), model()];
+    await Promise.all([alice.init(), alice2.init(), bob.init(), carol.init()]);
+    await alice.register(`alice_${run}`);
+    await bob.register(`bob_${run}`);
+    await carol.register(`carol_${run}`);
+
+    // Linking: the new device shows a code, the primary approves it.
+    const offer = new Promise<string>((resolve) => {
+      void alice2.startLinking((o) => resolve(o.uri), new AbortController().signal);
+    });
+    await alice.approveDevice(await offer);
+    await until(
+      alice2,
+      (st) => st.phase.kind === 'ready' && st.me?.username === `alice_${run}`,
+      'linked',
+    );
+    expect(alice2.getState().me).toMatchObject({ deviceId: 2, isPrimary: false });
+    expect((await alice.listDevices()).map((d) => d.deviceId)).toEqual([1, 2]);
+
+    const b = bob.getState().me!;
+    const toBob = await alice.startDirect(`bob_${run}`);
+    await alice.sendText(toBob, 'from my first device');
+    await until(
+      bob,
+      (st) => st.conversations.some((c) => c.lastMessage?.text === 'from my first device'),
+      'bob got it',
+    );
+    await until(
+      alice2,
+      (st) => st.conversations.some((c) => c.id === toBob),
+      'transcript on device 2',
+    );
+    await alice2.openConversation(toBob);
+    await until(
+      alice2,
+      (st) => texts(st, toBob).includes('from my first device'),
+      'device 2 sees it',
+    );
+    await bob.sendText(`direct:${alice.getState().me!.accountId}`, 'to both devices');
+    await alice.openConversation(toBob);
+    await until(alice, (st) => texts(st, toBob).includes('to both devices'), 'device 1 receives');
+    await until(alice2, (st) => texts(st, toBob).includes('to both devices'), 'device 2 receives');
+
+    // A group of three; Carol is removed and does not get what follows.
+    const groupConv = await alice.createGroup('Trip', [`bob_${run}`, `carol_${run}`]);
+    const groupId = groupConv.slice('group:'.length);
+    expect(
+      alice
+        .getState()
+        .groups[groupId]?.members.map((m) => m.username)
+        .sort(),
+    ).toEqual([`bob_${run}`, `carol_${run}`]);
+    await alice.sendText(groupConv, 'group hello');
+    for (const m of [bob, carol]) {
+      await until(
+        m,
+        (st) =>
+          st.conversations.some((c) => c.id === groupConv && c.lastMessage?.text === 'group hello'),
+        'group message',
+      );
+      expect(m.getState().groups[groupId]?.title).toBe('Trip');
+    }
+    await alice.removeMember(groupId, carol.getState().me!.accountId);
+    expect(alice.getState().groups[groupId]?.members.map((m) => m.accountId)).toEqual([
+      b.accountId,
+    ]);
+    await until(carol, (st) => st.groups[groupId]?.left === true, 'carol removed');
+    await alice.sendText(groupConv, 'after carol left');
+    await until(
+      bob,
+      (st) =>
+        st.conversations.some(
+          (c) => c.id === groupConv && c.lastMessage?.text === 'after carol left',
+        ),
+      'bob still in',
+    );
+    await carol.openConversation(groupConv);
+    expect(texts(carol.getState(), groupConv)).not.toContain('after carol left');
+
+    await Promise.all([alice, alice2, bob, carol].map((m) => m.close()));
+  }, 120_000);
 });
