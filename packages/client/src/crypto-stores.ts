@@ -109,7 +109,7 @@ export class TxPreKeyStore implements PreKeyStore, SignedPreKeyStore, KyberPreKe
 
   async getPreKey(id: number): Promise<PreKeyRecord | undefined> {
     const v = await this.tx.get<StoredPreKey>('preKeys', `ec/${id}`);
-    return v ? PreKeyRecord.deserialize(v.record as Uint8Array<ArrayBuffer>) : undefined;
+    return v ? PreKeyRecord.deserialize(v.record) : undefined;
   }
 
   async savePreKey(id: number, record: PreKeyRecord): Promise<void> {
@@ -122,7 +122,7 @@ export class TxPreKeyStore implements PreKeyStore, SignedPreKeyStore, KyberPreKe
 
   async getSignedPreKey(id: number): Promise<SignedPreKeyRecord | undefined> {
     const v = await this.tx.get<StoredPreKey>('signedPreKeys', String(id));
-    return v ? SignedPreKeyRecord.deserialize(v.record as Uint8Array<ArrayBuffer>) : undefined;
+    return v ? SignedPreKeyRecord.deserialize(v.record) : undefined;
   }
 
   async saveSignedPreKey(id: number, record: SignedPreKeyRecord): Promise<void> {
@@ -134,7 +134,7 @@ export class TxPreKeyStore implements PreKeyStore, SignedPreKeyStore, KyberPreKe
 
   async getKyberPreKey(id: number): Promise<KyberPreKeyRecord | undefined> {
     const v = await this.tx.get<StoredPreKey>('kyberPreKeys', String(id));
-    return v ? KyberPreKeyRecord.deserialize(v.record as Uint8Array<ArrayBuffer>) : undefined;
+    return v ? KyberPreKeyRecord.deserialize(v.record) : undefined;
   }
 
   async saveKyberPreKey(id: number, record: KyberPreKeyRecord): Promise<void> {
@@ -160,7 +160,7 @@ export class TxSessionStore implements SessionStore {
 
   async loadSession(address: ProtocolAddress): Promise<SessionRecord | undefined> {
     const v = await this.tx.get<Uint8Array>('sessions', sessionKey(address));
-    return v ? SessionRecord.deserialize(v as Uint8Array<ArrayBuffer>) : undefined;
+    return v ? SessionRecord.deserialize(v) : undefined;
   }
 
   async storeSession(address: ProtocolAddress, record: SessionRecord): Promise<void> {
