@@ -22,7 +22,7 @@ export async function openConversation(page: Page, title: string): Promise<void>
 }
 
 export async function send(page: Page, text: string): Promise<void> {
-  const box = page.getByLabel('Message');
+  const box = page.getByLabel('Message', { exact: true });
   await box.fill(text);
   await box.press('Enter');
   await expectMessage(page, text);
@@ -46,10 +46,21 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${E2E.screenshots}/${name}.png` });
 }
 
-export async function safetyNumber(page: Page, contact: string): Promise<string> {
-  await openConversation(page, contact);
+/** The safety number with `contact`, or with the open conversation's peer. */
+export async function safetyNumber(page: Page, contact?: string): Promise<string> {
+  if (contact) await openConversation(page, contact);
   await page.getByRole('button', { name: 'Safety number' }).click();
   const digits = page.getByTestId('safety-number');
   await expect(digits).toHaveText(/^[0-9]{60}$/);
   return (await digits.textContent()) ?? '';
+}
+
+/**
+ * Opens the conversation whose last message is `preview`. A first message from someone we never
+ * looked up shows a short account id as the title (the client core does not yet learn the
+ * sender's username), so such conversations are found by their preview.
+ */
+export async function openByPreview(page: Page, preview: string): Promise<void> {
+  await page.getByTestId('conversation-item').filter({ hasText: preview }).click();
+  await expect(page.getByTestId('conversation-title')).toBeVisible();
 }

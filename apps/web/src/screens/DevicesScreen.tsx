@@ -14,7 +14,12 @@ export function DevicesScreen({ onBack }: { onBack: () => void }) {
   const reload = useCallback(() => {
     model.listDevices().then(setDevices, (err: unknown) => setLoadError(errorMessage(err)));
   }, [model]);
-  useEffect(reload, [reload]);
+  useEffect(() => {
+    reload();
+    // A device approved here registers a moment later: keep the list fresh while it is shown.
+    const timer = setInterval(reload, 3000);
+    return () => clearInterval(timer);
+  }, [reload]);
   const [unlink, unlinkState] = useAction(async (id: number) => {
     await model.unlinkDevice(id);
     reload();
