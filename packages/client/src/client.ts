@@ -1122,7 +1122,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
           }
         }
       } catch (err) {
-        if (isProtocolError(err, 'DuplicatedMessage')) return;
+        if (isProtocolError(err, 'DuplicatedMessage')) {
+          // A new envelope id with an already-used message key: a replay, or a sender bug.
+          console.warn(`parley: dropped a replayed message from ${sender.toString()}`);
+          return;
+        }
         await this.#onDecryptionFailure(tx, envelope, err, after, emits);
         return;
       }
@@ -1744,6 +1748,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
         ),
       ];
       if (needing.length > 0) {
+        // The distribution message starts at the chain's current iteration: a ciphertext made
+        // before it would be "old" to the new devices, so encrypt afresh after distributing.
+        ciphertext = undefined;
         const skdm = await this.storage.transaction(async (tx) =>
           new GroupCipher(this.#stores(tx).senderKey, { rng: this.#rng }).createDistributionMessage(
             me,
