@@ -47,6 +47,25 @@ function reinstallInRelayDb(dbPath: string, target: string, fresh: string): void
   }
 }
 
+/** Bob reinstalls: a fresh installation with a new identity takes over his account. */
+async function reinstall(victim: ParleyClient, username: string, freshName: string) {
+  await victim.stop();
+  const fresh = await registeredClient(relay.url, freshName);
+  clients.push(fresh);
+  await fresh.stop();
+  await relay.stop();
+  reinstallInRelayDb(relay.dbPath, victim.accountId, fresh.accountId);
+  await relay.restart();
+  await fresh.storage.transaction(async (tx) => {
+    const a = (await tx.get<AccountRecord>('meta', 'account'))!;
+    await tx.put('meta', 'account', { ...a, accountId: victim.accountId, username });
+  });
+  const reinstalled = await ParleyClient.open(clientOptions(relay.url, fresh.storage));
+  clients.push(reinstalled);
+  await reinstalled.start();
+  return reinstalled;
+}
+
 describe('identity', () => {
   it('computes the same 60-digit safety number on both sides', async () => {
     const a = await registeredClient(relay.url, 'sn_a');
@@ -106,5 +125,35 @@ describe('identity', () => {
     expect((await newInbox.waitFor(1))[0]!.text).toBe('after acknowledging');
     // Messages refused while blocked were never sent.
     expect(newInbox.texts()).not.toContain('after reinstall');
+  });
+
+  it('accepts a message from a changed identity, records the change and blocks replies', async () => {
+    const carol = await registeredClient(relay.url, 'carol');
+    const dave = await registeredClient(relay.url, 'dave');
+    clients.push(carol, dave);
+    const daveInbox = inbox(dave);
+    await carol.sendText(dave.accountId, 'hello dave');
+    await daveInbox.waitFor(1);
+
+    const daveNew = await reinstall(dave, 'dave', 'dave_fresh_install');
+    const carolInbox = inbox(carol);
+    const changed = carol.waitFor('identityChanged');
+    await daveNew.sendText(carol.accountId, 'new phone, who dis');
+    // The message is not lost ...
+    expect((await carolInbox.waitFor(1))[0]!.text).toBe('new phone, who dis');
+    // ... the change is reported and recorded in the conversation ...
+    expect((await changed).accountId).toBe(dave.accountId);
+    const events = (await carol.messages(`direct:${dave.accountId}`)).filter(
+      (m) => m.kind === 'event',
+    );
+    expect(events.map((e) => e.event)).toEqual(['identity_changed']);
+    // ... and replying waits for the user to accept the new safety number.
+    await expect(carol.sendText(dave.accountId, 'is that you?')).rejects.toBeInstanceOf(
+      IdentityChangedError,
+    );
+    await carol.acknowledgeIdentity(dave.accountId);
+    const daveNewInbox = inbox(daveNew);
+    await carol.sendText(dave.accountId, 'welcome back');
+    expect((await daveNewInbox.waitFor(1))[0]!.text).toBe('welcome back');
   });
 });

@@ -119,7 +119,7 @@ describe('1:1 messaging', () => {
     expect(again.accountId).toBe(gina.accountId);
     const hankInbox = inbox(hank);
     await again.sendText(hank.accountId, 'two');
-    await hankInbox.waitFor(1);
+    await hankInbox.waitFor(1, (m) => m.text === 'two');
     expect((await hank.messages(`direct:${gina.accountId}`)).map((m) => m.text)).toEqual([
       'one',
       'two',
