@@ -143,6 +143,8 @@ export interface ClientEvents {
   terminated: { code: number; reason: string };
   /** Every envelope, as received (before processing). For diagnostics and tests. */
   envelope: Envelope;
+  /** An envelope's effects are stored (emitted after the commit, before the ack). */
+  processed: Envelope;
 }
 
 export class IdentityChangedError extends Error {
@@ -543,15 +545,30 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Finds an account by username and records it as a contact. */
   async addContact(username: string): Promise<ContactRecord> {
     const found = await this.http.lookupUsername(username);
-    return this.storage.transaction(async (tx) => {
-      const existing = await tx.get<ContactRecord>('contacts', found.accountId);
-      const contact: ContactRecord = {
-        ...(existing ?? { accountId: found.accountId, devices: {} }),
-        username: found.username,
-      };
-      await tx.put('contacts', found.accountId, contact);
-      return contact;
-    });
+    return this.storage
+      .transaction(async (tx) => {
+        const existing = await tx.get<ContactRecord>('contacts', found.accountId);
+        const contact: ContactRecord = {
+          ...(existing ?? { accountId: found.accountId, devices: {} }),
+          username: found.username,
+        };
+        await tx.put('contacts', found.accountId, contact);
+        return contact;
+      })
+      .then((contact) => {
+        // Our other devices learn the new contact too.
+        this.#background(
+          (async () =>
+            this.#sendToSelf(
+              this.#content({
+                case: 'sync',
+                value: { body: { case: 'contacts', value: await this.#contactList() } },
+              }),
+            ))(),
+          'contact sync',
+        );
+        return contact;
+      });
   }
 
   async contacts(): Promise<ContactRecord[]> {
@@ -1046,6 +1063,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
         console.warn('parley: read receipt not sent', err),
       );
     }
+    // Our other devices mark the same messages read.
+    const all = [...unreadBySender.values()].flat();
+    if (all.length > 0) {
+      await this.#sendToSelf(
+        this.#content({
+          case: 'sync',
+          value: {
+            body: {
+              case: 'read',
+              value: { conversationId, messageIds: all },
+            },
+          },
+        }),
+      );
+    }
   }
 
   async sendTyping(accountId: string, started: boolean): Promise<void> {
@@ -1144,6 +1176,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       await this.#applyContent(tx, envelope, content, after, emits);
     });
     for (const e of emits) e();
+    this.emit('processed', envelope);
     for (const task of after) {
       try {
         await task();
@@ -1376,7 +1409,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
       case 'request':
         after.push(() => this.#sendSyncLists());
         return;
-      case 'read':
+      case 'read': {
+        const { conversationId, messageIds } = sync.value;
+        if (!/^(direct|group):/.test(conversationId)) return;
+        const read = new Set(messageIds);
+        for (const [key, m] of await tx.list<MessageRecord>('messages', `${conversationId}/`)) {
+          if (m.direction === 'in' && read.has(m.id) && m.status !== 'read') {
+            await tx.put('messages', key, { ...m, status: 'read' });
+          }
+        }
+        const conv = await tx.get<ConversationRecord>('conversations', conversationId);
+        if (conv) await tx.put('conversations', conversationId, { ...conv, unread: 0 });
+        return;
+      }
       case undefined:
         return;
     }
