@@ -424,6 +424,27 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return result;
   }
 
+  /**
+   * Forgets envelope and message ids older than `maxAgeMs` (default 60 days, twice the relay's
+   * default retention): the relay cannot redeliver anything that old, so dedupe no longer
+   * needs them. Message-key indexes (for receipts) are kept.
+   */
+  async pruneProcessed(maxAgeMs = 60 * 86_400_000): Promise<number> {
+    const cutoff = this.#now() - maxAgeMs;
+    return this.storage.transaction(async (tx) => {
+      let removed = 0;
+      for (const prefix of ['env:', 'msg:']) {
+        for (const [key, at] of await tx.list<number>('processed', prefix)) {
+          if (typeof at === 'number' && at < cutoff) {
+            await tx.delete('processed', key);
+            removed++;
+          }
+        }
+      }
+      return removed;
+    });
+  }
+
   /** Deletes the account on the relay (every device) and wipes local data. */
   async deleteAccount(): Promise<void> {
     this.#requireAccount();
@@ -504,8 +525,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
         if (!this.#maintaining) {
           this.#maintaining = true;
           this.#background(
-            this.maintainKeys().finally(() => (this.#maintaining = false)),
-            'key maintenance',
+            Promise.all([this.maintainKeys(), this.pruneProcessed()]).finally(
+              () => (this.#maintaining = false),
+            ),
+            'maintenance',
           );
         }
       },
