@@ -120,6 +120,8 @@ export interface ParleyClientOptions {
   /** Rotate the signed prekeys after this long (default 7 days). */
   signedPreKeyRotationMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
+  /** How often a connected client checks prekeys and rotation (default 6 hours). */
+  maintenanceIntervalMs?: number;
   /** Send delivery receipts for 1:1 messages (default true). */
   deliveryReceipts?: boolean;
 }
@@ -191,6 +193,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #socket: DeliverySocket | undefined;
   #queueEmptyOnce = false;
   #maintaining = false;
+  #maintenanceTimer: ReturnType<typeof setInterval> | undefined;
   readonly #tasks = new Set<Promise<unknown>>();
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
@@ -522,24 +525,34 @@ export class ParleyClient extends Emitter<ClientEvents> {
         this.emit('queueEmpty', undefined);
         this.#background(this.#flushOutbox(), 'outbox');
         // Each (re)connection is a good moment to top up prekeys and rotate if due.
-        if (!this.#maintaining) {
-          this.#maintaining = true;
-          this.#background(
-            Promise.all([this.maintainKeys(), this.pruneProcessed()]).finally(
-              () => (this.#maintaining = false),
-            ),
-            'maintenance',
-          );
-        }
+        this.#maintain();
       },
       onStateChange: (state) => this.emit('connection', state),
       onTerminated: (code, reason) => this.emit('terminated', { code, reason }),
     });
     this.#socket.start();
+    // Long-lived connections also check on a schedule (rotation is due by the injected clock).
+    this.#maintenanceTimer = setInterval(
+      () => this.#maintain(),
+      this.#options.maintenanceIntervalMs ?? 6 * 3600_000,
+    );
+    this.#maintenanceTimer.unref?.();
     await drained;
   }
 
+  #maintain(): void {
+    if (this.#maintaining || !this.#account) return;
+    this.#maintaining = true;
+    this.#background(
+      Promise.all([this.maintainKeys(), this.pruneProcessed()]).finally(
+        () => (this.#maintaining = false),
+      ),
+      'maintenance',
+    );
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.#maintenanceTimer);
     const socket = this.#socket;
     this.#socket = undefined;
     await socket?.stop();
