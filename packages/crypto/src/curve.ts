@@ -10,6 +10,7 @@
  * @module
  */
 import { x25519 } from '@noble/curves/ed25519.js';
+import { curveBackend, nobleAgree } from './_backend.ts';
 import { abytes, bytesEqual, toHex } from './_bytes.ts';
 import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
 import { ProtocolError } from './errors.ts';
@@ -72,6 +73,21 @@ export class PublicKey {
     return xeddsaVerify(this.#u, message, signature);
   }
 
+  /**
+   * `verifySignature` through the selected crypto backend (`setCryptoBackend`): the same
+   * answer on every input, faster where WebCrypto has Ed25519.
+   */
+  async verifySignatureAsync(message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    abytes(message, 'message');
+    if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false;
+    return (await curveBackend()).verify(this.#u, message, signature);
+  }
+
+  /** @internal The u-coordinate itself (no copy): for the backends, never to be mutated. */
+  static _u(key: PublicKey): Uint8Array {
+    return key.#u;
+  }
+
   equals(other: PublicKey): boolean {
     return bytesEqual(this.#u, other.#u);
   }
@@ -95,6 +111,16 @@ export class PrivateKey {
 
   static generate(rng: RandomSource = systemRandom): PrivateKey {
     return PrivateKey.deserialize(rng(PRIVATE_KEY_LENGTH));
+  }
+
+  /**
+   * `generate`, with the public key computed by the selected crypto backend (which may
+   * keep the imported key for the agreements that follow). Same bytes from the same `rng`.
+   */
+  static async generateAsync(rng: RandomSource = systemRandom): Promise<PrivateKey> {
+    const key = PrivateKey.deserialize(rng(PRIVATE_KEY_LENGTH));
+    key.#public ??= PublicKey.fromRaw(await (await curveBackend()).publicFromPrivate(key.#k));
+    return key;
   }
 
   /** Imports 32 bytes, clamping them (RFC 7748 §5) as libsignal does. */
@@ -122,11 +148,12 @@ export class PrivateKey {
    * `InvalidKey`; libsignal would compute the zero secret, which no honest peer produces.
    */
   agree(theirPublic: PublicKey): Uint8Array {
-    try {
-      return x25519.getSharedSecret(this.#k, theirPublic.raw());
-    } catch (cause) {
-      throw new ProtocolError('InvalidKey', 'public key is of low order', { cause });
-    }
+    return nobleAgree(this.#k, PublicKey._u(theirPublic));
+  }
+
+  /** `agree` through the selected crypto backend (`setCryptoBackend`): the same bytes. */
+  async agreeAsync(theirPublic: PublicKey): Promise<Uint8Array> {
+    return (await curveBackend()).agree(this.#k, PublicKey._u(theirPublic));
   }
 
   /** XEdDSA signature (64 bytes) over `message`, with 64 bytes of fresh randomness. */
@@ -157,6 +184,12 @@ export class KeyPair {
 
   static generate(rng: RandomSource = systemRandom): KeyPair {
     const privateKey = PrivateKey.generate(rng);
+    return new KeyPair(privateKey.publicKey(), privateKey);
+  }
+
+  /** `generate` through the selected crypto backend: the same key pair from the same `rng`. */
+  static async generateAsync(rng: RandomSource = systemRandom): Promise<KeyPair> {
+    const privateKey = await PrivateKey.generateAsync(rng);
     return new KeyPair(privateKey.publicKey(), privateKey);
   }
 

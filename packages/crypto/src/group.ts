@@ -231,7 +231,7 @@ export class GroupCipher {
           `message version ${message.messageVersion} does not match the state's`,
         );
       }
-      if (!message.verifySignature(state.signingKey)) {
+      if (!(await message.verifySignatureAsync(state.signingKey))) {
         throw new ProtocolError('InvalidSignature', 'sender key message signature is invalid');
       }
       const { iv, cipherKey } = state.takeMessageKey(message.iteration).derive();

@@ -172,7 +172,7 @@ export class SessionCipher {
       const message = PreKeySignalMessage.deserialize(bytes);
       const record = (await this.#stores.session.loadSession(address)) ?? new SessionRecord();
       const used = await buildSessionFromPreKeyMessage(this.#stores, address, record, message);
-      const plaintext = decryptWithRecord(record, message.message, 'prekey', this.#rng);
+      const plaintext = await decryptWithRecord(record, message.message, 'prekey', this.#rng);
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, message.identityKey);
       if (used.preKeyId !== undefined) await this.#stores.preKey.removePreKey(used.preKeyId);
@@ -194,7 +194,7 @@ export class SessionCipher {
       if (!record) {
         throw new ProtocolError('SessionNotFound', `no session with ${address.toString()}`);
       }
-      const plaintext = decryptWithRecord(record, message, 'whisper', this.#rng);
+      const plaintext = await decryptWithRecord(record, message, 'whisper', this.#rng);
       const remote = record.currentState!.remoteIdentity;
       if (!(await this.#stores.identity.isTrustedIdentity(address, remote, 'receiving'))) {
         throw new ProtocolError(

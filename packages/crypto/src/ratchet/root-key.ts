@@ -32,8 +32,11 @@ export class RootKey {
   }
 
   /** One DH ratchet step: the next root key and a new chain starting at index 0. */
-  createChain(theirRatchetKey: PublicKey, ourRatchetKey: PrivateKey): [RootKey, ChainKey] {
-    const shared = ourRatchetKey.agree(theirRatchetKey);
+  async createChain(
+    theirRatchetKey: PublicKey,
+    ourRatchetKey: PrivateKey,
+  ): Promise<[RootKey, ChainKey]> {
+    const shared = await ourRatchetKey.agreeAsync(theirRatchetKey);
     const okm = hkdfSha256(shared, this.#key, RATCHET_INFO, 64);
     const result: [RootKey, ChainKey] = [
       new RootKey(okm.subarray(0, 32)),

@@ -124,6 +124,15 @@ export class SenderKeyMessage {
     );
   }
 
+  /** `verifySignature` through the selected crypto backend (the same answer). */
+  verifySignatureAsync(signingKey: PublicKey): Promise<boolean> {
+    const cut = this.#serialized.length - SIGNATURE_LENGTH;
+    return signingKey.verifySignatureAsync(
+      this.#serialized.subarray(0, cut),
+      this.#serialized.subarray(cut),
+    );
+  }
+
   /** The bytes to send (a copy). */
   serialize(): Uint8Array {
     return this.#serialized.slice();

@@ -66,18 +66,19 @@ export interface AliceParameters {
 }
 
 /** The initiator's new session and, for PQXDH, the Kyber ciphertext to send Bob. */
-export function initializeAliceSession(
+export async function initializeAliceSession(
   p: AliceParameters,
   rng: RandomSource = systemRandom,
-): { state: SessionState; kyberCiphertext: Uint8Array | undefined } {
-  const sendingRatchetKey = KeyPair.generate(rng);
+): Promise<{ state: SessionState; kyberCiphertext: Uint8Array | undefined }> {
+  const sendingRatchetKey = KeyPair.generateAsync(rng);
   const base = p.ourBaseKey.privateKey;
-  const secrets = [
-    p.ourIdentity.privateKey.agree(p.theirSignedPreKey),
-    base.agree(p.theirIdentity),
-    base.agree(p.theirSignedPreKey),
-  ];
-  if (p.theirOneTimePreKey) secrets.push(base.agree(p.theirOneTimePreKey));
+  // All agreements at once: the backend may overlap their (asynchronous) work.
+  const secrets = await Promise.all([
+    p.ourIdentity.privateKey.agreeAsync(p.theirSignedPreKey),
+    base.agreeAsync(p.theirIdentity),
+    base.agreeAsync(p.theirSignedPreKey),
+    ...(p.theirOneTimePreKey ? [base.agreeAsync(p.theirOneTimePreKey)] : []),
+  ]);
   let kyberCiphertext: Uint8Array | undefined;
   if (p.theirKyberPreKey) {
     const { ciphertext, sharedSecret } = p.theirKyberPreKey.encapsulate(rng);
@@ -86,9 +87,10 @@ export function initializeAliceSession(
   }
   const hasKyber = kyberCiphertext !== undefined;
   const [rootKey, chainKey] = deriveInitialKeys(hasKyber, secrets);
-  const [sendingRootKey, sendingChainKey] = rootKey.createChain(
+  const ratchetKey = await sendingRatchetKey;
+  const [sendingRootKey, sendingChainKey] = await rootKey.createChain(
     p.theirRatchetKey,
-    sendingRatchetKey.privateKey,
+    ratchetKey.privateKey,
   );
   const state = new SessionState({
     sessionVersion: hasKyber ? KYBER_AWARE_MESSAGE_VERSION : PRE_KYBER_MESSAGE_VERSION,
@@ -98,7 +100,7 @@ export function initializeAliceSession(
     aliceBaseKey: p.ourBaseKey.publicKey.serialize(),
   });
   state.addReceiverChain(p.theirRatchetKey, chainKey);
-  state.senderChain = { ratchetKey: sendingRatchetKey, chainKey: sendingChainKey };
+  state.senderChain = { ratchetKey, chainKey: sendingChainKey };
   return { state, kyberCiphertext };
 }
 
@@ -115,17 +117,17 @@ export interface BobParameters {
 }
 
 /** The responder's new session, from the values in Alice's PreKey message. */
-export function initializeBobSession(p: BobParameters): SessionState {
+export async function initializeBobSession(p: BobParameters): Promise<SessionState> {
   if ((p.ourKyberPreKey === undefined) !== (p.theirKyberCiphertext === undefined)) {
     throw new ProtocolError('InvalidMessage', 'Kyber prekey and ciphertext must come together');
   }
   const spk = p.ourSignedPreKey.privateKey;
-  const secrets = [
-    spk.agree(p.theirIdentity),
-    p.ourIdentity.privateKey.agree(p.theirBaseKey),
-    spk.agree(p.theirBaseKey),
-  ];
-  if (p.ourOneTimePreKey) secrets.push(p.ourOneTimePreKey.privateKey.agree(p.theirBaseKey));
+  const secrets = await Promise.all([
+    spk.agreeAsync(p.theirIdentity),
+    p.ourIdentity.privateKey.agreeAsync(p.theirBaseKey),
+    spk.agreeAsync(p.theirBaseKey),
+    ...(p.ourOneTimePreKey ? [p.ourOneTimePreKey.privateKey.agreeAsync(p.theirBaseKey)] : []),
+  ]);
   if (p.ourKyberPreKey && p.theirKyberCiphertext) {
     secrets.push(p.ourKyberPreKey.secretKey.decapsulate(p.theirKyberCiphertext));
   }

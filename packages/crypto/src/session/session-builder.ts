@@ -38,15 +38,21 @@ export async function buildSessionFromBundle(
     throw new ProtocolError('InvalidArgument', 'bundle must be a PreKeyBundle');
   }
   const theirIdentity = bundle.identityKey;
-  if (
-    !theirIdentity.verifySignature(bundle.signedPreKey.serialize(), bundle.signedPreKeySignature)
-  ) {
+  const [signedOk, kyberOk] = await Promise.all([
+    theirIdentity.verifySignatureAsync(
+      bundle.signedPreKey.serialize(),
+      bundle.signedPreKeySignature,
+    ),
+    bundle.kyberPreKey &&
+      theirIdentity.verifySignatureAsync(
+        bundle.kyberPreKey.serialize(),
+        bundle.kyberPreKeySignature!,
+      ),
+  ]);
+  if (!signedOk) {
     throw new ProtocolError('InvalidSignature', 'signed prekey signature does not verify');
   }
-  if (
-    bundle.kyberPreKey &&
-    !theirIdentity.verifySignature(bundle.kyberPreKey.serialize(), bundle.kyberPreKeySignature!)
-  ) {
+  if (bundle.kyberPreKey && !kyberOk) {
     throw new ProtocolError('InvalidSignature', 'Kyber prekey signature does not verify');
   }
   if (!(await stores.identity.isTrustedIdentity(address, theirIdentity, 'sending'))) {
@@ -54,8 +60,8 @@ export async function buildSessionFromBundle(
   }
 
   const ourIdentity = await stores.identity.getIdentityKeyPair();
-  const ourBaseKey = KeyPair.generate(rng);
-  const { state, kyberCiphertext } = initializeAliceSession(
+  const ourBaseKey = await KeyPair.generateAsync(rng);
+  const { state, kyberCiphertext } = await initializeAliceSession(
     {
       ourIdentity,
       ourBaseKey,
@@ -118,7 +124,7 @@ export async function buildSessionFromPreKeyMessage(
     if (!preKey) throw new ProtocolError('InvalidPreKeyId', `no prekey ${message.preKeyId}`);
   }
 
-  const state = initializeBobSession({
+  const state = await initializeBobSession({
     ourIdentity: await stores.identity.getIdentityKeyPair(),
     ourSignedPreKey: signedPreKey.keyPair,
     ourOneTimePreKey: preKey?.keyPair,

@@ -92,17 +92,19 @@ export function encryptWithRecord(
  * Decrypts `message` with one of the record's states (see the module comment) and updates the
  * record in place — only when decryption succeeded.
  */
-export function decryptWithRecord(
+export async function decryptWithRecord(
   record: SessionRecord,
   message: SignalMessage,
   type: CiphertextMessage['type'],
   rng: RandomSource,
-): Uint8Array {
+): Promise<Uint8Array> {
   const errors: ProtocolError[] = [];
-  const attempt = (original: SessionState): [Uint8Array, SessionState] | undefined => {
+  const attempt = async (
+    original: SessionState,
+  ): Promise<[Uint8Array, SessionState] | undefined> => {
     const copy = original.clone();
     try {
-      return [decryptWithState(copy, message, rng), copy];
+      return [await decryptWithState(copy, message, rng), copy];
     } catch (err) {
       // A replay is final: another state must not "succeed" with an older chain.
       if (!isProtocolError(err) || err.code === 'DuplicatedMessage') throw err;
@@ -113,7 +115,7 @@ export function decryptWithRecord(
 
   const current = record.currentState;
   if (current) {
-    const result = attempt(current);
+    const result = await attempt(current);
     if (result) {
       record.setCurrentState(result[1]);
       return result[0];
@@ -123,7 +125,7 @@ export function decryptWithRecord(
   if (type === 'whisper') {
     const previous = record.previousStates;
     for (let i = 0; i < previous.length; i++) {
-      const result = attempt(previous[i]!);
+      const result = await attempt(previous[i]!);
       if (result) {
         record.promoteArchivedState(i, result[1]);
         return result[0];
@@ -138,18 +140,18 @@ export function decryptWithRecord(
   });
 }
 
-function decryptWithState(
+async function decryptWithState(
   state: SessionState,
   message: SignalMessage,
   rng: RandomSource,
-): Uint8Array {
+): Promise<Uint8Array> {
   if (message.messageVersion !== state.sessionVersion) {
     throw new ProtocolError(
       'UnrecognizedMessageVersion',
       `message version ${message.messageVersion} does not match session version ${state.sessionVersion}`,
     );
   }
-  const chain = getOrCreateReceiverChain(state, message.senderRatchetKey, rng);
+  const chain = await getOrCreateReceiverChain(state, message.senderRatchetKey, rng);
   const seed = getOrCreateMessageKeySeed(state, chain, message.counter);
   const keys = MessageKeys.derive(seed, message.counter);
   try {
@@ -164,22 +166,21 @@ function decryptWithState(
   }
 }
 
-function getOrCreateReceiverChain(
+async function getOrCreateReceiverChain(
   state: SessionState,
   theirRatchetKey: PublicKey,
   rng: RandomSource,
-): ReceiverChain {
+): Promise<ReceiverChain> {
   const existing = state.receiverChain(theirRatchetKey);
   if (existing) return existing;
   const sender = state.senderChain;
   if (!sender) throw new ProtocolError('InvalidState', 'session has no sending chain');
 
-  const [rootKey, receiverChainKey] = state.rootKey.createChain(
-    theirRatchetKey,
-    sender.ratchetKey.privateKey,
-  );
-  const ourNewRatchetKey = KeyPair.generate(rng);
-  const [nextRootKey, senderChainKey] = rootKey.createChain(
+  const [[rootKey, receiverChainKey], ourNewRatchetKey] = await Promise.all([
+    state.rootKey.createChain(theirRatchetKey, sender.ratchetKey.privateKey),
+    KeyPair.generateAsync(rng),
+  ]);
+  const [nextRootKey, senderChainKey] = await rootKey.createChain(
     theirRatchetKey,
     ourNewRatchetKey.privateKey,
   );

@@ -1,0 +1,242 @@
+/**
+ * The WebCrypto curve backend: X25519 through `deriveBits`, XEdDSA verification through
+ * Ed25519 `verify` after the Montgomery → Edwards conversion.
+ *
+ * Costs that shape it (Node 20, OpenSSL 3): importing a private key (PKCS#8 or JWK, both
+ * ≈ 390 µs — the decoder, not the arithmetic) dwarfs `deriveBits` (≈ 80 µs) and importing a
+ * raw public key (≈ 22 µs). So imported keys are kept in small LRU caches: private keys
+ * under SHA-256 of the scalar (never the scalar itself), public keys under their bytes.
+ * Keys this process generates through `publicFromPrivate` enter the cache at birth, which
+ * is what makes a DH ratchet step cheap: the next agreement with that key is a hit.
+ *
+ * XEdDSA vs Ed25519 (libsignal checks with curve25519-dalek; OpenSSL and BoringSSL verify
+ * Ed25519 cofactorlessly and compare R's encoding, like dalek). Where they could disagree,
+ * the noble implementation (which follows dalek) decides instead:
+ * - s with any of its top three bits set: rejected by both, rejected here first;
+ * - L ≤ s < 2^253: dalek reduces s mod L, Ed25519 rejects it → noble;
+ * - a public key u of low order (0, 1, the two order-8 u's; u = −1 has no Edwards image and
+ *   is rejected) → noble; an R that is a canonical small-order encoding → noble.
+ * Non-canonical R, u ≥ p and bit 255 of u behave the same in both (R is compared by
+ * encoding; u is reduced and its top bit dropped before the conversion).
+ * Internal: not exported from the package.
+ * @module
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { CurveBackend } from './_backend.ts';
+import { fromBase64, fromHex, toHex } from './_bytes.ts';
+import { ProtocolError } from './errors.ts';
+import { xeddsaVerify } from './_xeddsa.ts';
+
+const Fp = ed25519.Point.Fp;
+const P = Fp.ORDER;
+const L = ed25519.Point.CURVE().n;
+const MASK_255 = (1n << 255n) - 1n;
+
+/** PKCS#8 `PrivateKeyInfo` prefix for an X25519 key (RFC 8410 §7), followed by 32 bytes. */
+const PKCS8_X25519 = /* @__PURE__ */ fromHex('302e020100300506032b656e04220420');
+
+/** u-coordinates (mod p) of Curve25519's points of small order, except u = −1. */
+const LOW_ORDER_U = /* @__PURE__ */ new Set<bigint>([
+  0n,
+  1n,
+  325606250916557431795983626356110631294008115727848805560023387167927233504n,
+  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+]);
+
+/** Canonical encodings of the eight Edwards points of small order (as R). */
+const SMALL_ORDER_R = /* @__PURE__ */ new Set<string>([
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+]);
+
+/** A bounded map that forgets the least recently used entry. */
+class Lru<V> {
+  readonly #map = new Map<string, V>();
+  constructor(readonly max: number) {}
+  get(key: string): V | undefined {
+    const v = this.#map.get(key);
+    if (v !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, value: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
+  }
+  delete(key: string): void {
+    this.#map.delete(key);
+  }
+  clear(): void {
+    this.#map.clear();
+  }
+}
+
+const privateKeys = /* @__PURE__ */ new Lru<Promise<CryptoKey>>(512);
+const publicKeys = /* @__PURE__ */ new Lru<Promise<CryptoKey>>(512);
+/** Ed25519 verify keys by `u ‖ sign`; `null` = no Edwards point (reject). */
+const edwardsKeys = /* @__PURE__ */ new Lru<Promise<CryptoKey | null>>(512);
+
+/** Forgets every cached CryptoKey (tests; or after wiping keys from storage). */
+export function clearWebcryptoCaches(): void {
+  privateKeys.clear();
+  publicKeys.clear();
+  edwardsKeys.clear();
+}
+
+const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
+/** Our byte arrays never sit on a SharedArrayBuffer; WebCrypto's types want that said. */
+const bs = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
+const X25519 = { name: 'X25519' } as const;
+const ED25519 = { name: 'Ed25519' } as const;
+
+/** Cache key for a private scalar: its SHA-256, as a binary string. */
+const secretId = (k: Uint8Array): string => String.fromCharCode(...sha256(k));
+const publicId = (u: Uint8Array): string => String.fromCharCode(...u);
+
+function cached<V>(cache: Lru<Promise<V>>, id: string, make: () => Promise<V>): Promise<V> {
+  let p = cache.get(id);
+  if (!p) {
+    p = make();
+    cache.set(id, p);
+    p.catch(() => cache.delete(id));
+  }
+  return p;
+}
+
+function importPrivate(k: Uint8Array): Promise<CryptoKey> {
+  const der = new Uint8Array(48);
+  der.set(PKCS8_X25519);
+  der.set(k, 16);
+  const p = subtle().importKey('pkcs8', der, X25519, true, ['deriveBits']);
+  der.fill(0);
+  return p;
+}
+
+const privateKey = (k: Uint8Array) => cached(privateKeys, secretId(k), () => importPrivate(k));
+
+const publicKey = (u: Uint8Array) =>
+  cached(publicKeys, publicId(u), () =>
+    Promise.resolve(subtle().importKey('raw', u.slice(), X25519, true, [])),
+  );
+
+const base64url = (s: string): Uint8Array =>
+  fromBase64(
+    s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4),
+    'InvalidKey',
+  );
+
+async function agree(k: Uint8Array, u: Uint8Array): Promise<Uint8Array> {
+  let shared: Uint8Array;
+  try {
+    const [priv, pub] = await Promise.all([privateKey(k), publicKey(u)]);
+    shared = new Uint8Array(await subtle().deriveBits({ ...X25519, public: pub }, priv, 256));
+  } catch (cause) {
+    // OpenSSL and BoringSSL refuse an all-zero result (RFC 7748 §6.1) with an error.
+    throw new ProtocolError('InvalidKey', 'public key is of low order', { cause });
+  }
+  let acc = 0;
+  for (const b of shared) acc |= b;
+  if (acc === 0) throw new ProtocolError('InvalidKey', 'public key is of low order');
+  return shared;
+}
+
+async function publicFromPrivate(k: Uint8Array): Promise<Uint8Array> {
+  // Import once (the expensive part), read the public key back from the JWK (cheap: the
+  // platform computed it on import), and keep the CryptoKey for the agreements to come.
+  const key = await privateKey(k);
+  const jwk = await subtle().exportKey('jwk', key);
+  const x = base64url(jwk.x!);
+  if (jwk.d) jwk.d = '';
+  return x;
+}
+
+/** Edwards encoding of the point with Montgomery u and the given sign, imported for verify. */
+function edwardsKey(u: Uint8Array, signBit: number): Promise<CryptoKey | null> | 'noble' {
+  const uNum = (bytesToNumberLE(u) & MASK_255) % P;
+  if (uNum === P - 1n) return Promise.resolve(null);
+  if (LOW_ORDER_U.has(uNum)) return 'noble';
+  const id = publicId(u) + (signBit ? '1' : '0');
+  return cached(edwardsKeys, id, async () => {
+    // y = (u − 1)/(u + 1)   (curve25519-dalek `MontgomeryPoint::to_edwards`)
+    const y = Fp.mul(Fp.sub(uNum, 1n), Fp.inv(Fp.add(uNum, 1n)));
+    const encoded = numberToBytesLE(y, 32);
+    encoded[31]! |= signBit;
+    try {
+      return await subtle().importKey('raw', encoded, ED25519, true, ['verify']);
+    } catch {
+      return null; // not on the curve (u on the twist): dalek's decompress fails too
+    }
+  });
+}
+
+async function verify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const top = signature[63]! & 0x7f;
+  if ((top & 0xe0) !== 0) return false;
+  const R = signature.subarray(0, 32);
+  if (top >= 0x10 && bytesToNumberLE(signature.subarray(32, 64)) % (1n << 255n) >= L) {
+    return xeddsaVerify(u, message, signature);
+  }
+  if (SMALL_ORDER_R.has(toHex(R))) return xeddsaVerify(u, message, signature);
+  const key = edwardsKey(u, signature[63]! & 0x80);
+  if (key === 'noble') return xeddsaVerify(u, message, signature);
+  const A = await key;
+  if (A === null) return false;
+  const sig = signature.slice();
+  sig[63] = top;
+  return subtle().verify(ED25519, A, sig, bs(message));
+}
+
+export const webcryptoBackend: CurveBackend = {
+  name: 'webcrypto',
+  agree,
+  publicFromPrivate,
+  verify,
+};
+
+// RFC 7748 §6.1 and RFC 8032 §7.1 test 1.
+const KAT_K = '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a';
+const KAT_U = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f';
+const KAT_SHARED = '4a5d9d5b4a00ccdca8dd6f2a4ec0ce5d90dd72b46c4ea65ac8ab4d7b04e6c44f';
+const KAT_ED_PUB = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+const KAT_ED_SIG =
+  'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';
+
+let works: Promise<boolean> | undefined;
+
+/** Whether this platform's WebCrypto has X25519 and Ed25519 and gets the RFC answers. */
+export function webcryptoWorks(): Promise<boolean> {
+  works ??= (async () => {
+    try {
+      const s = globalThis.crypto?.subtle;
+      if (!s) return false;
+      const k = fromHex(KAT_K);
+      k[0]! &= 248;
+      k[31]! &= 127;
+      k[31]! |= 64;
+      const shared = await agree(k, fromHex(KAT_U));
+      if (toHex(shared) !== KAT_SHARED) return false;
+      const edKey = await s.importKey('raw', bs(fromHex(KAT_ED_PUB)), ED25519, false, ['verify']);
+      const ok = await s.verify(ED25519, edKey, bs(fromHex(KAT_ED_SIG)), new Uint8Array(0));
+      const bad = fromHex(KAT_ED_SIG);
+      bad[0]! ^= 1;
+      const notOk = await s.verify(ED25519, edKey, bs(bad), new Uint8Array(0));
+      return ok && !notOk;
+    } catch {
+      return false;
+    } finally {
+      clearWebcryptoCaches();
+    }
+  })();
+  return works;
+}
