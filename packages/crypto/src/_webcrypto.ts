@@ -23,10 +23,10 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { CurveBackend } from './_backend.ts';
 import { fromBase64, fromHex, toHex } from './_bytes.ts';
 import { ProtocolError } from './errors.ts';
+import { Lru, secretId } from './_lru.ts';
 import { xeddsaVerify } from './_xeddsa.ts';
 
 const Fp = ed25519.Point.Fp;
@@ -57,33 +57,9 @@ const SMALL_ORDER_R = /* @__PURE__ */ new Set<string>([
   '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
 ]);
 
-/** A bounded map that forgets the least recently used entry. */
-class Lru<V> {
-  readonly #map = new Map<string, V>();
-  constructor(readonly max: number) {}
-  get(key: string): V | undefined {
-    const v = this.#map.get(key);
-    if (v !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
-  }
-  delete(key: string): void {
-    this.#map.delete(key);
-  }
-  clear(): void {
-    this.#map.clear();
-  }
-}
-
-const privateKeys = /* @__PURE__ */ new Lru<Promise<CryptoKey>>(512);
-const publicKeys = /* @__PURE__ */ new Lru<Promise<CryptoKey>>(512);
+/** Imported X25519 keys; a settled import replaces its promise, so hits need no await. */
+const privateKeys = /* @__PURE__ */ new Lru<CryptoKey | Promise<CryptoKey>>(512);
+const publicKeys = /* @__PURE__ */ new Lru<CryptoKey | Promise<CryptoKey>>(512);
 /** Ed25519 verify keys by `u ‖ sign`; `null` = no Edwards point (reject). */
 const edwardsKeys = /* @__PURE__ */ new Lru<Promise<CryptoKey | null>>(512);
 
@@ -100,8 +76,6 @@ const bs = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
 const X25519 = { name: 'X25519' } as const;
 const ED25519 = { name: 'Ed25519' } as const;
 
-/** Cache key for a private scalar: its SHA-256, as a binary string. */
-const secretId = (k: Uint8Array): string => String.fromCharCode(...sha256(k));
 const publicId = (u: Uint8Array): string => String.fromCharCode(...u);
 
 function cached<V>(cache: Lru<Promise<V>>, id: string, make: () => Promise<V>): Promise<V> {
@@ -123,12 +97,35 @@ function importPrivate(k: Uint8Array): Promise<CryptoKey> {
   return p;
 }
 
-const privateKey = (k: Uint8Array) => cached(privateKeys, secretId(k), () => importPrivate(k));
+function cachedKey(
+  cache: Lru<CryptoKey | Promise<CryptoKey>>,
+  id: string,
+  make: () => Promise<CryptoKey>,
+): CryptoKey | Promise<CryptoKey> {
+  const hit = cache.get(id);
+  if (hit) return hit;
+  const p = make().then(
+    (key) => {
+      if (cache.get(id) === p) cache.set(id, key);
+      return key;
+    },
+    (err: unknown) => {
+      cache.delete(id);
+      throw err;
+    },
+  );
+  cache.set(id, p);
+  return p;
+}
+
+const privateKey = (k: Uint8Array) => cachedKey(privateKeys, secretId(k), () => importPrivate(k));
 
 const publicKey = (u: Uint8Array) =>
-  cached(publicKeys, publicId(u), () =>
-    Promise.resolve(subtle().importKey('raw', u.slice(), X25519, true, [])),
+  cachedKey(publicKeys, publicId(u), () =>
+    subtle().importKey('raw', bs(u.slice()), X25519, true, []),
   );
+
+const isKey = (k: CryptoKey | Promise<CryptoKey>): k is CryptoKey => !('then' in k);
 
 const base64url = (s: string): Uint8Array =>
   fromBase64(
@@ -139,8 +136,16 @@ const base64url = (s: string): Uint8Array =>
 async function agree(k: Uint8Array, u: Uint8Array): Promise<Uint8Array> {
   let shared: Uint8Array;
   try {
-    const [priv, pub] = await Promise.all([privateKey(k), publicKey(u)]);
-    shared = new Uint8Array(await subtle().deriveBits({ ...X25519, public: pub }, priv, 256));
+    const priv = privateKey(k);
+    const pub = publicKey(u);
+    // Cached keys: hand the work to the platform now, without a round through the microtasks.
+    const bits =
+      isKey(priv) && isKey(pub)
+        ? subtle().deriveBits({ name: 'X25519', public: pub }, priv, 256)
+        : Promise.all([priv, pub]).then(([a, b]) =>
+            subtle().deriveBits({ name: 'X25519', public: b }, a, 256),
+          );
+    shared = new Uint8Array(await bits);
   } catch (cause) {
     // OpenSSL and BoringSSL refuse an all-zero result (RFC 7748 §6.1) with an error.
     throw new ProtocolError('InvalidKey', 'public key is of low order', { cause });
@@ -207,7 +212,7 @@ export const webcryptoBackend: CurveBackend = {
 // RFC 7748 §6.1 and RFC 8032 §7.1 test 1.
 const KAT_K = '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a';
 const KAT_U = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f';
-const KAT_SHARED = '4a5d9d5b4a00ccdca8dd6f2a4ec0ce5d90dd72b46c4ea65ac8ab4d7b04e6c44f';
+const KAT_SHARED = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
 const KAT_ED_PUB = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
 const KAT_ED_SIG =
   'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';

@@ -17,6 +17,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concat, constantTimeEqual, wipe } from './_bytes.ts';
+import { Lru, secretId } from './_lru.ts';
 
 const Point = ed25519.Point;
 const L = Point.CURVE().n;
@@ -44,9 +45,20 @@ function invertP(n: bigint): bigint {
   return result;
 }
 
+/**
+ * A = a·B per private key, kept across record loads (a sender-key record deserialises its
+ * signing key on every message): one fixed-base multiplication per signature instead of two.
+ */
+const PUBLIC_POINTS = /* @__PURE__ */ new Lru<Uint8Array>(256);
+
 export function xeddsaSign(k: Uint8Array, message: Uint8Array, random64: Uint8Array): Uint8Array {
   const a = modL(bytesToNumberLE(k));
-  const A = Point.BASE.multiply(a).toBytes();
+  const id = secretId(k);
+  let A = PUBLIC_POINTS.get(id);
+  if (!A) {
+    A = Point.BASE.multiply(a).toBytes();
+    PUBLIC_POINTS.set(id, A);
+  }
   const signBit = A[31]! & 0x80;
   const rHash = sha512(concat(HASH_PREFIX, k, message, random64));
   const r = modL(bytesToNumberLE(rHash));

@@ -80,7 +80,10 @@ export class PublicKey {
   async verifySignatureAsync(message: Uint8Array, signature: Uint8Array): Promise<boolean> {
     abytes(message, 'message');
     if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false;
-    return (await curveBackend()).verify(this.#u, message, signature);
+    const b = curveBackend();
+    return 'then' in b
+      ? b.then((b) => b.verify(this.#u, message, signature))
+      : b.verify(this.#u, message, signature);
   }
 
   /** @internal The u-coordinate itself (no copy): for the backends, never to be mutated. */
@@ -152,8 +155,11 @@ export class PrivateKey {
   }
 
   /** `agree` through the selected crypto backend (`setCryptoBackend`): the same bytes. */
-  async agreeAsync(theirPublic: PublicKey): Promise<Uint8Array> {
-    return (await curveBackend()).agree(this.#k, PublicKey._u(theirPublic));
+  agreeAsync(theirPublic: PublicKey): Promise<Uint8Array> {
+    // No await before the backend call: a cached WebCrypto key starts its work at once.
+    const b = curveBackend();
+    const u = PublicKey._u(theirPublic);
+    return 'then' in b ? b.then((b) => b.agree(this.#k, u)) : b.agree(this.#k, u);
   }
 
   /** XEdDSA signature (64 bytes) over `message`, with 64 bytes of fresh randomness. */

@@ -36,7 +36,11 @@ export class RootKey {
     theirRatchetKey: PublicKey,
     ourRatchetKey: PrivateKey,
   ): Promise<[RootKey, ChainKey]> {
-    const shared = await ourRatchetKey.agreeAsync(theirRatchetKey);
+    return this.chainFromSecret(await ourRatchetKey.agreeAsync(theirRatchetKey));
+  }
+
+  /** `createChain` from the DH output already computed (wiped here). */
+  chainFromSecret(shared: Uint8Array): [RootKey, ChainKey] {
     const okm = hkdfSha256(shared, this.#key, RATCHET_INFO, 64);
     const result: [RootKey, ChainKey] = [
       new RootKey(okm.subarray(0, 32)),

@@ -176,14 +176,16 @@ async function getOrCreateReceiverChain(
   const sender = state.senderChain;
   if (!sender) throw new ProtocolError('InvalidState', 'session has no sending chain');
 
-  const [[rootKey, receiverChainKey], ourNewRatchetKey] = await Promise.all([
-    state.rootKey.createChain(theirRatchetKey, sender.ratchetKey.privateKey),
-    KeyPair.generateAsync(rng),
+  // Both agreements are independent of the root-key chain: start the first (its keys are
+  // usually cached) before generating our new key pair, so the backend overlaps them.
+  const receiving = sender.ratchetKey.privateKey.agreeAsync(theirRatchetKey);
+  const ourNewRatchetKey = await KeyPair.generateAsync(rng);
+  const [receivingSecret, sendingSecret] = await Promise.all([
+    receiving,
+    ourNewRatchetKey.privateKey.agreeAsync(theirRatchetKey),
   ]);
-  const [nextRootKey, senderChainKey] = await rootKey.createChain(
-    theirRatchetKey,
-    ourNewRatchetKey.privateKey,
-  );
+  const [rootKey, receiverChainKey] = state.rootKey.chainFromSecret(receivingSecret);
+  const [nextRootKey, senderChainKey] = rootKey.chainFromSecret(sendingSecret);
   state.rootKey = nextRootKey;
   state.addReceiverChain(theirRatchetKey, receiverChainKey);
   // The index of the last key used on the old chain (libsignal semantics), not a count.
