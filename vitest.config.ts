@@ -10,6 +10,11 @@ export default defineConfig({
   test: {
     projects: [
       node('crypto', ['packages/crypto/test/**/*.test.ts']),
+      // The same suite on the portable noble backend ('crypto' runs 'auto' = WebCrypto on Node).
+      node('crypto-noble', ['packages/crypto/test/**/*.test.ts'], {
+        env: { PARLEY_CRYPTO_BACKEND: 'noble' },
+        setupFiles: ['packages/crypto/test/support/backend-setup.ts'],
+      }),
       node('protocol', ['packages/protocol/test/**/*.test.ts']),
       node('relay', ['apps/relay/test/**/*.test.ts']),
       node('client', ['packages/client/test/**/*.test.ts']),

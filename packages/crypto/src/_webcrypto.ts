@@ -245,3 +245,6 @@ export function webcryptoWorks(): Promise<boolean> {
   })();
   return works;
 }
+
+/** Internals for the tests only. */
+export const __TESTS = /* @__PURE__ */ Object.freeze({ LOW_ORDER_U, SMALL_ORDER_R });
