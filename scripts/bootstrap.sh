@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.21.0
-APT_PACKAGES=()   # later issues add chromium, postgresql, redis-server
+APT_PACKAGES=(postgresql redis-server)   # later issues add chromium
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do

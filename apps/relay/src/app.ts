@@ -17,6 +17,7 @@ import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import type { RelayConfig } from './config.ts';
 import type { AuditEvent, RelayContext } from './context.ts';
+import { RedisCluster } from './delivery/cluster.ts';
 import { DeliveryHub } from './delivery/hub.ts';
 import { Keepalive } from './delivery/keepalive.ts';
 import { ProvisioningHub } from './delivery/provisioning.ts';
@@ -34,11 +35,14 @@ import messagesRoutes from './routes/messages.ts';
 import provisioningRoutes from './routes/provisioning.ts';
 import { selectSubprotocol } from './routes/subprotocol.ts';
 import websocketRoutes from './routes/websocket.ts';
-import { SqliteRelayStore } from './store/sqlite.ts';
+import { openStore } from './store/open.ts';
 import type { RelayStore } from './store/types.ts';
 
 export interface RelayDeps {
-  /** Storage; by default the SQLite file at `config.dbPath`. The app closes it on shutdown. */
+  /**
+   * Storage; by default PostgreSQL at `config.databaseUrl` if set, else the SQLite file at
+   * `config.dbPath`. The app closes it on shutdown.
+   */
   store?: RelayStore;
   /** Time source for retention, expiry and timestamps. */
   clock?: Clock;
@@ -71,7 +75,11 @@ export async function buildApp(
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  const store = deps.store ?? SqliteRelayStore.open({ path: config.dbPath });
+  const store = deps.store ?? (await openStore(config));
+  // Several relay nodes share delivery events, presence and rate limits through Redis.
+  const cluster =
+    config.redisUrl === undefined ? undefined : new RedisCluster(config.redisUrl, logger);
+  await cluster?.ready();
   const clock = deps.clock ?? systemClock;
   const keepalive = new Keepalive(config.keepaliveIntervalMs);
   let closing = false;
@@ -82,7 +90,8 @@ export async function buildApp(
     config,
     store,
     clock,
-    hub: new DeliveryHub(),
+    hub: new DeliveryHub(cluster),
+    ...(cluster ? { cluster } : {}),
     provisioning: new ProvisioningHub(),
     keepalive,
     audit,
@@ -121,6 +130,7 @@ export async function buildApp(
   // Runs after the HTTP server stopped and in-flight requests finished: then close storage.
   typed.addHook('onClose', async () => {
     await store.close();
+    await cluster?.close();
   });
 
   await typed.register(errorsPlugin);

@@ -15,8 +15,12 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface RelayConfig {
   host: string;
   port: number;
-  /** SQLite database file. */
+  /** SQLite database file (used when `databaseUrl` is unset). */
   dbPath: string;
+  /** `postgres://…`: store in PostgreSQL instead of SQLite (scale-out; see the README). */
+  databaseUrl?: string;
+  /** `redis://…`: share delivery notifications, presence and rate limits between relay nodes. */
+  redisUrl?: string;
   /** Origins allowed by CORS; empty disables CORS (native and CLI clients do not need it). */
   corsOrigins: string[];
   /** How long an undelivered envelope is kept. */
@@ -99,6 +103,8 @@ export const ENV = {
   host: 'PARLEY_RELAY_HOST',
   port: 'PARLEY_RELAY_PORT',
   dbPath: 'PARLEY_RELAY_DB_PATH',
+  databaseUrl: 'DATABASE_URL',
+  redisUrl: 'REDIS_URL',
   corsOrigins: 'PARLEY_RELAY_CORS_ORIGINS',
   retentionDays: 'PARLEY_RELAY_RETENTION_DAYS',
   logLevel: 'PARLEY_RELAY_LOG_LEVEL',
@@ -166,6 +172,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   config.host = get(ENV.host) ?? config.host;
   config.port = integer(ENV.port, 0, 65535) ?? config.port;
   config.dbPath = get(ENV.dbPath) ?? config.dbPath;
+  const url = (name: string, protocols: readonly string[]): string | undefined => {
+    const raw = get(name);
+    if (raw === undefined) return undefined;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !protocols.includes(parsed.protocol) || parsed.hostname === '') {
+      // Never echo the value: it may hold a password.
+      problems.push(`${name} must be a ${protocols.map((p) => `${p}//…`).join(' or ')} URL`);
+      return undefined;
+    }
+    return raw;
+  };
+  const databaseUrl = url(ENV.databaseUrl, ['postgres:', 'postgresql:']);
+  if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
+  const redisUrl = url(ENV.redisUrl, ['redis:', 'rediss:']);
+  if (redisUrl !== undefined) config.redisUrl = redisUrl;
 
   const origins = get(ENV.corsOrigins);
   if (origins !== undefined) {

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from './clock.ts';
 import type { RateLimit, RelayConfig } from './config.ts';
+import type { RedisCluster } from './delivery/cluster.ts';
 import type { DeliveryHub } from './delivery/hub.ts';
 import type { Keepalive } from './delivery/keepalive.ts';
 import type { ProvisioningHub } from './delivery/provisioning.ts';
@@ -30,6 +31,8 @@ export interface RelayContext {
   readonly store: RelayStore;
   readonly clock: Clock;
   readonly hub: DeliveryHub;
+  /** Set when `REDIS_URL` is: what several relay nodes share. */
+  readonly cluster?: RedisCluster;
   readonly provisioning: ProvisioningHub;
   readonly keepalive: Keepalive;
   /** Writes a structured audit record. Never pass credentials or envelope content. */

@@ -51,7 +51,9 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
 
   // Our own hooks call the limiter, so every limit answers the same way (429 + Retry-After +
   // an audit record) and several limits can apply to one route.
-  await app.register(rateLimit, { global: false });
+  // With Redis the counters are shared, so a limit holds across every relay node.
+  const redis = app.relay.cluster?.redis;
+  await app.register(rateLimit, { global: false, ...(redis ? { redis } : {}) });
 
   app.decorate(
     'rateLimitBy',

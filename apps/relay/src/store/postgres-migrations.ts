@@ -1,0 +1,82 @@
+/**
+ * Versioned PostgreSQL schema. `parley_schema_migrations` records each version applied; all
+ * pending migrations run in one transaction under an advisory lock, so several relay nodes
+ * starting at once migrate exactly once and a failed migration leaves the previous version.
+ * Never edit a shipped migration: append a new one.
+ * @module
+ */
+export const PG_MIGRATIONS: readonly string[] = [
+  // 1: accounts, devices, keys, queues, linking codes (the same model as the SQLite schema)
+  `
+  CREATE TABLE accounts (
+    account_id      TEXT PRIMARY KEY,
+    username        TEXT NOT NULL UNIQUE,
+    identity_key    TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    -- device ids are never reused, so an old session can never reach a new device
+    next_device_id  INTEGER NOT NULL
+  );
+
+  CREATE TABLE devices (
+    account_id      TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+    device_id       INTEGER NOT NULL,
+    registration_id INTEGER NOT NULL,
+    name            TEXT,
+    credential_hash BYTEA NOT NULL,
+    created_at      BIGINT NOT NULL,
+    last_seen_at    BIGINT NOT NULL,
+    PRIMARY KEY (account_id, device_id)
+  );
+
+  CREATE TABLE signed_prekeys (
+    account_id  TEXT NOT NULL,
+    device_id   INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('ec', 'kyber')),
+    key_id      INTEGER NOT NULL,
+    public_key  TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    uploaded_at BIGINT NOT NULL,
+    retired_at  BIGINT,
+    PRIMARY KEY (account_id, device_id, kind, key_id),
+    FOREIGN KEY (account_id, device_id) REFERENCES devices (account_id, device_id) ON DELETE CASCADE
+  );
+  CREATE UNIQUE INDEX signed_prekeys_current
+    ON signed_prekeys (account_id, device_id, kind) WHERE retired_at IS NULL;
+  CREATE INDEX signed_prekeys_retired ON signed_prekeys (retired_at) WHERE retired_at IS NOT NULL;
+
+  CREATE TABLE one_time_prekeys (
+    account_id TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('ec', 'kyber')),
+    key_id     INTEGER NOT NULL,
+    public_key TEXT NOT NULL,
+    signature  TEXT,
+    PRIMARY KEY (account_id, device_id, kind, key_id),
+    FOREIGN KEY (account_id, device_id) REFERENCES devices (account_id, device_id) ON DELETE CASCADE
+  );
+
+  CREATE TABLE envelopes (
+    seq               BIGSERIAL PRIMARY KEY,
+    id                TEXT NOT NULL UNIQUE,
+    account_id        TEXT NOT NULL,
+    device_id         INTEGER NOT NULL,
+    type              TEXT NOT NULL,
+    source_account_id TEXT NOT NULL,
+    source_device_id  INTEGER NOT NULL,
+    timestamp         BIGINT NOT NULL,
+    server_timestamp  BIGINT NOT NULL,
+    content           BYTEA NOT NULL,
+    FOREIGN KEY (account_id, device_id) REFERENCES devices (account_id, device_id) ON DELETE CASCADE
+  );
+  CREATE INDEX envelopes_queue ON envelopes (account_id, device_id, seq);
+  CREATE INDEX envelopes_expiry ON envelopes (server_timestamp);
+
+  CREATE TABLE linking_codes (
+    code_hash  BYTEA PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX linking_codes_account ON linking_codes (account_id);
+  CREATE INDEX linking_codes_expiry ON linking_codes (expires_at);
+  `,
+];

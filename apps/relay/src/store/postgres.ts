@@ -1,0 +1,773 @@
+/**
+ * The scale-out `RelayStore`: PostgreSQL through `pg` (node-postgres), shared by every relay node.
+ *
+ * Each method is one transaction on a pooled connection (READ COMMITTED), retried on deadlock or
+ * serialization failure. The guarantees of `types.ts` map onto PostgreSQL like this:
+ * - One-time prekeys: `DELETE … WHERE key = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING`,
+ *   so concurrent `takeBundles` calls (on any node) never get the same key and never block on
+ *   each other.
+ * - Queue order: `enqueue` locks the destination devices' rows `FOR UPDATE` (sorted, so no
+ *   deadlocks) before taking `seq` values, so per device `seq` grows in commit order and a
+ *   reader's cursor can never skip an envelope that commits later with a smaller `seq`.
+ * - Device list + enqueue: the destination accounts are read `FOR SHARE`, which conflicts with
+ *   linking (it updates `next_device_id`), so the planner sees a stable device list.
+ * Durability is PostgreSQL's: with the default `synchronous_commit = on` a send is on disk (and
+ * on synchronous replicas, if configured) before its 200.
+ * @module
+ */
+import type {
+  AccountExportResponse,
+  DeviceBundle,
+  KyberPreKey,
+  PreKey,
+  PreKeyBundleResponse,
+  PreKeyStatusResponse,
+  PreKeyUploadRequest,
+  RetiredSignedPreKey,
+  SignedPreKey,
+} from '@parley/protocol';
+import pg from 'pg';
+import { startOfUtcDay } from '../clock.ts';
+import { PG_MIGRATIONS } from './postgres-migrations.ts';
+import type {
+  AccountRecord,
+  DeviceRecord,
+  DeviceSnapshot,
+  EnqueuePlanner,
+  EnqueueResult,
+  ExpiryResult,
+  LinkResult,
+  NewDevice,
+  RelayStore,
+  StoredEnvelope,
+} from './types.ts';
+
+type KeyKind = 'ec' | 'kyber';
+type Db = pg.PoolClient;
+
+interface AccountRow {
+  account_id: string;
+  username: string;
+  identity_key: string;
+  created_at: number;
+}
+interface DeviceRow {
+  account_id: string;
+  device_id: number;
+  registration_id: number;
+  name: string | null;
+  credential_hash: Buffer;
+  created_at: number;
+  last_seen_at: number;
+}
+interface SignedKeyRow {
+  kind: KeyKind;
+  key_id: number;
+  public_key: string;
+  signature: string;
+  uploaded_at: number;
+  retired_at: number | null;
+}
+interface OneTimeKeyRow {
+  key_id: number;
+  public_key: string;
+  signature: string | null;
+}
+interface EnvelopeRow {
+  seq: number;
+  id: string;
+  account_id: string;
+  device_id: number;
+  type: StoredEnvelope['type'];
+  source_account_id: string;
+  source_device_id: number;
+  timestamp: number;
+  server_timestamp: number;
+  content: Buffer;
+}
+
+const INT8_OID = 20;
+/** BIGINT columns hold millisecond timestamps and `seq`: well inside Number's safe range. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Arbitrary constant: the advisory lock every node takes while migrating. */
+const MIGRATION_LOCK = 7_341_002_117;
+const RETRYABLE = new Set(['40001', '40P01']);
+
+function toAccount(row: AccountRow): AccountRecord {
+  return {
+    accountId: row.account_id,
+    username: row.username,
+    identityKey: row.identity_key,
+    createdAt: row.created_at,
+  };
+}
+
+function toDevice(row: DeviceRow): DeviceRecord {
+  return {
+    accountId: row.account_id,
+    deviceId: row.device_id,
+    registrationId: row.registration_id,
+    ...(row.name === null ? {} : { name: row.name }),
+    credentialHash: new Uint8Array(row.credential_hash),
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+function toEnvelope(row: EnvelopeRow): StoredEnvelope {
+  return {
+    seq: row.seq,
+    id: row.id,
+    type: row.type,
+    sourceAccountId: row.source_account_id,
+    sourceDeviceId: row.source_device_id,
+    destinationDeviceId: row.device_id,
+    timestamp: row.timestamp,
+    serverTimestamp: row.server_timestamp,
+    content: row.content.toString('base64'),
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown }).code === '23505';
+}
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` */
+  url: string;
+  /** Pool size per relay node (default 10). */
+  maxConnections?: number;
+}
+
+export class PostgresRelayStore implements RelayStore {
+  readonly #pool: pg.Pool;
+  #closed = false;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Connects, and applies pending migrations (once, even with several nodes starting). */
+  static async open(options: PostgresStoreOptions): Promise<PostgresRelayStore> {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      types,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client losing its server must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    const store = new PostgresRelayStore(pool);
+    try {
+      await store.#migrate();
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return store;
+  }
+
+  async #migrate(): Promise<void> {
+    await this.#tx(async (db) => {
+      await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await db.query(
+        `CREATE TABLE IF NOT EXISTS parley_schema_migrations (
+           version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await db.query<{ version: number | null }>(
+        'SELECT MAX(version) AS version FROM parley_schema_migrations',
+      );
+      const current = rows[0]?.version ?? 0;
+      if (current > PG_MIGRATIONS.length) {
+        throw new Error(
+          `database schema version ${current} is newer than this relay understands (${PG_MIGRATIONS.length})`,
+        );
+      }
+      for (let version = current + 1; version <= PG_MIGRATIONS.length; version++) {
+        await db.query(PG_MIGRATIONS[version - 1] as string);
+        await db.query('INSERT INTO parley_schema_migrations (version) VALUES ($1)', [version]);
+      }
+    });
+  }
+
+  /** Runs `fn` in a transaction; retried (a few times) on deadlock or serialization failure. */
+  async #tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error('the store is closed');
+    for (let attempt = 1; ; attempt++) {
+      const db = await this.#pool.connect();
+      let broken = false;
+      try {
+        await db.query('BEGIN');
+        const result = await fn(db);
+        await db.query('COMMIT');
+        return result;
+      } catch (err) {
+        await db.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        const code = (err as { code?: string }).code;
+        if (code !== undefined && RETRYABLE.has(code) && attempt < 5) continue;
+        throw err;
+      } finally {
+        db.release(broken);
+      }
+    }
+  }
+
+  async #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    if (this.#closed) throw new Error('the store is closed');
+    return (await this.#pool.query<R>(text, values)).rows;
+  }
+
+  // ---- accounts -------------------------------------------------------------------------------
+
+  async createAccount(
+    account: AccountRecord,
+    device: NewDevice,
+  ): Promise<'created' | 'username_taken'> {
+    try {
+      await this.#tx(async (db) => {
+        await db.query(
+          `INSERT INTO accounts (account_id, username, identity_key, created_at, next_device_id)
+             VALUES ($1, $2, $3, $4, 2)`,
+          [account.accountId, account.username, account.identityKey, account.createdAt],
+        );
+        await insertDevice(db, account.accountId, 1, device);
+      });
+      return 'created';
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'username_taken';
+      throw err;
+    }
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const [row] = await this.#query<AccountRow>('SELECT * FROM accounts WHERE account_id = $1', [
+      accountId,
+    ]);
+    return row && toAccount(row);
+  }
+
+  async getAccountByUsername(username: string): Promise<AccountRecord | undefined> {
+    const [row] = await this.#query<AccountRow>('SELECT * FROM accounts WHERE username = $1', [
+      username,
+    ]);
+    return row && toAccount(row);
+  }
+
+  async setUsername(accountId: string, username: string): Promise<'updated' | 'username_taken'> {
+    try {
+      await this.#query('UPDATE accounts SET username = $1 WHERE account_id = $2', [
+        username,
+        accountId,
+      ]);
+      return 'updated';
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'username_taken';
+      throw err;
+    }
+  }
+
+  async deleteAccount(accountId: string): Promise<boolean> {
+    // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement.
+    const rows = await this.#query('DELETE FROM accounts WHERE account_id = $1 RETURNING 1', [
+      accountId,
+    ]);
+    return rows.length > 0;
+  }
+
+  async exportAccount(
+    accountId: string,
+    now: number,
+    retentionMs: number,
+  ): Promise<AccountExportResponse | undefined> {
+    return this.#tx(async (db) => {
+      await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const {
+        rows: [account],
+      } = await db.query<AccountRow>('SELECT * FROM accounts WHERE account_id = $1', [accountId]);
+      if (!account) return undefined;
+      const { rows: deviceRows } = await db.query<DeviceRow>(
+        'SELECT * FROM devices WHERE account_id = $1 ORDER BY device_id',
+        [accountId],
+      );
+      const devices = [];
+      for (const device of deviceRows) {
+        const id = device.device_id;
+        const signed = await signedKeys(db, accountId, id);
+        const current = (kind: KeyKind) =>
+          signed.find((k) => k.kind === kind && k.retired_at === null);
+        const ec = current('ec');
+        const kyber = current('kyber');
+        if (!ec || !kyber) throw new Error(`device ${id} has no current signed keys`);
+        const oneTime = async (kind: KeyKind) =>
+          (
+            await db.query<OneTimeKeyRow>(
+              `SELECT key_id, public_key, signature FROM one_time_prekeys
+                 WHERE account_id = $1 AND device_id = $2 AND kind = $3 ORDER BY key_id`,
+              [accountId, id, kind],
+            )
+          ).rows;
+        const { rows: queue } = await db.query<{
+          id: string;
+          source_account_id: string;
+          source_device_id: number;
+          server_timestamp: number;
+          bytes: number;
+        }>(
+          `SELECT id, source_account_id, source_device_id, server_timestamp, octet_length(content) AS bytes
+             FROM envelopes WHERE account_id = $1 AND device_id = $2 ORDER BY seq`,
+          [accountId, id],
+        );
+        devices.push({
+          deviceId: id,
+          ...(device.name === null ? {} : { name: device.name }),
+          registrationId: device.registration_id,
+          createdAt: device.created_at,
+          lastSeenAt: device.last_seen_at,
+          signedPreKey: toSignedPreKey(ec),
+          pqLastResortPreKey: toSignedPreKey(kyber),
+          preKeys: (await oneTime('ec')).map((k) => ({
+            keyId: k.key_id,
+            publicKey: k.public_key,
+          })),
+          pqPreKeys: (await oneTime('kyber')).map(toKyberOneTime),
+          retiredSignedPreKeys: retired(signed, retentionMs),
+          queue: queue.map((e) => ({
+            id: e.id,
+            sourceAccountId: e.source_account_id,
+            sourceDeviceId: e.source_device_id,
+            serverTimestamp: e.server_timestamp,
+            contentBytes: e.bytes,
+          })),
+        });
+      }
+      return {
+        exportedAt: now,
+        account: {
+          accountId: account.account_id,
+          username: account.username,
+          identityKey: account.identity_key,
+          createdAt: account.created_at,
+        },
+        devices,
+      };
+    });
+  }
+
+  // ---- devices --------------------------------------------------------------------------------
+
+  async getDevice(accountId: string, deviceId: number): Promise<DeviceRecord | undefined> {
+    const [row] = await this.#query<DeviceRow>(
+      'SELECT * FROM devices WHERE account_id = $1 AND device_id = $2',
+      [accountId, deviceId],
+    );
+    return row && toDevice(row);
+  }
+
+  async listDevices(accountId: string): Promise<DeviceRecord[]> {
+    const rows = await this.#query<DeviceRow>(
+      'SELECT * FROM devices WHERE account_id = $1 ORDER BY device_id',
+      [accountId],
+    );
+    return rows.map(toDevice);
+  }
+
+  async touchDevice(accountId: string, deviceId: number, day: number): Promise<void> {
+    await this.#query(
+      `UPDATE devices SET last_seen_at = $1
+         WHERE account_id = $2 AND device_id = $3 AND last_seen_at < $1`,
+      [day, accountId, deviceId],
+    );
+  }
+
+  async addLinkingCode(accountId: string, codeHash: Uint8Array, expiresAt: number): Promise<void> {
+    await this.#query(
+      'INSERT INTO linking_codes (code_hash, account_id, expires_at) VALUES ($1, $2, $3)',
+      [Buffer.from(codeHash), accountId, expiresAt],
+    );
+  }
+
+  async linkDevice(
+    codeHash: Uint8Array,
+    now: number,
+    maxDevices: number,
+    device: NewDevice,
+  ): Promise<LinkResult> {
+    const hash = Buffer.from(codeHash);
+    return this.#tx(async (db): Promise<LinkResult> => {
+      const {
+        rows: [code],
+      } = await db.query<{ account_id: string; expires_at: number }>(
+        'SELECT account_id, expires_at FROM linking_codes WHERE code_hash = $1 FOR UPDATE',
+        [hash],
+      );
+      if (!code) return { ok: false, reason: 'invalid_code' };
+      if (code.expires_at <= now) {
+        await db.query('DELETE FROM linking_codes WHERE code_hash = $1', [hash]);
+        return { ok: false, reason: 'invalid_code' };
+      }
+      // Lock the account row: concurrent links and enqueues see a stable device list.
+      await db.query('SELECT 1 FROM accounts WHERE account_id = $1 FOR UPDATE', [code.account_id]);
+      const {
+        rows: [counted],
+      } = await db.query<{ count: number }>(
+        'SELECT COUNT(*) AS count FROM devices WHERE account_id = $1',
+        [code.account_id],
+      );
+      // The code stays valid, so the user can remove a device and try again.
+      if ((counted?.count ?? 0) >= maxDevices) return { ok: false, reason: 'too_many_devices' };
+      await db.query('DELETE FROM linking_codes WHERE code_hash = $1', [hash]);
+      const {
+        rows: [next],
+      } = await db.query<{ device_id: number }>(
+        `UPDATE accounts SET next_device_id = next_device_id + 1 WHERE account_id = $1
+           RETURNING next_device_id - 1 AS device_id`,
+        [code.account_id],
+      );
+      const deviceId = next?.device_id as number;
+      await insertDevice(db, code.account_id, deviceId, device);
+      return { ok: true, accountId: code.account_id, deviceId };
+    });
+  }
+
+  async removeDevice(accountId: string, deviceId: number): Promise<boolean> {
+    const rows = await this.#query(
+      'DELETE FROM devices WHERE account_id = $1 AND device_id = $2 RETURNING 1',
+      [accountId, deviceId],
+    );
+    return rows.length > 0;
+  }
+
+  // ---- keys -----------------------------------------------------------------------------------
+
+  async storeKeys(
+    accountId: string,
+    deviceId: number,
+    upload: PreKeyUploadRequest,
+    now: number,
+  ): Promise<void> {
+    await this.#tx((db) => applyUpload(db, accountId, deviceId, upload, now));
+  }
+
+  async keyStatus(
+    accountId: string,
+    deviceId: number,
+    retentionMs: number,
+  ): Promise<PreKeyStatusResponse | undefined> {
+    return this.#tx(async (db) => {
+      await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const signed = await signedKeys(db, accountId, deviceId);
+      const ec = signed.find((k) => k.kind === 'ec' && k.retired_at === null);
+      const kyber = signed.find((k) => k.kind === 'kyber' && k.retired_at === null);
+      if (!ec || !kyber) return undefined;
+      const { rows: counts } = await db.query<{ kind: KeyKind; count: number }>(
+        `SELECT kind, COUNT(*) AS count FROM one_time_prekeys
+           WHERE account_id = $1 AND device_id = $2 GROUP BY kind`,
+        [accountId, deviceId],
+      );
+      const count = (kind: KeyKind) => counts.find((c) => c.kind === kind)?.count ?? 0;
+      return {
+        preKeyCount: count('ec'),
+        pqPreKeyCount: count('kyber'),
+        signedPreKeyId: ec.key_id,
+        pqLastResortPreKeyId: kyber.key_id,
+        retiredSignedPreKeys: retired(signed, retentionMs),
+      };
+    });
+  }
+
+  async takeBundles(
+    accountId: string,
+    deviceId: number | 'all',
+  ): Promise<PreKeyBundleResponse | undefined> {
+    return this.#tx(async (db) => {
+      const {
+        rows: [account],
+      } = await db.query<{ identity_key: string }>(
+        'SELECT identity_key FROM accounts WHERE account_id = $1',
+        [accountId],
+      );
+      if (!account) return undefined;
+      const { rows: devices } =
+        deviceId === 'all'
+          ? await db.query<{ device_id: number; registration_id: number }>(
+              'SELECT device_id, registration_id FROM devices WHERE account_id = $1 ORDER BY device_id',
+              [accountId],
+            )
+          : await db.query<{ device_id: number; registration_id: number }>(
+              'SELECT device_id, registration_id FROM devices WHERE account_id = $1 AND device_id = $2',
+              [accountId, deviceId],
+            );
+      if (devices.length === 0) return undefined;
+      // SKIP LOCKED: a key another transaction is claiming is skipped, never handed out twice.
+      const claim = async (id: number, kind: KeyKind) =>
+        (
+          await db.query<OneTimeKeyRow>(
+            `DELETE FROM one_time_prekeys
+               WHERE (account_id, device_id, kind, key_id) = (
+                 SELECT account_id, device_id, kind, key_id FROM one_time_prekeys
+                   WHERE account_id = $1 AND device_id = $2 AND kind = $3
+                   ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING key_id, public_key, signature`,
+            [accountId, id, kind],
+          )
+        ).rows[0];
+      const bundles: DeviceBundle[] = [];
+      for (const device of devices) {
+        const id = device.device_id;
+        const signed = (await signedKeys(db, accountId, id)).filter((k) => k.retired_at === null);
+        const ec = signed.find((k) => k.kind === 'ec');
+        const lastResort = signed.find((k) => k.kind === 'kyber');
+        if (!ec || !lastResort) throw new Error(`device ${id} has no current signed keys`);
+        const preKey = await claim(id, 'ec');
+        const pqPreKey = await claim(id, 'kyber');
+        bundles.push({
+          deviceId: id,
+          registrationId: device.registration_id,
+          signedPreKey: toSignedPreKey(ec),
+          ...(preKey ? { preKey: { keyId: preKey.key_id, publicKey: preKey.public_key } } : {}),
+          pqPreKey: pqPreKey ? toKyberOneTime(pqPreKey) : toSignedPreKey(lastResort),
+          pqPreKeyIsLastResort: pqPreKey === undefined,
+        });
+      }
+      return { identityKey: account.identity_key, devices: bundles };
+    });
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  async enqueue<R>(
+    accountIds: readonly string[],
+    plan: EnqueuePlanner<R>,
+  ): Promise<EnqueueResult<R>> {
+    const ids = [...new Set(accountIds)].sort();
+    return this.#tx(async (db): Promise<EnqueueResult<R>> => {
+      const { rows: accounts } = await db.query<{ account_id: string }>(
+        'SELECT account_id FROM accounts WHERE account_id = ANY($1) ORDER BY account_id FOR SHARE',
+        [ids],
+      );
+      // Serializes enqueues per destination device, so seq follows commit order per device.
+      const { rows } = await db.query<DeviceSnapshot & { accountId: string }>(
+        `SELECT d.account_id AS "accountId", d.device_id AS "deviceId",
+                d.registration_id AS "registrationId",
+                (SELECT COUNT(*) FROM envelopes e
+                  WHERE e.account_id = d.account_id AND e.device_id = d.device_id) AS queued
+           FROM devices d WHERE d.account_id = ANY($1)
+           ORDER BY d.account_id, d.device_id FOR UPDATE OF d`,
+        [ids],
+      );
+      const snapshot = new Map<string, DeviceSnapshot[]>();
+      for (const { account_id } of accounts) snapshot.set(account_id, []);
+      for (const { accountId, ...device } of rows) snapshot.get(accountId)?.push(device);
+      const decision = plan(snapshot);
+      if ('reject' in decision) return { rejected: decision.reject };
+      const envelopes = decision.envelopes;
+      if (envelopes.length === 0) return { stored: [] };
+      const { rows: inserted } = await db.query<{ id: string; seq: number }>(
+        `INSERT INTO envelopes (id, account_id, device_id, type, source_account_id, source_device_id,
+                                timestamp, server_timestamp, content)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[],
+                              $7::bigint[], $8::bigint[], $9::bytea[])
+         RETURNING id, seq`,
+        [
+          envelopes.map((e) => e.id),
+          envelopes.map((e) => e.destinationAccountId),
+          envelopes.map((e) => e.destinationDeviceId),
+          envelopes.map((e) => e.type),
+          envelopes.map((e) => e.sourceAccountId),
+          envelopes.map((e) => e.sourceDeviceId),
+          envelopes.map((e) => e.timestamp),
+          envelopes.map((e) => e.serverTimestamp),
+          envelopes.map((e) => Buffer.from(e.content, 'base64')),
+        ],
+      );
+      const seqs = new Map(inserted.map((r) => [r.id, r.seq]));
+      const stored = envelopes
+        .map((e): StoredEnvelope => ({
+          seq: seqs.get(e.id) as number,
+          id: e.id,
+          type: e.type,
+          sourceAccountId: e.sourceAccountId,
+          sourceDeviceId: e.sourceDeviceId,
+          destinationDeviceId: e.destinationDeviceId,
+          timestamp: e.timestamp,
+          serverTimestamp: e.serverTimestamp,
+          content: e.content,
+        }))
+        .sort((a, b) => a.seq - b.seq);
+      return { stored };
+    });
+  }
+
+  async fetchEnvelopes(
+    accountId: string,
+    deviceId: number,
+    page: { afterSeq: number; limit: number; notBefore: number },
+  ): Promise<StoredEnvelope[]> {
+    const rows = await this.#query<EnvelopeRow>(
+      `SELECT * FROM envelopes
+         WHERE account_id = $1 AND device_id = $2 AND seq > $3 AND server_timestamp >= $4
+         ORDER BY seq LIMIT $5`,
+      [accountId, deviceId, page.afterSeq, page.notBefore, page.limit],
+    );
+    return rows.map(toEnvelope);
+  }
+
+  async deleteEnvelope(accountId: string, deviceId: number, envelopeId: string): Promise<boolean> {
+    const rows = await this.#query(
+      'DELETE FROM envelopes WHERE id = $1 AND account_id = $2 AND device_id = $3 RETURNING 1',
+      [envelopeId, accountId, deviceId],
+    );
+    return rows.length > 0;
+  }
+
+  // ---- maintenance ----------------------------------------------------------------------------
+
+  async expire(now: number, retentionMs: number): Promise<ExpiryResult> {
+    const cutoff = now - retentionMs;
+    return this.#tx(async (db) => ({
+      envelopes:
+        (await db.query('DELETE FROM envelopes WHERE server_timestamp < $1', [cutoff])).rowCount ??
+        0,
+      linkingCodes:
+        (await db.query('DELETE FROM linking_codes WHERE expires_at <= $1', [now])).rowCount ?? 0,
+      retiredSignedPreKeys:
+        (
+          await db.query(
+            'DELETE FROM signed_prekeys WHERE retired_at IS NOT NULL AND retired_at < $1',
+            [cutoff],
+          )
+        ).rowCount ?? 0,
+    }));
+  }
+
+  async ping(): Promise<void> {
+    await this.#query('SELECT 1', []);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
+
+async function insertDevice(
+  db: Db,
+  accountId: string,
+  deviceId: number,
+  device: NewDevice,
+): Promise<void> {
+  const { keys } = device;
+  await db.query(
+    `INSERT INTO devices (account_id, device_id, registration_id, name, credential_hash, created_at, last_seen_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      accountId,
+      deviceId,
+      keys.registrationId,
+      keys.name ?? null,
+      Buffer.from(device.credentialHash),
+      device.createdAt,
+      startOfUtcDay(device.createdAt),
+    ],
+  );
+  await applyUpload(
+    db,
+    accountId,
+    deviceId,
+    {
+      signedPreKey: keys.signedPreKey,
+      pqLastResortPreKey: keys.pqLastResortPreKey,
+      preKeys: keys.preKeys,
+      pqPreKeys: keys.pqPreKeys,
+    },
+    device.createdAt,
+  );
+}
+
+async function applyUpload(
+  db: Db,
+  accountId: string,
+  deviceId: number,
+  upload: PreKeyUploadRequest,
+  now: number,
+): Promise<void> {
+  const replaceSigned = async (kind: KeyKind, key: SignedPreKey | KyberPreKey) => {
+    await db.query(
+      'DELETE FROM signed_prekeys WHERE account_id = $1 AND device_id = $2 AND kind = $3 AND key_id = $4',
+      [accountId, deviceId, kind, key.keyId],
+    );
+    // The previous key is retired, not deleted: see PreKeyStatusResponse.retiredSignedPreKeys.
+    await db.query(
+      `UPDATE signed_prekeys SET retired_at = $1
+         WHERE account_id = $2 AND device_id = $3 AND kind = $4 AND retired_at IS NULL`,
+      [now, accountId, deviceId, kind],
+    );
+    await db.query(
+      `INSERT INTO signed_prekeys (account_id, device_id, kind, key_id, public_key, signature, uploaded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [accountId, deviceId, kind, key.keyId, key.publicKey, key.signature, now],
+    );
+  };
+  const replaceOneTime = async (kind: KeyKind, keys: readonly (PreKey | KyberPreKey)[]) => {
+    await db.query(
+      'DELETE FROM one_time_prekeys WHERE account_id = $1 AND device_id = $2 AND kind = $3',
+      [accountId, deviceId, kind],
+    );
+    if (keys.length === 0) return;
+    await db.query(
+      `INSERT INTO one_time_prekeys (account_id, device_id, kind, key_id, public_key, signature)
+         SELECT $1, $2, $3, * FROM unnest($4::int[], $5::text[], $6::text[])`,
+      [
+        accountId,
+        deviceId,
+        kind,
+        keys.map((k) => k.keyId),
+        keys.map((k) => k.publicKey),
+        keys.map((k) => ('signature' in k ? k.signature : null)),
+      ],
+    );
+  };
+  if (upload.signedPreKey) await replaceSigned('ec', upload.signedPreKey);
+  if (upload.pqLastResortPreKey) await replaceSigned('kyber', upload.pqLastResortPreKey);
+  if (upload.preKeys) await replaceOneTime('ec', upload.preKeys);
+  if (upload.pqPreKeys) await replaceOneTime('kyber', upload.pqPreKeys);
+}
+
+async function signedKeys(db: Db, accountId: string, deviceId: number): Promise<SignedKeyRow[]> {
+  return (
+    await db.query<SignedKeyRow>(
+      `SELECT kind, key_id, public_key, signature, uploaded_at, retired_at FROM signed_prekeys
+         WHERE account_id = $1 AND device_id = $2 ORDER BY uploaded_at, key_id`,
+      [accountId, deviceId],
+    )
+  ).rows;
+}
+
+function toSignedPreKey(row: SignedKeyRow): SignedPreKey & KyberPreKey {
+  return { keyId: row.key_id, publicKey: row.public_key, signature: row.signature };
+}
+
+function toKyberOneTime(row: OneTimeKeyRow): KyberPreKey {
+  if (row.signature === null) throw new Error(`Kyber prekey ${row.key_id} has no signature`);
+  return { keyId: row.key_id, publicKey: row.public_key, signature: row.signature };
+}
+
+function retired(signed: readonly SignedKeyRow[], retentionMs: number): RetiredSignedPreKey[] {
+  return signed
+    .filter((k): k is SignedKeyRow & { retired_at: number } => k.retired_at !== null)
+    .map((k) => ({
+      kind: k.kind,
+      keyId: k.key_id,
+      retiredAt: k.retired_at,
+      keepUntil: k.retired_at + retentionMs,
+    }));
+}
