@@ -193,6 +193,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #socket: DeliverySocket | undefined;
   #queueEmptyOnce = false;
   #maintaining = false;
+  /** Ids of outgoing messages being sent right now. */
+  readonly #inFlight = new Set<string>();
   #maintenanceTimer: ReturnType<typeof setInterval> | undefined;
   readonly #tasks = new Set<Promise<unknown>>();
 
@@ -997,13 +999,29 @@ export class ParleyClient extends Emitter<ClientEvents> {
       text,
       status: 'sending',
     };
-    await this.storage.transaction(async (tx) => {
-      await this.#storeMessage(tx, record);
-      await tx.put('outbox', record.id, { to: accountId, content: encodeContent(content) });
-      await tx.put('processed', `sent:${accountId}:${record.timestamp}`, record.id);
-    });
-    await this.#deliverOutgoing(accountId, content, record);
+    this.#inFlight.add(record.id); // before it is in the outbox, so a flush leaves it alone
+    try {
+      await this.storage.transaction(async (tx) => {
+        await this.#storeMessage(tx, record);
+        await tx.put('outbox', record.id, { to: accountId, content: encodeContent(content) });
+        await tx.put('processed', `sent:${accountId}:${record.timestamp}`, record.id);
+      });
+      await this.#deliverOutgoing(accountId, content, record);
+    } finally {
+      this.#inFlight.delete(record.id);
+    }
     return (await this.#updateStatus(self.accountId, record.id, () => undefined)) ?? record;
+  }
+
+  /** Runs `fn` unless a send of message `id` is already under way (sendText vs. outbox). */
+  async #once(id: string, fn: () => Promise<void>): Promise<void> {
+    if (this.#inFlight.has(id)) return;
+    this.#inFlight.add(id);
+    try {
+      await fn();
+    } finally {
+      this.#inFlight.delete(id);
+    }
   }
 
   async #deliverOutgoing(accountId: string, content: Content, record: MessageRecord) {
@@ -1054,12 +1072,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
         await this.storage.delete('outbox', id);
         continue;
       }
+      if (this.#inFlight.has(id) || record.status === 'failed') continue;
       try {
-        if (item.to.startsWith('group:')) {
-          await this.#deliverGroup(item.to.slice(6), content, record);
-        } else {
-          await this.#deliverOutgoing(item.to, content, record);
-        }
+        await this.#once(id, async () => {
+          // Re-check: the message may have been sent or given up on meanwhile.
+          if (!(await this.storage.get('outbox', id))) return;
+          if (item.to.startsWith('group:')) {
+            await this.#deliverGroup(item.to.slice(6), content, record);
+          } else {
+            await this.#deliverOutgoing(item.to, content, record);
+          }
+        });
       } catch (err) {
         console.warn(`parley: outbox message ${id} not sent yet`, err);
       }
@@ -1213,12 +1236,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
     });
     for (const e of emits) e();
     this.emit('processed', envelope);
-    for (const task of after) {
-      try {
-        await task();
-      } catch (err) {
-        console.warn('parley: follow-up after a received message failed', err);
-      }
+    // Follow-ups (receipts, repairs, answers) need the network: run them after the ack path,
+    // in order for this envelope; stop() waits for them.
+    if (after.length > 0) {
+      this.#background(
+        (async () => {
+          for (const task of after) await task();
+        })(),
+        'follow-up after a received message',
+      );
     }
   }
 
@@ -1787,14 +1813,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
       text,
       status: 'sending',
     };
-    await this.storage.transaction(async (tx) => {
-      await this.#storeMessage(tx, record);
-      await tx.put('outbox', record.id, {
-        to: `group:${groupId}`,
-        content: encodeContent(content),
+    this.#inFlight.add(record.id); // before it is in the outbox, so a flush leaves it alone
+    try {
+      await this.storage.transaction(async (tx) => {
+        await this.#storeMessage(tx, record);
+        await tx.put('outbox', record.id, {
+          to: `group:${groupId}`,
+          content: encodeContent(content),
+        });
       });
-    });
-    await this.#deliverGroup(groupId, content, record);
+      await this.#deliverGroup(groupId, content, record);
+    } finally {
+      this.#inFlight.delete(record.id);
+    }
     return (await this.#updateStatus(self.accountId, record.id, () => undefined)) ?? record;
   }
 
@@ -1918,7 +1949,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * approved it and this device registered as another device of the account.
    */
   static async link(
-    options: ParleyClientOptions & { relayUrl: string; deviceName?: string },
+    options: ParleyClientOptions & { relayUrl: string },
     onUri: (uri: string) => void,
   ): Promise<ParleyClient> {
     const client = await ParleyClient.open(options);
