@@ -61,7 +61,7 @@ const SMALL_ORDER_R = /* @__PURE__ */ new Set<string>([
 const privateKeys = /* @__PURE__ */ new Lru<CryptoKey | Promise<CryptoKey>>(512);
 const publicKeys = /* @__PURE__ */ new Lru<CryptoKey | Promise<CryptoKey>>(512);
 /** Ed25519 verify keys by `u ‖ sign`; `null` = no Edwards point (reject). */
-const edwardsKeys = /* @__PURE__ */ new Lru<Promise<CryptoKey | null>>(512);
+const edwardsKeys = /* @__PURE__ */ new Lru<CryptoKey | null | Promise<CryptoKey | null>>(512);
 
 /** Forgets every cached CryptoKey (tests; or after wiping keys from storage). */
 export function clearWebcryptoCaches(): void {
@@ -77,16 +77,6 @@ const X25519 = { name: 'X25519' } as const;
 const ED25519 = { name: 'Ed25519' } as const;
 
 const publicId = (u: Uint8Array): string => String.fromCharCode(...u);
-
-function cached<V>(cache: Lru<Promise<V>>, id: string, make: () => Promise<V>): Promise<V> {
-  let p = cache.get(id);
-  if (!p) {
-    p = make();
-    cache.set(id, p);
-    p.catch(() => cache.delete(id));
-  }
-  return p;
-}
 
 function importPrivate(k: Uint8Array): Promise<CryptoKey> {
   const der = new Uint8Array(48);
@@ -166,13 +156,23 @@ async function publicFromPrivate(k: Uint8Array): Promise<Uint8Array> {
   return x;
 }
 
-/** Edwards encoding of the point with Montgomery u and the given sign, imported for verify. */
-function edwardsKey(u: Uint8Array, signBit: number): Promise<CryptoKey | null> | 'noble' {
-  const uNum = (bytesToNumberLE(u) & MASK_255) % P;
-  if (uNum === P - 1n) return Promise.resolve(null);
-  if (LOW_ORDER_U.has(uNum)) return 'noble';
+const NOBLE = 'noble';
+
+/**
+ * The Ed25519 verify key for Montgomery u with the given sign (cached by `u ‖ sign`):
+ * `null` when there is no such point (reject), `'noble'` for the low-order u's.
+ */
+function edwardsKey(
+  u: Uint8Array,
+  signBit: number,
+): CryptoKey | null | typeof NOBLE | Promise<CryptoKey | null> {
   const id = publicId(u) + (signBit ? '1' : '0');
-  return cached(edwardsKeys, id, async () => {
+  const hit = edwardsKeys.get(id);
+  if (hit !== undefined) return hit;
+  const uNum = (bytesToNumberLE(u) & MASK_255) % P;
+  if (uNum === P - 1n) return null;
+  if (LOW_ORDER_U.has(uNum)) return NOBLE;
+  const p = (async () => {
     // y = (u − 1)/(u + 1)   (curve25519-dalek `MontgomeryPoint::to_edwards`)
     const y = Fp.mul(Fp.sub(uNum, 1n), Fp.inv(Fp.add(uNum, 1n)));
     const encoded = numberToBytesLE(y, 32);
@@ -182,7 +182,12 @@ function edwardsKey(u: Uint8Array, signBit: number): Promise<CryptoKey | null> |
     } catch {
       return null; // not on the curve (u on the twist): dalek's decompress fails too
     }
+  })();
+  edwardsKeys.set(id, p);
+  void p.then((key) => {
+    if (edwardsKeys.get(id) === p) edwardsKeys.set(id, key);
   });
+  return p;
 }
 
 async function verify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
@@ -194,8 +199,8 @@ async function verify(u: Uint8Array, message: Uint8Array, signature: Uint8Array)
   }
   if (SMALL_ORDER_R.has(toHex(R))) return xeddsaVerify(u, message, signature);
   const key = edwardsKey(u, signature[63]! & 0x80);
-  if (key === 'noble') return xeddsaVerify(u, message, signature);
-  const A = await key;
+  if (key === NOBLE) return xeddsaVerify(u, message, signature);
+  const A = key === null || !('then' in key) ? key : await key;
   if (A === null) return false;
   const sig = signature.slice();
   sig[63] = top;
