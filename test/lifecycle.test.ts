@@ -117,3 +117,29 @@ describe('account lifecycle', () => {
     await expect(dave.http.lookupUsername('export_carol')).rejects.toMatchObject({ status: 404 });
   });
 });
+
+describe('group repair', () => {
+  it('a member who lost a sender key gets the message resent and the key again', async () => {
+    const a = track(await registeredClient(relay.url, 'gr_alice'));
+    const b = track(await registeredClient(relay.url, 'gr_bob'));
+    const g = await a.createGroup('repair', [b.accountId]);
+    await until(b, 'group', async () => (await b.group(g.groupId)) !== undefined);
+    const bIn = inbox(b);
+    await a.sendGroupText(g.groupId, 'first');
+    await bIn.waitFor(1);
+    // Bob loses Alice's sender key (e.g. restored from an old backup).
+    await b.storage.transaction(async (tx) => {
+      for (const [k] of await tx.list('senderKeys', `${a.accountId}.`))
+        await tx.delete('senderKeys', k);
+    });
+    const failed = b.waitFor('decryptionFailed');
+    await a.sendGroupText(g.groupId, 'second');
+    await failed;
+    // Bob asks; Alice resends 'second' over the 1:1 session, in its group.
+    const [second] = await bIn.waitFor(1, (m) => m.text === 'second');
+    expect(second!.conversationId).toBe(`group:${g.groupId}`);
+    // The next group message carries Alice's sender key again.
+    await a.sendGroupText(g.groupId, 'third');
+    await bIn.waitFor(1, (m) => m.text === 'third');
+  });
+});

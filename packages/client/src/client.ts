@@ -1404,12 +1404,27 @@ export class ParleyClient extends Emitter<ClientEvents> {
         }
       }
     }
-    const id = await this.storage.get<string>('processed', `sent:${accountId}:${timestamp}`);
+    // The message itself, resent over the 1:1 session (group messages keep their group context,
+    // and only go to members of that group).
+    const direct = await this.storage.get<string>('processed', `sent:${accountId}:${timestamp}`);
+    const group = groupId
+      ? await this.storage.get<{ groupId: string; id: string }>('processed', `sentg:${timestamp}`)
+      : undefined;
+    const id = direct ?? group?.id;
     if (!id) return;
     const key = await this.storage.get<string>('processed', `msgkey:${this.accountId}:${id}`);
     const m = key ? await this.storage.get<MessageRecord>('messages', key) : undefined;
     if (!m || m.text === undefined) return;
-    const content = makeContent(m.id, m.timestamp, { case: 'data', value: { text: m.text } });
+    let context: { groupId: string; revision: number } | undefined;
+    if (!direct && group) {
+      const g = await this.group(group.groupId);
+      if (!g || !g.members.some((x) => x.accountId === accountId)) return;
+      context = { groupId: g.groupId, revision: g.revision };
+    }
+    const content = makeContent(m.id, m.timestamp, {
+      case: 'data',
+      value: { text: m.text, ...(context ? { group: context } : {}) },
+    });
     await this.#sendToAccount(accountId, content);
   }
 
@@ -1821,6 +1836,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
           to: `group:${groupId}`,
           content: encodeContent(content),
         });
+        await tx.put('processed', `sentg:${record.timestamp}`, { groupId, id: record.id });
       });
       await this.#deliverGroup(groupId, content, record);
     } finally {
