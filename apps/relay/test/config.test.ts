@@ -91,4 +91,26 @@ describe('loadConfig', () => {
     }
     expect((error as Error).message).toMatch(/^invalid relay configuration:/);
   });
+
+  it('selects PostgreSQL and Redis by URL, and rejects other URLs without echoing them', () => {
+    const config = loadConfig({
+      [ENV.databaseUrl]: 'postgres://relay:secret@127.0.0.1:5432/parley',
+      [ENV.redisUrl]: 'redis://127.0.0.1:6379/0',
+    });
+    expect(config.databaseUrl).toBe('postgres://relay:secret@127.0.0.1:5432/parley');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379/0');
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    let error: unknown;
+    try {
+      loadConfig({ [ENV.databaseUrl]: 'mysql://u:hunter2@h/db', [ENV.redisUrl]: 'nope' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toContain('DATABASE_URL');
+    expect(problems.join('\n')).toContain('REDIS_URL');
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
 });

@@ -1,0 +1,166 @@
+/**
+ * Several relay processes on one PostgreSQL + Redis: delivery across nodes at once, a newer
+ * socket on another node replacing the old one, zero loss when a node is SIGKILLed mid-traffic,
+ * and rate limits that hold across nodes.
+ */
+import { CloseCode, type Envelope } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../src/config.ts';
+import { connect, type TestDevice, type TestSocket } from './helpers.ts';
+import { mustRegister, registerOver, sendOver, startNode, type RelayNode } from './nodes.ts';
+import { startPostgres, startRedis, type PostgresServer, type RedisServer } from './services.ts';
+
+let postgres: PostgresServer;
+let redis: RedisServer;
+const nodes: RelayNode[] = [];
+let redisDb = 0;
+
+beforeAll(async () => {
+  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+  await Promise.all([postgres?.stop(), redis?.stop()]);
+});
+
+async function cluster(count: number, env: Record<string, string> = {}): Promise<RelayNode[]> {
+  const common = {
+    [ENV.databaseUrl]: await postgres.createDatabase(),
+    // A Redis database of its own: rate-limit counters do not leak between tests.
+    [ENV.redisUrl]: `${redis.url}/${++redisDb}`,
+    [ENV.rateLimitGlobal]: '100000/m',
+    [ENV.rateLimitRegistration]: '100000/m',
+    ...env,
+  };
+  // All start together on an empty database: exactly one migrates (advisory lock).
+  const started = await Promise.all(Array.from({ length: count }, () => startNode(common)));
+  nodes.push(...started);
+  return started;
+}
+
+async function queued(http: string, device: TestDevice): Promise<Envelope[]> {
+  const response = await fetch(`${http}/v1/messages`, { headers: device.headers });
+  return ((await response.json()) as { envelopes: Envelope[] }).envelopes;
+}
+
+const text = (s: string) => Buffer.from(s).toString('base64');
+
+describe('relay cluster (PostgreSQL + Redis, real processes)', () => {
+  it('delivers at once across nodes; a newer socket on another node replaces the old one', async () => {
+    const [a, b] = (await cluster(2)) as [RelayNode, RelayNode];
+    const alice = await mustRegister(a.http);
+    const bob = await mustRegister(b.http);
+    const onA = await connect(a.ws, bob);
+    await onA.waitFor((f) => f.type === 'queue_empty');
+    // Sent through B, pushed by A without any reconnection.
+    for (let i = 0; i < 5; i++)
+      expect(await sendOver(b.http, alice, [bob], text(`m${i}`))).toBe(200);
+    await onA.waitFor((f) => f.type === 'envelope', 5, 3000);
+    expect(onA.envelopes().map((e) => Buffer.from(e.content, 'base64').toString())).toEqual([
+      'm0',
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+    ]);
+    for (const e of onA.envelopes()) onA.ack(e.id);
+    await expect.poll(async () => (await queued(b.http, bob)).length).toBe(0);
+
+    // Bob opens a socket on B: A's socket is closed as replaced, B delivers from now on.
+    const onB = await connect(b.ws, bob);
+    expect((await onA.closed).code).toBe(CloseCode.Replaced);
+    await onB.waitFor((f) => f.type === 'queue_empty');
+    expect(await sendOver(a.http, alice, [bob], text('after'))).toBe(200);
+    await onB.waitFor((f) => f.type === 'envelope', 1, 3000);
+    expect(onB.envelopes().map((e) => Buffer.from(e.content, 'base64').toString())).toEqual([
+      'after',
+    ]);
+    await onB.close();
+  });
+
+  it('a node killed with SIGKILL mid-traffic loses nothing that was accepted (200)', async () => {
+    const [a, b] = (await cluster(2)) as [RelayNode, RelayNode];
+    const senders = await Promise.all([mustRegister(a.http), mustRegister(b.http)]);
+    const receivers = await Promise.all(Array.from({ length: 4 }, () => mustRegister(a.http)));
+    const received = new Map<string, Set<string>>(receivers.map((r) => [r.accountId, new Set()]));
+    const accepted = new Map<string, Set<string>>(receivers.map((r) => [r.accountId, new Set()]));
+
+    // Each receiver stays connected: on losing its node it reconnects to the other one.
+    let stopping = false;
+    const live = new Set<TestSocket>();
+    const hold = async (receiver: (typeof receivers)[number], urls: string[]) => {
+      let attempt = 0;
+      while (!stopping) {
+        const url = urls[attempt++ % urls.length] as string;
+        let socket: TestSocket;
+        try {
+          socket = await connect(url, receiver);
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        live.add(socket);
+        socket.ws.on('message', () => {
+          // TestSocket's own listener ran first: the newest frame is the last one.
+          const frame = socket.frames[socket.frames.length - 1];
+          if (frame?.type !== 'envelope') return;
+          (received.get(receiver.accountId) as Set<string>).add(frame.envelope.content);
+          socket.ack(frame.envelope.id);
+        });
+        await socket.closed;
+        live.delete(socket);
+      }
+    };
+    const holders = receivers.map((r) => hold(r, [a.ws, b.ws]));
+
+    let n = 0;
+    const pump = async (sender: (typeof senders)[number], urls: () => string[]) => {
+      while (!stopping) {
+        const receiver = receivers[n % receivers.length] as (typeof receivers)[number];
+        const content = text(`msg-${n++}`);
+        const url = urls()[n % urls().length] as string;
+        const status = await sendOver(url, sender, [receiver], content);
+        if (status === 200) (accepted.get(receiver.accountId) as Set<string>).add(content);
+      }
+    };
+    let killed = false;
+    const targets = () => (killed ? [b.http] : [a.http, b.http]);
+    const pumps = [pump(senders[0], targets), pump(senders[1], targets), pump(senders[0], targets)];
+
+    await new Promise((r) => setTimeout(r, 1500));
+    a.process.kill('SIGKILL');
+    killed = true;
+    await a.exited;
+    await new Promise((r) => setTimeout(r, 1500));
+    stopping = true;
+    await Promise.all(pumps);
+
+    const total = [...accepted.values()].reduce((sum, s) => sum + s.size, 0);
+    expect(total).toBeGreaterThan(50);
+    // Everything accepted reaches its receiver (through B, after reconnecting).
+    await expect
+      .poll(
+        () =>
+          [...accepted].every(([id, set]) =>
+            [...set].every((c) => received.get(id)?.has(c) === true),
+          ),
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBe(true);
+    for (const socket of live) socket.ws.close();
+    await Promise.all(holders);
+  });
+
+  it('rate limits hold across nodes (shared counters in Redis)', async () => {
+    const [a, b] = (await cluster(2, { [ENV.rateLimitRegistration]: '3/h' })) as [
+      RelayNode,
+      RelayNode,
+    ];
+    expect((await registerOver(a.http)).status).toBe(201);
+    expect((await registerOver(b.http)).status).toBe(201);
+    expect((await registerOver(a.http)).status).toBe(201);
+    // A fourth registration from the same IP is refused by either node.
+    expect((await registerOver(b.http)).status).toBe(429);
+    expect((await registerOver(a.http)).status).toBe(429);
+  });
+});
