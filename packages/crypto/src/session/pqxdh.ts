@@ -72,19 +72,28 @@ export async function initializeAliceSession(
 ): Promise<{ state: SessionState; kyberCiphertext: Uint8Array | undefined }> {
   const sendingRatchetKey = KeyPair.generateAsync(rng);
   const base = p.ourBaseKey.privateKey;
-  // All agreements at once: the backend may overlap their (asynchronous) work.
-  const secrets = await Promise.all([
+  // All agreements at once, then the KEM while they run: a backend that computes off the main
+  // thread (WebCrypto) overlaps them with the ML-KEM arithmetic.
+  const agreements = Promise.all([
     p.ourIdentity.privateKey.agreeAsync(p.theirSignedPreKey),
     base.agreeAsync(p.theirIdentity),
     base.agreeAsync(p.theirSignedPreKey),
     ...(p.theirOneTimePreKey ? [base.agreeAsync(p.theirOneTimePreKey)] : []),
   ]);
   let kyberCiphertext: Uint8Array | undefined;
-  if (p.theirKyberPreKey) {
-    const { ciphertext, sharedSecret } = p.theirKyberPreKey.encapsulate(rng);
-    secrets.push(sharedSecret);
-    kyberCiphertext = ciphertext;
+  let kyberSecret: Uint8Array | undefined;
+  try {
+    if (p.theirKyberPreKey) {
+      const { ciphertext, sharedSecret } = p.theirKyberPreKey.encapsulate(rng);
+      kyberSecret = sharedSecret;
+      kyberCiphertext = ciphertext;
+    }
+  } catch (err) {
+    await agreements.catch(() => undefined); // settle them (no unhandled rejection), then fail
+    throw err;
   }
+  const secrets = await agreements;
+  if (kyberSecret) secrets.push(kyberSecret);
   const hasKyber = kyberCiphertext !== undefined;
   const [rootKey, chainKey] = deriveInitialKeys(hasKyber, secrets);
   const ratchetKey = await sendingRatchetKey;
@@ -122,15 +131,23 @@ export async function initializeBobSession(p: BobParameters): Promise<SessionSta
     throw new ProtocolError('InvalidMessage', 'Kyber prekey and ciphertext must come together');
   }
   const spk = p.ourSignedPreKey.privateKey;
-  const secrets = await Promise.all([
+  const agreements = Promise.all([
     spk.agreeAsync(p.theirIdentity),
     p.ourIdentity.privateKey.agreeAsync(p.theirBaseKey),
     spk.agreeAsync(p.theirBaseKey),
     ...(p.ourOneTimePreKey ? [p.ourOneTimePreKey.privateKey.agreeAsync(p.theirBaseKey)] : []),
   ]);
-  if (p.ourKyberPreKey && p.theirKyberCiphertext) {
-    secrets.push(p.ourKyberPreKey.secretKey.decapsulate(p.theirKyberCiphertext));
+  let kyberSecret: Uint8Array | undefined;
+  try {
+    if (p.ourKyberPreKey && p.theirKyberCiphertext) {
+      kyberSecret = p.ourKyberPreKey.secretKey.decapsulate(p.theirKyberCiphertext);
+    }
+  } catch (err) {
+    await agreements.catch(() => undefined); // settle them (no unhandled rejection), then fail
+    throw err;
   }
+  const secrets = await agreements;
+  if (kyberSecret) secrets.push(kyberSecret);
   const hasKyber = p.ourKyberPreKey !== undefined;
   const [rootKey, chainKey] = deriveInitialKeys(hasKyber, secrets);
   const state = new SessionState({
