@@ -22,6 +22,7 @@ import { Lru, secretId } from './_lru.ts';
 const Point = ed25519.Point;
 const L = Point.CURVE().n;
 const P = Point.CURVE().p;
+const Fp = Point.Fp;
 const MASK_255 = (1n << 255n) - 1n;
 const HASH_PREFIX = /* @__PURE__ */ (() => {
   const p = new Uint8Array(32).fill(0xff);
@@ -31,19 +32,6 @@ const HASH_PREFIX = /* @__PURE__ */ (() => {
 
 const modL = (n: bigint) => ((n % L) + L) % L;
 const modP = (n: bigint) => ((n % P) + P) % P;
-
-function invertP(n: bigint): bigint {
-  // Fermat: n^(p-2) mod p. Only used on public data (the public key) in verification.
-  let result = 1n;
-  let base = modP(n);
-  let e = P - 2n;
-  while (e > 0n) {
-    if (e & 1n) result = (result * base) % P;
-    base = (base * base) % P;
-    e >>= 1n;
-  }
-  return result;
-}
 
 /**
  * A = a·B per private key, kept across record loads (a sender-key record deserialises its
@@ -71,27 +59,44 @@ export function xeddsaSign(k: Uint8Array, message: Uint8Array, random64: Uint8Ar
   return signature;
 }
 
-export function xeddsaVerify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+type EdwardsPoint = InstanceType<typeof Point>;
+
+/** Edwards public points by `u ‖ sign` (public data): `null` = no such point, reject. */
+const EDWARDS_POINTS = /* @__PURE__ */ new Lru<{ A: EdwardsPoint; bytes: Uint8Array } | null>(256);
+
+function edwardsPoint(u: Uint8Array, signBit: number) {
+  const id = String.fromCharCode(...u) + (signBit ? '1' : '0');
+  const hit = EDWARDS_POINTS.get(id);
+  if (hit !== undefined) return hit;
   // Montgomery → Edwards (curve25519-dalek `MontgomeryPoint::to_edwards`): the u-coordinate's
   // top bit is ignored and non-canonical values are reduced; u = −1 has no Edwards image.
+  let result: { A: EdwardsPoint; bytes: Uint8Array } | null = null;
   const uNum = modP(bytesToNumberLE(u) & MASK_255);
-  if (uNum === P - 1n) return false;
-  const y = modP((uNum - 1n) * invertP(uNum + 1n));
-  const yBytes = numberToBytesLE(y, 32);
-  yBytes[31]! |= signature[63]! & 0x80;
-  let A;
-  try {
-    // zip215 decoding accepts x = 0 with the sign bit set, as dalek's decompress does.
-    A = Point.fromBytes(yBytes, true);
-  } catch {
-    return false;
+  if (uNum !== P - 1n) {
+    const y = Fp.mul(Fp.sub(uNum, 1n), Fp.inv(Fp.add(uNum, 1n)));
+    const yBytes = numberToBytesLE(y, 32);
+    yBytes[31]! |= signBit;
+    try {
+      // zip215 decoding accepts x = 0 with the sign bit set, as dalek's decompress does.
+      const A = Point.fromBytes(yBytes, true);
+      result = { A, bytes: A.toBytes() };
+    } catch {
+      result = null;
+    }
   }
+  EDWARDS_POINTS.set(id, result);
+  return result;
+}
+
+export function xeddsaVerify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  const point = edwardsPoint(u, signature[63]! & 0x80);
+  if (point === null) return false;
   const Rbytes = signature.subarray(0, 32);
   const sBytes = signature.slice(32, 64);
   sBytes[31]! &= 0x7f;
   if ((sBytes[31]! & 0xe0) !== 0) return false;
   const s = modL(bytesToNumberLE(sBytes));
-  const h = modL(bytesToNumberLE(sha512(concat(Rbytes, A.toBytes(), message))));
-  const check = Point.BASE.multiplyUnsafe(s).subtract(A.multiplyUnsafe(h)).toBytes();
+  const h = modL(bytesToNumberLE(sha512(concat(Rbytes, point.bytes, message))));
+  const check = Point.BASE.multiplyUnsafe(s).subtract(point.A.multiplyUnsafe(h)).toBytes();
   return constantTimeEqual(check, Rbytes);
 }
