@@ -4,7 +4,7 @@
  * `app.relay` (see `context.ts`).
  *
  * Plugin order matters: context → errors → security (headers, CORS, global rate limit) → auth →
- * docs (must precede routes to see them) → websocket → routes.
+ * docs (must precede routes to see them) → websocket → routes → the web app, if configured.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ import authPlugin from './plugins/auth.ts';
 import docsPlugin from './plugins/docs.ts';
 import errorsPlugin from './plugins/errors.ts';
 import securityPlugin from './plugins/security.ts';
+import webAppPlugin from './plugins/web-app.ts';
 import accountDataRoutes from './routes/account-data.ts';
 import accountsRoutes from './routes/accounts.ts';
 import devicesRoutes from './routes/devices.ts';
@@ -149,6 +150,8 @@ export async function buildApp(
   await typed.register(websocketRoutes);
   await typed.register(provisioningRoutes);
   await typed.register(accountDataRoutes);
+  // Optional: the built web app on the same origin (after the API, which keeps its headers).
+  if (config.webRoot !== undefined) await typed.register(webAppPlugin, { root: config.webRoot });
 
   await typed.ready();
   return app;

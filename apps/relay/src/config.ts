@@ -3,6 +3,8 @@
  * start-up. `loadConfig` reports every problem at once, each naming its variable.
  * @module
  */
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 /** `max` requests per `windowMs` for one key (IP address, account, …). */
 export interface RateLimit {
@@ -28,6 +30,11 @@ export interface RelayConfig {
   logLevel: LogLevel;
   /** Serve HTTPS/WSS directly; usually TLS ends at a reverse proxy instead. */
   tls?: { certPath: string; keyPath: string };
+  /**
+   * A built web app (a directory holding `index.html`, e.g. `apps/web/dist`) to serve from `/`
+   * on the relay's own origin; unset, the relay serves only its API.
+   */
+  webRoot?: string;
   /** Trust `X-Forwarded-For` (only behind a proxy you control): rate limits key on client IPs. */
   trustProxy: boolean;
   /** Largest HTTP request body. */
@@ -111,6 +118,7 @@ export const ENV = {
   tlsCert: 'PARLEY_RELAY_TLS_CERT',
   tlsKey: 'PARLEY_RELAY_TLS_KEY',
   trustProxy: 'PARLEY_RELAY_TRUST_PROXY',
+  webRoot: 'PARLEY_RELAY_WEB_ROOT',
   bodyLimitBytes: 'PARLEY_RELAY_BODY_LIMIT_BYTES',
   maxDevices: 'PARLEY_RELAY_MAX_DEVICES',
   queueCap: 'PARLEY_RELAY_QUEUE_CAP',
@@ -123,6 +131,18 @@ export const ENV = {
   rateLimitBundleTarget: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET',
   rateLimitUsernameLookup: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP',
 } as const;
+
+/** Why `path` cannot be served as the web app, or undefined if it can. */
+function checkWebRoot(path: string): string | undefined {
+  // The path comes from the operator's configuration, checked once at start-up.
+  /* eslint-disable security/detect-non-literal-fs-filename */
+  const root = statSync(path, { throwIfNoEntry: false });
+  if (!root?.isDirectory()) return 'must be an existing directory (a built web app)';
+  const index = statSync(join(path, 'index.html'), { throwIfNoEntry: false });
+  /* eslint-enable security/detect-non-literal-fs-filename */
+  if (!index?.isFile()) return 'must contain index.html (build the web app first)';
+  return undefined;
+}
 
 const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
@@ -235,6 +255,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   if (trustProxy !== undefined) {
     if (trustProxy === 'true' || trustProxy === 'false') config.trustProxy = trustProxy === 'true';
     else problems.push(`${ENV.trustProxy} must be "true" or "false", got "${trustProxy}"`);
+  }
+
+  const webRoot = get(ENV.webRoot);
+  if (webRoot !== undefined) {
+    const problem = checkWebRoot(webRoot);
+    if (problem === undefined) config.webRoot = resolve(webRoot);
+    else problems.push(`${ENV.webRoot} ${problem}, got "${webRoot}"`);
   }
 
   config.bodyLimitBytes =
