@@ -1,7 +1,10 @@
 /**
  * The page's Content-Security-Policy, generated at build time from the relay's URL: scripts and
  * styles only from our own origin (no inline script, no eval), network access only to the relay
- * (HTTP and WebSocket), nothing may be framed, posted or based elsewhere.
+ * (HTTP and WebSocket), nothing may be framed, posted or based elsewhere. Without a relay URL
+ * the app talks to the origin it was loaded from (the relay serves it: `PARLEY_RELAY_WEB_ROOT`),
+ * and `connect-src 'self'` covers that origin's HTTP and WebSocket (CSP Level 3); the relay's
+ * own header adds the explicit `ws(s):` origin, which it knows and a build does not.
  * @module
  */
 
@@ -15,8 +18,12 @@ export function relayOrigins(relayUrl: string): { http: string; ws: string } {
   return { http: url.origin, ws: `${ws}//${url.host}` };
 }
 
-export function contentSecurityPolicy(relayUrl: string): string {
-  const { http, ws } = relayOrigins(relayUrl);
+export function contentSecurityPolicy(relayUrl: string | undefined): string {
+  let connect = "'self'";
+  if (relayUrl !== undefined) {
+    const { http, ws } = relayOrigins(relayUrl);
+    connect = `${http} ${ws}`;
+  }
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -24,7 +31,7 @@ export function contentSecurityPolicy(relayUrl: string): string {
     "img-src 'self' blob:",
     "font-src 'self'",
     "manifest-src 'self'",
-    `connect-src ${http} ${ws}`,
+    `connect-src ${connect}`,
     "worker-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",

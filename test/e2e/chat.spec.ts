@@ -33,6 +33,8 @@ const say = (text: string) => {
 };
 
 const contexts: BrowserContext[] = [];
+/** Anything the page's Content-Security-Policy blocked (there should be nothing). */
+const cspViolations: string[] = [];
 async function device(browser: Browser, phone = false): Promise<Page> {
   const context = await browser.newContext(
     phone ? { viewport: { width: 390, height: 800 } } : { viewport: { width: 1200, height: 780 } },
@@ -40,6 +42,9 @@ async function device(browser: Browser, phone = false): Promise<Page> {
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+  });
   return page;
 }
 
@@ -55,7 +60,12 @@ test.afterAll(async () => {
 test('Alice and Bob register and chat both ways', async ({ browser }) => {
   alice = await device(browser);
   bob = await device(browser);
-  await alice.goto('/');
+  // The relay serves the page with its own strict policy; the app talks to that origin only.
+  const page = await alice.goto('/');
+  const csp = page?.headers()['content-security-policy'] ?? '';
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).toContain(`connect-src 'self' ws://${new URL(E2E.webUrl).host}`);
+  expect(csp).not.toContain('unsafe-');
   await shot(alice, '01-onboarding');
   await register(alice, names.alice);
   await register(bob, names.bob);
@@ -187,4 +197,8 @@ test('the relay’s database holds none of the message texts', async () => {
     expect(bytes.includes(Buffer.from(text, 'utf16le')), text).toBe(false);
   }
   expect(sent.length).toBeGreaterThanOrEqual(7);
+});
+
+test('the Content-Security-Policy blocked nothing', () => {
+  expect(cspViolations).toEqual([]);
 });

@@ -1,17 +1,18 @@
-/** Where the e2e relay and web app run and keep their files (shared by config and specs). */
+/** Where the e2e relay (which also serves the web app) runs and keeps its files. */
 import { fileURLToPath } from 'node:url';
 
 const results = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const relayPort = Number(process.env.PARLEY_E2E_RELAY_PORT ?? 18_480);
-const webPort = Number(process.env.PARLEY_E2E_WEB_PORT ?? 18_473);
 
 export const E2E = {
   relayPort,
-  webPort,
   relayUrl: `http://127.0.0.1:${relayPort}`,
-  webUrl: `http://127.0.0.1:${webPort}`,
+  /** The relay serves the built app on its own origin, as in production. */
+  webUrl: `http://127.0.0.1:${relayPort}`,
   relayDir: `${results}e2e-relay`,
   dbPath: `${results}e2e-relay/relay.sqlite`,
   webDir: `${results}e2e-web`,
   screenshots: `${results}e2e-screenshots`,
+  /** Playwright's JSON report, which scripts/test-summary.mjs adds to the closing line. */
+  report: `${results}playwright.json`,
 } as const;

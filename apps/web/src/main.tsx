@@ -19,7 +19,7 @@ const booting = new StateStore();
 render(booting as unknown as ChatModel);
 import('./model/client-model.ts').then(
   ({ ClientModel }) => {
-    const model = new ClientModel({ relayUrl: __PARLEY_RELAY_URL__ });
+    const model = new ClientModel({ relayUrl: __PARLEY_RELAY_URL__ || location.origin });
     render(model);
     void model.init();
   },
