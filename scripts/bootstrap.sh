@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.21.0
-APT_PACKAGES=(postgresql redis-server)   # later issues add chromium
+APT_PACKAGES=(postgresql redis-server chromium)   # chromium: the Playwright e2e suite (no browser download)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do
