@@ -93,7 +93,7 @@ export async function buildApp(
     clock,
     hub: new DeliveryHub(cluster),
     ...(cluster ? { cluster } : {}),
-    provisioning: new ProvisioningHub(),
+    provisioning: new ProvisioningHub(cluster),
     keepalive,
     audit,
     sweep: () => store.expire(clock.now(), config.retentionMs),

@@ -37,6 +37,8 @@ export interface ClusterFanout {
 }
 
 const CHANNEL_PREFIX = 'parley:dev:';
+/** A waiting provisioning socket's address (the message body is the payload: it is E2E-encrypted). */
+const PROVISIONING_PREFIX = 'parley:prov:';
 const PRESENCE_PREFIX = 'parley:presence:';
 const PRESENCE_TTL_S = 300;
 
@@ -50,6 +52,7 @@ export class RedisCluster implements ClusterFanout {
   readonly #sub: Redis;
   readonly #log: FastifyBaseLogger;
   readonly #attached = new Set<string>();
+  readonly #provisioning = new Map<string, (body: string) => void>();
   #handler: (accountId: string, deviceId: number, event: ClusterEvent, from: string) => void = () =>
     undefined;
   readonly #presenceTimer: NodeJS.Timeout;
@@ -115,12 +118,33 @@ export class RedisCluster implements ClusterFanout {
       .catch((err: unknown) => this.#log.warn({ err }, 'redis publish failed'));
   }
 
+  /** A provisioning socket waits here at `address`: deliveries from any node reach `onBody`. */
+  async watchProvisioning(address: string, onBody: (body: string) => void): Promise<void> {
+    this.#provisioning.set(address, onBody);
+    await this.#sub.subscribe(PROVISIONING_PREFIX + address);
+  }
+
+  unwatchProvisioning(address: string): void {
+    if (this.#provisioning.delete(address)) {
+      this.#sub.unsubscribe(PROVISIONING_PREFIX + address).catch(() => undefined);
+    }
+  }
+
+  /** Delivers to a provisioning socket on another node; false if no node has one there. */
+  async deliverProvisioning(address: string, body: string): Promise<boolean> {
+    return (await this.redis.publish(PROVISIONING_PREFIX + address, body)) > 0;
+  }
+
   /** The node holding the device's socket, if any (presence). */
   async presence(accountId: string, deviceId: number): Promise<string | null> {
     return this.redis.get(PRESENCE_PREFIX + deviceKey(accountId, deviceId));
   }
 
   #onMessage(channel: string, message: string): void {
+    if (channel.startsWith(PROVISIONING_PREFIX)) {
+      this.#provisioning.get(channel.slice(PROVISIONING_PREFIX.length))?.(message);
+      return;
+    }
     if (!channel.startsWith(CHANNEL_PREFIX)) return;
     const key = channel.slice(CHANNEL_PREFIX.length);
     const dot = key.lastIndexOf('.');

@@ -13,6 +13,13 @@ import {
 } from '@parley/protocol';
 import type { WebSocket } from 'ws';
 import { generateProvisioningAddress } from '../credentials.ts';
+import type { RedisCluster } from './cluster.ts';
+
+/** How provisioning messages reach a socket on another relay node (see `cluster.ts`). */
+export type ProvisioningFanout = Pick<
+  RedisCluster,
+  'watchProvisioning' | 'unwatchProvisioning' | 'deliverProvisioning'
+>;
 
 interface Waiting {
   socket: WebSocket;
@@ -23,6 +30,11 @@ const send = (socket: WebSocket, frame: ProvisioningServerFrame) => socket.send(
 
 export class ProvisioningHub {
   readonly #waiting = new Map<string, Waiting>();
+  readonly #cluster: ProvisioningFanout | undefined;
+
+  constructor(cluster?: ProvisioningFanout) {
+    this.#cluster = cluster;
+  }
 
   get size(): number {
     return this.#waiting.size;
@@ -51,7 +63,19 @@ export class ProvisioningHub {
       send(socket, id === undefined ? { type: 'pong' } : { type: 'pong', id });
     });
     socket.once('close', () => this.#forget(address));
-    send(socket, { type: 'provisioning_address', address, expiresAt: now + ttlMs });
+    const announce = () => {
+      if (this.#waiting.has(address)) {
+        send(socket, { type: 'provisioning_address', address, expiresAt: now + ttlMs });
+      }
+    };
+    if (this.#cluster) {
+      // Reachable from every node before the address is shown to anyone.
+      this.#cluster
+        .watchProvisioning(address, (body) => this.deliver(address, body))
+        .then(announce, () => socket.close(CloseCode.InternalError, 'internal error'));
+    } else {
+      announce();
+    }
     return address;
   }
 
@@ -63,6 +87,12 @@ export class ProvisioningHub {
     send(waiting.socket, { type: 'provisioning_message', body });
     waiting.socket.close(CloseCode.Normal, 'provisioned');
     return true;
+  }
+
+  /** `deliver` here, or on whichever relay node holds the socket. */
+  async deliverAnywhere(address: string, body: string): Promise<boolean> {
+    if (this.deliver(address, body)) return true;
+    return (await this.#cluster?.deliverProvisioning(address, body)) ?? false;
   }
 
   closeAll(code: number, reason: string): void {
@@ -77,5 +107,6 @@ export class ProvisioningHub {
     if (!waiting) return;
     clearTimeout(waiting.timer);
     this.#waiting.delete(address);
+    this.#cluster?.unwatchProvisioning(address);
   }
 }

@@ -50,7 +50,7 @@ const provisioningRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      if (!provisioning.deliver(request.params.address, request.body.body)) {
+      if (!(await provisioning.deliverAnywhere(request.params.address, request.body.body))) {
         throw notFound('no device is waiting at this address');
       }
       audit('provisioning.delivered', { accountId: deviceOf(request).accountId });
