@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Vitest project once and ends with a plain "N passed, N failed" line for CI.
+# (`pnpm test` then runs scripts/e2e.sh and closes with one line summing both reports.)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-results
