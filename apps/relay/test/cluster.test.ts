@@ -122,13 +122,19 @@ describe('relay cluster (PostgreSQL + Redis, real processes)', () => {
           continue;
         }
         live.add(socket);
-        socket.ws.on('message', () => {
-          // TestSocket's own listener ran first: the newest frame is the last one.
-          const frame = socket.frames[socket.frames.length - 1];
-          if (frame?.type !== 'envelope') return;
-          (received.get(receiver.accountId) as Set<string>).add(frame.envelope.content);
-          socket.ack(frame.envelope.id);
-        });
+        // Frames that came with the upgrade response arrived before this code ran: take them
+        // first, then each new one (TestSocket's own listener runs first: it is the last frame).
+        let seen = 0;
+        const take = () => {
+          for (const frame of socket.frames.slice(seen)) {
+            if (frame.type !== 'envelope') continue;
+            (received.get(receiver.accountId) as Set<string>).add(frame.envelope.content);
+            socket.ack(frame.envelope.id);
+          }
+          seen = socket.frames.length;
+        };
+        take();
+        socket.ws.on('message', take);
         await socket.closed;
         live.delete(socket);
       }
