@@ -43,7 +43,31 @@ import type {
 } from './types.ts';
 
 type KeyKind = 'ec' | 'kyber';
-type Db = pg.PoolClient;
+/** A connection that runs DML as named (prepared once per connection) statements. */
+interface Db {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
+
+const statementNames = new Map<string, string>();
+/** Parsing and planning dominate these small queries: prepare each once per connection. */
+function prepared(client: pg.PoolClient | pg.Pool): Db {
+  return {
+    query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
+      if (values === undefined || !/^\s*(SELECT|INSERT|UPDATE|DELETE)\b/i.test(text)) {
+        return client.query<R>(text, values);
+      }
+      let name = statementNames.get(text);
+      if (name === undefined) {
+        name = `parley_${statementNames.size + 1}`;
+        statementNames.set(text, name);
+      }
+      return client.query<R>({ name, text, values });
+    },
+  };
+}
 
 interface AccountRow {
   account_id: string;
@@ -204,7 +228,7 @@ export class PostgresRelayStore implements RelayStore {
       let broken = false;
       try {
         await db.query('BEGIN');
-        const result = await fn(db);
+        const result = await fn(prepared(db));
         await db.query('COMMIT');
         return result;
       } catch (err) {
@@ -222,7 +246,7 @@ export class PostgresRelayStore implements RelayStore {
 
   async #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
     if (this.#closed) throw new Error('the store is closed');
-    return (await this.#pool.query<R>(text, values)).rows;
+    return (await prepared(this.#pool).query<R>(text, values)).rows;
   }
 
   // ---- accounts -------------------------------------------------------------------------------
