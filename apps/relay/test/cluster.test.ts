@@ -4,6 +4,7 @@
  * and rate limits that hold across nodes.
  */
 import { CloseCode, WS_SUBPROTOCOL, type Envelope } from '@parley/protocol';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../src/config.ts';
@@ -15,6 +16,8 @@ let postgres: PostgresServer;
 let redis: RedisServer;
 const nodes: RelayNode[] = [];
 let redisDb = 0;
+/** The Redis URL of the last `cluster()`. */
+let clusterRedisUrl = '';
 
 beforeAll(async () => {
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
@@ -28,7 +31,7 @@ async function cluster(count: number, env: Record<string, string> = {}): Promise
   const common = {
     [ENV.databaseUrl]: await postgres.createDatabase(),
     // A Redis database of its own: rate-limit counters do not leak between tests.
-    [ENV.redisUrl]: `${redis.url}/${++redisDb}`,
+    [ENV.redisUrl]: (clusterRedisUrl = `${redis.url}/${++redisDb}`),
     [ENV.rateLimitGlobal]: '100000/m',
     [ENV.rateLimitRegistration]: '100000/m',
     ...env,
@@ -76,7 +79,16 @@ describe('relay cluster (PostgreSQL + Redis, real processes)', () => {
     expect(onB.envelopes().map((e) => Buffer.from(e.content, 'base64').toString())).toEqual([
       'after',
     ]);
-    await onB.close();
+    // Presence: the device is held by one node while its socket is open, by none after.
+    const presenceKey = `parley:presence:${bob.accountId}.${bob.deviceId}`;
+    const client = new Redis(clusterRedisUrl);
+    try {
+      await expect.poll(() => client.get(presenceKey)).toMatch(/^[0-9a-f-]{36}$/);
+      await onB.close();
+      await expect.poll(() => client.get(presenceKey)).toBeNull();
+    } finally {
+      client.disconnect();
+    }
 
     // Device linking across nodes: the new device waits on A, the primary delivers through B.
     const waiting = new WebSocket(`${a.ws}/v1/provisioning`, [WS_SUBPROTOCOL]);
