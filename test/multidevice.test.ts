@@ -31,14 +31,19 @@ describe('multi-device', () => {
     await alice1.addContact('bob');
     await bob.addContact('alice');
 
-    const alice2 = track(await linkDevice(relay.url, alice1, { sqlite: true }));
+    const alice2 = track(
+      await linkDevice(relay.url, alice1, { sqlite: true, deviceName: 'laptop ✓' }),
+    );
     const alice3 = track(await linkDevice(relay.url, alice1));
     expect(alice2.accountId).toBe(alice1.accountId);
     expect(alice3.accountId).toBe(alice1.accountId);
     expect(new Set([alice1.deviceId, alice2.deviceId, alice3.deviceId]).size).toBe(3);
     // The provisioning message carried the contact list.
     expect((await alice2.contacts()).map((c) => c.username)).toContain('bob');
-    expect((await alice1.devices()).map((d) => d.deviceId).sort()).toEqual([1, 2, 3]);
+    const devices = await alice1.devices();
+    expect(devices.map((d) => d.deviceId).sort()).toEqual([1, 2, 3]);
+    // The name is sealed for the account's devices; the relay only holds ciphertext.
+    expect(devices.find((d) => d.deviceId === alice2.deviceId)?.displayName).toBe('laptop ✓');
 
     const inboxes = [alice1, alice2, alice3].map(inbox);
     await bob.sendText(alice1.accountId, 'to all of alice');

@@ -127,7 +127,12 @@ describe('relay client', () => {
     await socket.stop();
 
     // Everything handled was acked: the queue is empty.
-    const left = await b.http.fetchMessages();
+    // (Acks are fire-and-forget frames the relay applies in batches: wait for them to land.)
+    let left = await b.http.fetchMessages();
+    while (left.envelopes.length > 0) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = await b.http.fetchMessages();
+    }
     expect(left.envelopes).toEqual([]);
   });
 });

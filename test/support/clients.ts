@@ -82,12 +82,16 @@ export function inbox(client: ParleyClient) {
 export async function linkDevice(
   relayUrl: string,
   primary: ParleyClient,
-  options: ClientOptions = {},
+  options: ClientOptions & { deviceName?: string } = {},
 ): Promise<ParleyClient> {
   const storage = options.storage ?? (await newStorage(options.sqlite));
   let approval: Promise<void> | undefined;
   const device = await ParleyClient.link(
-    { ...clientOptions(relayUrl, storage, options), relayUrl },
+    {
+      ...clientOptions(relayUrl, storage, options),
+      relayUrl,
+      ...(options.deviceName ? { deviceName: options.deviceName } : {}),
+    },
     (uri) => {
       approval = primary.approveLink(uri);
     },

@@ -330,14 +330,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       else
         for (const d of list)
           io.out(
-            `${d.deviceId}${d.deviceId === client.deviceId ? ' (this device)' : ''}\tcreated ${new Date(d.createdAt).toISOString()}`,
+            `${d.deviceId}${d.deviceId === client.deviceId ? ' (this device)' : ''}\t${d.displayName ?? ''}\tcreated ${new Date(d.createdAt).toISOString()}`,
           );
     });
   });
   devices
     .command('link')
     .description('link this (new) device to an existing account: prints a URI to approve')
-    .action(async () => {
+    .option('--name <name>', 'a name for this device (only your devices can read it)')
+    .action(async (opts: { name?: string }) => {
       const storage = await openDataDir(g().dataDir, process.env.PARLEY_PASSPHRASE);
       try {
         if (!g().relay) throw new CliError('relay URL needed: --relay <url> or PARLEY_RELAY_URL');
@@ -346,6 +347,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             storage,
             relayUrl: g().relay!,
             WebSocket: WebSocket as unknown as WebSocketConstructor,
+            ...(opts.name ? { deviceName: opts.name } : {}),
           },
           (uri) => {
             print(`approve this link on your primary device:\n  parley devices approve '${uri}'`, {

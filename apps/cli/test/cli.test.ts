@@ -101,9 +101,13 @@ describe('parley CLI', () => {
     expect((await parley('erin', 'register', 'erin')).code).toBe(0);
     expect((await parley('frank', 'register', 'frank')).code).toBe(0);
     // The new device prints a URI and waits for the approval.
-    const link = spawn(process.execPath, [bin, 'devices', 'link', '--json'], {
-      env: { ...process.env, PARLEY_DATA_DIR: join(home, 'erin2'), PARLEY_RELAY_URL: relay.url },
-    });
+    const link = spawn(
+      process.execPath,
+      [bin, 'devices', 'link', '--name', 'erins-laptop', '--json'],
+      {
+        env: { ...process.env, PARLEY_DATA_DIR: join(home, 'erin2'), PARLEY_RELAY_URL: relay.url },
+      },
+    );
     let out = '';
     const uri = await new Promise<string>((res, rej) => {
       link.stdout.on('data', (c: Buffer) => {
@@ -123,7 +127,9 @@ describe('parley CLI', () => {
     expect((await parley('frank', 'send', 'erin', 'hi both of you')).code).toBe(0);
     expect((await parley('erin', 'receive')).stdout).toMatch(/hi both of you/);
     expect((await parley('erin2', 'receive')).stdout).toMatch(/hi both of you/);
-    expect((await parley('erin2', 'devices', 'list')).stdout).toMatch(/2 \(this device\)/);
+    expect((await parley('erin2', 'devices', 'list')).stdout).toMatch(
+      /2 \(this device\)\terins-laptop/,
+    );
   }, 120_000);
 
   it('fails clearly with a non-zero exit code', async () => {

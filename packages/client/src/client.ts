@@ -83,6 +83,8 @@ import {
 } from './model.ts';
 import {
   encodeLinkUri,
+  openDeviceName,
+  sealDeviceName,
   openProvisionMessage,
   parseLinkUri,
   sealProvisionMessage,
@@ -1965,7 +1967,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * approved it and this device registered as another device of the account.
    */
   static async link(
-    options: ParleyClientOptions & { relayUrl: string },
+    options: ParleyClientOptions & { relayUrl: string; deviceName?: string },
     onUri: (uri: string) => void,
   ): Promise<ParleyClient> {
     const client = await ParleyClient.open(options);
@@ -1986,7 +1988,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
       let account: AccountRecord | undefined;
       await client.storage.transaction(async (tx) => {
         const keys = await client.#generateDeviceKeys(tx, identity);
-        const res = await http.linkDevice({ linkingCode: msg.linkingCode, ...keys });
+        const name = options.deviceName
+          ? toBase64(await sealDeviceName(identity.privateKey.serialize(), options.deviceName, rng))
+          : undefined;
+        const res = await http.linkDevice({
+          linkingCode: msg.linkingCode,
+          ...keys,
+          ...(name ? { name } : {}),
+        });
         account = {
           accountId: res.accountId,
           deviceId: res.deviceId,
@@ -2052,9 +2061,18 @@ export class ParleyClient extends Emitter<ClientEvents> {
     });
   }
 
-  /** Our devices, as the relay lists them. */
-  async devices(): Promise<DeviceInfo[]> {
-    return this.refreshOwnDevices();
+  /** Our devices, as the relay lists them, with their names decrypted where we can. */
+  async devices(): Promise<Array<DeviceInfo & { displayName?: string }>> {
+    const list = await this.refreshOwnDevices();
+    const secret = IdentityKeyPair.deserialize(this.#requireAccount().identityKeyPair).privateKey;
+    return Promise.all(
+      list.map(async (d) => {
+        const displayName = d.name
+          ? await openDeviceName(secret.serialize(), fromBase64(d.name))
+          : undefined;
+        return displayName ? { ...d, displayName } : d;
+      }),
+    );
   }
 
   /** Removes a device from the account (the primary removes any; a linked one itself). */

@@ -137,3 +137,49 @@ export async function openProvisionMessage(
     throw new LinkError('provisioning message could not be opened', { cause });
   }
 }
+
+const NAME_INFO = utf8.encode('Parley device name v1');
+
+async function deviceNameKey(identityPrivateKey: Uint8Array): Promise<CryptoKey> {
+  const k = hkdf(sha256, identityPrivateKey, new Uint8Array(32), NAME_INFO, 32);
+  try {
+    return await crypto.subtle.importKey('raw', k, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  } finally {
+    k.fill(0);
+  }
+}
+
+/**
+ * A device name as the relay stores it: `iv ‖ AES-256-GCM(k, name)` with k derived from the
+ * account's identity private key, so only the account's own devices can read it.
+ */
+export async function sealDeviceName(
+  identityPrivateKey: Uint8Array,
+  name: string,
+  rng: (n: number) => Uint8Array,
+): Promise<Uint8Array> {
+  const bytes = utf8.encode(name.slice(0, 100));
+  const iv = rng(12);
+  const ct = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv: iv as Uint8Array<ArrayBuffer> },
+    await deviceNameKey(identityPrivateKey),
+    bytes as Uint8Array<ArrayBuffer>,
+  );
+  return concatBytes(iv, new Uint8Array(ct));
+}
+
+export async function openDeviceName(
+  identityPrivateKey: Uint8Array,
+  sealed: Uint8Array,
+): Promise<string | undefined> {
+  try {
+    const pt = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: sealed.subarray(0, 12) as Uint8Array<ArrayBuffer> },
+      await deviceNameKey(identityPrivateKey),
+      sealed.subarray(12) as Uint8Array<ArrayBuffer>,
+    );
+    return utf8.decode(new Uint8Array(pt));
+  } catch {
+    return undefined;
+  }
+}
