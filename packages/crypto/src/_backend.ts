@@ -19,7 +19,8 @@
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { ProtocolError } from './errors.ts';
-import { xeddsaVerify } from './_xeddsa.ts';
+import { systemRandom, type RandomSource } from './random.ts';
+import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
 import { webcryptoBackend, webcryptoWorks } from './_webcrypto.ts';
 
 export type CryptoBackendName = 'noble' | 'webcrypto';
@@ -28,12 +29,46 @@ export type CryptoBackendChoice = CryptoBackendName | 'auto';
 /** What the protocol needs from a curve backend. `k` is always a clamped private key. */
 export interface CurveBackend {
   readonly name: CryptoBackendName;
-  /** X25519(k, u); throws `InvalidKey` when the result is all zero (a low-order `u`). */
-  agree(k: Uint8Array, u: Uint8Array): Promise<Uint8Array>;
+  /**
+   * X25519(k, u); throws `InvalidKey` when the result is all zero (a low-order `u`).
+   * `kPublic`, when the caller knows it, is X25519(k, 9): a hint that makes importing `k`
+   * cheaper (a wrong hint costs time, never a wrong answer).
+   */
+  agree(k: Uint8Array, u: Uint8Array, kPublic?: Uint8Array): Promise<Uint8Array>;
   /** X25519(k, 9): the public u-coordinate. */
   publicFromPrivate(k: Uint8Array): Promise<Uint8Array>;
+  /**
+   * A key pair for agreements: `k` clamped, `u` = X25519(k, 9). `k` is given when it was
+   * drawn from an injected RNG (reproducible keys); without it the backend draws a fresh one
+   * from the platform's CSPRNG (the one behind `crypto.getRandomValues`), maybe inside
+   * WebCrypto's own key generator.
+   */
+  generate(k?: Uint8Array): Promise<{ k: Uint8Array; u: Uint8Array }>;
+  /**
+   * `generate` for a key meant for signing (sender keys): a backend may also keep a faster
+   * signing handle for a key it draws itself, in this process (see `sign`).
+   */
+  generateSigning(k?: Uint8Array): Promise<{ k: Uint8Array; u: Uint8Array }>;
+  /**
+   * A signature over `message` that libsignal's XEdDSA verification accepts for X25519(k, 9)
+   * (see `_xeddsa.ts`); `rng` gives XEdDSA's 64 bytes of nonce randomness where it is used.
+   */
+  sign(k: Uint8Array, message: Uint8Array, rng: RandomSource): Uint8Array | Promise<Uint8Array>;
   /** libsignal's XEdDSA verification (see `_xeddsa.ts`). */
   verify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+}
+
+/** `k` clamped as RFC 7748 §5 (and libsignal's `PrivateKey::from`) do, in place. */
+export function clampScalar(k: Uint8Array): Uint8Array {
+  k[0]! &= 248;
+  k[31]! &= 127;
+  k[31]! |= 64;
+  return k;
+}
+
+function nobleGenerate(k?: Uint8Array): Promise<{ k: Uint8Array; u: Uint8Array }> {
+  k ??= clampScalar(systemRandom(32));
+  return Promise.resolve({ k, u: x25519.getPublicKey(k) });
 }
 
 export function nobleAgree(k: Uint8Array, u: Uint8Array): Uint8Array {
@@ -48,6 +83,9 @@ export const nobleBackend: CurveBackend = {
   name: 'noble',
   agree: async (k, u) => nobleAgree(k, u),
   publicFromPrivate: async (k) => x25519.getPublicKey(k),
+  generate: nobleGenerate,
+  generateSigning: nobleGenerate,
+  sign: (k, message, rng) => xeddsaSign(k, message, rng(64)),
   verify: async (u, message, signature) => xeddsaVerify(u, message, signature),
 };
 

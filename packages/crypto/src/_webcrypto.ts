@@ -2,12 +2,25 @@
  * The WebCrypto curve backend: X25519 through `deriveBits`, XEdDSA verification through
  * Ed25519 `verify` after the Montgomery → Edwards conversion.
  *
- * Costs that shape it (Node 20, OpenSSL 3): importing a private key (PKCS#8 or JWK, both
- * ≈ 390 µs — the decoder, not the arithmetic) dwarfs `deriveBits` (≈ 80 µs) and importing a
- * raw public key (≈ 22 µs). So imported keys are kept in small LRU caches: private keys
- * under SHA-256 of the scalar (never the scalar itself), public keys under their bytes.
- * Keys this process generates through `publicFromPrivate` enter the cache at birth, which
- * is what makes a DH ratchet step cheap: the next agreement with that key is a hit.
+ * Costs that shape it (Node 20, OpenSSL 3): importing a private key as PKCS#8 (≈ 390 µs —
+ * the decoder, not the arithmetic) dwarfs `deriveBits` (≈ 100 µs); a JWK import that carries
+ * the public key too costs ≈ 80 µs, a raw public key ≈ 22 µs, and `generateKey` plus a JWK
+ * export ≈ 180 µs (against noble's ≈ 300 µs for the public key alone). So:
+ * - private keys are imported as JWK when the caller knows the public key (key pairs always
+ *   do), PKCS#8 otherwise, and kept in small LRU caches under SHA-256 of the scalar (never
+ *   the scalar itself); public keys under their bytes;
+ * - with the system RNG, key pairs are born inside WebCrypto (`generateKey`, the platform's
+ *   CSPRNG, the one behind `getRandomValues`) and enter the cache at birth: the agreement
+ *   that follows in a DH ratchet step is a hit. An injected RNG keeps keys reproducible.
+ *
+ * Signing: sender-key signing keys made here (`generateSigning`, system RNG) are Ed25519
+ * keys from a WebCrypto seed, with k = clamp(SHA-512(seed)[0..32]) as the X25519 scalar. An
+ * Ed25519 signature by that key is R ‖ s with s = r + SHA-512(R ‖ A ‖ M)·k mod L and A = k·B:
+ * libsignal's XEdDSA equation exactly, so with A's sign bit in bit 7 of byte 63 it verifies
+ * as XEdDSA for u = X25519(k, 9). Only the nonce differs: Ed25519's deterministic
+ * r = SHA-512(seed-prefix ‖ M) (RFC 8032) instead of XEdDSA's hashed 64 random bytes; both
+ * are secret and unique per message. The seed lives in this process only (a CryptoKey in an
+ * LRU); a key loaded without it (another process, a restart) signs through noble's XEdDSA.
  *
  * XEdDSA vs Ed25519 (libsignal checks with curve25519-dalek; OpenSSL and BoringSSL verify
  * Ed25519 cofactorlessly and compare R's encoding, like dalek). Where they could disagree,
@@ -23,11 +36,13 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
-import type { CurveBackend } from './_backend.ts';
-import { fromBase64, fromHex, toHex } from './_bytes.ts';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { clampScalar, type CurveBackend } from './_backend.ts';
+import { fromBase64, fromHex, toBase64, toHex, wipe } from './_bytes.ts';
 import { ProtocolError } from './errors.ts';
 import { Lru, secretId } from './_lru.ts';
-import { xeddsaVerify } from './_xeddsa.ts';
+import type { RandomSource } from './random.ts';
+import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
 
 const Fp = ed25519.Point.Fp;
 const P = Fp.ORDER;
@@ -62,12 +77,15 @@ const privateKeys = /* @__PURE__ */ new Lru<CryptoKey | Promise<CryptoKey>>(512)
 const publicKeys = /* @__PURE__ */ new Lru<CryptoKey | Promise<CryptoKey>>(512);
 /** Ed25519 verify keys by `u ‖ sign`; `null` = no Edwards point (reject). */
 const edwardsKeys = /* @__PURE__ */ new Lru<CryptoKey | null | Promise<CryptoKey | null>>(512);
+/** Ed25519 signing keys behind the X25519 scalars `generateSigning` made, by `secretId(k)`. */
+const signingKeys = /* @__PURE__ */ new Lru<{ key: CryptoKey; signBit: number }>(256);
 
 /** Forgets every cached CryptoKey (tests; or after wiping keys from storage). */
 export function clearWebcryptoCaches(): void {
   privateKeys.clear();
   publicKeys.clear();
   edwardsKeys.clear();
+  signingKeys.clear();
 }
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
@@ -78,13 +96,25 @@ const ED25519 = { name: 'Ed25519' } as const;
 
 const publicId = (u: Uint8Array): string => String.fromCharCode(...u);
 
-function importPrivate(k: Uint8Array): Promise<CryptoKey> {
+function importPkcs8(k: Uint8Array): Promise<CryptoKey> {
   const der = new Uint8Array(48);
   der.set(PKCS8_X25519);
   der.set(k, 16);
   const p = subtle().importKey('pkcs8', der, X25519, true, ['deriveBits']);
   der.fill(0);
   return p;
+}
+
+const toBase64url = (b: Uint8Array): string =>
+  toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+/** JWK needs the public key beside the scalar (and checks it): a wrong one falls back. */
+function importPrivate(k: Uint8Array, kPublic: Uint8Array | undefined): Promise<CryptoKey> {
+  if (!kPublic) return importPkcs8(k);
+  const jwk: JsonWebKey = { kty: 'OKP', crv: 'X25519', d: toBase64url(k), x: toBase64url(kPublic) };
+  const p = subtle().importKey('jwk', jwk, X25519, true, ['deriveBits']);
+  jwk.d = '';
+  return p.catch(() => importPkcs8(k));
 }
 
 function cachedKey(
@@ -108,7 +138,8 @@ function cachedKey(
   return p;
 }
 
-const privateKey = (k: Uint8Array) => cachedKey(privateKeys, secretId(k), () => importPrivate(k));
+const privateKey = (k: Uint8Array, kPublic?: Uint8Array) =>
+  cachedKey(privateKeys, secretId(k), () => importPrivate(k, kPublic));
 
 const publicKey = (u: Uint8Array) =>
   cachedKey(publicKeys, publicId(u), () =>
@@ -123,10 +154,10 @@ const base64url = (s: string): Uint8Array =>
     'InvalidKey',
   );
 
-async function agree(k: Uint8Array, u: Uint8Array): Promise<Uint8Array> {
+async function agree(k: Uint8Array, u: Uint8Array, kPublic?: Uint8Array): Promise<Uint8Array> {
   let shared: Uint8Array;
   try {
-    const priv = privateKey(k);
+    const priv = privateKey(k, kPublic);
     const pub = publicKey(u);
     // Cached keys: hand the work to the platform now, without a round through the microtasks.
     const bits =
@@ -154,6 +185,48 @@ async function publicFromPrivate(k: Uint8Array): Promise<Uint8Array> {
   const x = base64url(jwk.x!);
   if (jwk.d) jwk.d = '';
   return x;
+}
+
+async function generate(drawn?: Uint8Array): Promise<{ k: Uint8Array; u: Uint8Array }> {
+  if (drawn) return { k: drawn, u: await publicFromPrivate(drawn) };
+  const pair = (await subtle().generateKey(X25519, true, ['deriveBits'])) as CryptoKeyPair;
+  const jwk = await subtle().exportKey('jwk', pair.privateKey);
+  // WebCrypto keeps the scalar as drawn; clamping it changes neither its public key nor
+  // any agreement, and gives the bytes libsignal stores.
+  const k = clampScalar(base64url(jwk.d!));
+  jwk.d = '';
+  privateKeys.set(secretId(k), pair.privateKey);
+  return { k, u: base64url(jwk.x!) };
+}
+
+async function generateSigning(drawn?: Uint8Array): Promise<{ k: Uint8Array; u: Uint8Array }> {
+  if (drawn) return generate(drawn);
+  const pair = (await subtle().generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const jwk = await subtle().exportKey('jwk', pair.privateKey);
+  const seed = base64url(jwk.d!);
+  jwk.d = '';
+  const hashed = sha512(seed);
+  const k = clampScalar(hashed.slice(0, 32)); // RFC 8032 §5.1.5: the secret scalar
+  wipe(seed, hashed);
+  const A = base64url(jwk.x!);
+  signingKeys.set(secretId(k), { key: pair.privateKey, signBit: A[31]! & 0x80 });
+  return { k, u: ed25519.utils.toMontgomery(A) };
+}
+
+function sign(
+  k: Uint8Array,
+  message: Uint8Array,
+  rng: RandomSource,
+): Uint8Array | Promise<Uint8Array> {
+  const handle = signingKeys.get(secretId(k));
+  if (!handle) return xeddsaSign(k, message, rng(64));
+  return subtle()
+    .sign(ED25519, handle.key, bs(message))
+    .then((sig) => {
+      const signature = new Uint8Array(sig);
+      signature[63]! |= handle.signBit; // s < L, so bit 255 is free, as in XEdDSA
+      return signature;
+    });
 }
 
 const NOBLE = 'noble';
@@ -211,6 +284,9 @@ export const webcryptoBackend: CurveBackend = {
   name: 'webcrypto',
   agree,
   publicFromPrivate,
+  generate,
+  generateSigning,
+  sign,
   verify,
 };
 
@@ -252,4 +328,8 @@ export function webcryptoWorks(): Promise<boolean> {
 }
 
 /** Internals for the tests only. */
-export const __TESTS = /* @__PURE__ */ Object.freeze({ LOW_ORDER_U, SMALL_ORDER_R });
+export const __TESTS = /* @__PURE__ */ Object.freeze({
+  LOW_ORDER_U,
+  SMALL_ORDER_R,
+  hasSigningKey: (k: Uint8Array) => signingKeys.get(secretId(k)) !== undefined,
+});

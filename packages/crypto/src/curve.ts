@@ -107,6 +107,8 @@ export class PublicKey {
 export class PrivateKey {
   readonly #k: Uint8Array;
   #public?: PublicKey;
+  /** The public key a key pair says goes with this one: a speed hint for the backend only. */
+  #publicHint?: PublicKey;
 
   private constructor(k: Uint8Array) {
     this.#k = k;
@@ -117,13 +119,38 @@ export class PrivateKey {
   }
 
   /**
-   * `generate`, with the public key computed by the selected crypto backend (which may
-   * keep the imported key for the agreements that follow). Same bytes from the same `rng`.
+   * `generate` through the selected crypto backend, which may keep the new key for the
+   * agreements that follow. The same key as `generate` from the same injected `rng` (drawn
+   * before anything is awaited, so concurrent users of one seeded `rng` stay reproducible).
    */
   static async generateAsync(rng: RandomSource = systemRandom): Promise<PrivateKey> {
-    const key = PrivateKey.deserialize(rng(PRIVATE_KEY_LENGTH));
-    key.#public ??= PublicKey.fromRaw(await (await curveBackend()).publicFromPrivate(key.#k));
+    const drawn = PrivateKey.#draw(rng);
+    return PrivateKey.#fromBackend(await (await curveBackend()).generate(drawn));
+  }
+
+  /**
+   * A new key for signing (sender keys): where the backend can, it also keeps a faster
+   * signing handle for it in this process (see `signAsync`). Same bytes from the same `rng`.
+   */
+  static async generateSigningAsync(rng: RandomSource = systemRandom): Promise<PrivateKey> {
+    const drawn = PrivateKey.#draw(rng);
+    return PrivateKey.#fromBackend(await (await curveBackend()).generateSigning(drawn));
+  }
+
+  /** An injected rng's scalar; none for the system RNG (the backend draws its own). */
+  static #draw(rng: RandomSource): Uint8Array | undefined {
+    return rng === systemRandom ? undefined : PrivateKey.deserialize(rng(32)).#k;
+  }
+
+  static #fromBackend({ k, u }: { k: Uint8Array; u: Uint8Array }): PrivateKey {
+    const key = new PrivateKey(k);
+    key.#public = PublicKey.fromRaw(u);
     return key;
+  }
+
+  /** @internal Records the public key a key pair pairs this key with (see `#publicHint`). */
+  static _hintPublic(key: PrivateKey, publicKey: PublicKey): void {
+    key.#publicHint ??= publicKey;
   }
 
   /** Imports 32 bytes, clamping them (RFC 7748 §5) as libsignal does. */
@@ -159,13 +186,25 @@ export class PrivateKey {
     // No await before the backend call: a cached WebCrypto key starts its work at once.
     const b = curveBackend();
     const u = PublicKey._u(theirPublic);
-    return 'then' in b ? b.then((b) => b.agree(this.#k, u)) : b.agree(this.#k, u);
+    const mine = this.#public ?? this.#publicHint;
+    const hint = mine ? PublicKey._u(mine) : undefined;
+    return 'then' in b ? b.then((b) => b.agree(this.#k, u, hint)) : b.agree(this.#k, u, hint);
   }
 
   /** XEdDSA signature (64 bytes) over `message`, with 64 bytes of fresh randomness. */
   sign(message: Uint8Array, rng: RandomSource = systemRandom): Uint8Array {
     abytes(message, 'message');
     return xeddsaSign(this.#k, message, rng(64));
+  }
+
+  /**
+   * A signature through the selected crypto backend that every XEdDSA verifier (libsignal's
+   * included) accepts for this key: XEdDSA itself, or for a key from `generateSigningAsync`
+   * still held by this process, the equivalent Ed25519 signature (see `_webcrypto.ts`).
+   */
+  async signAsync(message: Uint8Array, rng: RandomSource = systemRandom): Promise<Uint8Array> {
+    abytes(message, 'message');
+    return (await curveBackend()).sign(this.#k, message, rng);
   }
 
   toString(): string {
@@ -186,7 +225,9 @@ export class KeyPair {
   constructor(
     readonly publicKey: PublicKey,
     readonly privateKey: PrivateKey,
-  ) {}
+  ) {
+    PrivateKey._hintPublic(privateKey, publicKey);
+  }
 
   static generate(rng: RandomSource = systemRandom): KeyPair {
     const privateKey = PrivateKey.generate(rng);
@@ -196,6 +237,12 @@ export class KeyPair {
   /** `generate` through the selected crypto backend: the same key pair from the same `rng`. */
   static async generateAsync(rng: RandomSource = systemRandom): Promise<KeyPair> {
     const privateKey = await PrivateKey.generateAsync(rng);
+    return new KeyPair(privateKey.publicKey(), privateKey);
+  }
+
+  /** `generateAsync` for a signing key pair (see `PrivateKey.generateSigningAsync`). */
+  static async generateSigningAsync(rng: RandomSource = systemRandom): Promise<KeyPair> {
+    const privateKey = await PrivateKey.generateSigningAsync(rng);
     return new KeyPair(privateKey.publicKey(), privateKey);
   }
 

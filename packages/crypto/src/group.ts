@@ -103,7 +103,7 @@ export class GroupCipher {
     return this.#run(sender, id, async () => {
       let record = await this.#store.loadSenderKey(sender, id);
       if (!record) {
-        const signing = KeyPair.generate(this.#rng);
+        const signing = await KeyPair.generateSigningAsync(this.#rng);
         const chainKey = this.#rng(32);
         record = new SenderKeyRecord();
         record.addState({
@@ -188,7 +188,7 @@ export class GroupCipher {
       const { iv, cipherKey } = chain.messageKey().derive();
       try {
         const ciphertext = aes256CbcEncrypt(cipherKey, iv, plaintext);
-        const message = SenderKeyMessage.create(
+        const message = await SenderKeyMessage.createAsync(
           { distributionId: id, chainId: state.chainId, iteration: chain.iteration, ciphertext },
           signingKey,
           this.#rng,

@@ -14,6 +14,7 @@ import { activeCryptoBackend } from '../src/backend.ts';
 import { concat, fromHex, toHex } from '../src/_bytes.ts';
 import { KeyPair, PrivateKey, PublicKey } from '../src/curve.ts';
 import { xeddsaSign, xeddsaVerify } from '../src/_xeddsa.ts';
+import { ls090, lsb } from './support/libsignal.ts';
 import {
   __TESTS,
   clearWebcryptoCaches,
@@ -315,6 +316,92 @@ describe('XEdDSA verification: WebCrypto = noble (= libsignal)', () => {
       const sig = concat(fromHex(r), new Uint8Array(32));
       sig[63]! |= Ab[31]! & 0x80;
       await both(u, message, sig);
+    }
+  });
+});
+
+describe('keys born inside WebCrypto (system RNG)', () => {
+  test('generate: a clamped scalar whose noble public key and agreements match', async () => {
+    const peer = KeyPair.generate();
+    for (let i = 0; i < 10; i++) {
+      const { k, u } = await webcryptoBackend.generate();
+      expect(clamp(k)).toEqual(k);
+      expect(u).toEqual(x25519.getPublicKey(k));
+      // Agreement through the CryptoKey cached at birth and through a fresh import agree.
+      const theirs = PublicKey._u(peer.publicKey);
+      const shared = await webcryptoBackend.agree(k, theirs, u);
+      expect(shared).toEqual(await nobleBackend.agree(k, theirs));
+      clearWebcryptoCaches();
+      expect(await webcryptoBackend.agree(k, theirs, u)).toEqual(shared);
+    }
+  });
+
+  test('a wrong public-key hint costs an import, never a wrong agreement', async () => {
+    const a = KeyPair.generate();
+    const b = KeyPair.generate();
+    const wrong = KeyPair.generate().publicKey;
+    clearWebcryptoCaches();
+    const k = a.privateKey.serialize();
+    const u = PublicKey._u(b.publicKey);
+    expect(await webcryptoBackend.agree(k, u, PublicKey._u(wrong))).toEqual(
+      a.privateKey.agree(b.publicKey),
+    );
+    // A KeyPair built from mismatched halves still agrees as its private key does.
+    const mismatched = new KeyPair(wrong, PrivateKey.deserialize(k));
+    clearWebcryptoCaches();
+    expect(await mismatched.privateKey.agreeAsync(b.publicKey)).toEqual(
+      a.privateKey.agree(b.publicKey),
+    );
+  });
+
+  test('generateSigning: Ed25519-backed signatures verify as XEdDSA (noble and libsignal)', async () => {
+    const rnd = stream('ed-signing');
+    for (let i = 0; i < 12; i++) {
+      const { k, u } = await webcryptoBackend.generateSigning();
+      expect(clamp(k)).toEqual(k);
+      expect(u).toEqual(x25519.getPublicKey(k));
+      expect(__TESTS.hasSigningKey(k)).toBe(true);
+      const message = rnd(1 + i * 7);
+      const sig = await webcryptoBackend.sign(k, message, rnd);
+      expect(sig).toHaveLength(64);
+      expect(xeddsaVerify(u, message, sig)).toBe(true);
+      expect(await webcryptoBackend.verify(u, message, sig)).toBe(true);
+      const lsKey = ls090.PublicKey.deserialize(lsb(concat(Uint8Array.of(5), u)));
+      expect(lsKey.verify(lsb(message), lsb(sig))).toBe(true);
+      const tampered = sig.slice();
+      tampered[i % 64]! ^= 1 << i % 8;
+      expect(xeddsaVerify(u, message, tampered)).toBe(false);
+      expect(lsKey.verify(lsb(message), lsb(tampered))).toBe(false);
+    }
+  });
+
+  test('a signing key without its WebCrypto handle signs through noble XEdDSA', async () => {
+    const { k, u } = await webcryptoBackend.generateSigning();
+    clearWebcryptoCaches();
+    expect(__TESTS.hasSigningKey(k)).toBe(false);
+    const message = new TextEncoder().encode('after a restart');
+    const a = await webcryptoBackend.sign(k, message, stream('fallback'));
+    const b = await webcryptoBackend.sign(k, message, stream('fallback'));
+    expect(a).toEqual(b); // XEdDSA with the same 64 random bytes: deterministic here
+    expect(a).toEqual(xeddsaSign(k, message, stream('fallback')(64)));
+    expect(xeddsaVerify(u, message, a)).toBe(true);
+  });
+
+  test('an injected RNG keeps generate and generateSigning reproducible on both', async () => {
+    const before = getCryptoBackendChoice();
+    try {
+      const out: string[] = [];
+      for (const name of ['noble', 'webcrypto'] as const) {
+        setCryptoBackend(name);
+        const rng = stream('reproducible');
+        const a = await KeyPair.generateAsync(rng);
+        const s = await KeyPair.generateSigningAsync(rng);
+        out.push(toHex(concat(a.privateKey.serialize(), s.privateKey.serialize())));
+        expect(s.publicKey.raw()).toEqual(x25519.getPublicKey(s.privateKey.serialize()));
+      }
+      expect(out[0]).toBe(out[1]);
+    } finally {
+      setCryptoBackend(before);
     }
   });
 });

@@ -53,12 +53,27 @@ export class SenderKeyMessage {
     this.#serialized = serialized;
   }
 
-  /** Encodes and signs a message with the sender's signing key. */
+  /** Encodes and signs a message with the sender's signing key (XEdDSA on noble). */
   static create(
     fields: SenderKeyMessageFields,
     signingKey: PrivateKey,
     rng: RandomSource = systemRandom,
   ): SenderKeyMessage {
+    const { checked, signed } = SenderKeyMessage.#encode(fields, signingKey);
+    return SenderKeyMessage.#signed(checked, signed, signingKey.sign(signed, rng));
+  }
+
+  /** `create`, signing through the selected crypto backend (`PrivateKey.signAsync`). */
+  static async createAsync(
+    fields: SenderKeyMessageFields,
+    signingKey: PrivateKey,
+    rng: RandomSource = systemRandom,
+  ): Promise<SenderKeyMessage> {
+    const { checked, signed } = SenderKeyMessage.#encode(fields, signingKey);
+    return SenderKeyMessage.#signed(checked, signed, await signingKey.signAsync(signed, rng));
+  }
+
+  static #encode(fields: SenderKeyMessageFields, signingKey: PrivateKey) {
     const distributionId = canonicalDistributionId(fields.distributionId);
     const chainId = au32(fields.chainId, 'chainId');
     const iteration = au32(fields.iteration, 'iteration');
@@ -73,12 +88,11 @@ export class SenderKeyMessage {
       .bytes(4, ciphertext)
       .finish();
     const signed = concat(Uint8Array.of(SENDERKEY_VERSION_BYTE), body);
-    const serialized = concat(signed, signingKey.sign(signed, rng));
-    return new SenderKeyMessage(
-      SENDERKEY_VERSION_BYTE >> 4,
-      { distributionId, chainId, iteration, ciphertext },
-      serialized,
-    );
+    return { checked: { distributionId, chainId, iteration, ciphertext }, signed };
+  }
+
+  static #signed(fields: SenderKeyMessageFields, signed: Uint8Array, signature: Uint8Array) {
+    return new SenderKeyMessage(SENDERKEY_VERSION_BYTE >> 4, fields, concat(signed, signature));
   }
 
   /**
