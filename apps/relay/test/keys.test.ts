@@ -1,4 +1,6 @@
+import { MAX_DEVICE_ID } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decimalUpTo } from '../src/routes/schemas.ts';
 import {
   DAY,
   kyberPreKeys,
@@ -138,5 +140,39 @@ describe('GET /v1/keys/:accountId/:deviceId', () => {
     expect((await bundle(requester, requester.accountId, 9)).statusCode).toBe(404);
     expect((await bundle(requester, 'not-a-uuid')).statusCode).toBe(400);
     expect((await bundle(requester, requester.accountId, '0')).statusCode).toBe(400);
+  });
+
+  it('accepts device ids up to MAX_DEVICE_ID only (a larger one never reaches the store)', async () => {
+    const requester = await register(relay.app);
+    const id = requester.accountId;
+    expect((await bundle(requester, id, MAX_DEVICE_ID)).statusCode).toBe(404);
+    expect((await bundle(requester, id, '1999999999')).statusCode).toBe(404);
+    for (const tooLarge of ['2147483648', '2200000000', '9999999999', '99999999999', '01']) {
+      const response = await bundle(requester, id, tooLarge);
+      expect(response.statusCode, tooLarge).toBe(400);
+      expect(response.json()).toMatchObject({ error: 'bad_request' });
+    }
+  });
+});
+
+describe('decimalUpTo', () => {
+  // The pattern is built from a constant, as in the route schema.
+  // eslint-disable-next-line security/detect-non-literal-regexp
+  const matcher = (max: number) => new RegExp(`^(${decimalUpTo(max)})$`);
+
+  it('matches exactly the integers 1..max without leading zeros', () => {
+    for (const max of [1, 9, 10, 20, 99, 100, 305, MAX_DEVICE_ID]) {
+      const re = matcher(max);
+      for (let n = 0; n <= 1000; n++)
+        expect(re.test(String(n)), `${n} ≤ ${max}`).toBe(n >= 1 && n <= max);
+      expect(re.test(String(max)), `${max}`).toBe(true);
+      expect(re.test(String(max + 1)), `${max + 1}`).toBe(false);
+      expect(re.test(`0${max}`)).toBe(false);
+    }
+    const re = matcher(MAX_DEVICE_ID);
+    for (const n of [2147483646, 2147483640, 2147483599, 2147482999, 2099999999, 1000000000])
+      expect(re.test(String(n)), String(n)).toBe(true);
+    for (const n of [2147483648, 2147483650, 2147483700, 2147490000, 2148000000, 3000000000])
+      expect(re.test(String(n)), String(n)).toBe(false);
   });
 });

@@ -8,6 +8,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AccountId,
+  MAX_DEVICE_ID,
   PreKeyBundleResponse,
   PreKeyStatusResponse,
   PreKeyUploadRequest,
@@ -16,12 +17,12 @@ import { Type } from 'typebox';
 import { deviceOf } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { assertUniqueKeyIds } from './keys-validation.ts';
-import { deviceAuth, errorResponses } from './schemas.ts';
+import { decimalUpTo, deviceAuth, errorResponses } from './schemas.ts';
 
-/** `*` for every device of the account, or one device id. */
-const DeviceSelector = Type.String({
-  pattern: '^(\\*|[1-9][0-9]{0,9})$',
-  description: 'A device id, or * for all devices',
+/** `*` for every device of the account, or one device id (1..MAX_DEVICE_ID). */
+export const DeviceSelector = Type.String({
+  pattern: `^(\\*|${decimalUpTo(MAX_DEVICE_ID)})$`,
+  description: `A device id (1–${MAX_DEVICE_ID}), or * for all devices`,
 });
 
 const keysRoutes: FastifyPluginAsyncTypebox = async (app) => {
