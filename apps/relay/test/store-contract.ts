@@ -1,12 +1,13 @@
 /**
- * The `RelayStore` contract as a reusable suite: every backend (SQLite now, PostgreSQL later)
- * runs `registerStoreContract` with its own factory, so they all promise the same behaviour.
+ * The `RelayStore` contract as a reusable suite: every backend runs `registerStoreContract` with
+ * its own factory (`sqlite-store.test.ts`, `postgres-store.test.ts`), so they all promise the
+ * same behaviour.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/credentials.ts';
 import type { DeviceSnapshot, NewDevice, NewEnvelope, RelayStore } from '../src/store/types.ts';
-import { deviceKeys, ecPublicKey } from './helpers.ts';
+import { deviceKeys, kyberPreKeys, preKeys, signedPreKey, ecPublicKey } from './helpers.ts';
 
 export interface StoreFixture {
   store: RelayStore;
@@ -22,13 +23,26 @@ function newDevice(options: { preKeys?: number; pqPreKeys?: number } = {}): NewD
 async function account(store: RelayStore, options: { preKeys?: number; pqPreKeys?: number } = {}) {
   const accountId = randomUUID();
   const device = newDevice(options);
+  const username = `u${accountId.slice(0, 8)}`;
+  const identityKey = ecPublicKey();
   const result = await store.createAccount(
-    { accountId, username: `u${accountId.slice(0, 8)}`, identityKey: ecPublicKey(), createdAt: T0 },
+    { accountId, username, identityKey, createdAt: T0 },
     device,
   );
   expect(result).toBe('created');
-  return { accountId, registrationId: device.keys.registrationId };
+  return { accountId, username, identityKey, device, registrationId: device.keys.registrationId };
 }
+
+/** Adds a linked device through a fresh linking code; returns its id. */
+async function linked(store: RelayStore, accountId: string, device = newDevice()) {
+  const code = hashSecret(randomUUID());
+  await store.addLinkingCode(accountId, code, T0 + 60_000);
+  const result = await store.linkDevice(code, T0, 10, device);
+  if (!result.ok) throw new Error(`link failed: ${result.reason}`);
+  return result.deviceId;
+}
+
+const everything = { afterSeq: 0, limit: 1000, notBefore: 0 };
 
 function envelope(to: string, deviceId: number, serverTimestamp = T0): NewEnvelope {
   return {
@@ -282,6 +296,332 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
         expect(
           await store.fetchEnvelopes(accountId, 1, { afterSeq: 0, limit: 10, notBefore: 0 }),
         ).toHaveLength(1);
+      }),
+    );
+
+    it(
+      'setUsername and getAccountByUsername: unique, frees the old name, a taken one changes nothing',
+      withStore(async (store) => {
+        // Usernames reach the store canonical (lowercase); the routes lowercase what users type,
+        // so case-insensitivity is uniqueness and lookup of the canonical form.
+        const a = await account(store);
+        const b = await account(store);
+        expect(await store.getAccountByUsername(a.username)).toEqual({
+          accountId: a.accountId,
+          username: a.username,
+          identityKey: a.identityKey,
+          createdAt: T0,
+        });
+        expect(await store.getAccountByUsername('nobody_here')).toBeUndefined();
+        expect(await store.setUsername(a.accountId, b.username)).toBe('username_taken');
+        expect((await store.getAccount(a.accountId))?.username).toBe(a.username);
+        expect((await store.getAccountByUsername(b.username))?.accountId).toBe(b.accountId);
+
+        expect(await store.setUsername(a.accountId, 'renamed.a')).toBe('updated');
+        expect(await store.getAccountByUsername(a.username)).toBeUndefined();
+        expect((await store.getAccountByUsername('renamed.a'))?.accountId).toBe(a.accountId);
+        // Keeping one's own name is not a conflict; the freed name can be taken by another.
+        expect(await store.setUsername(a.accountId, 'renamed.a')).toBe('updated');
+        expect(await store.setUsername(b.accountId, a.username)).toBe('updated');
+        expect((await store.getAccountByUsername(a.username))?.accountId).toBe(b.accountId);
+        // A new account cannot take a name freed and re-taken in the meantime.
+        const loser = await store.createAccount(
+          {
+            accountId: randomUUID(),
+            username: a.username,
+            identityKey: ecPublicKey(),
+            createdAt: T0,
+          },
+          newDevice(),
+        );
+        expect(loser).toBe('username_taken');
+        // Concurrent renames to one free name: exactly one wins.
+        const racers = await Promise.all([account(store), account(store), account(store)]);
+        const results = await Promise.all(
+          racers.map((r) => store.setUsername(r.accountId, 'contested')),
+        );
+        expect(results.filter((r) => r === 'updated')).toHaveLength(1);
+        expect(results.filter((r) => r === 'username_taken')).toHaveLength(2);
+        const winner = racers[results.indexOf('updated')];
+        expect((await store.getAccountByUsername('contested'))?.accountId).toBe(winner?.accountId);
+        for (const [i, racer] of racers.entries()) {
+          if (results[i] === 'username_taken')
+            expect((await store.getAccount(racer.accountId))?.username).toBe(racer.username);
+        }
+      }),
+    );
+
+    it(
+      'exportAccount returns everything stored about the account and no credential hash',
+      withStore(async (store) => {
+        const a = await account(store, { preKeys: 3, pqPreKeys: 2 });
+        const sealedName = Buffer.from('sealed device name').toString('base64');
+        const second = { ...newDevice({ preKeys: 1, pqPreKeys: 0 }), createdAt: T0 + 5 };
+        second.keys.name = sealedName;
+        const deviceId = await linked(store, a.accountId, second);
+        const other = await account(store);
+        await store.storeKeys(a.accountId, 1, { signedPreKey: signedPreKey(7) }, T0 + 100);
+        const queued = { ...envelope(a.accountId, 1, T0 + 200), sourceAccountId: other.accountId };
+        await store.enqueue([a.accountId], accept([queued]));
+
+        const exported = await store.exportAccount(a.accountId, T0 + 300, 1000);
+        const first = a.device.keys;
+        expect(exported).toEqual({
+          exportedAt: T0 + 300,
+          account: {
+            accountId: a.accountId,
+            username: a.username,
+            identityKey: a.identityKey,
+            createdAt: T0,
+          },
+          devices: [
+            {
+              deviceId: 1,
+              registrationId: first.registrationId,
+              createdAt: T0,
+              lastSeenAt: T0,
+              signedPreKey: expect.objectContaining({ keyId: 7 }),
+              pqLastResortPreKey: first.pqLastResortPreKey,
+              preKeys: first.preKeys,
+              pqPreKeys: first.pqPreKeys,
+              retiredSignedPreKeys: [
+                { kind: 'ec', keyId: 1, retiredAt: T0 + 100, keepUntil: T0 + 1100 },
+              ],
+              queue: [
+                {
+                  id: queued.id,
+                  sourceAccountId: other.accountId,
+                  sourceDeviceId: 1,
+                  serverTimestamp: T0 + 200,
+                  contentBytes: Buffer.from(queued.content, 'base64').length,
+                },
+              ],
+            },
+            {
+              deviceId,
+              name: sealedName,
+              registrationId: second.keys.registrationId,
+              createdAt: T0 + 5,
+              lastSeenAt: T0,
+              signedPreKey: second.keys.signedPreKey,
+              pqLastResortPreKey: second.keys.pqLastResortPreKey,
+              preKeys: second.keys.preKeys,
+              pqPreKeys: [],
+              retiredSignedPreKeys: [],
+              queue: [],
+            },
+          ],
+        });
+        const text = JSON.stringify(exported);
+        for (const hash of [a.device.credentialHash, second.credentialHash]) {
+          expect(text).not.toContain(Buffer.from(hash).toString('base64'));
+          expect(text).not.toContain(Buffer.from(hash).toString('hex'));
+        }
+        expect(text).not.toContain(queued.content);
+        expect(await store.exportAccount(randomUUID(), T0, 1000)).toBeUndefined();
+      }),
+    );
+
+    it(
+      'storeKeys replaces only the kinds uploaded; one-time batches replace the unused keys',
+      withStore(async (store) => {
+        const a = await account(store, { preKeys: 5, pqPreKeys: 2 });
+        const status = () => store.keyStatus(a.accountId, 1, 1000);
+        await store.storeKeys(a.accountId, 1, { preKeys: preKeys(3, 100) }, T0 + 1);
+        expect(await status()).toEqual({
+          preKeyCount: 3,
+          pqPreKeyCount: 2,
+          signedPreKeyId: 1,
+          pqLastResortPreKeyId: 1000,
+          retiredSignedPreKeys: [],
+        });
+        // The old batch is gone: bundles hand out the new ids only, lowest first.
+        const ids = [];
+        for (let i = 0; i < 4; i++) {
+          const bundle = await store.takeBundles(a.accountId, 1);
+          ids.push(bundle?.devices[0]?.preKey?.keyId);
+        }
+        expect(ids).toEqual([100, 101, 102, undefined]);
+        await store.storeKeys(a.accountId, 1, { pqPreKeys: kyberPreKeys(4, 50) }, T0 + 2);
+        expect(await status()).toMatchObject({ preKeyCount: 0, pqPreKeyCount: 4 });
+        await store.storeKeys(a.accountId, 1, { pqPreKeys: [] }, T0 + 3);
+        expect(await status()).toMatchObject({ preKeyCount: 0, pqPreKeyCount: 0 });
+        const lastResort = (await store.takeBundles(a.accountId, 1))?.devices[0];
+        expect(lastResort?.pqPreKeyIsLastResort).toBe(true);
+        expect(lastResort?.pqPreKey).toEqual(a.device.keys.pqLastResortPreKey);
+        // Another device's keys are untouched.
+        const deviceId = await linked(store, a.accountId, newDevice({ preKeys: 4, pqPreKeys: 1 }));
+        await store.storeKeys(a.accountId, 1, { preKeys: preKeys(2, 300) }, T0 + 4);
+        expect(await store.keyStatus(a.accountId, deviceId, 1000)).toMatchObject({
+          preKeyCount: 4,
+          pqPreKeyCount: 1,
+        });
+      }),
+    );
+
+    it(
+      'rotating a signed key retires the old one (kept, reported) and bundles carry the new one',
+      withStore(async (store) => {
+        const a = await account(store, { preKeys: 0, pqPreKeys: 0 });
+        const status = () => store.keyStatus(a.accountId, 1, 1000);
+        const ec2 = signedPreKey(2);
+        await store.storeKeys(a.accountId, 1, { signedPreKey: ec2 }, T0 + 10);
+        const pq2 = kyberPreKeys(1, 2000)[0] as NonNullable<ReturnType<typeof kyberPreKeys>[0]>;
+        await store.storeKeys(a.accountId, 1, { pqLastResortPreKey: pq2 }, T0 + 20);
+        await store.storeKeys(a.accountId, 1, { signedPreKey: signedPreKey(3) }, T0 + 30);
+        expect(await status()).toEqual({
+          preKeyCount: 0,
+          pqPreKeyCount: 0,
+          signedPreKeyId: 3,
+          pqLastResortPreKeyId: 2000,
+          retiredSignedPreKeys: [
+            { kind: 'ec', keyId: 1, retiredAt: T0 + 10, keepUntil: T0 + 1010 },
+            { kind: 'kyber', keyId: 1000, retiredAt: T0 + 20, keepUntil: T0 + 1020 },
+            { kind: 'ec', keyId: 2, retiredAt: T0 + 30, keepUntil: T0 + 1030 },
+          ],
+        });
+        const bundle = (await store.takeBundles(a.accountId, 1))?.devices[0];
+        expect(bundle?.signedPreKey.keyId).toBe(3);
+        expect(bundle?.pqPreKey).toEqual(pq2);
+        // Uploading the current id again replaces it in place: nothing more is retired.
+        const ec3 = signedPreKey(3);
+        await store.storeKeys(a.accountId, 1, { signedPreKey: ec3 }, T0 + 40);
+        expect((await status())?.retiredSignedPreKeys).toHaveLength(3);
+        expect((await store.takeBundles(a.accountId, 1))?.devices[0]?.signedPreKey).toEqual(ec3);
+        // Expiry forgets retired keys past retention, never the current ones.
+        expect((await store.expire(T0 + 1025, 1000)).retiredSignedPreKeys).toBe(2);
+        expect(await status()).toMatchObject({
+          signedPreKeyId: 3,
+          pqLastResortPreKeyId: 2000,
+          retiredSignedPreKeys: [
+            { kind: 'ec', keyId: 2, retiredAt: T0 + 30, keepUntil: T0 + 1030 },
+          ],
+        });
+      }),
+    );
+
+    it(
+      'touchDevice only moves lastSeenAt forward, for that device only',
+      withStore(async (store) => {
+        const a = await account(store);
+        const deviceId = await linked(store, a.accountId);
+        const DAY = 86_400_000;
+        await store.touchDevice(a.accountId, 1, T0 + 2 * DAY);
+        expect((await store.getDevice(a.accountId, 1))?.lastSeenAt).toBe(T0 + 2 * DAY);
+        await store.touchDevice(a.accountId, 1, T0 + DAY);
+        expect((await store.getDevice(a.accountId, 1))?.lastSeenAt).toBe(T0 + 2 * DAY);
+        expect((await store.getDevice(a.accountId, deviceId))?.lastSeenAt).toBe(T0);
+        expect((await store.listDevices(a.accountId)).map((d) => d.lastSeenAt)).toEqual([
+          T0 + 2 * DAY,
+          T0,
+        ]);
+        // An unknown device is a no-op, not an error.
+        await store.touchDevice(a.accountId, 99, T0 + 3 * DAY);
+        expect(await store.getDevice(a.accountId, 99)).toBeUndefined();
+      }),
+    );
+
+    it(
+      'concurrent enqueues keep one order per device, and a paging reader never skips one',
+      withStore(async (store) => {
+        const a = await account(store);
+        const deviceId = await linked(store, a.accountId);
+        const writes = 40;
+        let done = false;
+        const seen: string[] = [];
+        // A reader pages with a seq cursor while the writers commit, like a socket does.
+        const reader = (async () => {
+          let cursor = 0;
+          for (;;) {
+            const finished = done;
+            const page = await store.fetchEnvelopes(a.accountId, 1, {
+              afterSeq: cursor,
+              limit: 7,
+              notBefore: 0,
+            });
+            for (const e of page) seen.push(e.id);
+            cursor = page.at(-1)?.seq ?? cursor;
+            if (finished && page.length === 0) return;
+            if (page.length === 0) await new Promise((r) => setTimeout(r, 1));
+          }
+        })();
+        const results = await Promise.all(
+          Array.from({ length: writes }, () =>
+            store.enqueue(
+              [a.accountId],
+              accept([
+                envelope(a.accountId, 1),
+                envelope(a.accountId, deviceId),
+                envelope(a.accountId, 1),
+              ]),
+            ),
+          ),
+        );
+        done = true;
+        await reader;
+        const queue1 = await store.fetchEnvelopes(a.accountId, 1, everything);
+        const queue2 = await store.fetchEnvelopes(a.accountId, deviceId, everything);
+        expect(queue1).toHaveLength(2 * writes);
+        expect(queue2).toHaveLength(writes);
+        for (const queue of [queue1, queue2]) {
+          const seqs = queue.map((e) => e.seq);
+          expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+          expect(new Set(seqs).size).toBe(seqs.length);
+        }
+        // The reader saw every envelope exactly once, in queue order.
+        expect(seen).toEqual(queue1.map((e) => e.id));
+        // Each enqueue is one unit: its envelopes are adjacent per device, in the given order,
+        // and the enqueues are in the same order on both devices.
+        const stored = results.map((r) => ('stored' in r ? r.stored : []));
+        const order = (ids: string[]) =>
+          stored
+            .map((batch, i) => ({
+              i,
+              at: ids.indexOf(batch.find((e) => ids.includes(e.id))?.id ?? ''),
+            }))
+            .sort((x, y) => x.at - y.at)
+            .map((x) => x.i);
+        const ids1 = queue1.map((e) => e.id);
+        const ids2 = queue2.map((e) => e.id);
+        for (const batch of stored) {
+          const mine = batch.filter((e) => e.destinationDeviceId === 1).map((e) => e.id);
+          const at = ids1.indexOf(mine[0] as string);
+          expect(ids1.slice(at, at + 2)).toEqual(mine);
+          expect(batch.map((e) => e.seq)).toEqual(
+            batch.map((e) => [...queue1, ...queue2].find((q) => q.id === e.id)?.seq),
+          );
+        }
+        expect(order(ids1)).toEqual(order(ids2));
+      }),
+    );
+
+    it(
+      'concurrent linkDevice: one code links one device; the device limit holds under races',
+      withStore(async (store) => {
+        const a = await account(store);
+        const code = hashSecret('one-code');
+        await store.addLinkingCode(a.accountId, code, T0 + 1000);
+        const results = await Promise.all(
+          Array.from({ length: 6 }, () => store.linkDevice(code, T0, 10, newDevice())),
+        );
+        expect(results.filter((r) => r.ok)).toEqual([
+          { ok: true, accountId: a.accountId, deviceId: 2 },
+        ]);
+        expect(results.filter((r) => !r.ok)).toHaveLength(5);
+        for (const r of results) if (!r.ok) expect(r.reason).toBe('invalid_code');
+        expect((await store.listDevices(a.accountId)).map((d) => d.deviceId)).toEqual([1, 2]);
+
+        // Four codes racing for two free slots (max 4 devices): two link, with distinct ids.
+        const codes = ['c1', 'c2', 'c3', 'c4'].map((c) => hashSecret(c));
+        for (const c of codes) await store.addLinkingCode(a.accountId, c, T0 + 1000);
+        const raced = await Promise.all(codes.map((c) => store.linkDevice(c, T0, 4, newDevice())));
+        const linkedIds = raced.flatMap((r) => (r.ok ? [r.deviceId] : []));
+        expect(linkedIds.sort()).toEqual([3, 4]);
+        expect(raced.filter((r) => !r.ok)).toEqual([
+          { ok: false, reason: 'too_many_devices' },
+          { ok: false, reason: 'too_many_devices' },
+        ]);
+        expect((await store.listDevices(a.accountId)).map((d) => d.deviceId)).toEqual([1, 2, 3, 4]);
       }),
     );
   });

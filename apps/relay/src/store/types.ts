@@ -1,6 +1,7 @@
 /**
- * The relay's storage contract. The SQLite implementation (`sqlite.ts`) is the embedded default;
- * a PostgreSQL one will implement the same interface, so every method states what it guarantees:
+ * The relay's storage contract, implemented by SQLite (`sqlite.ts`, the embedded default) and
+ * PostgreSQL (`postgres.ts`, for several relay nodes); both pass `test/store-contract.ts`. Every
+ * method states what it guarantees:
  *
  * - Every method is atomic: it applies completely or not at all (one transaction each). There is
  *   no transaction object on the interface; operations that must be atomic together are one
