@@ -408,6 +408,70 @@ describe('rate limits', () => {
     expect429(await attempt());
   });
 
+  it('limits username lookups, linking codes and provisioning sends per account', async () => {
+    const fresh = await startRelay({
+      overrides: {
+        rateLimits: {
+          usernameLookup: { max: 2, windowMs: 60_000 },
+          linking: { max: 2, windowMs: 60_000 },
+        },
+      },
+    });
+    try {
+      const [a, b] = [await register(fresh.app), await register(fresh.app)];
+      const limits = () =>
+        fresh.logs
+          .records()
+          .filter((r) => r.audit === 'rate_limit.exceeded')
+          .map((r) => r.limit);
+      const lookup = (by: TestDevice, name = 'nobody_at_all') =>
+        fresh.app.inject({
+          method: 'GET',
+          url: `/v1/accounts/username/${name}`,
+          headers: by.headers,
+        });
+      const issueCode = (by: TestDevice) =>
+        fresh.app.inject({ method: 'POST', url: '/v1/devices/linking-code', headers: by.headers });
+      const provision = (by: TestDevice) =>
+        fresh.app.inject({
+          method: 'PUT',
+          url: `/v1/provisioning/${'A'.repeat(43)}`,
+          headers: by.headers,
+          payload: { body: 'AAAA' },
+        });
+
+      // Username lookups: misses count too (they are what enumeration looks like).
+      expect((await lookup(a)).statusCode).toBe(404);
+      expect((await lookup(a, 'Nobody_Else')).statusCode).toBe(404);
+      expect429(await lookup(a));
+      expect(limits()).toEqual(['username-lookup']);
+      expect((await lookup(b)).statusCode).toBe(404); // per requester: b still may
+
+      // Linking codes: the third in the window is refused, and no code is stored for it.
+      expect((await issueCode(a)).statusCode).toBe(200);
+      expect((await issueCode(a)).statusCode).toBe(200);
+      const refused = await issueCode(a);
+      expect429(refused);
+      expect(refused.body).not.toContain('code":');
+      expect(limits()).toEqual(['username-lookup', 'linking']);
+      expect((await issueCode(b)).statusCode).toBe(200);
+
+      // Provisioning sends: a counter of their own, and 404s (no one waiting) count.
+      expect((await provision(a)).statusCode).toBe(404);
+      expect((await provision(a)).statusCode).toBe(404);
+      expect429(await provision(a));
+      expect(limits()).toEqual(['username-lookup', 'linking', 'provisioning-send']);
+      expect((await provision(b)).statusCode).toBe(404);
+
+      // Retry-After is the time left in the window, in seconds.
+      const retryAfter = Number((await lookup(a)).headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    } finally {
+      await fresh.destroy();
+    }
+  });
+
   it('has a global per-IP limit that also throttles credential guessing', async () => {
     const tiny = await startRelay({
       overrides: { rateLimits: { global: { max: 3, windowMs: 60_000 } } },
