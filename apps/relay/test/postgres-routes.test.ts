@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   basicAuthorizationFor,
   register,
+  registration,
   sendBody,
   startRelay,
   type TestDevice,
@@ -76,6 +77,23 @@ describe('out-of-range integers on PostgreSQL are 4xx, never 5xx', () => {
     expect((await sendTo(99_999_999_999)).statusCode).toBe(400);
   });
 
+  it('PUT /v1/messages/multi_recipient with a recipient device id beyond the range', async () => {
+    const sendTo = (deviceId: number) =>
+      relay.app.inject({
+        method: 'PUT',
+        url: '/v1/messages/multi_recipient',
+        headers: alice.headers,
+        payload: {
+          type: 'sender_key_message',
+          timestamp: 1,
+          content: 'AAAA',
+          recipients: [{ accountId: bob.accountId, deviceId, registrationId: bob.registrationId }],
+        },
+      });
+    expect((await sendTo(1)).statusCode).toBe(200);
+    expect((await sendTo(MAX_DEVICE_ID + 1)).statusCode).toBe(400);
+  });
+
   it('a login naming a device id beyond the range is a 401', async () => {
     for (const deviceId of [MAX_DEVICE_ID, MAX_DEVICE_ID + 1, 9_999_999_999]) {
       const authorization = basicAuthorizationFor({ ...alice, deviceId });
@@ -101,5 +119,32 @@ describe('out-of-range integers on PostgreSQL are 4xx, never 5xx', () => {
 
   it('logs no unhandled error for any of it', () => {
     expect(relay.logs.records().filter((r) => r.msg === 'unhandled error')).toEqual([]);
+  });
+});
+
+describe('usernames on PostgreSQL', () => {
+  it('are unique and looked up case-insensitively', async () => {
+    const name = `Mixed_Case_${process.pid}`;
+    const owner = await register(relay.app, { username: name });
+    const again = await relay.app.inject({
+      method: 'POST',
+      url: '/v1/accounts',
+      payload: registration(name.toUpperCase()),
+    });
+    expect(again.statusCode).toBe(409);
+    const found = await relay.app.inject({
+      method: 'GET',
+      url: `/v1/accounts/username/${name.toUpperCase()}`,
+      headers: alice.headers,
+    });
+    expect(found.json()).toEqual({ accountId: owner.accountId, username: name.toLowerCase() });
+    const rename = await relay.app.inject({
+      method: 'PUT',
+      url: '/v1/accounts/me/username',
+      headers: alice.headers,
+      payload: { username: name.toLowerCase() },
+    });
+    expect(rename.statusCode).toBe(409);
+    expect(rename.json()).toMatchObject({ error: 'username_taken' });
   });
 });
