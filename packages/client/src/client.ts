@@ -101,7 +101,7 @@ import {
 } from './relay/index.ts';
 import * as signal from './signal.ts';
 import type { Storage, StorageTx } from './storage/index.ts';
-import { fromBase64, toBase64, toHex } from './util/bytes.ts';
+import { bytesEqual, fromBase64, toBase64, toHex } from './util/bytes.ts';
 
 export interface ParleyClientOptions {
   storage: Storage;
@@ -153,8 +153,15 @@ export interface ClientEvents {
 
 export class IdentityChangedError extends Error {
   override readonly name = 'IdentityChangedError';
-  constructor(readonly accountId: string) {
-    super(`the safety number with ${accountId} changed; acknowledge it before sending`);
+  /** Every account whose safety number changed (a group send names all of them). */
+  readonly accountIds: string[];
+  constructor(
+    /** The (first) account whose safety number changed. */
+    readonly accountId: string,
+    accountIds: string[] = [accountId],
+  ) {
+    super(`the safety number with ${accountIds.join(', ')} changed; acknowledge it before sending`);
+    this.accountIds = accountIds;
   }
 }
 
@@ -168,6 +175,29 @@ export class NotRegisteredError extends Error {
 const MAX_SEND_ATTEMPTS = 5;
 const OWN_DEVICES_REFRESH_MS = 60_000;
 
+/** `contact` without its verification (the identity key changed, or is about to). */
+function unverified(contact: ContactRecord): ContactRecord {
+  const { verifiedKey: _key, ...rest } = contact;
+  return { ...rest, verified: false };
+}
+
+/** Whether `contact` is verified for the identity key trusted now (`identity`). */
+function isVerified(contact: ContactRecord, identity: IdentityRecord | undefined): boolean {
+  return (
+    contact.verified === true &&
+    !contact.identityChanged &&
+    contact.verifiedKey !== undefined &&
+    identity !== undefined &&
+    identity.pendingKey === undefined &&
+    bytesEqual(contact.verifiedKey, identity.publicKey)
+  );
+}
+
+/** `contact` as handed out: `verified` only while the verified key is the trusted one. */
+function withVerified(contact: ContactRecord, identity: IdentityRecord | undefined): ContactRecord {
+  return isVerified(contact, identity) ? contact : unverified(contact);
+}
+
 /** A random v4 UUID from `rng`. */
 function uuid(rng: RandomSource): string {
   const b = rng(16);
@@ -178,6 +208,15 @@ function uuid(rng: RandomSource): string {
 }
 
 type AfterCommit = Array<() => Promise<void>>;
+
+/** A message not fully sent yet. `outbox/<message id>`. */
+interface OutboxItem {
+  /** The recipient account, or `group:<group id>`. */
+  to: string;
+  content: Uint8Array;
+  /** The recipient has it; only the sent transcript to our other devices is left. */
+  transcriptOnly?: boolean;
+}
 
 interface OwnDevicesRecord {
   devices: Record<string, number>;
@@ -612,11 +651,59 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   async contacts(): Promise<ContactRecord[]> {
-    return (await this.storage.list<ContactRecord>('contacts')).map(([, v]) => v);
+    const identities = new Map(await this.storage.list<IdentityRecord>('identities'));
+    return (await this.storage.list<ContactRecord>('contacts')).map(([id, c]) =>
+      withVerified(c, identities.get(id)),
+    );
   }
 
   async contact(accountId: string): Promise<ContactRecord | undefined> {
-    return this.storage.get<ContactRecord>('contacts', accountId);
+    const contact = await this.storage.get<ContactRecord>('contacts', accountId);
+    if (!contact) return undefined;
+    return withVerified(contact, await this.storage.get<IdentityRecord>('identities', accountId));
+  }
+
+  /**
+   * Marks a contact verified (the user compared safety numbers) or not verified. Verifying is
+   * bound to the identity key trusted right now: it is refused with `IdentityChangedError`
+   * while a changed key awaits `acknowledgeIdentity`, and, when `safetyNumber` (the 60 digits
+   * the user compared) is given, unless it is still the current safety number. Any later
+   * identity change clears it.
+   */
+  async setVerified(
+    accountId: string,
+    verified: boolean,
+    options: { safetyNumber?: string } = {},
+  ): Promise<ContactRecord> {
+    if (verified) {
+      // The safety number fetches their identity key if we have none yet.
+      const { digits } = await this.safetyNumber(accountId);
+      if (
+        options.safetyNumber !== undefined &&
+        digits !== options.safetyNumber.replace(/\s+/g, '')
+      ) {
+        throw new Error(`the safety number with ${accountId} is not the one compared`);
+      }
+    }
+    return this.storage.transaction(async (tx) => {
+      const identity = await tx.get<IdentityRecord>('identities', accountId);
+      const existing = (await tx.get<ContactRecord>('contacts', accountId)) ?? {
+        accountId,
+        devices: {},
+      };
+      if (verified) {
+        if (existing.identityChanged || identity?.pendingKey) {
+          throw new IdentityChangedError(accountId);
+        }
+        if (!identity) throw new Error(`no identity key known for ${accountId}`);
+      }
+      const { verifiedKey: _old, ...rest } = existing;
+      const next: ContactRecord = verified
+        ? { ...rest, verified: true, verifiedKey: identity!.publicKey }
+        : { ...rest, verified: false };
+      await tx.put('contacts', accountId, next);
+      return withVerified(next, identity);
+    });
   }
 
   /** The safety number with `accountId` (60 digits) and its scannable form. */
@@ -655,10 +742,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
         for (const [k] of await tx.list('sessions', `${accountId}.`))
           await tx.delete('sessions', k);
         await tx.put('contacts', accountId, {
-          ...contact,
+          ...unverified(contact),
           identityChanged: false,
           devices: {},
         } satisfies ContactRecord);
+        // The new installation has none of our sender keys: send them again.
+        for (const [groupId, g] of await tx.list<GroupRecord>('groups')) {
+          const kept = g.senderKeySentTo.filter((d) => !d.startsWith(`${accountId}.`));
+          if (kept.length !== g.senderKeySentTo.length) {
+            await tx.put('groups', groupId, { ...g, senderKeySentTo: kept });
+          }
+        }
       }
     });
   }
@@ -669,7 +763,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         accountId,
         devices: {},
       };
-      await tx.put('contacts', accountId, { ...contact, identityChanged: true });
+      await tx.put('contacts', accountId, { ...unverified(contact), identityChanged: true });
       await this.#storeEvent(tx, directConversationId(accountId), 'identity_changed', [accountId]);
     });
     this.emit('identityChanged', { accountId });
@@ -684,7 +778,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         accountId,
         devices: {},
       };
-      await tx.put('contacts', accountId, { ...contact, identityChanged: true });
+      await tx.put('contacts', accountId, { ...unverified(contact), identityChanged: true });
       await this.#storeEvent(tx, directConversationId(accountId), 'identity_changed', [accountId]);
     });
     this.emit('identityChanged', { accountId });
@@ -1005,7 +1099,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
     try {
       await this.storage.transaction(async (tx) => {
         await this.#storeMessage(tx, record);
-        await tx.put('outbox', record.id, { to: accountId, content: encodeContent(content) });
+        await tx.put('outbox', record.id, {
+          to: accountId,
+          content: encodeContent(content),
+        } satisfies OutboxItem);
         await tx.put('processed', `sent:${accountId}:${record.timestamp}`, record.id);
       });
       await this.#deliverOutgoing(accountId, content, record);
@@ -1026,32 +1123,46 @@ export class ParleyClient extends Emitter<ClientEvents> {
     }
   }
 
+  /** Gives up on an outgoing message (identity change): out of the outbox, marked failed. */
+  async #failOutgoing(record: MessageRecord): Promise<void> {
+    await this.storage.transaction(async (tx) => {
+      await tx.delete('outbox', record.id);
+      await this.#updateStatus(this.accountId, record.id, (m) => (m.status = 'failed'), tx);
+    });
+    this.emit('status', { conversationId: record.conversationId, id: record.id, status: 'failed' });
+  }
+
+  /**
+   * Sends a 1:1 message, then its sent transcript to our other devices. Once the recipient
+   * has it, the message is `sent` and its outbox entry becomes a pending transcript in the
+   * same transaction; a transcript that cannot go out now does not fail the send, it is
+   * retried from the outbox on the next flush (reconnection).
+   */
   async #deliverOutgoing(accountId: string, content: Content, record: MessageRecord) {
     try {
       await this.#sendToAccount(accountId, content);
     } catch (err) {
-      if (err instanceof IdentityChangedError) {
-        await this.storage.transaction(async (tx) => {
-          await tx.delete('outbox', record.id);
-          await this.#updateStatus(this.accountId, record.id, (m) => (m.status = 'failed'), tx);
-        });
-        this.emit('status', {
-          conversationId: record.conversationId,
-          id: record.id,
-          status: 'failed',
-        });
-      }
+      if (err instanceof IdentityChangedError) await this.#failOutgoing(record);
       throw err;
     }
     await this.storage.transaction(async (tx) => {
-      await tx.delete('outbox', record.id);
+      await tx.put('outbox', record.id, {
+        to: accountId,
+        content: encodeContent(content),
+        transcriptOnly: true,
+      } satisfies OutboxItem);
       await this.#updateStatus(this.accountId, record.id, (m) => (m.status = 'sent'), tx);
     });
     this.emit('status', { conversationId: record.conversationId, id: record.id, status: 'sent' });
-    await this.#sendTranscript(accountId, content);
+    try {
+      await this.#deliverTranscript(accountId, content, record);
+    } catch (err) {
+      console.warn(`parley: sent transcript of ${record.id} not delivered yet`, err);
+    }
   }
 
-  async #sendTranscript(destination: string, content: Content): Promise<void> {
+  /** Sends the sent transcript of `content` to our other devices; then the outbox entry goes. */
+  async #deliverTranscript(destination: string, content: Content, record: MessageRecord) {
     const sync = this.#content(
       {
         case: 'sync',
@@ -1060,13 +1171,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
       timestampOf(content),
     );
     await this.#sendToSelf(sync);
+    await this.storage.delete('outbox', record.id);
   }
 
   /** Retries messages that did not reach the relay (e.g. it was down). */
   async #flushOutbox(): Promise<void> {
-    for (const [id, item] of await this.storage.list<{ to: string; content: Uint8Array }>(
-      'outbox',
-    )) {
+    for (const [id, item] of await this.storage.list<OutboxItem>('outbox')) {
       const content = decodeContent(item.content);
       const key = await this.storage.get<string>('processed', `msgkey:${this.accountId}:${id}`);
       const record = key ? await this.storage.get<MessageRecord>('messages', key) : undefined;
@@ -1079,7 +1189,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
         await this.#once(id, async () => {
           // Re-check: the message may have been sent or given up on meanwhile.
           if (!(await this.storage.get('outbox', id))) return;
-          if (item.to.startsWith('group:')) {
+          if (item.transcriptOnly) {
+            await this.#deliverTranscript(item.to, content, record);
+          } else if (item.to.startsWith('group:')) {
             await this.#deliverGroup(item.to.slice(6), content, record);
           } else {
             await this.#deliverOutgoing(item.to, content, record);
@@ -1837,7 +1949,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         await tx.put('outbox', record.id, {
           to: `group:${groupId}`,
           content: encodeContent(content),
-        });
+        } satisfies OutboxItem);
         await tx.put('processed', `sentg:${record.timestamp}`, { groupId, id: record.id });
       });
       await this.#deliverGroup(groupId, content, record);
@@ -1847,7 +1959,31 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return (await this.#updateStatus(self.accountId, record.id, () => undefined)) ?? record;
   }
 
+  /**
+   * Delivers a group message. Refused up front, before anything is sent, while a member's
+   * identity change awaits acknowledgement (`IdentityChangedError` naming them all); a change
+   * discovered on the way fails it the same way. Either way the message is marked failed.
+   */
   async #deliverGroup(groupId: string, content: Content, record: MessageRecord): Promise<void> {
+    try {
+      const group = await this.group(groupId);
+      if (!group) throw new Error(`no such group ${groupId}`);
+      const changed: string[] = [];
+      for (const m of group.members) {
+        if (m.accountId === this.accountId) continue;
+        if ((await this.storage.get<ContactRecord>('contacts', m.accountId))?.identityChanged) {
+          changed.push(m.accountId);
+        }
+      }
+      if (changed.length > 0) throw new IdentityChangedError(changed[0]!, changed);
+      await this.#deliverGroupNow(groupId, content, record);
+    } catch (err) {
+      if (err instanceof IdentityChangedError) await this.#failOutgoing(record);
+      throw err;
+    }
+  }
+
+  async #deliverGroupNow(groupId: string, content: Content, record: MessageRecord): Promise<void> {
     const self = this.#requireAccount();
     const me = this.#ourAddress();
     const plaintext = encodeContent(content);

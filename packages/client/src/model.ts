@@ -36,7 +36,13 @@ export interface ContactRecord {
   devicesFetchedAt?: number;
   /** The relay reported a different identity key than the trusted one; sending is blocked. */
   identityChanged?: boolean;
+  /**
+   * The user compared safety numbers and marked this contact verified (`setVerified`). Only
+   * true while `verifiedKey` is still the trusted identity key: any identity change clears it.
+   */
   verified?: boolean;
+  /** The identity key that was verified; verification is bound to it. */
+  verifiedKey?: Uint8Array;
 }
 
 /** A trusted remote identity (TOFU), per account. `identities/<accountId>`. */

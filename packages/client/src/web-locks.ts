@@ -17,6 +17,11 @@ interface LockManagerLike {
   ): Promise<T>;
 }
 
+/** Whether this environment has the Web Locks API (browsers do; Node 20 does not). */
+export function webLocksAvailable(): boolean {
+  return !!(globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+}
+
 function locks(): LockManagerLike {
   const l = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
   if (!l) throw new Error('the Web Locks API is not available here');

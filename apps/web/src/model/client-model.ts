@@ -467,12 +467,8 @@ export class ClientModel extends StateStore implements ChatModel {
   }
 
   async setVerified(accountId: string, verified: boolean): Promise<void> {
-    const client = this.#requireClient();
-    // The client has no "mark verified" call yet; the flag lives on its contact record.
-    await client.storage.transaction(async (tx) => {
-      const contact = await tx.get<Record<string, unknown>>('contacts', accountId);
-      if (contact) await tx.put('contacts', accountId, { ...contact, verified });
-    });
+    // Bound to the current identity key; refused while a changed key awaits acceptance.
+    await this.#requireClient().setVerified(accountId, verified);
     await this.#refresh();
   }
 

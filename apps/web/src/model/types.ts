@@ -116,6 +116,11 @@ export interface ModelState {
   phase: Phase;
   me?: Me;
   connection: Connection;
+  /**
+   * Several tabs of one profile share one relay socket: `leader` holds it, a `follower` sends
+   * over HTTP and learns of new messages from the leader (undefined: not signed in yet).
+   */
+  tab?: 'leader' | 'follower';
   /** Most recent first. */
   conversations: ConversationSummary[];
   contacts: Readonly<Record<string, Contact>>;

@@ -28,7 +28,7 @@ export function Shell() {
             <span className="sidebar__name" data-testid="my-username">
               {me?.username}
             </span>
-            <ConnectionBadge connection={state.connection} />
+            <ConnectionBadge connection={state.connection} tab={state.tab} />
           </div>
           <button
             type="button"
@@ -129,14 +129,26 @@ function MainPane({ route, navigate }: { route: Route; navigate: (r: Route) => v
   }
 }
 
-function ConnectionBadge({ connection }: { connection: 'connecting' | 'online' | 'offline' }) {
+function ConnectionBadge({
+  connection,
+  tab,
+}: {
+  connection: 'connecting' | 'online' | 'offline';
+  tab: 'leader' | 'follower' | undefined;
+}) {
   const label = {
     connecting: 'Connecting…',
     online: 'Connected',
     offline: 'Offline — messages will be sent when back',
   }[connection];
   return (
-    <span className={`connection connection--${connection}`} data-testid="connection" role="status">
+    <span
+      className={`connection connection--${connection}`}
+      data-testid="connection"
+      data-tab={tab}
+      title={tab === 'follower' ? 'Connected through another tab of Parley' : undefined}
+      role="status"
+    >
       <span className="connection__dot" aria-hidden="true" />
       {label}
     </span>

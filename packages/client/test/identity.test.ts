@@ -1,0 +1,179 @@
+/**
+ * Identity changes against the real relay: "verified" is bound to the key that was verified
+ * and cleared by any change, and a group send is refused (and marked failed, not left
+ * "sending") while a member's changed identity is unacknowledged.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Envelope } from '@parley/protocol';
+import { IdentityChangedError, type MessageRecord, type ParleyClient } from '../src/index.ts';
+import { inbox, registeredClient, until } from './support/clients.ts';
+import { reinstall } from './support/reinstall.ts';
+import { startRelay, type RelayProcess } from './support/relay.ts';
+
+let relay: RelayProcess;
+const clients: ParleyClient[] = [];
+const track = (c: ParleyClient) => {
+  clients.push(c);
+  return c;
+};
+
+beforeAll(async () => {
+  relay = await startRelay();
+});
+
+afterAll(async () => {
+  for (const c of clients) await c.stop();
+  await relay?.dispose();
+});
+
+const groupMessage = async (client: ParleyClient, groupId: string, text: string) =>
+  (await client.messages(`group:${groupId}`)).find((m) => m.text === text);
+
+const outbox = async (client: ParleyClient) => client.storage.list('outbox');
+
+describe('verified', () => {
+  it('is bound to the verified key: refused while a change is pending, cleared by a change', async () => {
+    const alice = track(await registeredClient(relay.url, 'v_alice'));
+    const bob = track(await registeredClient(relay.url, 'v_bob'));
+    const carol = track(await registeredClient(relay.url, 'v_carol'));
+    await alice.addContact('v_bob');
+    await alice.addContact('v_carol');
+
+    // Verifying checks the safety number the user compared.
+    const { digits } = await alice.safetyNumber(bob.accountId);
+    await expect(
+      alice.setVerified(bob.accountId, true, { safetyNumber: '1'.repeat(60) }),
+    ).rejects.toThrow(/safety number/);
+    expect((await alice.contact(bob.accountId))?.verified).toBeFalsy();
+    expect(await alice.setVerified(bob.accountId, true, { safetyNumber: digits })).toMatchObject({
+      verified: true,
+    });
+    await alice.setVerified(carol.accountId, true);
+    expect((await alice.contact(bob.accountId))?.verified).toBe(true);
+    expect((await alice.contacts()).filter((c) => c.verified).length).toBe(2);
+    // ... and can be undone.
+    await alice.setVerified(carol.accountId, false);
+    expect((await alice.contact(carol.accountId))?.verified).toBe(false);
+    await alice.setVerified(carol.accountId, true);
+
+    // Bob reinstalls; Alice finds out when sending (a new key in the relay's bundle).
+    await alice.sendText(bob.accountId, 'hi bob');
+    const bobNew = await reinstall(relay, bob, 'v_bob', track);
+    await expect(alice.sendText(bob.accountId, 'still you?')).rejects.toBeInstanceOf(
+      IdentityChangedError,
+    );
+    expect((await alice.contact(bob.accountId))?.verified).toBe(false);
+    // The new key cannot be verified before the change is acknowledged ...
+    await expect(alice.setVerified(bob.accountId, true)).rejects.toBeInstanceOf(
+      IdentityChangedError,
+    );
+    // ... and acknowledging does not bring the old verification back.
+    await alice.acknowledgeIdentity(bob.accountId);
+    expect((await alice.contact(bob.accountId))?.verified).toBe(false);
+    await alice.setVerified(bob.accountId, true, {
+      safetyNumber: (await bobNew.safetyNumber(alice.accountId)).digits,
+    });
+    expect((await alice.contact(bob.accountId))?.verified).toBe(true);
+
+    // Carol reinstalls; Alice finds out when receiving (a prekey message under a new key).
+    await alice.sendText(carol.accountId, 'hi carol');
+    const carolNew = await reinstall(relay, carol, 'v_carol', track);
+    const changed = alice.waitFor('identityChanged');
+    await carolNew.sendText(alice.accountId, 'new phone');
+    expect((await changed).accountId).toBe(carol.accountId);
+    expect((await alice.contact(carol.accountId))?.verified).toBe(false);
+    expect((await alice.contacts()).find((c) => c.accountId === carol.accountId)?.verified).toBe(
+      false,
+    );
+    await alice.acknowledgeIdentity(carol.accountId);
+    expect((await alice.contact(carol.accountId))?.verified).toBe(false);
+    // Bob's verification, of his current key, is untouched.
+    expect((await alice.contact(bob.accountId))?.verified).toBe(true);
+  });
+});
+
+describe('groups and identity changes', () => {
+  it('refuses a group send up front while a member’s change is unacknowledged', async () => {
+    const alice = track(await registeredClient(relay.url, 'g_alice'));
+    const bob = track(await registeredClient(relay.url, 'g_bob'));
+    const carol = track(await registeredClient(relay.url, 'g_carol'));
+    const group = await alice.createGroup('three', [bob.accountId, carol.accountId]);
+    for (const m of [bob, carol]) {
+      await until(m, 'group', async () => (await m.group(group.groupId)) !== undefined);
+    }
+    const carolInbox = inbox(carol);
+    await alice.sendGroupText(group.groupId, 'before');
+    await carolInbox.waitFor(1, (m) => m.text === 'before');
+
+    // Bob reinstalls and writes to Alice: she accepts the message and records the change.
+    const bobNew = await reinstall(relay, bob, 'g_bob', track);
+    const changed = alice.waitFor('identityChanged');
+    await bobNew.sendText(alice.accountId, 'new phone');
+    await changed;
+
+    const carolEnvelopes: Envelope[] = [];
+    carol.on('envelope', (e) => carolEnvelopes.push(e));
+    const statuses: string[] = [];
+    alice.on('status', (s) => statuses.push(s.status));
+    const err: unknown = await alice.sendGroupText(group.groupId, 'blocked').catch((e) => e);
+    expect(err).toBeInstanceOf(IdentityChangedError);
+    expect((err as IdentityChangedError).accountIds).toEqual([bob.accountId]);
+    expect((err as Error).message).toContain(bob.accountId);
+    // Failed, not stuck "sending"; nothing left to retry.
+    expect((await groupMessage(alice, group.groupId, 'blocked'))?.status).toBe('failed');
+    expect(statuses).toEqual(['failed']);
+    expect(await outbox(alice)).toEqual([]);
+
+    // Acknowledged: sending works again, and Bob's new installation gets our sender key.
+    await alice.acknowledgeIdentity(bob.accountId);
+    await alice.addGroupMembers(group.groupId, [bob.accountId]); // tells the new install the group
+    await until(bobNew, 'group', async () => (await bobNew.group(group.groupId)) !== undefined);
+    const bobInbox = inbox(bobNew);
+    const bobFailures: unknown[] = [];
+    bobNew.on('decryptionFailed', (f) => bobFailures.push(f));
+    await alice.sendGroupText(group.groupId, 'after');
+    expect((await bobInbox.waitFor(1, (m) => m.text === 'after'))[0]!.conversationId).toBe(
+      `group:${group.groupId}`,
+    );
+    // Straight away, not through the repair of a message he could not decrypt.
+    expect(bobFailures).toEqual([]);
+    await carolInbox.waitFor(1, (m) => m.text === 'after');
+    // Nothing of the refused message reached anyone.
+    expect(carolInbox.texts()).not.toContain('blocked');
+    expect(bobInbox.texts()).not.toContain('blocked');
+    expect(carolEnvelopes.filter((e) => e.type === 'sender_key_message')).toHaveLength(1);
+  });
+
+  it('fails a group send cleanly when the change is discovered while sending', async () => {
+    const alice = track(await registeredClient(relay.url, 'd_alice'));
+    const bob = track(await registeredClient(relay.url, 'd_bob'));
+    const carol = track(await registeredClient(relay.url, 'd_carol'));
+    const group = await alice.createGroup('three', [bob.accountId, carol.accountId]);
+    for (const m of [bob, carol]) {
+      await until(m, 'group', async () => (await m.group(group.groupId)) !== undefined);
+    }
+    await alice.sendGroupText(group.groupId, 'before');
+
+    // Bob reinstalls silently: Alice learns of it from the relay while sending.
+    const bobNew = await reinstall(relay, bob, 'd_bob', track);
+    const err: unknown = await alice.sendGroupText(group.groupId, 'during').catch((e) => e);
+    expect(err).toBeInstanceOf(IdentityChangedError);
+    expect((err as IdentityChangedError).accountIds).toEqual([bob.accountId]);
+    const during = (await groupMessage(alice, group.groupId, 'during')) as MessageRecord;
+    expect(during.status).toBe('failed');
+    expect(await outbox(alice)).toEqual([]);
+    // Now it is known: refused up front.
+    await expect(alice.sendGroupText(group.groupId, 'again')).rejects.toBeInstanceOf(
+      IdentityChangedError,
+    );
+
+    await alice.acknowledgeIdentity(bob.accountId);
+    await alice.addGroupMembers(group.groupId, [bob.accountId]);
+    await until(bobNew, 'group', async () => (await bobNew.group(group.groupId)) !== undefined);
+    const bobInbox = inbox(bobNew);
+    const carolInbox = inbox(carol);
+    await alice.sendGroupText(group.groupId, 'after');
+    await bobInbox.waitFor(1, (m) => m.text === 'after');
+    await carolInbox.waitFor(1, (m) => m.text === 'after');
+  });
+});
