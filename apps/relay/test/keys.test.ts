@@ -59,6 +59,26 @@ describe('prekey upload and status', () => {
     expect((await status(device)).preKeyCount).toBe(100);
   });
 
+  it('an upload racing the removal of its device is a 404, not a 500', async () => {
+    const primary = await register(relay.app);
+    const linked = await link(relay.app, primary);
+    const store = relay.app.relay.store;
+    const original = store.storeKeys.bind(store);
+    // The device passes authentication, then is removed before its upload is stored.
+    store.storeKeys = async (accountId, deviceId, upload, now) => {
+      await store.removeDevice(accountId, deviceId);
+      return original(accountId, deviceId, upload, now);
+    };
+    try {
+      const response = await upload(linked, { preKeys: preKeys(3), signedPreKey: signedPreKey(4) });
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ error: 'not_found' });
+    } finally {
+      store.storeKeys = original;
+    }
+    expect(await store.keyStatus(linked.accountId, linked.deviceId, 0)).toBeUndefined();
+  });
+
   it('rotating the signed prekey keeps the old one, reported as retired until retention ends', async () => {
     const device = await register(relay.app);
     const rotatedAt = relay.clock.now();

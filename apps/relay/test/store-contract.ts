@@ -460,6 +460,37 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
     );
 
     it(
+      'storeKeys for a device that is gone (removed meanwhile) stores nothing and says so',
+      withStore(async (store) => {
+        const a = await account(store);
+        const deviceId = await linked(store, a.accountId);
+        expect(await store.storeKeys(a.accountId, deviceId, { preKeys: preKeys(2) }, T0)).toBe(
+          true,
+        );
+        expect(await store.removeDevice(a.accountId, deviceId)).toBe(true);
+        for (const upload of [
+          { preKeys: preKeys(2) },
+          { pqPreKeys: kyberPreKeys(1) },
+          { signedPreKey: signedPreKey(9) },
+          { pqPreKeys: [] },
+        ]) {
+          expect(await store.storeKeys(a.accountId, deviceId, upload, T0)).toBe(false);
+          expect(await store.storeKeys(randomUUID(), 1, upload, T0)).toBe(false);
+        }
+        expect(await store.keyStatus(a.accountId, deviceId, 0)).toBeUndefined();
+        // Concurrent removal and upload: either order is fine, neither throws.
+        const next = await linked(store, a.accountId);
+        const [removed, stored] = await Promise.all([
+          store.removeDevice(a.accountId, next),
+          store.storeKeys(a.accountId, next, { signedPreKey: signedPreKey(5) }, T0),
+        ]);
+        expect(removed).toBe(true);
+        expect(typeof stored).toBe('boolean');
+        expect(await store.keyStatus(a.accountId, next, 0)).toBeUndefined();
+      }),
+    );
+
+    it(
       'rotating a signed key retires the old one (kept, reported) and bundles carry the new one',
       withStore(async (store) => {
         const a = await account(store, { preKeys: 0, pqPreKeys: 0 });

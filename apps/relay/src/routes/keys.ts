@@ -37,14 +37,16 @@ const keysRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['keys'],
         security: deviceAuth,
         body: PreKeyUploadRequest,
-        response: { 204: Type.Null(), ...errorResponses(400, 401, 413) },
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 404, 413) },
       },
     },
     async (request, reply) => {
       const { accountId, deviceId } = deviceOf(request);
       assertUniqueKeyIds('preKeys', request.body.preKeys);
       assertUniqueKeyIds('pqPreKeys', request.body.pqPreKeys);
-      await store.storeKeys(accountId, deviceId, request.body, clock.now());
+      // The device may have been removed since it authenticated: a 404, not a 500.
+      if (!(await store.storeKeys(accountId, deviceId, request.body, clock.now())))
+        throw notFound('no such device');
       return reply.status(204).send(null);
     },
   );

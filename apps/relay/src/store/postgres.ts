@@ -476,8 +476,17 @@ export class PostgresRelayStore implements RelayStore {
     deviceId: number,
     upload: PreKeyUploadRequest,
     now: number,
-  ): Promise<void> {
-    await this.#tx((db) => applyUpload(db, accountId, deviceId, upload, now));
+  ): Promise<boolean> {
+    return this.#tx(async (db) => {
+      // FOR KEY SHARE: a concurrent removal waits for this upload (or this sees the device gone).
+      const { rows } = await db.query(
+        'SELECT 1 FROM devices WHERE account_id = $1 AND device_id = $2 FOR KEY SHARE',
+        [accountId, deviceId],
+      );
+      if (rows.length === 0) return false;
+      await applyUpload(db, accountId, deviceId, upload, now);
+      return true;
+    });
   }
 
   async keyStatus(

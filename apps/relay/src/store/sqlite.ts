@@ -460,8 +460,16 @@ export class SqliteRelayStore implements RelayStore {
     deviceId: number,
     upload: PreKeyUploadRequest,
     now: number,
-  ): Promise<void> {
-    await this.#write(() => this.#applyUpload(accountId, deviceId, upload, now));
+  ): Promise<boolean> {
+    return this.#write(() => {
+      // Checked inside the write transaction: no removal can come in between.
+      const exists = this.#prepare(
+        'SELECT 1 FROM devices WHERE account_id = ? AND device_id = ?',
+      ).get(accountId, deviceId);
+      if (exists === undefined) return false;
+      this.#applyUpload(accountId, deviceId, upload, now);
+      return true;
+    });
   }
 
   #applyUpload(

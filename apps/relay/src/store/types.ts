@@ -145,13 +145,17 @@ export interface RelayStore {
   removeDevice(accountId: string, deviceId: number): Promise<boolean>;
 
   // Keys
-  /** Applies a prekey upload (see `PreKeyUploadRequest` for the replacement rules). */
+  /**
+   * Applies a prekey upload (see `PreKeyUploadRequest` for the replacement rules). `false`, and
+   * nothing stored, when the device does not exist (e.g. removed since the request was
+   * authenticated).
+   */
   storeKeys(
     accountId: string,
     deviceId: number,
     upload: PreKeyUploadRequest,
     now: number,
-  ): Promise<void>;
+  ): Promise<boolean>;
   keyStatus(
     accountId: string,
     deviceId: number,
