@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Envelope } from '@parley/protocol';
+import { WS_SUBPROTOCOL, type Envelope } from '@parley/protocol';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   basicAuthorizationFor,
   link,
@@ -468,6 +469,37 @@ describe('rate limits', () => {
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(60);
     } finally {
+      await fresh.destroy();
+    }
+  });
+
+  it('limits provisioning sockets per IP: the upgrade is refused with 429 and Retry-After', async () => {
+    const fresh = await startRelay({
+      overrides: { rateLimits: { linking: { max: 2, windowMs: 60_000 } } },
+    });
+    const sockets: WebSocket[] = [];
+    try {
+      const base = (await fresh.app.listen({ host: '127.0.0.1', port: 0 })).replace(/^http/, 'ws');
+      const open = () =>
+        new Promise<{ status: number; retryAfter?: string }>((resolve, reject) => {
+          const ws = new WebSocket(`${base}/v1/provisioning`, [WS_SUBPROTOCOL]);
+          sockets.push(ws);
+          ws.once('open', () => resolve({ status: 101 }));
+          ws.once('unexpected-response', (_req, res) => {
+            const retryAfter = res.headers['retry-after'];
+            resolve({ status: res.statusCode ?? 0, ...(retryAfter ? { retryAfter } : {}) });
+          });
+          ws.once('error', reject);
+        });
+      expect(await open()).toEqual({ status: 101 });
+      expect(await open()).toEqual({ status: 101 });
+      const refused = await open();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+      const audit = fresh.logs.records().find((r) => r.audit === 'rate_limit.exceeded');
+      expect(audit).toMatchObject({ limit: 'provisioning-socket', ip: '127.0.0.1' });
+    } finally {
+      for (const ws of sockets) ws.terminate();
       await fresh.destroy();
     }
   });
