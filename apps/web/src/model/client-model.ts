@@ -2,6 +2,12 @@
  * `ChatModel` on top of `@parley/client`: one `ParleyClient` on an encrypted IndexedDB
  * storage, its WebSocket to the relay, and a snapshot rebuilt from storage whenever the
  * client reports a change (coalesced, so a burst of envelopes costs one rebuild).
+ *
+ * Several tabs of one profile share that storage. Storage transactions (and so all session
+ * work) are serialised across tabs with the Web Locks API; only the tab holding the
+ * `parley:<db>:socket` lock connects the relay socket (one socket per device); the others
+ * send over HTTP as usual and hear of every committed change over a `BroadcastChannel`, then
+ * re-read IndexedDB. When the leader tab closes, the next tab in the lock's queue connects.
  * @module
  */
 import {
@@ -15,12 +21,19 @@ import {
   type MessageRecord,
   type ParleyClientOptions,
 } from '@parley/client';
+import type { StorageBackend, StoreName, WriteOp } from '@parley/client/storage.js';
 import { IndexedDbBackend } from '@parley/client/storage/indexeddb.js';
+import {
+  runAsSocketLeader,
+  WebLocksKeyedLock,
+  webLocksAvailable,
+} from '@parley/client/web-locks.js';
 import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
 import { sortConversations, StateStore } from './store.ts';
 import type {
   ChatModel,
+  Connection,
   Contact,
   ConversationSummary,
   Device,
@@ -33,6 +46,47 @@ import type {
 const DB_NAME = 'parley';
 /** Forget a "typing" signal we never saw the end of. */
 const TYPING_TTL_MS = 15_000;
+/** A tab whose socket was replaced by one this tab's locks do not cover waits, then retries. */
+const REPLACED_RETRY_MS = 2_000;
+const REPLACED_RETRY_MAX_MS = 60_000;
+
+/** What tabs of one profile tell each other. */
+type TabMessage =
+  /** Storage changed: re-read it. */
+  | { type: 'changed' }
+  /** The leader's socket state. */
+  | { type: 'connection'; state: Connection }
+  /** A new tab asks the leader for its socket state. */
+  | { type: 'hello' }
+  | { type: 'typing'; accountId: string; groupId?: string; started: boolean }
+  | { type: 'message'; conversationId: string; senderAccountId: string }
+  /** An account was created, linked or removed in another tab: open storage again. */
+  | { type: 'account' };
+
+/** Reports every committed write batch (after it is durable) so other tabs can re-read. */
+class NotifyingBackend implements StorageBackend {
+  constructor(
+    private readonly inner: StorageBackend,
+    private readonly onCommit: () => void,
+  ) {}
+
+  get(store: StoreName, key: string): Promise<Uint8Array | undefined> {
+    return this.inner.get(store, key);
+  }
+
+  list(store: StoreName, prefix: string): Promise<Array<[string, Uint8Array]>> {
+    return this.inner.list(store, prefix);
+  }
+
+  async commit(ops: WriteOp[]): Promise<void> {
+    await this.inner.commit(ops);
+    this.onCommit();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
 
 export interface ClientModelOptions {
   relayUrl: string;
@@ -47,8 +101,19 @@ export interface ClientModelOptions {
 export class ClientModel extends StateStore implements ChatModel {
   readonly #options: ClientModelOptions;
   #keyring: Keyring | undefined;
-  #backend: IndexedDbBackend | undefined;
+  #backend: StorageBackend | undefined;
   #client: ParleyClient | undefined;
+  /** Cross-tab lock for storage transactions (undefined without the Web Locks API). */
+  readonly #lock: WebLocksKeyedLock | undefined;
+  readonly #channel: BroadcastChannel | undefined;
+  #notifyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** This tab holds the relay socket. */
+  #leader = false;
+  /** Bumped whenever this tab gives up (or must not take) the socket. */
+  #leadership = 0;
+  #resign: (() => void) | undefined;
+  #replaced = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: Array<() => void> = [];
   #open = new Set<string>();
   #refreshing: Promise<void> | undefined;
@@ -58,6 +123,81 @@ export class ClientModel extends StateStore implements ChatModel {
   constructor(options: ClientModelOptions) {
     super();
     this.#options = options;
+    const db = options.dbName ?? DB_NAME;
+    if (webLocksAvailable()) this.#lock = new WebLocksKeyedLock(`parley:${db}:`);
+    if (typeof BroadcastChannel !== 'undefined') {
+      this.#channel = new BroadcastChannel(`parley:${db}`);
+      this.#channel.onmessage = (ev: MessageEvent<TabMessage>) => this.#onTabMessage(ev.data);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Tabs
+  // ---------------------------------------------------------------------------------------
+
+  #post(message: TabMessage): void {
+    try {
+      this.#channel?.postMessage(message);
+    } catch {
+      /* closed */
+    }
+  }
+
+  /** Storage committed: tell the other tabs (coalesced, like our own refreshes). */
+  #committed(): void {
+    if (!this.#channel || this.#notifyTimer) return;
+    this.#notifyTimer = setTimeout(() => {
+      this.#notifyTimer = undefined;
+      this.#post({ type: 'changed' });
+    }, 20);
+  }
+
+  #onTabMessage(message: TabMessage): void {
+    switch (message.type) {
+      case 'changed':
+        this.#scheduleRefresh();
+        break;
+      case 'connection':
+        if (!this.#leader && this.#client?.account) this.update({ connection: message.state });
+        break;
+      case 'hello':
+        if (this.#leader) this.#post({ type: 'connection', state: this.getState().connection });
+        break;
+      case 'typing': {
+        const { accountId, groupId, started } = message;
+        const id = groupId ? `group:${groupId}` : `direct:${accountId}`;
+        if (started) this.#setTyping(id, accountId);
+        else this.#clearTyping(id, accountId);
+        break;
+      }
+      case 'message':
+        this.#clearTyping(message.conversationId, message.senderAccountId);
+        break;
+      case 'account':
+        void this.#reopen();
+        break;
+    }
+  }
+
+  /** Another tab created, linked or dropped the account: start over from storage. */
+  async #reopen(): Promise<void> {
+    const phase = this.getState().phase.kind;
+    if (phase !== 'welcome' && phase !== 'ready') return;
+    this.#resignSocket();
+    await this.#client?.stop();
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    this.#client = undefined;
+    this.#open.clear();
+    this.update({
+      conversations: [],
+      contacts: {},
+      groups: {},
+      messages: {},
+      typing: {},
+      me: undefined,
+    });
+    await this.init();
   }
 
   /** Opens storage; shows the lock screen, onboarding or the chats. */
@@ -78,9 +218,16 @@ export class ClientModel extends StateStore implements ChatModel {
 
   async #openClient(passphrase?: string): Promise<void> {
     const keyring = this.#keyring!;
-    const key = await keyring.unlock(passphrase);
-    this.#backend ??= await IndexedDbBackend.open(this.#options.dbName ?? DB_NAME);
-    const storage = new Storage(this.#backend, { key });
+    // Two tabs opening a fresh profile at once must not each make a data key.
+    const key = await this.#exclusive('keyring', () => keyring.unlock(passphrase));
+    this.#backend ??= new NotifyingBackend(
+      await IndexedDbBackend.open(this.#options.dbName ?? DB_NAME),
+      () => this.#committed(),
+    );
+    const storage = new Storage(this.#backend, {
+      key,
+      ...(this.#lock ? { lock: this.#lock } : {}),
+    });
     this.#attach(await ParleyClient.open(this.#clientOptions(storage)));
     this.update({ hasPassphrase: await keyring.hasPassphrase() });
     if (this.#client?.account) {
@@ -94,7 +241,17 @@ export class ClientModel extends StateStore implements ChatModel {
 
   #clientOptions(storage: Storage) {
     const { relayUrl, WebSocket, fetch } = this.#options;
-    return { storage, relayUrl, ...(WebSocket ? { WebSocket } : {}), ...(fetch ? { fetch } : {}) };
+    return {
+      storage,
+      relayUrl,
+      ...(this.#lock ? { lock: this.#lock } : {}),
+      ...(WebSocket ? { WebSocket } : {}),
+      ...(fetch ? { fetch } : {}),
+    };
+  }
+
+  #exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#lock ? this.#lock.run(name, fn) : fn();
   }
 
   #attach(client: ParleyClient): void {
@@ -104,6 +261,11 @@ export class ClientModel extends StateStore implements ChatModel {
     this.#unsubscribe = [
       client.on('message', (m) => {
         this.#clearTyping(m.conversationId, m.senderAccountId);
+        this.#post({
+          type: 'message',
+          conversationId: m.conversationId,
+          senderAccountId: m.senderAccountId,
+        });
         changed();
       }),
       client.on('event', changed),
@@ -112,20 +274,21 @@ export class ClientModel extends StateStore implements ChatModel {
       client.on('contacts', changed),
       client.on('identityChanged', changed),
       client.on('queueEmpty', changed),
-      client.on('connection', (state) =>
-        this.update({
-          connection:
-            state === 'open' ? 'online' : state === 'connecting' ? 'connecting' : 'offline',
-        }),
-      ),
+      client.on('connection', (state) => {
+        if (!this.#leader) return;
+        const connection: Connection =
+          state === 'open' ? 'online' : state === 'connecting' ? 'connecting' : 'offline';
+        this.update({ connection });
+        this.#post({ type: 'connection', state: connection });
+      }),
       client.on('typing', ({ accountId, groupId, started }) => {
         const id = groupId ? `group:${groupId}` : `direct:${accountId}`;
         if (started) this.#setTyping(id, accountId);
         else this.#clearTyping(id, accountId);
+        this.#post({ type: 'typing', accountId, started, ...(groupId ? { groupId } : {}) });
       }),
       client.on('terminated', ({ code }) => {
-        // Another tab (or window) of this profile took over the connection: stay as we are.
-        if (code === CloseCode.Replaced) this.update({ connection: 'offline' });
+        if (code === CloseCode.Replaced) this.#onReplaced();
         else if (code === CloseCode.DeviceRemoved) {
           void this.#reset('This device was unlinked from your account.');
         }
@@ -133,14 +296,66 @@ export class ClientModel extends StateStore implements ChatModel {
     ];
   }
 
+  /**
+   * Connects the relay socket in exactly one tab of this profile: the one holding the socket
+   * lock. The others queue for it and take over, one of them, when that tab goes away.
+   */
   #connect(): void {
     const client = this.#client;
-    if (!client) return;
-    this.update({ connection: 'connecting' });
+    if (!client?.account) return;
+    clearTimeout(this.#retryTimer);
+    this.#resignSocket();
+    const term = this.#leadership;
+    if (!this.#lock) {
+      void this.#holdSocket(client, term);
+      return;
+    }
+    this.update({ connection: 'connecting', tab: 'follower' });
+    this.#post({ type: 'hello' });
+    runAsSocketLeader(
+      () => this.#holdSocket(client, term),
+      `parley:${this.#options.dbName ?? DB_NAME}:socket`,
+    ).catch((err: unknown) => console.warn('parley: socket leadership failed', friendly(err)));
+  }
+
+  /** While leader: the socket is open; resolves (releasing the lock) after `#resignSocket`. */
+  async #holdSocket(client: ParleyClient, term: number): Promise<void> {
+    if (term !== this.#leadership || this.#client !== client) return;
+    const resigned = new Promise<void>((resolve) => (this.#resign = resolve));
+    this.#leader = true;
+    this.update({ connection: 'connecting', tab: 'leader' });
+    this.#post({ type: 'connection', state: 'connecting' });
     client.start().then(
       () => this.#scheduleRefresh(),
       (err: unknown) => console.warn('parley: could not connect', friendly(err)),
     );
+    await resigned;
+    this.#leader = false;
+    await client.stop().catch(() => {});
+  }
+
+  /** Gives up the socket (and a pending claim on it). */
+  #resignSocket(): void {
+    this.#leadership++;
+    const resign = this.#resign;
+    this.#resign = undefined;
+    resign?.();
+  }
+
+  /**
+   * The relay closed our socket for a newer one of this device that our locks do not cover
+   * (a browser without Web Locks, another window of the profile in a different session):
+   * step back, stay usable over HTTP, and claim the socket again later instead of going
+   * offline for good.
+   */
+  #onReplaced(): void {
+    const wasLeader = this.#leader;
+    this.#resignSocket();
+    this.update({ connection: 'offline' });
+    if (wasLeader) this.#post({ type: 'connection', state: 'offline' });
+    const delay = Math.min(REPLACED_RETRY_MAX_MS, REPLACED_RETRY_MS * 2 ** this.#replaced++);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 
   #requireClient(): ParleyClient {
@@ -230,6 +445,7 @@ export class ClientModel extends StateStore implements ChatModel {
       }
       throw new Error(friendly(err));
     }
+    this.#post({ type: 'account' });
     await this.#refresh();
     this.update({ phase: { kind: 'ready' } });
     this.#connect();
@@ -245,6 +461,7 @@ export class ClientModel extends StateStore implements ChatModel {
       },
     );
     this.#attach(client);
+    this.#post({ type: 'account' });
     await this.#refresh();
     this.update({ phase: { kind: 'ready' } });
     this.#connect();
@@ -270,6 +487,8 @@ export class ClientModel extends StateStore implements ChatModel {
 
   async lock(): Promise<void> {
     if (!this.getState().hasPassphrase) throw new Error('Set a passphrase first.');
+    clearTimeout(this.#retryTimer);
+    this.#resignSocket();
     await this.#client?.stop();
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
@@ -327,8 +546,10 @@ export class ClientModel extends StateStore implements ChatModel {
 
   setTyping(conversationId: string, typing: boolean): void {
     const [kind, peer] = splitId(conversationId);
-    // The client sends typing indicators in 1:1 conversations only.
-    if (kind !== 'direct' || !this.#client?.connected) return;
+    // The client sends typing indicators in 1:1 conversations only (over HTTP, from any tab;
+    // not while this device is offline).
+    if (kind !== 'direct' || !this.#client?.account || this.getState().connection !== 'online')
+      return;
     void this.#client.sendTyping(peer, typing).catch(() => {});
   }
 
@@ -503,6 +724,10 @@ export class ClientModel extends StateStore implements ChatModel {
 
   /** Disconnects (tests; a page simply goes away). */
   async close(): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#notifyTimer);
+    this.#resignSocket();
+    this.#channel?.close();
     await this.#client?.stop();
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
@@ -511,6 +736,8 @@ export class ClientModel extends StateStore implements ChatModel {
 
   /** Back to onboarding with empty storage and a fresh key. */
   async #reset(message?: string): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    this.#resignSocket();
     await this.#client?.stop();
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
@@ -526,6 +753,7 @@ export class ClientModel extends StateStore implements ChatModel {
       me: undefined,
     });
     await this.#openClient();
+    this.#post({ type: 'account' });
     if (message) console.warn(`parley: ${message}`);
   }
 }
