@@ -193,6 +193,17 @@ function isVerified(contact: ContactRecord, identity: IdentityRecord | undefined
   );
 }
 
+/** `contact` verified, as another of our devices says, if it is for the key we trust too. */
+function adoptVerified(
+  contact: ContactRecord,
+  identity: IdentityRecord | undefined,
+  key: Uint8Array,
+): ContactRecord {
+  if (!identity || identity.pendingKey || contact.identityChanged) return contact;
+  if (!bytesEqual(identity.publicKey, key)) return contact;
+  return { ...contact, verified: true, verifiedKey: identity.publicKey };
+}
+
 /** `contact` as handed out: `verified` only while the verified key is the trusted one. */
 function withVerified(contact: ContactRecord, identity: IdentityRecord | undefined): ContactRecord {
   return isVerified(contact, identity) ? contact : unverified(contact);
@@ -668,7 +679,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * bound to the identity key trusted right now: it is refused with `IdentityChangedError`
    * while a changed key awaits `acknowledgeIdentity`, and, when `safetyNumber` (the 60 digits
    * the user compared) is given, unless it is still the current safety number. Any later
-   * identity change clears it.
+   * identity change clears it. Our other devices learn the decision (a `verified` sync they
+   * apply only while they trust the same key).
    */
   async setVerified(
     accountId: string,
@@ -685,8 +697,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
         throw new Error(`the safety number with ${accountId} is not the one compared`);
       }
     }
-    return this.storage.transaction(async (tx) => {
+    let key: Uint8Array | undefined;
+    const contact = await this.storage.transaction(async (tx) => {
       const identity = await tx.get<IdentityRecord>('identities', accountId);
+      key = identity?.publicKey;
       const existing = (await tx.get<ContactRecord>('contacts', accountId)) ?? {
         accountId,
         devices: {},
@@ -698,12 +712,30 @@ export class ParleyClient extends Emitter<ClientEvents> {
         if (!identity) throw new Error(`no identity key known for ${accountId}`);
       }
       const { verifiedKey: _old, ...rest } = existing;
-      const next: ContactRecord = verified
-        ? { ...rest, verified: true, verifiedKey: identity!.publicKey }
-        : { ...rest, verified: false };
+      // An "unverified" decision is bound to the key too, so a stale contact list from another
+      // device does not verify it again.
+      const next: ContactRecord = {
+        ...rest,
+        verified,
+        ...(identity ? { verifiedKey: identity.publicKey } : {}),
+      };
       await tx.put('contacts', accountId, next);
       return withVerified(next, identity);
     });
+    this.emit('contacts', await this.contacts());
+    if (key) {
+      const identityKey = key;
+      this.#background(
+        this.#sendToSelf(
+          this.#content({
+            case: 'sync',
+            value: { body: { case: 'verified', value: { accountId, identityKey, verified } } },
+          }),
+        ),
+        'verification sync',
+      );
+    }
+    return contact;
   }
 
   /** The safety number with `accountId` (60 digits) and its scannable form. */
@@ -1580,17 +1612,42 @@ export class ParleyClient extends Emitter<ClientEvents> {
       case 'contacts': {
         for (const c of sync.value.contacts) {
           const existing = await tx.get<ContactRecord>('contacts', c.accountId);
-          await tx.put('contacts', c.accountId, {
+          let identity = await tx.get<IdentityRecord>('identities', c.accountId);
+          if (c.identityKey.length > 0 && !identity) {
+            identity = { publicKey: c.identityKey, firstSeenAt: this.#now() };
+            await tx.put('identities', c.accountId, identity);
+          }
+          const contact: ContactRecord = {
             ...(existing ?? { accountId: c.accountId, devices: {} }),
             ...(c.username ? { username: c.username } : {}),
-          });
-          if (c.identityKey.length > 0 && !(await tx.get('identities', c.accountId))) {
-            await tx.put('identities', c.accountId, {
-              publicKey: c.identityKey,
-              firstSeenAt: this.#now(),
-            } satisfies IdentityRecord);
-          }
+          };
+          // A list only fills in a verification we have made no decision about for that key.
+          const decided =
+            contact.verifiedKey !== undefined &&
+            identity !== undefined &&
+            bytesEqual(contact.verifiedKey, identity.publicKey);
+          await tx.put(
+            'contacts',
+            c.accountId,
+            c.verified && !decided ? adoptVerified(contact, identity, c.identityKey) : contact,
+          );
         }
+        emits.push(() => void this.contacts().then((list) => this.emit('contacts', list)));
+        return;
+      }
+      case 'verified': {
+        const { accountId, identityKey, verified } = sync.value;
+        const contact = await tx.get<ContactRecord>('contacts', accountId);
+        const identity = await tx.get<IdentityRecord>('identities', accountId);
+        if (!contact || !identity || identity.pendingKey || contact.identityChanged) return;
+        // Bound to the key: a device that trusts another key for them ignores it.
+        if (!bytesEqual(identity.publicKey, identityKey)) return;
+        await tx.put('contacts', accountId, {
+          ...contact,
+          verified,
+          verifiedKey: identity.publicKey,
+        } satisfies ContactRecord);
+        emits.push(() => void this.contacts().then((list) => this.emit('contacts', list)));
         return;
       }
       case 'groups': {
@@ -1626,6 +1683,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         accountId: c.accountId,
         username: c.username ?? '',
         identityKey: identity?.publicKey ?? new Uint8Array(0),
+        verified: c.verified === true, // contacts() says true only for the key trusted now
       });
     }
     return create(ContactListSchema, { contacts });
@@ -2149,17 +2207,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
         } satisfies OwnDevicesRecord);
         const emits: Array<() => void> = [];
         for (const c of msg.contacts?.contacts ?? []) {
-          await tx.put('contacts', c.accountId, {
+          const contact: ContactRecord = {
             accountId: c.accountId,
             ...(c.username ? { username: c.username } : {}),
             devices: {},
-          } satisfies ContactRecord);
+          };
+          let identity: IdentityRecord | undefined;
           if (c.identityKey.length > 0) {
-            await tx.put('identities', c.accountId, {
-              publicKey: c.identityKey,
-              firstSeenAt: client.#now(),
-            } satisfies IdentityRecord);
+            identity = { publicKey: c.identityKey, firstSeenAt: client.#now() };
+            await tx.put('identities', c.accountId, identity);
           }
+          await tx.put(
+            'contacts',
+            c.accountId,
+            c.verified ? adoptVerified(contact, identity, c.identityKey) : contact,
+          );
         }
         client.#account = account; // #mergeGroupState needs our account id
         for (const g of msg.groups?.groups ?? []) await client.#mergeGroupState(tx, g, emits);

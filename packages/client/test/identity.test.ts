@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '@parley/protocol';
 import { IdentityChangedError, type MessageRecord, type ParleyClient } from '../src/index.ts';
-import { inbox, registeredClient, until } from './support/clients.ts';
+import { inbox, linkDevice, registeredClient, until } from './support/clients.ts';
 import { reinstall } from './support/reinstall.ts';
 import { startRelay, type RelayProcess } from './support/relay.ts';
 
@@ -89,6 +89,31 @@ describe('verified', () => {
     expect((await alice.contact(carol.accountId))?.verified).toBe(false);
     // Bob's verification, of his current key, is untouched.
     expect((await alice.contact(bob.accountId))?.verified).toBe(true);
+  });
+});
+
+describe('verified on our other devices', () => {
+  it('a new device starts with our verifications; later decisions follow on every device', async () => {
+    const alice1 = track(await registeredClient(relay.url, 's_alice'));
+    const bob = track(await registeredClient(relay.url, 's_bob'));
+    const carol = track(await registeredClient(relay.url, 's_carol'));
+    await alice1.addContact('s_bob');
+    await alice1.addContact('s_carol');
+    await alice1.setVerified(bob.accountId, true);
+    await alice1.safetyNumber(carol.accountId); // known key, not verified
+
+    const alice2 = track(await linkDevice(relay.url, alice1));
+    await alice1.refreshOwnDevices();
+    expect((await alice2.contact(bob.accountId))?.verified).toBe(true);
+    expect((await alice2.contact(carol.accountId))?.verified).toBeFalsy();
+
+    const verifiedOn = (c: ParleyClient, accountId: string, want: boolean) =>
+      until(c, 'contacts', async () => (await c.contact(accountId))?.verified === want);
+    await alice1.setVerified(bob.accountId, false);
+    await verifiedOn(alice2, bob.accountId, false);
+    await alice2.setVerified(carol.accountId, true);
+    await verifiedOn(alice1, carol.accountId, true);
+    expect((await alice1.contact(bob.accountId))?.verified).toBe(false);
   });
 });
 

@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSKdBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNImEKC0RhdGFNZXNzYWdlEgwKBHRleHQYASABKAkSLgoFZ3JvdXAYAiABKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRleHQSFAoMZXhwaXJlX3RpbWVyGAMgASgNIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkigQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAki4wMKDEdyb3VwQ29udHJvbBIsCgVzdGF0ZRgBIAEoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSOAoGY3JlYXRlGAogASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkNyZWF0ZUgAEjkKA2FkZBgLIAEoCzIqLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5BZGRNZW1iZXJzSAASPwoGcmVtb3ZlGAwgASgLMi0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbW92ZU1lbWJlcnNIABI4CgZyZW5hbWUYDSABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVuYW1lSAASNgoFbGVhdmUYDiABKAsyJS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTGVhdmVIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRokCg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGhcKBlJlbmFtZRINCgV0aXRsZRgBIAEoCRoHCgVMZWF2ZUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMIlcKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgiOwoLQ29udGFjdExpc3QSLAoIY29udGFjdHMYASADKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250YWN0IjoKCUdyb3VwTGlzdBItCgZncm91cHMYASADKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlIl0KDlNlbnRUcmFuc2NyaXB0Eh4KFmRlc3RpbmF0aW9uX2FjY291bnRfaWQYASABKAkSKwoHY29udGVudBgCIAEoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRlbnQijAIKC1N5bmNNZXNzYWdlEjEKBHNlbnQYASABKAsyIS5wYXJsZXkuY29udGVudC52MS5TZW50VHJhbnNjcmlwdEgAEjIKCGNvbnRhY3RzGAIgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3RIABIuCgZncm91cHMYAyABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3RIABIxCgdyZXF1ZXN0GAQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY1JlcXVlc3RIABIrCgRyZWFkGAUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhZFN5bmNIAEIGCgRib2R5Ig0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCLpAQoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMYgZwcm90bzM',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSKdBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNImEKC0RhdGFNZXNzYWdlEgwKBHRleHQYASABKAkSLgoFZ3JvdXAYAiABKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRleHQSFAoMZXhwaXJlX3RpbWVyGAMgASgNIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkigQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAki4wMKDEdyb3VwQ29udHJvbBIsCgVzdGF0ZRgBIAEoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSOAoGY3JlYXRlGAogASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkNyZWF0ZUgAEjkKA2FkZBgLIAEoCzIqLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5BZGRNZW1iZXJzSAASPwoGcmVtb3ZlGAwgASgLMi0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbW92ZU1lbWJlcnNIABI4CgZyZW5hbWUYDSABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVuYW1lSAASNgoFbGVhdmUYDiABKAsyJS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTGVhdmVIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRokCg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGhcKBlJlbmFtZRINCgV0aXRsZRgBIAEoCRoHCgVMZWF2ZUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMIlcKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgiOwoLQ29udGFjdExpc3QSLAoIY29udGFjdHMYASADKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250YWN0IjoKCUdyb3VwTGlzdBItCgZncm91cHMYASADKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlIl0KDlNlbnRUcmFuc2NyaXB0Eh4KFmRlc3RpbmF0aW9uX2FjY291bnRfaWQYASABKAkSKwoHY29udGVudBgCIAEoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRlbnQiwQIKC1N5bmNNZXNzYWdlEjEKBHNlbnQYASABKAsyIS5wYXJsZXkuY29udGVudC52MS5TZW50VHJhbnNjcmlwdEgAEjIKCGNvbnRhY3RzGAIgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3RIABIuCgZncm91cHMYAyABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3RIABIxCgdyZXF1ZXN0GAQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY1JlcXVlc3RIABIrCgRyZWFkGAUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhZFN5bmNIABIzCgh2ZXJpZmllZBgGIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlZlcmlmaWVkU3luY0gAQgYKBGJvZHkiSgoMVmVyaWZpZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSFAoMaWRlbnRpdHlfa2V5GAIgASgMEhAKCHZlcmlmaWVkGAMgASgIIg0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCLpAQoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMYgZwcm90bzM',
   );
 
 /**
@@ -645,6 +645,15 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
         value: ReadSync;
         case: 'read';
       }
+    | {
+        /**
+         * Our own device marked a contact verified or not verified.
+         *
+         * @generated from field: parley.content.v1.VerifiedSync verified = 6;
+         */
+        value: VerifiedSync;
+        case: 'verified';
+      }
     | { case: undefined; value?: undefined };
 };
 
@@ -657,6 +666,37 @@ export const SyncMessageSchema: GenMessage<SyncMessage> =
   messageDesc(file_parley_content_v1_content, 13);
 
 /**
+ * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
+ * it only while that is the key they trust too.
+ *
+ * @generated from message parley.content.v1.VerifiedSync
+ */
+export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: bytes identity_key = 2;
+   */
+  identityKey: Uint8Array;
+
+  /**
+   * @generated from field: bool verified = 3;
+   */
+  verified: boolean;
+};
+
+/**
+ * Describes the message parley.content.v1.VerifiedSync.
+ * Use `create(VerifiedSyncSchema)` to create a new message.
+ */
+export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 14);
+
+/**
  * @generated from message parley.content.v1.SyncRequest
  */
 export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
@@ -667,7 +707,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 14);
+  messageDesc(file_parley_content_v1_content, 15);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -692,7 +732,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 15);
+  messageDesc(file_parley_content_v1_content, 16);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -725,7 +765,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 16);
+  messageDesc(file_parley_content_v1_content, 17);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -738,7 +778,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 17);
+  messageDesc(file_parley_content_v1_content, 18);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -767,7 +807,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 18);
+  messageDesc(file_parley_content_v1_content, 19);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -819,7 +859,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 19);
+  messageDesc(file_parley_content_v1_content, 20);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -849,4 +889,4 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 21);
