@@ -215,4 +215,47 @@ describe('ClientModel with the real relay', () => {
 
     await Promise.all([alice, alice2, bob, carol].map((m) => m.close()));
   }, 120_000);
+  it('two models of one profile (tabs without Web Locks): a replaced socket comes back, and the other tab sees new messages', async () => {
+    const run = Date.now().toString(36);
+    const alice = model(`tabs-alice-${run}`);
+    const bob = model();
+    await Promise.all([alice.init(), bob.init()]);
+    await Promise.all([alice.register(`tabs_alice_${run}`), bob.register(`tabs_bob_${run}`)]);
+    await until(alice, (st) => st.connection === 'online', 'alice online');
+    const toBob = await alice.startDirect(`tabs_bob_${run}`);
+    await alice.sendText(toBob, 'from the first tab');
+    const a = alice.getState().me!;
+    const toAlice = `direct:${a.accountId}`;
+    await until(bob, (st) => st.conversations.some((c) => c.id === toAlice), 'bob sees alice');
+
+    // Node has no Web Locks, so the second model opens its own socket and the relay closes
+    // the first one (Replaced). The first does not stay offline: it claims the socket again.
+    const tab2 = model(`tabs-alice-${run}`);
+    await tab2.init();
+    expect(tab2.getState().me?.accountId).toBe(a.accountId);
+    await until(alice, (st) => st.connection === 'offline', 'first tab replaced');
+    await until(alice, (st) => st.connection === 'online', 'first tab back online');
+
+    // Whichever of the two holds the socket, both show Bob's message (one stores it, the
+    // other hears of the change on the BroadcastChannel and re-reads storage).
+    await Promise.all([alice.openConversation(toBob), tab2.openConversation(toBob)]);
+    await bob.openConversation(toAlice);
+    await bob.sendText(toAlice, 'to both tabs');
+    for (const m of [alice, tab2]) {
+      const st = await until(m, (x) => texts(x, toBob).includes('to both tabs'), 'bob → both');
+      expect(texts(st, toBob)).toEqual(['from the first tab', 'to both tabs']);
+    }
+    await tab2.sendText(toBob, 'from the second tab');
+    const st = await until(
+      bob,
+      (x) => texts(x, toAlice).includes('from the second tab'),
+      'second tab → bob',
+    );
+    expect(texts(st, toAlice)).toEqual([
+      'from the first tab',
+      'to both tabs',
+      'from the second tab',
+    ]);
+    await Promise.all([alice.close(), tab2.close(), bob.close()]);
+  }, 120_000);
 });
