@@ -15,6 +15,15 @@ export default defineConfig({
         env: { PARLEY_CRYPTO_BACKEND: 'noble' },
         setupFiles: ['packages/crypto/test/support/backend-setup.ts'],
       }),
+      // And on Node's node:crypto (@parley/crypto-node), with that package's own tests.
+      node(
+        'crypto-node',
+        ['packages/crypto-node/test/**/*.test.ts', 'packages/crypto/test/**/*.test.ts'],
+        {
+          env: { PARLEY_CRYPTO_BACKEND: 'node' },
+          setupFiles: ['packages/crypto-node/test/setup.ts'],
+        },
+      ),
       node('protocol', ['packages/protocol/test/**/*.test.ts']),
       node('relay', ['apps/relay/test/**/*.test.ts']),
       node('client', ['packages/client/test/**/*.test.ts']),

@@ -10,6 +10,7 @@
  */
 import { ls090, u8 } from '../test/support/libsignal.ts';
 import { LsParty } from '../test/support/parties.ts';
+import type { CurveBackend } from '../src/backend.ts';
 import { PLAINTEXT, formatTable, parley, runAll, type Group, type Impl } from './cases.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
@@ -58,10 +59,22 @@ const libsignal: Impl = {
   group: libsignalGroup,
 };
 
-const impls = [parley('noble', 'noble'), parley('webcrypto', 'webcrypto'), libsignal];
+// @parley/crypto-node depends on this package, so it is loaded by path at run time rather
+// than imported (a static import would make the two TypeScript projects circular).
+const nodeBackendPath = '../../crypto-node/src/index.ts';
+const { nodeCryptoBackend } = (await import(nodeBackendPath)) as {
+  nodeCryptoBackend: CurveBackend;
+};
+
+const impls = [
+  parley('noble', 'noble'),
+  parley('webcrypto', 'webcrypto'),
+  parley('node', nodeCryptoBackend),
+  libsignal,
+];
 const rows = await runAll(impls, ROUNDS);
 console.log(
-  `\n@parley/crypto (noble | webcrypto backend) vs @signalapp/libsignal-client 0.90.0 — Node ${process.version}, ${ROUNDS} interleaved rounds; ops/s, then time per op ×libsignal (lower is better)\n`,
+  `\n@parley/crypto (noble | webcrypto | node backend) vs @signalapp/libsignal-client 0.90.0 — Node ${process.version}, ${ROUNDS} interleaved rounds; ops/s, then time per op ×libsignal (lower is better)\n`,
 );
 console.log(
   formatTable(

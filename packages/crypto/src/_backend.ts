@@ -24,11 +24,13 @@ import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
 import { webcryptoBackend, webcryptoWorks } from './_webcrypto.ts';
 
 export type CryptoBackendName = 'noble' | 'webcrypto';
-export type CryptoBackendChoice = CryptoBackendName | 'auto';
+/** A built-in backend by name, `auto`, or a backend of the application's own (`CurveBackend`). */
+export type CryptoBackendChoice = CryptoBackendName | 'auto' | CurveBackend;
 
 /** What the protocol needs from a curve backend. `k` is always a clamped private key. */
 export interface CurveBackend {
-  readonly name: CryptoBackendName;
+  /** `noble`, `webcrypto`, or a custom backend's own name (e.g. `node`). */
+  readonly name: string;
   /**
    * X25519(k, u); throws `InvalidKey` when the result is all zero (a low-order `u`).
    * `kPublic`, when the caller knows it, is X25519(k, 9): a hint that makes importing `k`
@@ -93,13 +95,26 @@ let choice: CryptoBackendChoice = 'auto';
 let active: CurveBackend | undefined;
 let detecting: Promise<CurveBackend> | undefined;
 
-/** Selects the backend; `auto` = WebCrypto when its self-test passes, else noble. */
+const METHODS = ['agree', 'publicFromPrivate', 'generate', 'generateSigning', 'sign', 'verify'];
+
+/**
+ * Selects the backend; `auto` = WebCrypto when its self-test passes, else noble. A custom
+ * backend (such as `@parley/crypto-node`'s) must give noble's results bit for bit; it can
+ * hand the cases it does not cover to `nobleBackend`.
+ */
 export function setCryptoBackend(next: CryptoBackendChoice): void {
-  if (next !== 'noble' && next !== 'webcrypto' && next !== 'auto') {
+  if (typeof next === 'object' && next !== null) {
+    const missing = METHODS.filter(
+      (m) => typeof (next as unknown as Record<string, unknown>)[m] !== 'function',
+    );
+    if (typeof next.name !== 'string' || missing.length > 0) {
+      throw new TypeError(`not a curve backend (missing ${missing.join(', ') || 'name'})`);
+    }
+  } else if (next !== 'noble' && next !== 'webcrypto' && next !== 'auto') {
     throw new TypeError(`unknown crypto backend ${String(next)}`);
   }
   choice = next;
-  active = next === 'noble' ? nobleBackend : undefined;
+  active = next === 'noble' ? nobleBackend : typeof next === 'object' ? next : undefined;
   detecting = undefined;
 }
 

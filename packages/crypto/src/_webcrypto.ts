@@ -22,55 +22,29 @@
  * are secret and unique per message. The seed lives in this process only (a CryptoKey in an
  * LRU); a key loaded without it (another process, a restart) signs through noble's XEdDSA.
  *
- * XEdDSA vs Ed25519 (libsignal checks with curve25519-dalek; OpenSSL and BoringSSL verify
- * Ed25519 cofactorlessly and compare R's encoding, like dalek). Where they could disagree,
- * the noble implementation (which follows dalek) decides instead:
- * - s with any of its top three bits set: rejected by both, rejected here first;
- * - L ≤ s < 2^253: dalek reduces s mod L, Ed25519 rejects it → noble;
- * - a public key u of low order (0, 1, the two order-8 u's; u = −1 has no Edwards image and
- *   is rejected) → noble; an R that is a canonical small-order encoding → noble.
- * Non-canonical R, u ≥ p and bit 255 of u behave the same in both (R is compared by
- * encoding; u is reduced and its top bit dropped before the conversion).
+ * Where XEdDSA and Ed25519 verification could disagree, noble decides (`_ed25519-bridge.ts`).
  * Internal: not exported from the package.
  * @module
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { clampScalar, type CurveBackend } from './_backend.ts';
 import { fromBase64, fromHex, toBase64, toHex, wipe } from './_bytes.ts';
+import {
+  LOW_ORDER_U,
+  SMALL_ORDER_R,
+  ed25519Signature,
+  edwardsPublicKey,
+  x25519FromEd25519,
+  xeddsaRoute,
+  xeddsaSignBit,
+} from './_ed25519-bridge.ts';
 import { ProtocolError } from './errors.ts';
 import { Lru, secretId } from './_lru.ts';
 import type { RandomSource } from './random.ts';
 import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
 
-const Fp = ed25519.Point.Fp;
-const P = Fp.ORDER;
-const L = ed25519.Point.CURVE().n;
-const MASK_255 = (1n << 255n) - 1n;
-
 /** PKCS#8 `PrivateKeyInfo` prefix for an X25519 key (RFC 8410 §7), followed by 32 bytes. */
 const PKCS8_X25519 = /* @__PURE__ */ fromHex('302e020100300506032b656e04220420');
-
-/** u-coordinates (mod p) of Curve25519's points of small order, except u = −1. */
-const LOW_ORDER_U = /* @__PURE__ */ new Set<bigint>([
-  0n,
-  1n,
-  325606250916557431795983626356110631294008115727848805560023387167927233504n,
-  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
-]);
-
-/** Canonical encodings of the eight Edwards points of small order (as R). */
-const SMALL_ORDER_R = /* @__PURE__ */ new Set<string>([
-  '0100000000000000000000000000000000000000000000000000000000000000',
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  '0000000000000000000000000000000000000000000000000000000000000000',
-  '0000000000000000000000000000000000000000000000000000000000000080',
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
-]);
 
 /** Imported X25519 keys; a settled import replaces its promise, so hits need no await. */
 const privateKeys = /* @__PURE__ */ new Lru<CryptoKey | Promise<CryptoKey>>(512);
@@ -206,11 +180,10 @@ async function generateSigning(drawn?: Uint8Array): Promise<{ k: Uint8Array; u: 
   const seed = base64url(jwk.d!);
   jwk.d = '';
   const hashed = sha512(seed);
-  const k = clampScalar(hashed.slice(0, 32)); // RFC 8032 §5.1.5: the secret scalar
+  const { k, u, signBit } = x25519FromEd25519(hashed, base64url(jwk.x!));
   wipe(seed, hashed);
-  const A = base64url(jwk.x!);
-  signingKeys.set(secretId(k), { key: pair.privateKey, signBit: A[31]! & 0x80 });
-  return { k, u: ed25519.utils.toMontgomery(A) };
+  signingKeys.set(secretId(k), { key: pair.privateKey, signBit });
+  return { k, u };
 }
 
 function sign(
@@ -229,8 +202,6 @@ function sign(
     });
 }
 
-const NOBLE = 'noble';
-
 /**
  * The Ed25519 verify key for Montgomery u with the given sign (cached by `u ‖ sign`):
  * `null` when there is no such point (reject), `'noble'` for the low-order u's.
@@ -238,24 +209,15 @@ const NOBLE = 'noble';
 function edwardsKey(
   u: Uint8Array,
   signBit: number,
-): CryptoKey | null | typeof NOBLE | Promise<CryptoKey | null> {
+): CryptoKey | null | 'noble' | Promise<CryptoKey | null> {
   const id = publicId(u) + (signBit ? '1' : '0');
   const hit = edwardsKeys.get(id);
   if (hit !== undefined) return hit;
-  const uNum = (bytesToNumberLE(u) & MASK_255) % P;
-  if (uNum === P - 1n) return null;
-  if (LOW_ORDER_U.has(uNum)) return NOBLE;
-  const p = (async () => {
-    // y = (u − 1)/(u + 1)   (curve25519-dalek `MontgomeryPoint::to_edwards`)
-    const y = Fp.mul(Fp.sub(uNum, 1n), Fp.inv(Fp.add(uNum, 1n)));
-    const encoded = numberToBytesLE(y, 32);
-    encoded[31]! |= signBit;
-    try {
-      return await subtle().importKey('raw', encoded, ED25519, true, ['verify']);
-    } catch {
-      return null; // not on the curve (u on the twist): dalek's decompress fails too
-    }
-  })();
+  const encoded = edwardsPublicKey(u, signBit);
+  if (encoded === null || encoded === 'noble') return encoded;
+  const p = subtle()
+    .importKey('raw', bs(encoded), ED25519, true, ['verify'])
+    .catch(() => null); // not on the curve (u on the twist): dalek's decompress fails too
   edwardsKeys.set(id, p);
   void p.then((key) => {
     if (edwardsKeys.get(id) === p) edwardsKeys.set(id, key);
@@ -264,20 +226,14 @@ function edwardsKey(
 }
 
 async function verify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  const top = signature[63]! & 0x7f;
-  if ((top & 0xe0) !== 0) return false;
-  const R = signature.subarray(0, 32);
-  if (top >= 0x10 && bytesToNumberLE(signature.subarray(32, 64)) % (1n << 255n) >= L) {
-    return xeddsaVerify(u, message, signature);
-  }
-  if (SMALL_ORDER_R.has(toHex(R))) return xeddsaVerify(u, message, signature);
-  const key = edwardsKey(u, signature[63]! & 0x80);
-  if (key === NOBLE) return xeddsaVerify(u, message, signature);
+  const route = xeddsaRoute(signature);
+  if (route === 'reject') return false;
+  if (route === 'noble') return xeddsaVerify(u, message, signature);
+  const key = edwardsKey(u, xeddsaSignBit(signature));
+  if (key === 'noble') return xeddsaVerify(u, message, signature);
   const A = key === null || !('then' in key) ? key : await key;
   if (A === null) return false;
-  const sig = signature.slice();
-  sig[63] = top;
-  return subtle().verify(ED25519, A, sig, bs(message));
+  return subtle().verify(ED25519, A, bs(ed25519Signature(signature)), bs(message));
 }
 
 export const webcryptoBackend: CurveBackend = {
