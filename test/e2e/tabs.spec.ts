@@ -22,6 +22,8 @@ const names = { alice: `tabs_alice_${run}`, bob: `tabs_bob_${run}` };
 
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
+/** The relay WebSockets each page opened, and how many of them closed. */
+const sockets = new Map<Page, { opened: number; closed: number }>();
 
 async function newContext(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
@@ -34,6 +36,12 @@ async function tab(context: BrowserContext): Promise<Page> {
   page.on('pageerror', (err) => {
     pageErrors.push(err.message);
     console.error(`[page error] ${err.message}`);
+  });
+  const count = { opened: 0, closed: 0 };
+  sockets.set(page, count);
+  page.on('websocket', (ws) => {
+    count.opened++;
+    ws.on('close', () => count.closed++);
   });
   return page;
 }
@@ -129,6 +137,9 @@ test('two tabs of one account: one socket, no corrupted session, nothing process
   }
   await expect(role(tab1)).toHaveAttribute('data-tab', 'leader');
   await expect(role(tab2)).toHaveAttribute('data-tab', 'follower');
+  // One socket for the device all along: the leader's, never replaced; none from tab 2.
+  expect(sockets.get(tab1)).toEqual({ opened: 1, closed: 0 });
+  expect(sockets.get(tab2)).toEqual({ opened: 0, closed: 0 });
   await shot(tab1, 'tabs-02-leader-tab');
   await shot(tab2, 'tabs-03-follower-tab');
   await shot(bob, 'tabs-04-bob');
@@ -160,5 +171,7 @@ test('two tabs of one account: one socket, no corrupted session, nothing process
   await expect(role(tab3)).toHaveText('Connected');
   await openConversation(tab3, names.bob);
   await expectEachOnce(tab3, [...all, after, reply]);
+  expect(sockets.get(tab2)).toEqual({ opened: 1, closed: 0 });
+  expect(sockets.get(tab3)).toEqual({ opened: 0, closed: 0 });
   expect(pageErrors).toEqual([]);
 });
