@@ -16,7 +16,12 @@ import {
   type MessageRecord,
   type WebSocketConstructor,
 } from '@parley/client';
+import { setCryptoBackend } from '@parley/crypto/backend.js';
+import { nodeCryptoBackend } from '@parley/crypto-node';
 import { openDataDir } from './store.ts';
+
+// Node's synchronous node:crypto for the curve work: the fastest backend here (same bytes).
+setCryptoBackend(nodeCryptoBackend);
 
 interface GlobalOptions {
   dataDir: string;
