@@ -175,3 +175,21 @@ test('two tabs of one account: one socket, no corrupted session, nothing process
   expect(sockets.get(tab3)).toEqual({ opened: 0, closed: 0 });
   expect(pageErrors).toEqual([]);
 });
+
+test('a tab on the welcome screen follows a registration in another tab', async ({ browser }) => {
+  const context = await newContext(browser);
+  const waiting = await tab(context);
+  await waiting.goto('/');
+  await expect(waiting.getByRole('button', { name: 'Create account' })).toBeVisible();
+  const other = await tab(context);
+  const name = `tabs_carol_${run}`;
+  await register(other, name);
+  // No reload: the waiting tab hears of the new account and opens it, as a follower.
+  await expect(waiting.getByTestId('my-username')).toHaveText(name);
+  await expect(role(waiting)).toHaveAttribute('data-tab', 'follower');
+  await expect(role(waiting)).toHaveText('Connected');
+  await expect(role(other)).toHaveAttribute('data-tab', 'leader');
+  expect(sockets.get(waiting)).toEqual({ opened: 0, closed: 0 });
+  await shot(waiting, 'tabs-06-registered-elsewhere');
+  expect(pageErrors).toEqual([]);
+});
