@@ -2,16 +2,23 @@
  * The WebCrypto curve backend: X25519 through `deriveBits`, XEdDSA verification through
  * Ed25519 `verify` after the Montgomery → Edwards conversion.
  *
- * Costs that shape it (Node 20, OpenSSL 3): importing a private key as PKCS#8 (≈ 390 µs —
- * the decoder, not the arithmetic) dwarfs `deriveBits` (≈ 100 µs); a JWK import that carries
- * the public key too costs ≈ 80 µs, a raw public key ≈ 22 µs, and `generateKey` plus a JWK
- * export ≈ 180 µs (against noble's ≈ 300 µs for the public key alone). So:
- * - private keys are imported as JWK when the caller knows the public key (key pairs always
- *   do), PKCS#8 otherwise, and kept in small LRU caches under SHA-256 of the scalar (never
- *   the scalar itself); public keys under their bytes;
- * - with the system RNG, key pairs are born inside WebCrypto (`generateKey`, the platform's
- *   CSPRNG, the one behind `getRandomValues`) and enter the cache at birth: the agreement
- *   that follows in a DH ratchet step is a hit. An injected RNG keeps keys reproducible.
+ * Costs that shape it differ by platform (measured on the 2-core VM):
+ *
+ *   operation                                  Node 20 (OpenSSL 3)   Chromium 156 (BoringSSL)
+ *   import private key, PKCS#8                       ≈ 390 µs               ≈ 46 µs
+ *   import private key, JWK (d with x)               ≈ 80 µs                ≈ 64 µs
+ *   generateKey + export JWK                          ≈ 180 µs               ≈ 160 µs
+ *   deriveBits (keys imported)                        ≈ 100 µs               ≈ 67 µs
+ *   import raw public key                             ≈ 22 µs
+ *
+ * So imported keys are kept in small LRU caches (private keys under SHA-256 of the scalar,
+ * never the scalar itself; public keys under their bytes), and keys made here enter the
+ * cache at birth, so the agreement that follows in a DH ratchet step is a hit. The import
+ * and key-generation strategy follows the platform (`JWK_FIRST`): in Node, private keys go in
+ * as JWK when the caller knows the public key (key pairs always do) and new key pairs are
+ * born in `generateKey` (the platform CSPRNG behind `getRandomValues`); elsewhere PKCS#8
+ * imports, and new keys are random scalars imported once. An injected RNG always keeps keys
+ * reproducible. (In Node, `@parley/crypto-node` is faster still: no thread-pool hand-off.)
  *
  * Signing: sender-key signing keys made here (`generateSigning`, system RNG) are Ed25519
  * keys from a WebCrypto seed, with k = clamp(SHA-512(seed)[0..32]) as the X25519 scalar. An
@@ -40,7 +47,7 @@ import {
 } from './_ed25519-bridge.ts';
 import { ProtocolError } from './errors.ts';
 import { Lru, secretId } from './_lru.ts';
-import type { RandomSource } from './random.ts';
+import { systemRandom, type RandomSource } from './random.ts';
 import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
 
 /** PKCS#8 `PrivateKeyInfo` prefix for an X25519 key (RFC 8410 §7), followed by 32 bytes. */
@@ -82,9 +89,18 @@ function importPkcs8(k: Uint8Array): Promise<CryptoKey> {
 const toBase64url = (b: Uint8Array): string =>
   toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
+/**
+ * Node's OpenSSL decodes PKCS#8 slowly and JWK fast; BoringSSL (Chromium) the other way
+ * round (see the table above). Detected, not imported: no Node built-in is touched.
+ */
+const JWK_FIRST = /* @__PURE__ */ (() =>
+  typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node ===
+  'string')();
+let jwkFirst = JWK_FIRST;
+
 /** JWK needs the public key beside the scalar (and checks it): a wrong one falls back. */
 function importPrivate(k: Uint8Array, kPublic: Uint8Array | undefined): Promise<CryptoKey> {
-  if (!kPublic) return importPkcs8(k);
+  if (!kPublic || !jwkFirst) return importPkcs8(k);
   const jwk: JsonWebKey = { kty: 'OKP', crv: 'X25519', d: toBase64url(k), x: toBase64url(kPublic) };
   const p = subtle().importKey('jwk', jwk, X25519, true, ['deriveBits']);
   jwk.d = '';
@@ -163,6 +179,10 @@ async function publicFromPrivate(k: Uint8Array): Promise<Uint8Array> {
 
 async function generate(drawn?: Uint8Array): Promise<{ k: Uint8Array; u: Uint8Array }> {
   if (drawn) return { k: drawn, u: await publicFromPrivate(drawn) };
+  if (!jwkFirst) {
+    const k = clampScalar(systemRandom(32));
+    return { k, u: await publicFromPrivate(k) };
+  }
   const pair = (await subtle().generateKey(X25519, true, ['deriveBits'])) as CryptoKeyPair;
   const jwk = await subtle().exportKey('jwk', pair.privateKey);
   // WebCrypto keeps the scalar as drawn; clamping it changes neither its public key nor
@@ -288,4 +308,10 @@ export const __TESTS = /* @__PURE__ */ Object.freeze({
   LOW_ORDER_U,
   SMALL_ORDER_R,
   hasSigningKey: (k: Uint8Array) => signingKeys.get(secretId(k)) !== undefined,
+  /** Runs the other platform's import strategy (tests: both paths on one platform). */
+  setJwkFirst: (on: boolean) => {
+    jwkFirst = on;
+    clearWebcryptoCaches();
+  },
+  JWK_FIRST,
 });

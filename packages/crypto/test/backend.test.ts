@@ -326,7 +326,13 @@ describe('XEdDSA verification: WebCrypto = noble (= libsignal)', () => {
   });
 });
 
-describe('keys born inside WebCrypto (system RNG)', () => {
+describe.each([
+  ['JWK imports, generateKey (the Node strategy)', true],
+  ['PKCS#8 imports, imported random scalars (the browser strategy)', false],
+])('keys made by the WebCrypto backend (system RNG): %s', (_, jwkFirst) => {
+  beforeAll(() => __TESTS.setJwkFirst(jwkFirst));
+  afterAll(() => __TESTS.setJwkFirst(__TESTS.JWK_FIRST));
+
   test('generate: a clamped scalar whose noble public key and agreements match', async () => {
     const peer = KeyPair.generate();
     for (let i = 0; i < 10; i++) {
