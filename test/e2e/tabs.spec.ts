@@ -191,5 +191,25 @@ test('a tab on the welcome screen follows a registration in another tab', async 
   await expect(role(other)).toHaveAttribute('data-tab', 'leader');
   expect(sockets.get(waiting)).toEqual({ opened: 0, closed: 0 });
   await shot(waiting, 'tabs-06-registered-elsewhere');
+
+  // Locking one tab locks them all (the keys leave every tab); unlocking one makes it the
+  // leader again if the other is still locked.
+  await other.getByRole('button', { name: 'Settings' }).click();
+  const passphrase = 'correct horse battery';
+  await other.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await other.getByLabel('Repeat').fill(passphrase);
+  await other.getByRole('button', { name: 'Set passphrase' }).click();
+  await expect(other.getByText('Passphrase saved.')).toBeVisible();
+  await other.getByRole('button', { name: 'Lock now' }).click();
+  for (const p of [other, waiting]) {
+    await expect(p.getByRole('button', { name: 'Unlock' })).toBeVisible();
+  }
+  await shot(waiting, 'tabs-07-locked-from-the-other-tab');
+  await waiting.getByLabel('Passphrase').fill(passphrase);
+  await waiting.getByRole('button', { name: 'Unlock' }).click();
+  await expect(waiting.getByTestId('my-username')).toHaveText(name);
+  await expect(role(waiting)).toHaveAttribute('data-tab', 'leader');
+  await expect(role(waiting)).toHaveText('Connected');
+  await expect(other.getByRole('button', { name: 'Unlock' })).toBeVisible();
   expect(pageErrors).toEqual([]);
 });

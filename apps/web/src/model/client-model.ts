@@ -61,7 +61,11 @@ type TabMessage =
   | { type: 'typing'; accountId: string; groupId?: string; started: boolean }
   | { type: 'message'; conversationId: string; senderAccountId: string }
   /** An account was created, linked or removed in another tab: open storage again. */
-  | { type: 'account' };
+  | { type: 'account' }
+  /** The passphrase was set, changed or removed in another tab. */
+  | { type: 'passphrase' }
+  /** Another tab locked: the keys leave every tab's memory. */
+  | { type: 'locked' };
 
 /** Reports every committed write batch (after it is durable) so other tabs can re-read. */
 class NotifyingBackend implements StorageBackend {
@@ -175,6 +179,15 @@ export class ClientModel extends StateStore implements ChatModel {
         break;
       case 'account':
         void this.#reopen();
+        break;
+      case 'passphrase':
+        void this.#keyring
+          ?.hasPassphrase()
+          .then((hasPassphrase) => this.update({ hasPassphrase }))
+          .catch(() => {});
+        break;
+      case 'locked':
+        if (this.getState().phase.kind === 'ready') void this.#lockHere();
         break;
     }
   }
@@ -445,10 +458,11 @@ export class ClientModel extends StateStore implements ChatModel {
       }
       throw new Error(friendly(err));
     }
-    this.#post({ type: 'account' });
     await this.#refresh();
     this.update({ phase: { kind: 'ready' } });
+    // Claim the socket first, then wake the other tabs: they queue behind us.
     this.#connect();
+    this.#post({ type: 'account' });
   }
 
   async startLinking(onOffer: (offer: LinkOffer) => void, signal: AbortSignal): Promise<void> {
@@ -461,10 +475,10 @@ export class ClientModel extends StateStore implements ChatModel {
       },
     );
     this.#attach(client);
-    this.#post({ type: 'account' });
     await this.#refresh();
     this.update({ phase: { kind: 'ready' } });
     this.#connect();
+    this.#post({ type: 'account' });
     await client.announceToOwnDevices().catch((err: unknown) => {
       console.warn('parley: could not announce this device', friendly(err));
     });
@@ -483,10 +497,17 @@ export class ClientModel extends StateStore implements ChatModel {
   async setPassphrase(passphrase: string | null): Promise<void> {
     await this.#keyring!.setPassphrase(passphrase);
     this.update({ hasPassphrase: passphrase !== null });
+    this.#post({ type: 'passphrase' });
   }
 
+  /** Locks this tab and every other tab of the profile. */
   async lock(): Promise<void> {
     if (!this.getState().hasPassphrase) throw new Error('Set a passphrase first.');
+    await this.#lockHere();
+    this.#post({ type: 'locked' });
+  }
+
+  async #lockHere(): Promise<void> {
     clearTimeout(this.#retryTimer);
     this.#resignSocket();
     await this.#client?.stop();
