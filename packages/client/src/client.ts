@@ -75,6 +75,7 @@ import {
   type ContactRecord,
   type ConversationEventKind,
   type ConversationRecord,
+  type GroupMemberRecord,
   type GroupRecord,
   type IdentityRecord,
   type KeyStateRecord,
@@ -174,6 +175,10 @@ export class NotRegisteredError extends Error {
 
 const MAX_SEND_ATTEMPTS = 5;
 const OWN_DEVICES_REFRESH_MS = 60_000;
+/** A claimed username the relay did not confirm is not looked up again for this long. */
+const USERNAME_RECHECK_MS = 3600_000;
+/** What the relay accepts as a username (`Username` in @parley/protocol). */
+const USERNAME = /^[A-Za-z0-9_.]{3,32}$/;
 
 /** `contact` without its verification (the identity key changed, or is about to). */
 function unverified(contact: ContactRecord): ContactRecord {
@@ -249,6 +254,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #inFlight = new Set<string>();
   #maintenanceTimer: ReturnType<typeof setInterval> | undefined;
   readonly #tasks = new Set<Promise<unknown>>();
+  /** Username claims (`accountId` + lowercased name) being checked or refuted, and when. */
+  readonly #usernameChecks = new Map<string, number>();
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
     super();
@@ -434,6 +441,23 @@ export class ParleyClient extends Emitter<ClientEvents> {
         IdentityKeyPair.deserialize(account.identityKeyPair).publicKey.serialize(),
       ),
     };
+  }
+
+  /**
+   * Changes our username on the relay. Messages we send from now on carry the new name, and
+   * the people we write to pick it up once the relay confirms it.
+   */
+  async setUsername(username: string): Promise<AccountRecord> {
+    this.#requireAccount();
+    const res = await this.http.setUsername(username);
+    const account = await this.storage.transaction(async (tx) => {
+      const current = (await tx.get<AccountRecord>('meta', 'account'))!;
+      const next: AccountRecord = { ...current, username: res.username };
+      await tx.put('meta', 'account', next);
+      return next;
+    });
+    this.#account = account;
+    return account;
   }
 
   /** Uploads a fresh batch when the relay runs low; rotates signed prekeys when due. */
@@ -637,15 +661,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const found = await this.http.lookupUsername(username);
     return this.storage
       .transaction(async (tx) => {
-        const existing = await tx.get<ContactRecord>('contacts', found.accountId);
-        const contact: ContactRecord = {
-          ...(existing ?? { accountId: found.accountId, devices: {} }),
-          username: found.username,
-        };
-        await tx.put('contacts', found.accountId, contact);
-        return contact;
+        const groups = await this.#storeUsername(tx, found.accountId, found.username);
+        return { contact: (await tx.get<ContactRecord>('contacts', found.accountId))!, groups };
       })
-      .then((contact) => {
+      .then(({ contact, groups }) => {
+        for (const g of groups) this.emit('group', g);
         // Our other devices learn the new contact too.
         this.#background(
           (async () =>
@@ -973,7 +993,16 @@ export class ParleyClient extends Emitter<ClientEvents> {
   // ---------------------------------------------------------------------------------------
 
   #content(body: ContentInit['body'], timestamp = this.#now()): Content {
-    return makeContent(newMessageId(this.#rng), timestamp, body);
+    return this.#withSenderUsername(makeContent(newMessageId(this.#rng), timestamp, body));
+  }
+
+  /** Data messages and group control carry our username (a claim receivers confirm). */
+  #withSenderUsername(content: Content): Content {
+    const kind = content.body.case;
+    if ((kind === 'data' || kind === 'groupControl') && this.#account) {
+      content.senderUsername = this.#account.username;
+    }
+    return content;
   }
 
   /**
@@ -1195,10 +1224,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Sends the sent transcript of `content` to our other devices; then the outbox entry goes. */
   async #deliverTranscript(destination: string, content: Content, record: MessageRecord) {
+    const destinationUsername =
+      (await this.storage.get<ContactRecord>('contacts', destination))?.username ?? '';
     const sync = this.#content(
       {
         case: 'sync',
-        value: { body: { case: 'sent', value: { destinationAccountId: destination, content } } },
+        value: {
+          body: {
+            case: 'sent',
+            value: { destinationAccountId: destination, content, destinationUsername },
+          },
+        },
       },
       timestampOf(content),
     );
@@ -1440,6 +1476,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const fromSelf = env.sourceAccountId === self.accountId;
     const sender = new ProtocolAddress(env.sourceAccountId, env.sourceDeviceId);
     const body = content.body;
+    if (!fromSelf && (body.case === 'data' || body.case === 'groupControl')) {
+      await this.#claimUsername(tx, after, env.sourceAccountId, content.senderUsername);
+    }
     switch (body.case) {
       case 'data': {
         const group = body.value.group;
@@ -1519,7 +1558,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         return;
       }
       case 'groupControl':
-        await this.#applyGroupControl(tx, env, content, emits);
+        await this.#applyGroupControl(tx, env, content, after, emits);
         return;
       case 'sync':
         if (!fromSelf) return; // only our own devices may send sync messages
@@ -1567,10 +1606,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
       if (!g || !g.members.some((x) => x.accountId === accountId)) return;
       context = { groupId: g.groupId, revision: g.revision };
     }
-    const content = makeContent(m.id, m.timestamp, {
-      case: 'data',
-      value: { text: m.text, ...(context ? { group: context } : {}) },
-    });
+    const content = this.#withSenderUsername(
+      makeContent(m.id, m.timestamp, {
+        case: 'data',
+        value: { text: m.text, ...(context ? { group: context } : {}) },
+      }),
+    );
     await this.#sendToAccount(accountId, content);
   }
 
@@ -1606,6 +1647,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
         if (!(await tx.get('contacts', to))) {
           await tx.put('contacts', to, { accountId: to, devices: {} } satisfies ContactRecord);
         }
+        // Which username our device wrote to: confirmed with the relay like any other claim.
+        await this.#claimUsername(tx, after, to, sync.value.destinationUsername);
         emits.push(() => this.emit('message', record));
         return;
       }
@@ -1631,6 +1674,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
             c.accountId,
             c.verified && !decided ? adoptVerified(contact, identity, c.identityKey) : contact,
           );
+          // Our own device's list is trusted: its names reach group member lists too.
+          if (c.username) {
+            for (const g of await this.#storeUsername(tx, c.accountId, c.username)) {
+              emits.push(() => this.emit('group', g));
+            }
+          }
         }
         emits.push(() => void this.contacts().then((list) => this.emit('contacts', list)));
         return;
@@ -1651,7 +1700,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         return;
       }
       case 'groups': {
-        for (const g of sync.value.groups) await this.#mergeGroupState(tx, g, emits);
+        for (const g of sync.value.groups) await this.#mergeGroupState(tx, g, emits, after);
         return;
       }
       case 'request':
@@ -1729,14 +1778,22 @@ export class ParleyClient extends Emitter<ClientEvents> {
     tx: StorageTx,
     state: GroupState,
     emits: Array<() => void>,
+    after?: AfterCommit,
   ): Promise<GroupRecord | undefined> {
     const existing = await tx.get<GroupRecord>('groups', state.groupId);
     if (existing && existing.revision >= state.revision) return undefined;
     const self = this.#account!;
-    const members = state.members.map((m) => ({
-      accountId: m.accountId,
-      ...(m.username ? { username: m.username } : {}),
-    }));
+    // The usernames in a group state are the sender's claims about others: members get the
+    // names we confirmed ourselves; the claims are checked with the relay after the commit.
+    const members: GroupMemberRecord[] = [];
+    for (const m of state.members) {
+      if (members.some((x) => x.accountId === m.accountId)) continue;
+      const username =
+        m.accountId === self.accountId
+          ? self.username
+          : (await tx.get<ContactRecord>('contacts', m.accountId))?.username;
+      members.push({ accountId: m.accountId, ...(username ? { username } : {}) });
+    }
     const stillMember = members.some((m) => m.accountId === self.accountId);
     const group: GroupRecord = {
       groupId: state.groupId,
@@ -1749,24 +1806,115 @@ export class ParleyClient extends Emitter<ClientEvents> {
       ...(stillMember ? {} : { left: true }),
     };
     await tx.put('groups', group.groupId, group);
-    for (const m of members) {
+    for (const m of state.members) {
       if (m.accountId === self.accountId) continue;
-      const contact = await tx.get<ContactRecord>('contacts', m.accountId);
-      if (!contact || (!contact.username && m.username)) {
+      if (!(await tx.get<ContactRecord>('contacts', m.accountId))) {
         await tx.put('contacts', m.accountId, {
-          ...(contact ?? { accountId: m.accountId, devices: {} }),
-          ...(m.username ? { username: m.username } : {}),
+          accountId: m.accountId,
+          devices: {},
         } satisfies ContactRecord);
       }
+      if (after) await this.#claimUsername(tx, after, m.accountId, m.username);
     }
     emits.push(() => this.emit('group', group));
     return group;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Usernames claimed in content
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * `username` is claimed for `accountId` (by the sender about itself, a group state about a
+   * member, or our own device about a recipient). Unless it is the name we already confirmed
+   * (or a claim refuted within the last hour), it is looked up on the relay after the commit
+   * and kept only if it maps to that account now.
+   */
+  async #claimUsername(
+    tx: StorageTx,
+    after: AfterCommit,
+    accountId: string,
+    username: string,
+  ): Promise<void> {
+    if (!USERNAME.test(username) || accountId === this.#account?.accountId) return;
+    const claim = username.toLowerCase();
+    const contact = await tx.get<ContactRecord>('contacts', accountId);
+    if (contact?.username?.toLowerCase() === claim) return;
+    const key = `${accountId}\n${claim}`;
+    const checkedAt = this.#usernameChecks.get(key);
+    if (checkedAt !== undefined && this.#now() - checkedAt < USERNAME_RECHECK_MS) return;
+    this.#usernameChecks.set(key, this.#now());
+    after.push(() => this.#confirmUsername(accountId, claim, key));
+  }
+
+  /** Looks a claimed username up; stores it on the contact if it is that account's now. */
+  async #confirmUsername(accountId: string, claim: string, key: string): Promise<void> {
+    let found;
+    try {
+      found = await this.http.lookupUsername(claim);
+    } catch (err) {
+      // Nobody has it (404): refuted. Anything else (rate limit, relay down): try again later.
+      if (!(err instanceof RelayHttpError && (err.status === 404 || err.status === 400))) {
+        this.#usernameChecks.delete(key);
+        console.warn(`parley: could not check the username claimed by ${accountId}`, err);
+      }
+      return;
+    }
+    if (found.accountId !== accountId) return; // a forged or stale claim: ignored
+    this.#usernameChecks.delete(key);
+    const groups = await this.storage.transaction((tx) =>
+      this.#storeUsername(tx, accountId, found.username),
+    );
+    this.emit('contacts', await this.contacts());
+    for (const g of groups) this.emit('group', g);
+  }
+
+  /**
+   * Stores `username`, which the relay maps to `accountId`, on that contact and its group
+   * memberships; another contact still showing that name (it was renamed since) loses it.
+   * Returns the groups that changed.
+   */
+  async #storeUsername(tx: StorageTx, accountId: string, username: string): Promise<GroupRecord[]> {
+    const name = username.toLowerCase();
+    for (const [id, c] of await tx.list<ContactRecord>('contacts')) {
+      if (id === accountId || c.username?.toLowerCase() !== name) continue;
+      const { username: _stale, ...rest } = c;
+      await tx.put('contacts', id, rest satisfies ContactRecord);
+    }
+    const contact = (await tx.get<ContactRecord>('contacts', accountId)) ?? {
+      accountId,
+      devices: {},
+    };
+    if (contact.username !== username) {
+      await tx.put('contacts', accountId, { ...contact, username } satisfies ContactRecord);
+    }
+    const changed: GroupRecord[] = [];
+    for (const [groupId, g] of await tx.list<GroupRecord>('groups')) {
+      let dirty = false;
+      const members = g.members.map((m) => {
+        if (m.accountId === accountId && m.username !== username) {
+          dirty = true;
+          return { ...m, username };
+        }
+        if (m.accountId !== accountId && m.username?.toLowerCase() === name) {
+          dirty = true;
+          return { accountId: m.accountId };
+        }
+        return m;
+      });
+      if (!dirty) continue;
+      const next = { ...g, members };
+      await tx.put('groups', groupId, next);
+      changed.push(next);
+    }
+    return changed;
   }
 
   async #applyGroupControl(
     tx: StorageTx,
     env: Envelope,
     content: Content,
+    after: AfterCommit,
     emits: Array<() => void>,
   ): Promise<void> {
     if (content.body.case !== 'groupControl') return;
@@ -1779,7 +1927,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (before && !fromSelf && !before.members.some((m) => m.accountId === env.sourceAccountId)) {
       return;
     }
-    const group = await this.#mergeGroupState(tx, state, emits);
+    const group = await this.#mergeGroupState(tx, state, emits, after);
     if (!group) return;
     const conv = groupConversationId(group.groupId);
     const senderInfo = {

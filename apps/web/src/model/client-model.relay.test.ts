@@ -84,9 +84,15 @@ describe('ClientModel with the real relay', () => {
       (st) => st.conversations.some((c) => c.id === toAlice && c.unread === 1),
       'bob unread',
     );
-    // The client core does not learn a sender's username from a message (see the report), so
-    // a first message from a stranger shows a short account id as the title.
+    // A first message from a stranger names its sender once the relay confirms the username
+    // the message claims.
+    s = await until(
+      bob,
+      (st) => st.conversations.some((c) => c.id === toAlice && c.title === `alice_${run}`),
+      'sender name',
+    );
     expect(s.conversations[0]).toMatchObject({
+      title: `alice_${run}`,
       lastMessage: { text: 'hello bob', direction: 'in' },
     });
     await bob.openConversation(toAlice);

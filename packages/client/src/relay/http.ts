@@ -162,6 +162,10 @@ export class RelayHttp {
     return this.#request('GET', '/v1/accounts/me/export');
   }
 
+  setUsername(username: string): Promise<UsernameResponse> {
+    return this.#request('PUT', '/v1/accounts/me/username', { username });
+  }
+
   lookupUsername(username: string): Promise<UsernameResponse> {
     return this.#request('GET', `/v1/accounts/username/${encodeURIComponent(username)}`);
   }
