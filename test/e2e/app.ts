@@ -57,8 +57,9 @@ export async function safetyNumber(page: Page, contact?: string): Promise<string
 
 /**
  * Opens the conversation whose last message is `preview`. A first message from someone we never
- * looked up shows a short account id as the title (the client core does not yet learn the
- * sender's username), so such conversations are found by their preview.
+ * looked up is titled with their username once the relay confirms the name the message claims
+ * (`openConversation` by name works then); until that lookup is done the title is a short
+ * account id, and this finds the conversation either way.
  */
 export async function openByPreview(page: Page, preview: string): Promise<void> {
   await page.getByTestId('conversation-item').filter({ hasText: preview }).click();

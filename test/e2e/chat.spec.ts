@@ -10,7 +10,6 @@ import { expect, test, type Browser, type BrowserContext, type Page } from '@pla
 import {
   expectConversation,
   expectMessage,
-  openByPreview,
   openConversation,
   register,
   safetyNumber,
@@ -75,7 +74,8 @@ test('Alice and Bob register and chat both ways', async ({ browser }) => {
   const hello = say('Hello Bob, this is Alice');
   await send(alice, hello);
 
-  await openByPreview(bob, hello);
+  // Bob never looked Alice up: her first message names her (confirmed with the relay).
+  await openConversation(bob, names.alice);
   await expectMessage(bob, hello);
   const reply = say('Hi Alice! Bob here <b>not bold</b>');
   await send(bob, reply);
@@ -169,6 +169,10 @@ test('a group of three, then a member is removed', async ({ browser }) => {
   await expectMessage(alice, carolSays);
   await expectMessage(bob, carolSays);
   await shot(bob, '08-group');
+  // Bob never met Carol: the group's member list names her all the same.
+  await bob.getByRole('button', { name: 'Group info' }).click();
+  await expect(bob.getByTestId('member').filter({ hasText: names.carol })).toBeVisible();
+  await bob.getByRole('button', { name: 'Back' }).click();
 
   await alice.getByRole('button', { name: 'Group info' }).click();
   await alice.getByRole('button', { name: `Remove ${names.carol}` }).click();
