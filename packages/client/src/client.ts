@@ -622,11 +622,23 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (this.#maintaining || !this.#account) return;
     this.#maintaining = true;
     this.#background(
-      Promise.all([this.maintainKeys(), this.pruneProcessed()]).finally(
+      Promise.all([this.maintainKeys(), this.pruneProcessed(), this.#refreshOwnUsername()]).finally(
         () => (this.#maintaining = false),
       ),
       'maintenance',
     );
+  }
+
+  /** Takes our username as the relay has it (another of our devices may have changed it). */
+  async #refreshOwnUsername(): Promise<void> {
+    const me = await this.http.whoami();
+    if (!this.#account || me.username === this.#account.username) return;
+    this.#account = await this.storage.transaction(async (tx) => {
+      const current = (await tx.get<AccountRecord>('meta', 'account'))!;
+      const next: AccountRecord = { ...current, username: me.username };
+      await tx.put('meta', 'account', next);
+      return next;
+    });
   }
 
   async stop(): Promise<void> {

@@ -38,13 +38,24 @@ async function settle(client: ParleyClient): Promise<void> {
   await client.start();
 }
 
-/** A client registered as `username` whose stored account claims `claimed` instead. */
+/**
+ * A client registered as `username` that claims `claimed` instead: its stored account says so,
+ * and it hears the same from `GET /v1/accounts/me` (so it does not correct itself).
+ */
 async function forger(username: string, claimed: string): Promise<ParleyClient> {
   const honest = await registeredClient(relay.url, username);
   await honest.stop();
   const account = (await honest.storage.get<AccountRecord>('meta', 'account'))!;
   await honest.storage.put('meta', 'account', { ...account, username: claimed });
-  const forged = track(await ParleyClient.open(clientOptions(relay.url, honest.storage)));
+  const lying: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.endsWith('/v1/accounts/me') || (init?.method ?? 'GET') !== 'GET') return res;
+    const me = (await res.json()) as Record<string, unknown>;
+    return Response.json({ ...me, username: claimed }, { status: res.status });
+  };
+  const options = clientOptions(relay.url, honest.storage, { fetch: lying });
+  const forged = track(await ParleyClient.open(options));
   await forged.start();
   return forged;
 }
@@ -61,10 +72,21 @@ describe('sender usernames', () => {
     expect((await bob.conversations()).map((c) => c.peer)).toEqual([alice.accountId]);
 
     // A later rename is picked up from the next message.
+    const alice2 = track(await linkDevice(relay.url, alice));
     await alice.setUsername('u_alice_renamed');
     expect(alice.account?.username).toBe('u_alice_renamed');
     await alice.sendText(bob.accountId, 'new name');
     await shows(bob, alice.accountId, 'u_alice_renamed');
+
+    // Alice's other device takes the new name when it next connects, and claims it too.
+    await alice2.stop();
+    await alice2.start();
+    await settle(alice2);
+    expect(alice2.account?.username).toBe('u_alice_renamed');
+    await alice2.sendText(bob.accountId, 'from my second device');
+    await bobInbox.waitFor(3);
+    await settle(bob);
+    expect(await nameOf(bob, alice.accountId)).toBe('u_alice_renamed');
   });
 
   it('a forged claim is not shown, and does not take the name from its owner', async () => {
