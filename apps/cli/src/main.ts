@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import {
   IdentityChangedError,
   ParleyClient,
+  RelayHttpError,
   type MessageRecord,
   type WebSocketConstructor,
 } from '@parley/client';
@@ -235,15 +236,35 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             seen++;
             if (opts.count !== undefined && seen >= opts.count) done();
           };
-          client.on('message', (m) => void show(m));
-          client.on('event', (m) => void show(m));
+          // Printing is async (names are looked up): finish it before the client is stopped.
+          const printing = new Set<Promise<void>>();
+          const track = (m: MessageRecord) => {
+            const p = show(m).finally(() => printing.delete(p));
+            printing.add(p);
+          };
+          client.on('message', track);
+          client.on('event', track);
           client.on('terminated', (t) => {
             io.err(`this device was removed (${t.reason})`);
             done();
           });
           progress('connecting');
-          await client.start();
-          if (!keepListening && opts.count === undefined) return;
+          // The delivery socket retries a refused login forever (a 401 looks like a network
+          // failure to it), so a removed device or deleted account would wait here for good.
+          try {
+            await client.whoami();
+          } catch (err) {
+            if (err instanceof RelayHttpError && err.status === 401) {
+              throw new CliError(
+                'this device is no longer part of its account (unlinked, or the account was deleted)',
+              );
+            }
+          }
+          await Promise.race([client.start(), finished]);
+          if (!keepListening && opts.count === undefined) {
+            await Promise.all(printing);
+            return;
+          }
           if (opts.timeout !== undefined) setTimeout(done, opts.timeout * 1000).unref();
           const onSignal = () => done();
           process.once('SIGINT', onSignal);
@@ -251,6 +272,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           await finished;
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          await Promise.all(printing);
         });
       });
   receiveLike('listen', 'print incoming messages as they arrive (Ctrl-C to stop)', true);
@@ -384,9 +406,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .command('unlink')
     .argument('<deviceId>')
     .action(async (id: string) => {
+      const deviceId = Number(id);
+      if (!Number.isInteger(deviceId) || deviceId < 1) {
+        throw new CliError(`not a device id: "${id}" (see parley devices list)`);
+      }
       await withClient(async (client) => {
-        await client.unlinkDevice(Number(id));
-        print(`device ${id} removed`, { removed: Number(id) });
+        await client.unlinkDevice(deviceId);
+        print(`device ${deviceId} removed`, { removed: deviceId });
       });
     });
 
