@@ -177,6 +177,12 @@ const MAX_SEND_ATTEMPTS = 5;
 const OWN_DEVICES_REFRESH_MS = 60_000;
 /** A claimed username the relay did not confirm is not looked up again for this long. */
 const USERNAME_RECHECK_MS = 3600_000;
+/**
+ * At most this many claim lookups an hour, so they leave most of the relay's per-account
+ * lookup limit (100/h by default) to the user's own searches; over it, a claim waits for a
+ * later message.
+ */
+const USERNAME_CHECKS_PER_HOUR = 40;
 /** What the relay accepts as a username (`Username` in @parley/protocol). */
 const USERNAME = /^[A-Za-z0-9_.]{3,32}$/;
 
@@ -256,6 +262,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #tasks = new Set<Promise<unknown>>();
   /** Username claims (`accountId` + lowercased name) being checked or refuted, and when. */
   readonly #usernameChecks = new Map<string, number>();
+  /** When the claim lookups of the last hour ran. */
+  #usernameLookups: number[] = [];
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
     super();
@@ -1855,7 +1863,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const key = `${accountId}\n${claim}`;
     const checkedAt = this.#usernameChecks.get(key);
     if (checkedAt !== undefined && this.#now() - checkedAt < USERNAME_RECHECK_MS) return;
-    this.#usernameChecks.set(key, this.#now());
+    const now = this.#now();
+    this.#usernameLookups = this.#usernameLookups.filter((t) => now - t < 3600_000);
+    if (this.#usernameLookups.length >= USERNAME_CHECKS_PER_HOUR) return;
+    this.#usernameLookups.push(now);
+    this.#usernameChecks.set(key, now);
     after.push(() => this.#confirmUsername(accountId, claim, key));
   }
 
