@@ -114,6 +114,23 @@ describe('sender usernames', () => {
     expect(await nameOf(bob, alice.accountId)).toBe('f_alice');
   });
 
+  it('a name given up and taken by someone else moves to its new owner', async () => {
+    const alice = track(await registeredClient(relay.url, 'm_alice'));
+    const bob = track(await registeredClient(relay.url, 'm_bob'));
+    await bob.addContact('m_alice');
+    await alice.setUsername('m_alice_new');
+    // Alice told nobody yet; someone else takes her old name and writes to Bob honestly.
+    const other = track(await registeredClient(relay.url, 'm_alice'));
+    await other.addContact('m_bob');
+    const bobInbox = inbox(bob);
+    await other.sendText(bob.accountId, 'i am the new m_alice');
+    await bobInbox.waitFor(1);
+    await shows(bob, other.accountId, 'm_alice');
+    expect(await nameOf(bob, alice.accountId)).toBeUndefined(); // not two people called m_alice
+    await alice.sendText(bob.accountId, 'i am the old one');
+    await shows(bob, alice.accountId, 'm_alice_new');
+  });
+
   it('group control and group members carry confirmed names; our own devices learn them', async () => {
     const carol = track(await registeredClient(relay.url, 'g_carol'));
     const dave = track(await registeredClient(relay.url, 'g_dave'));
