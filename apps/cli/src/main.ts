@@ -8,7 +8,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import WebSocket from 'ws';
 import {
   IdentityChangedError,
@@ -18,6 +18,7 @@ import {
   type WebSocketConstructor,
 } from '@parley/client';
 import { setCryptoBackend } from '@parley/crypto/backend.js';
+import { CloseCode } from '@parley/protocol';
 import { nodeCryptoBackend } from '@parley/crypto-node';
 import { openDataDir } from './store.ts';
 
@@ -220,12 +221,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       });
     });
 
+  const positive = (what: string) => (v: string) => {
+    const n = Number(v);
+    if (!(n > 0)) throw new InvalidArgumentError(`not ${what}: "${v}"`);
+    return n;
+  };
   const receiveLike = (name: string, description: string, keepListening: boolean) =>
     program
       .command(name)
       .description(description)
-      .option('-n, --count <n>', 'exit after this many messages', (v) => Number(v))
-      .option('-t, --timeout <seconds>', 'exit after this long', (v) => Number(v))
+      .option('-n, --count <n>', 'exit after this many messages', positive('a count'))
+      .option('-t, --timeout <seconds>', 'exit after this long', positive('a number of seconds'))
       .action(async (opts: { count?: number; timeout?: number }) => {
         await withClient(async (client) => {
           let seen = 0;
@@ -244,8 +250,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           };
           client.on('message', track);
           client.on('event', track);
+          let terminated: CliError | undefined;
           client.on('terminated', (t) => {
-            io.err(`this device was removed (${t.reason})`);
+            terminated = new CliError(
+              t.code === CloseCode.Replaced
+                ? `stopped: another connection for this device took over (${t.reason})`
+                : `this device was removed (${t.reason})`,
+            );
             done();
           });
           progress('connecting');
@@ -263,6 +274,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           await Promise.race([client.start(), finished]);
           if (!keepListening && opts.count === undefined) {
             await Promise.all(printing);
+            if (terminated) throw terminated;
             return;
           }
           if (opts.timeout !== undefined) setTimeout(done, opts.timeout * 1000).unref();
@@ -273,6 +285,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           await Promise.all(printing);
+          if (terminated) throw terminated;
         });
       });
   receiveLike('listen', 'print incoming messages as they arrive (Ctrl-C to stop)', true);

@@ -322,6 +322,23 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toMatch(/^parley: this device is no longer part of its account/m);
     expect(gone.stdout).not.toMatch(/only the primary/);
+
+    // A device unlinked while it listens is told, and `listen` stops with a non-zero code.
+    const third = await link('uno', 'uno3');
+    const out: string[] = [];
+    const err: string[] = [];
+    const listening = main(
+      ['node', 'parley', '--data-dir', join(home, 'uno3'), '--json', 'listen'],
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+    );
+    expect((await cli('upal', 'send', 'uno', 'are', 'you', 'there')).code).toBe(0);
+    for (let i = 0; i < 100 && !texts(out.join('\n')).length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(texts(out.join('\n'))).toEqual(['are you there']);
+    expect((await cli('uno', 'devices', 'unlink', String(third))).code).toBe(0);
+    expect(await listening).not.toBe(0);
+    expect(err.join('\n')).toMatch(/^parley: this device was removed/m);
   });
 
   it('delete-account --yes: the account is gone and its username is free again', async () => {
@@ -468,6 +485,8 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
       [['register', 'someone-else'], /already registered as gal/],
       [['devices', 'unlink', '7'], /no such device/],
       [['devices', 'unlink', 'two'], /not a device id: "two"/],
+      [['listen', '--count', 'lots'], /not a count: "lots"/],
+      [['receive', '--timeout', 'soon'], /not a number of seconds: "soon"/],
     ];
     for (const [args, message] of cases) {
       const r = await cli('gal', ...args);
