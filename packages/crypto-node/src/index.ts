@@ -82,7 +82,6 @@ export function clearNodeCryptoCaches(): void {
 
 const b64url = (b: Uint8Array) =>
   Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
-const fromB64url = (s: string | undefined) => new Uint8Array(Buffer.from(s ?? '', 'base64url'));
 const secretId = (k: Uint8Array) => createHash('sha256').update(k).digest('base64');
 const publicId = (u: Uint8Array) =>
   Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('latin1');
@@ -145,33 +144,52 @@ function agreeSync(k: Uint8Array, u: Uint8Array, kPublic?: Uint8Array): Uint8Arr
   return shared;
 }
 
+/*
+ * Raw key bytes come out through DER, never `KeyObject.export({ format: 'jwk' })`: on Node 20
+ * a loop of JWK exports of OKP keys hangs the process after a few hundred to a few thousand
+ * calls (seen here, reproducible); DER exports do not.
+ */
+const PKCS8_PREFIX_LENGTH = 16; // PKCS#8 for X25519 and Ed25519: 16-byte header ‖ 32 bytes
+const SPKI_PREFIX_LENGTH = 12; // SPKI: 12-byte header ‖ 32 bytes
+
+function rawPrivate(key: KeyObject): Uint8Array {
+  const der = key.export({ format: 'der', type: 'pkcs8' });
+  const raw = new Uint8Array(der.subarray(PKCS8_PREFIX_LENGTH));
+  der.fill(0);
+  return raw;
+}
+
+/** The X25519 base point u = 9, as a public key: X25519(k, 9) is a key's public u. */
+let basePoint: KeyObject | undefined;
+function publicOfKey(key: KeyObject): Uint8Array {
+  basePoint ??= publicKey(Uint8Array.of(9, ...new Uint8Array(31)));
+  return bytes(diffieHellman({ privateKey: key, publicKey: basePoint }));
+}
+
 function generateSync(drawn?: Uint8Array): { k: Uint8Array; u: Uint8Array } {
   if (drawn) return { k: drawn, u: publicOf(drawn) };
   const pair = generateKeyPairSync('x25519');
-  const jwk = pair.privateKey.export({ format: 'jwk' });
   // OpenSSL keeps the scalar as drawn; clamping changes neither its public key nor any
   // agreement, and gives the bytes libsignal stores.
-  const k = clampScalar(fromB64url(jwk.d));
-  jwk.d = '';
+  const k = clampScalar(rawPrivate(pair.privateKey));
   privateKeys.set(secretId(k), pair.privateKey);
-  return { k, u: fromB64url(jwk.x) };
+  return { k, u: publicOfKey(pair.privateKey) };
 }
 
 /** X25519(k, 9) for a scalar we did not make: import once (kept for the agreements to come). */
 function publicOf(k: Uint8Array): Uint8Array {
-  const key = privateKey(k);
-  const x = createPublicKey(key).export({ format: 'jwk' }).x;
-  return fromB64url(x);
+  return publicOfKey(privateKey(k));
 }
 
 function generateSigningSync(drawn?: Uint8Array): { k: Uint8Array; u: Uint8Array } {
   if (drawn) return generateSync(drawn);
   const pair = generateKeyPairSync('ed25519');
-  const jwk = pair.privateKey.export({ format: 'jwk' });
-  const seed = fromB64url(jwk.d);
-  jwk.d = '';
+  const seed = rawPrivate(pair.privateKey);
+  const A = new Uint8Array(
+    pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX_LENGTH),
+  );
   const hashed = new Uint8Array(createHash('sha512').update(seed).digest());
-  const { k, u, signBit } = x25519FromEd25519(hashed, fromB64url(jwk.x));
+  const { k, u, signBit } = x25519FromEd25519(hashed, A);
   seed.fill(0);
   hashed.fill(0);
   signingKeys.set(secretId(k), { key: pair.privateKey, signBit });

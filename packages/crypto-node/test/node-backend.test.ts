@@ -184,3 +184,15 @@ describe('XEdDSA: node:crypto = noble (= libsignal)', () => {
     expect(await both(u, message, a)).toBe(true);
   });
 });
+
+describe('long runs', () => {
+  test('thousands of key pairs (Node 20 hangs on repeated JWK exports of OKP keys; DER here)', async () => {
+    // Before the DER route this loop never finished: the process stopped inside the export.
+    let last: { k: Uint8Array; u: Uint8Array } | undefined;
+    for (let i = 0; i < 4000; i++) last = await node.generate();
+    expect(last!.u).toEqual(x25519.getPublicKey(last!.k));
+    let signing: { k: Uint8Array; u: Uint8Array } | undefined;
+    for (let i = 0; i < 1500; i++) signing = await node.generateSigning();
+    expect(signing!.u).toEqual(x25519.getPublicKey(signing!.k));
+  });
+});
