@@ -12,6 +12,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { curveBackend, nobleAgree } from './_backend.ts';
 import { abytes, bytesEqual, toHex } from './_bytes.ts';
+import { Lru, secretId } from './_lru.ts';
 import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
 import { ProtocolError } from './errors.ts';
 import { ProtoFields, ProtoWriter } from './_protobuf.ts';
@@ -104,6 +105,9 @@ export class PublicKey {
   }
 }
 
+/** Public keys computed for private scalars, under SHA-256 of the scalar (never the scalar). */
+const KNOWN_PUBLIC = /* @__PURE__ */ new Lru<PublicKey>(1024);
+
 export class PrivateKey {
   readonly #k: Uint8Array;
   #public?: PublicKey;
@@ -145,6 +149,7 @@ export class PrivateKey {
   static #fromBackend({ k, u }: { k: Uint8Array; u: Uint8Array }): PrivateKey {
     const key = new PrivateKey(k);
     key.#public = PublicKey.fromRaw(u);
+    KNOWN_PUBLIC.set(secretId(k), key.#public);
     return key;
   }
 
@@ -168,8 +173,14 @@ export class PrivateKey {
     return this.#k.slice();
   }
 
+  /** X25519(k, 9). Remembered per scalar in this process: records that hold both halves
+   *  (identity, prekeys) check them on every load, and a scalar multiplication in noble costs
+   *  ≈ 300 µs. */
   publicKey(): PublicKey {
-    this.#public ??= PublicKey.fromRaw(x25519.getPublicKey(this.#k));
+    if (this.#public) return this.#public;
+    const id = secretId(this.#k);
+    this.#public = KNOWN_PUBLIC.get(id) ?? PublicKey.fromRaw(x25519.getPublicKey(this.#k));
+    KNOWN_PUBLIC.set(id, this.#public);
     return this.#public;
   }
 
