@@ -21,7 +21,11 @@
  * @module
  */
 import {
+  createCipheriv,
+  createDecipheriv,
   createHash,
+  createHmac,
+  hkdfSync,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
@@ -40,6 +44,7 @@ import {
   xeddsaRoute,
   xeddsaSignBit,
   type CurveBackend,
+  type SymmetricPrimitives,
 } from '@parley/crypto/backend.js';
 import { ProtocolError } from '@parley/crypto/errors.js';
 
@@ -233,7 +238,29 @@ function verifySync(
   }
 }
 
+/** Buffers in, plain Uint8Array copies out (no Buffer leaves this module). */
+const view = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/** OpenSSL's HMAC, HKDF, SHA-512 and AES-256-CBC: ≈ 3–7 µs a call where noble takes 10–20. */
+export const nodeSymmetric: SymmetricPrimitives = {
+  hmacSha256: (key, data) => bytes(createHmac('sha256', view(key)).update(view(data)).digest()),
+  // An absent salt is HashLen zeros (RFC 5869 §2.2); HMAC pads an empty key to the same.
+  hkdfSha256: (ikm, salt, info, length) =>
+    new Uint8Array(hkdfSync('sha256', view(ikm), salt ? view(salt) : EMPTY, view(info), length)),
+  sha512: (data) => bytes(createHash('sha512').update(view(data)).digest()),
+  aes256CbcEncrypt: (key, iv, plaintext) => {
+    const c = createCipheriv('aes-256-cbc', view(key), view(iv));
+    return bytes(Buffer.concat([c.update(view(plaintext)), c.final()]));
+  },
+  aes256CbcDecrypt: (key, iv, ciphertext) => {
+    const d = createDecipheriv('aes-256-cbc', view(key), view(iv));
+    return bytes(Buffer.concat([d.update(view(ciphertext)), d.final()])); // final() checks padding
+  },
+};
+const EMPTY = Buffer.alloc(0);
+
 export const nodeCryptoBackend: CurveBackend = {
+  symmetric: nodeSymmetric,
   name: 'node',
   agree: (k, u, kPublic) => {
     try {

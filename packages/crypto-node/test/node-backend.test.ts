@@ -9,9 +9,21 @@ import { createRequire } from 'node:module';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { describe, expect, test } from 'vitest';
-import { nobleBackend } from '@parley/crypto/backend.js';
+import {
+  getCryptoBackendChoice,
+  nobleBackend,
+  nobleSymmetric,
+  setCryptoBackend,
+} from '@parley/crypto/backend.js';
+import { GroupCipher, InMemorySenderKeyStore } from '@parley/crypto/group.js';
+import { ProtocolAddress } from '@parley/crypto/address.js';
 import { KeyPair, PrivateKey, PublicKey } from '@parley/crypto/curve.js';
-import { __TESTS, clearNodeCryptoCaches, nodeCryptoBackend as node } from '../src/index.ts';
+import {
+  __TESTS,
+  clearNodeCryptoCaches,
+  nodeCryptoBackend as node,
+  nodeSymmetric,
+} from '../src/index.ts';
 
 type Libsignal = typeof import('libsignal-0.90');
 const ls = createRequire(import.meta.url)('libsignal-0.90') as Libsignal;
@@ -194,5 +206,67 @@ describe('long runs', () => {
     let signing: { k: Uint8Array; u: Uint8Array } | undefined;
     for (let i = 0; i < 1500; i++) signing = await node.generateSigning();
     expect(signing!.u).toEqual(x25519.getPublicKey(signing!.k));
+  });
+});
+
+describe('symmetric primitives: node:crypto = noble', () => {
+  test('HMAC-SHA256, HKDF-SHA256 (with and without salt), SHA-512, AES-256-CBC', () => {
+    const rnd = stream('symmetric');
+    for (const n of [0, 1, 15, 16, 17, 31, 32, 33, 64, 255, 256, 1000]) {
+      const key = rnd(32);
+      const data = rnd(n);
+      expect(nodeSymmetric.hmacSha256(key, data)).toEqual(nobleSymmetric.hmacSha256(key, data));
+      const longKey = rnd(n + 65); // longer than the block: hashed first
+      expect(nodeSymmetric.hmacSha256(longKey, data)).toEqual(
+        nobleSymmetric.hmacSha256(longKey, data),
+      );
+      for (const salt of [undefined, rnd(32), new Uint8Array(0)]) {
+        const info = rnd(n % 40);
+        for (const length of [32, 64, 80]) {
+          expect(nodeSymmetric.hkdfSha256(data, salt, info, length)).toEqual(
+            nobleSymmetric.hkdfSha256(data, salt, info, length),
+          );
+        }
+      }
+      expect(nodeSymmetric.sha512(data)).toEqual(nobleSymmetric.sha512(data));
+      const iv = rnd(16);
+      const ct = nodeSymmetric.aes256CbcEncrypt(key, iv, data);
+      expect(ct).toEqual(nobleSymmetric.aes256CbcEncrypt(key, iv, data));
+      expect(nodeSymmetric.aes256CbcDecrypt(key, iv, ct)).toEqual(data);
+      const bad = ct.slice();
+      bad[bad.length - 1]! ^= 0x5a; // corrupts the last block's padding (almost surely)
+      expect(() => nobleSymmetric.aes256CbcDecrypt(key, iv, bad)).toThrow();
+      expect(() => nodeSymmetric.aes256CbcDecrypt(key, iv, bad)).toThrow();
+    }
+  });
+});
+
+describe('selection', () => {
+  test("the protocol runs on a backend's symmetric primitives only while it is selected", async () => {
+    const before = getCryptoBackendChoice();
+    let calls = 0;
+    const counting = {
+      ...node,
+      symmetric: {
+        ...nodeSymmetric,
+        hmacSha256: (k: Uint8Array, d: Uint8Array) => (calls++, nodeSymmetric.hmacSha256(k, d)),
+      },
+    };
+    const sender = new ProtocolAddress('alice', 1);
+    const group = new GroupCipher(new InMemorySenderKeyStore());
+    try {
+      setCryptoBackend(counting);
+      await group.createDistributionMessage(sender, crypto.randomUUID());
+      const id = crypto.randomUUID();
+      await group.createDistributionMessage(sender, id);
+      await group.encrypt(sender, id, new Uint8Array(10)); // the chain step is an HMAC
+      expect(calls).toBeGreaterThan(0);
+      const seen = calls;
+      setCryptoBackend('noble');
+      await group.encrypt(sender, id, new Uint8Array(10));
+      expect(calls).toBe(seen);
+    } finally {
+      setCryptoBackend(before);
+    }
   });
 });

@@ -10,15 +10,17 @@
  * chooses. `auto`, the default, runs a known-answer self-test of WebCrypto once and falls
  * back to noble when it is missing or wrong.
  *
- * Symmetric primitives (HMAC, HKDF, AES-CBC, SHA-512) stay on noble in both backends:
- * measured on Node 20, WebCrypto's per-call key import and promise cost more than the
- * work for protocol-sized inputs (HMAC-SHA256 of 1 byte: 95 µs vs 10 µs; AES-256-CBC of
- * 256 B: 66 µs vs 10 µs). Signing and ML-KEM stay on noble (see `_xeddsa.ts`).
+ * Symmetric primitives (HMAC, HKDF, AES-CBC, SHA-512) stay on noble in the built-in
+ * backends: measured on Node 20, WebCrypto's per-call key import and promise cost more than
+ * the work for protocol-sized inputs (HMAC-SHA256 of 1 byte: 95 µs vs 10 µs; AES-256-CBC of
+ * 256 B: 66 µs vs 10 µs). A custom backend may bring synchronous ones (`symmetric`, e.g.
+ * node:crypto's). ML-KEM stays on noble; signing too, but for Ed25519-backed sender keys.
  * Internal: not exported from the package.
  * @module
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { ProtocolError } from './errors.ts';
+import { setSymmetricPrimitives, type SymmetricPrimitives } from './_primitives.ts';
 import { systemRandom, type RandomSource } from './random.ts';
 import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
 import { webcryptoBackend, webcryptoWorks } from './_webcrypto.ts';
@@ -58,6 +60,8 @@ export interface CurveBackend {
   sign(k: Uint8Array, message: Uint8Array, rng: RandomSource): Uint8Array | Promise<Uint8Array>;
   /** libsignal's XEdDSA verification (see `_xeddsa.ts`). */
   verify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /** Optional synchronous HMAC/HKDF/SHA-512/AES-CBC, used while this backend is selected. */
+  readonly symmetric?: SymmetricPrimitives;
 }
 
 /** `k` clamped as RFC 7748 §5 (and libsignal's `PrivateKey::from`) do, in place. */
@@ -116,6 +120,7 @@ export function setCryptoBackend(next: CryptoBackendChoice): void {
   choice = next;
   active = next === 'noble' ? nobleBackend : typeof next === 'object' ? next : undefined;
   detecting = undefined;
+  setSymmetricPrimitives(typeof next === 'object' ? next.symmetric : undefined);
 }
 
 export function getCryptoBackendChoice(): CryptoBackendChoice {

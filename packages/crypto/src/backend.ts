@@ -40,6 +40,7 @@ export async function activeCryptoBackend(): Promise<string> {
  * cases to, and the rules for checking XEdDSA with an Ed25519 verifier.
  */
 export { nobleBackend, clampScalar } from './_backend.ts';
+export { nobleSymmetric, type SymmetricPrimitives } from './_primitives.ts';
 export {
   ed25519Signature,
   edwardsPublicKey,
