@@ -738,6 +738,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       }
     }
     let key: Uint8Array | undefined;
+    // When we decided: a sync of an older decision from another device does not undo it.
+    const decidedAt = this.#now();
     const contact = await this.storage.transaction(async (tx) => {
       const identity = await tx.get<IdentityRecord>('identities', accountId);
       key = identity?.publicKey;
@@ -757,9 +759,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
       const next: ContactRecord = {
         ...rest,
         verified,
+        verifiedAt: decidedAt,
         ...(identity ? { verifiedKey: identity.publicKey } : {}),
       };
       await tx.put('contacts', accountId, next);
+      // "You marked X verified / not verified", when the decision changes anything.
+      if (isVerified(existing, identity) !== verified) {
+        await this.#storeEvent(
+          tx,
+          directConversationId(accountId),
+          verified ? 'marked_verified' : 'marked_unverified',
+          [accountId],
+        );
+      }
       return withVerified(next, identity);
     });
     this.emit('contacts', await this.contacts());
@@ -767,10 +779,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
       const identityKey = key;
       this.#background(
         this.#sendToSelf(
-          this.#content({
-            case: 'sync',
-            value: { body: { case: 'verified', value: { accountId, identityKey, verified } } },
-          }),
+          this.#content(
+            {
+              case: 'sync',
+              value: { body: { case: 'verified', value: { accountId, identityKey, verified } } },
+            },
+            decidedAt,
+          ),
         ),
         'verification sync',
       );
@@ -1122,7 +1137,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     conversationId: string,
     event: ConversationEventKind,
     subjects: string[],
-    sender = this.#account,
+    sender: { accountId: string; deviceId: number } | undefined = this.#account,
   ): Promise<MessageRecord> {
     const now = this.#now();
     const record: MessageRecord = {
@@ -1138,7 +1153,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
       subjects,
     };
     await this.#storeMessage(tx, record);
-    queueMicrotask(() => this.emit('event', record));
+    // Announced once it is committed (the next transaction runs after this one's commit), and
+    // only if it was: a listener reading the conversation then finds it.
+    const key = messageKey(record.conversationId, record.timestamp, record.id);
+    queueMicrotask(() => {
+      this.storage
+        .transaction((t) => t.get('messages', key))
+        .then((stored) => {
+          if (stored) this.emit('event', record);
+        })
+        .catch(() => undefined); // storage closed meanwhile
+    });
     return record;
   }
 
@@ -1706,16 +1731,45 @@ export class ParleyClient extends Emitter<ClientEvents> {
       }
       case 'verified': {
         const { accountId, identityKey, verified } = sync.value;
-        const contact = await tx.get<ContactRecord>('contacts', accountId);
-        const identity = await tx.get<IdentityRecord>('identities', accountId);
-        if (!contact || !identity || identity.pendingKey || contact.identityChanged) return;
+        if (accountId === this.accountId || identityKey.length === 0) return;
+        const contact = (await tx.get<ContactRecord>('contacts', accountId)) ?? {
+          accountId,
+          devices: {},
+        };
+        let identity = await tx.get<IdentityRecord>('identities', accountId);
+        if (!identity) {
+          // A key we have not seen yet: our own device's word is trusted, as in a contact list.
+          identity = { publicKey: identityKey, firstSeenAt: this.#now() };
+          await tx.put('identities', accountId, identity);
+        }
+        if (identity.pendingKey || contact.identityChanged) return;
         // Bound to the key: a device that trusts another key for them ignores it.
         if (!bytesEqual(identity.publicKey, identityKey)) return;
+        // Syncs may cross: a decision older than the one we have (for this key) is stale.
+        const decidedAt = timestampOf(content);
+        if (
+          contact.verifiedAt !== undefined &&
+          contact.verifiedKey !== undefined &&
+          bytesEqual(contact.verifiedKey, identity.publicKey) &&
+          decidedAt < contact.verifiedAt
+        ) {
+          return;
+        }
         await tx.put('contacts', accountId, {
           ...contact,
           verified,
+          verifiedAt: decidedAt,
           verifiedKey: identity.publicKey,
         } satisfies ContactRecord);
+        if (isVerified(contact, identity) !== verified) {
+          await this.#storeEvent(
+            tx,
+            directConversationId(accountId),
+            verified ? 'marked_verified' : 'marked_unverified',
+            [accountId],
+            { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId },
+          );
+        }
         emits.push(() => void this.contacts().then((list) => this.emit('contacts', list)));
         return;
       }
@@ -2014,9 +2068,33 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.#sendToSelf(content);
   }
 
-  /** Creates a group with us and `memberAccountIds`. */
+  /**
+   * Refuses a group update, before anything is sent or stored, while any of `accountIds` (the
+   * accounts it would be sent to) has an identity change awaiting acknowledgement: nothing
+   * goes silently to a changed safety number, and local state never gets ahead of what the
+   * members were told. `IdentityChangedError` names them all.
+   */
+  async #refuseChangedIdentities(
+    accountIds: Iterable<string>,
+    tx: Pick<StorageTx, 'get'> = this.storage,
+  ): Promise<void> {
+    const changed: string[] = [];
+    for (const accountId of new Set(accountIds)) {
+      if (accountId === this.accountId) continue;
+      if ((await tx.get<ContactRecord>('contacts', accountId))?.identityChanged) {
+        changed.push(accountId);
+      }
+    }
+    if (changed.length > 0) throw new IdentityChangedError(changed[0]!, changed);
+  }
+
+  /**
+   * Creates a group with us and `memberAccountIds`. Refused (`IdentityChangedError`) while a
+   * member's identity change is unacknowledged.
+   */
   async createGroup(title: string, memberAccountIds: string[]): Promise<GroupRecord> {
     const self = this.#requireAccount();
+    await this.#refuseChangedIdentities(memberAccountIds);
     const members = [self.accountId, ...memberAccountIds.filter((m) => m !== self.accountId)];
     const group: GroupRecord = {
       groupId: toHex(this.#rng(16)),
@@ -2056,21 +2134,33 @@ export class ParleyClient extends Emitter<ClientEvents> {
     action: (g: GroupRecord) => ContentInit['body'] & { case: 'groupControl' },
     event: ConversationEventKind,
     subjects: string[],
-    options: { rotate?: boolean; alsoNotify?: string[] } = {},
+    options: { rotate?: boolean; alsoNotify?: string[]; notifyIfTrusted?: string[] } = {},
   ): Promise<GroupRecord> {
     let group!: GroupRecord;
+    const alsoNotify = [...(options.alsoNotify ?? [])];
     await this.storage.transaction(async (tx) => {
       const g = await tx.get<GroupRecord>('groups', groupId);
       if (!g) throw new Error(`no such group ${groupId}`);
       if (g.left) throw new Error('we are not a member of this group');
       change(g);
+      // Everyone told must be trusted (checked before anything is stored or sent); those
+      // only told if trusted (removed members) are left out while their change is pending.
+      await this.#refuseChangedIdentities(
+        [...g.members.map((m) => m.accountId), ...alsoNotify],
+        tx,
+      );
+      for (const accountId of options.notifyIfTrusted ?? []) {
+        if (!(await tx.get<ContactRecord>('contacts', accountId))?.identityChanged) {
+          alsoNotify.push(accountId);
+        }
+      }
       g.revision++;
       await tx.put('groups', groupId, g);
       if (options.rotate) await this.#rotateSenderKey(tx, g);
       await this.#storeEvent(tx, groupConversationId(groupId), event, subjects);
       group = (await tx.get<GroupRecord>('groups', groupId))!;
     });
-    await this.#broadcastControl(group, action(group), options.alsoNotify);
+    await this.#broadcastControl(group, action(group), alsoNotify);
     this.emit('group', group);
     return group;
   }
@@ -2110,7 +2200,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
       }),
       'group_members_removed',
       accountIds,
-      { rotate: true, alsoNotify: accountIds },
+      // A removed member whose safety number changed is not told (the others are), so a
+      // changed member can still be removed without acknowledging the change first.
+      { rotate: true, notifyIfTrusted: accountIds },
     );
   }
 

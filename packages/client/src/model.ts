@@ -43,6 +43,11 @@ export interface ContactRecord {
   verified?: boolean;
   /** The identity key that was verified; verification is bound to it. */
   verifiedKey?: Uint8Array;
+  /**
+   * When the (last) verified / not verified decision for `verifiedKey` was made, on the
+   * deciding device's clock: an older decision synced from another device is ignored.
+   */
+  verifiedAt?: number;
 }
 
 /** A trusted remote identity (TOFU), per account. `identities/<accountId>`. */
@@ -76,6 +81,10 @@ export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed'
 
 export type ConversationEventKind =
   | 'identity_changed'
+  /** We (this or another of our devices: see the sender) marked the contact verified. */
+  | 'marked_verified'
+  /** We marked a verified contact not verified. */
+  | 'marked_unverified'
   | 'decryption_failed'
   | 'group_created'
   | 'group_members_added'

@@ -202,3 +202,141 @@ describe('groups and identity changes', () => {
     await carolInbox.waitFor(1, (m) => m.text === 'after');
   });
 });
+
+describe('group updates and identity changes', () => {
+  it('refuses group updates up front while a member’s change is unacknowledged; removing them still works', async () => {
+    const alice = track(await registeredClient(relay.url, 'c_alice'));
+    const bob = track(await registeredClient(relay.url, 'c_bob'));
+    const carol = track(await registeredClient(relay.url, 'c_carol'));
+    const dave = track(await registeredClient(relay.url, 'c_dave'));
+    const group = await alice.createGroup('three', [bob.accountId, carol.accountId]);
+    for (const m of [bob, carol]) {
+      await until(m, 'group', async () => (await m.group(group.groupId)) !== undefined);
+    }
+
+    const bobNew = await reinstall(relay, bob, 'c_bob', track);
+    const changed = alice.waitFor('identityChanged');
+    await bobNew.sendText(alice.accountId, 'new phone');
+    await changed;
+
+    const got = new Map<ParleyClient, Envelope[]>();
+    for (const c of [bobNew, carol, dave]) {
+      const list: Envelope[] = [];
+      got.set(c, list);
+      c.on('envelope', (e) => {
+        if (e.sourceAccountId === alice.accountId) list.push(e);
+      });
+    }
+    const groupsBefore = await alice.groups();
+    const eventsBefore = await alice.messages(`group:${group.groupId}`);
+    const refused = async (p: Promise<unknown>) => {
+      const err: unknown = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(IdentityChangedError);
+      expect((err as IdentityChangedError).accountIds).toEqual([bob.accountId]);
+    };
+    await refused(alice.createGroup('new', [carol.accountId, bob.accountId]));
+    await refused(alice.addGroupMembers(group.groupId, [dave.accountId]));
+    await refused(alice.renameGroup(group.groupId, 'renamed'));
+    await refused(alice.leaveGroup(group.groupId));
+    // Adding the changed member (again) is refused too.
+    await refused(alice.addGroupMembers(group.groupId, [bob.accountId]));
+    // Nothing changed locally ...
+    expect(await alice.groups()).toEqual(groupsBefore);
+    expect(await alice.messages(`group:${group.groupId}`)).toEqual(eventsBefore);
+    // ... and nothing was sent: the next thing each of them gets from Alice is this.
+    await alice.sendText(carol.accountId, 'barrier');
+    await alice.sendText(dave.accountId, 'barrier');
+    for (const m of [carol, dave]) {
+      await until(m, 'message', async () =>
+        (await m.messages(`direct:${alice.accountId}`)).some((x) => x.text === 'barrier'),
+      );
+    }
+    expect(got.get(carol)).toHaveLength(1);
+    expect(got.get(dave)).toHaveLength(1);
+    expect(await dave.groups()).toEqual([]);
+
+    // Removing Bob works without acknowledging: Carol is told, Bob (changed key) is not.
+    for (const list of got.values()) list.length = 0;
+    const removed = await alice.removeGroupMembers(group.groupId, [bob.accountId]);
+    expect(removed.members.map((m) => m.accountId)).toEqual([alice.accountId, carol.accountId]);
+    await until(
+      carol,
+      'group',
+      async () =>
+        (await carol.group(group.groupId))?.members.every((m) => m.accountId !== bob.accountId) ??
+        false,
+    );
+    // Whatever Alice sent Bob's new installation would be there before Carol's message.
+    await carol.sendText(bob.accountId, 'barrier');
+    await until(bobNew, 'message', async () =>
+      (await bobNew.messages(`direct:${carol.accountId}`)).some((x) => x.text === 'barrier'),
+    );
+    expect(got.get(carol)!.length).toBeGreaterThan(0);
+    expect(got.get(bobNew)).toEqual([]);
+    expect(await bobNew.group(group.groupId)).toBeUndefined();
+
+    // Acknowledged: updates go to Bob's new installation again.
+    await alice.acknowledgeIdentity(bob.accountId);
+    await alice.addGroupMembers(group.groupId, [bob.accountId]);
+    await until(bobNew, 'group', async () => (await bobNew.group(group.groupId)) !== undefined);
+    await alice.renameGroup(group.groupId, 'renamed');
+    for (const m of [bobNew, carol]) {
+      await until(m, 'group', async () => (await m.group(group.groupId))?.title === 'renamed');
+    }
+  });
+});
+
+describe('verification in the conversation', () => {
+  it('“You marked … verified / not verified” on every device; an identity change is shown too', async () => {
+    const alice1 = track(await registeredClient(relay.url, 'e_alice'));
+    const bob = track(await registeredClient(relay.url, 'e_bob'));
+    await alice1.addContact('e_bob');
+    const alice2 = track(await linkDevice(relay.url, alice1));
+    await alice1.refreshOwnDevices();
+    const conv = `direct:${bob.accountId}`;
+    const events = async (c: ParleyClient) =>
+      (await c.messages(conv))
+        .filter((m) => m.kind === 'event')
+        .map((m) => [m.event, m.subjects, m.senderAccountId, m.senderDeviceId]);
+    const d1 = alice1.deviceId;
+    const d2 = alice2.deviceId;
+    const eventsOn = (c: ParleyClient, n: number) =>
+      until(c, 'event', async () => (await events(c)).length >= n);
+
+    const emitted = alice1.waitFor('event');
+    await alice1.setVerified(bob.accountId, true);
+    expect((await emitted).event).toBe('marked_verified');
+    await eventsOn(alice2, 1);
+    await alice2.setVerified(bob.accountId, false);
+    await eventsOn(alice1, 2);
+    await alice2.setVerified(bob.accountId, false); // never shown twice
+    const both = [
+      ['marked_verified', [bob.accountId], alice1.accountId, d1],
+      ['marked_unverified', [bob.accountId], alice1.accountId, d2],
+    ];
+    expect(await events(alice1)).toEqual(both);
+    expect(await events(alice2)).toEqual(both);
+    // Not verifying an unverified contact is no event.
+    await alice1.setVerified(bob.accountId, false);
+    expect(await events(alice1)).toEqual(both);
+
+    // Verified again, then Bob reinstalls: the change (which clears it) is the next event.
+    await alice1.setVerified(bob.accountId, true);
+    await eventsOn(alice2, 3);
+    await alice1.sendText(bob.accountId, 'hi');
+    const bobNew = await reinstall(relay, bob, 'e_bob', track);
+    const changed = alice1.waitFor('identityChanged');
+    await bobNew.sendText(alice1.accountId, 'new phone');
+    await changed;
+    expect((await events(alice1)).map((e) => e[0])).toEqual([
+      'marked_verified',
+      'marked_unverified',
+      'marked_verified',
+      'identity_changed',
+    ]);
+    expect((await alice1.contact(bob.accountId))?.verified).toBe(false);
+  });
+});

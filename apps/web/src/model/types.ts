@@ -13,6 +13,8 @@ export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed'
 
 export type ConversationEventKind =
   | 'identity_changed'
+  | 'marked_verified'
+  | 'marked_unverified'
   | 'decryption_failed'
   | 'group_created'
   | 'group_members_added'

@@ -127,6 +127,10 @@ export function eventText(state: ModelState, m: Message): string {
   switch (m.event) {
     case 'identity_changed':
       return `The safety number with ${names(state, m.subjects)} changed.`;
+    case 'marked_verified':
+      return `You marked your safety number with ${names(state, m.subjects)} verified.`;
+    case 'marked_unverified':
+      return `You marked your safety number with ${names(state, m.subjects)} not verified.`;
     case 'decryption_failed':
       return `A message from ${who} could not be decrypted.`;
     case 'group_created':
