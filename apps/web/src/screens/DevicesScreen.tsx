@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { PageHeader } from '../components/PageHeader.tsx';
+import { QrScanner } from '../components/QrScanner.tsx';
 import { EmptyState, ErrorText, Spinner } from '../components/States.tsx';
 import { formatListTime } from '../lib/time.ts';
 import { looksLikeLinkUri } from '../lib/validate.ts';
@@ -101,13 +102,13 @@ function LinkNewDevice({ onLinked }: { onLinked: () => void }) {
   const [code, setCode] = useState('');
   const [problem, setProblem] = useState<string>();
   const [done, setDone] = useState(false);
+  const [scanning, setScanning] = useState(false);
+  const scanButton = useRef<HTMLButtonElement>(null);
   const [approve, { busy, error }] = useAction(async (uri: string) => {
     await model.approveDevice(uri);
     return true;
   });
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const uri = code.trim();
+  const link = async (uri: string) => {
     const p = looksLikeLinkUri(uri)
       ? undefined
       : 'Paste the code shown on the new device (it starts with parley://link).';
@@ -121,15 +122,55 @@ function LinkNewDevice({ onLinked }: { onLinked: () => void }) {
       onLinked();
     }
   };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void link(code.trim());
+  };
+  const stopScanning = useCallback(() => {
+    setScanning(false);
+    // Back to the button that opened the camera, for keyboard users.
+    setTimeout(() => scanButton.current?.focus(), 0);
+  }, []);
+  const onScanned = (text: string) => {
+    const uri = text.trim();
+    if (!looksLikeLinkUri(uri)) return false;
+    setScanning(false);
+    setCode(uri);
+    void link(uri);
+    return true;
+  };
   return (
     <section className="card">
       <h3>Link a new device</h3>
       <p className="muted">
-        On the new device, choose “Link to an existing account”, then paste the code it shows here.
-        The new device will get your account’s keys and your contacts — only approve a device you
-        hold.
+        On the new device, choose “Link to an existing account”, then scan the QR code it shows or
+        paste its code here. The new device will get your account’s keys and your contacts — only
+        approve a device you hold.
       </p>
-      <form className="stack" onSubmit={(e) => void submit(e)} noValidate>
+      {scanning ? (
+        <QrScanner
+          onCode={onScanned}
+          onClose={stopScanning}
+          invalidHint="That QR code is not a Parley link code. Scan the code on the new device."
+        />
+      ) : (
+        <div className="row">
+          <button
+            ref={scanButton}
+            type="button"
+            className="button"
+            disabled={busy}
+            onClick={() => {
+              setProblem(undefined);
+              setDone(false);
+              setScanning(true);
+            }}
+          >
+            Scan QR code
+          </button>
+        </div>
+      )}
+      <form className="stack" onSubmit={submit} noValidate>
         <label className="field">
           <span className="field__label">Code from the new device</span>
           <textarea
