@@ -816,6 +816,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Accepts a changed identity key: sending resumes, old sessions are dropped. */
   async acknowledgeIdentity(accountId: string): Promise<void> {
+    const shared: GroupRecord[] = [];
     await this.storage.transaction(async (tx) => {
       const identity = await tx.get<IdentityRecord>('identities', accountId);
       if (identity?.pendingKey) {
@@ -839,9 +840,31 @@ export class ParleyClient extends Emitter<ClientEvents> {
           if (kept.length !== g.senderKeySentTo.length) {
             await tx.put('groups', groupId, { ...g, senderKeySentTo: kept });
           }
+          if (
+            (contact.identityChanged || identity?.pendingKey) &&
+            !g.left &&
+            g.members.some((m) => m.accountId === accountId)
+          ) {
+            shared.push(g);
+          }
         }
       }
     });
+    // Nothing went to them while the change was pending (and an update that found the change
+    // on the way did not reach them): tell them the current state of the groups we share, as
+    // a state with no action (merged, no conversation event).
+    if (shared.length === 0) return;
+    this.#background(
+      (async () => {
+        for (const g of shared) {
+          await this.#sendToAccount(
+            accountId,
+            this.#content({ case: 'groupControl', value: { state: this.#groupState(g) } }),
+          );
+        }
+      })(),
+      'group state after an identity change',
+    );
   }
 
   async #onIdentityReplaced(accountId: string): Promise<void> {

@@ -340,3 +340,39 @@ describe('verification in the conversation', () => {
     expect((await alice1.contact(bob.accountId))?.verified).toBe(false);
   });
 });
+
+describe('group state after acknowledging', () => {
+  it('a member whose change was found while sending an update gets the current state once acknowledged', async () => {
+    const alice = track(await registeredClient(relay.url, 'a_alice'));
+    const bob = track(await registeredClient(relay.url, 'a_bob'));
+    const carol = track(await registeredClient(relay.url, 'a_carol'));
+    const group = await alice.createGroup('three', [bob.accountId, carol.accountId]);
+    for (const m of [bob, carol]) {
+      await until(m, 'group', async () => (await m.group(group.groupId)) !== undefined);
+    }
+    // Bob reinstalls silently: the rename finds it on the way, so only Carol hears of it.
+    const bobNew = await reinstall(relay, bob, 'a_bob', track);
+    await alice.renameGroup(group.groupId, 'renamed');
+    expect((await alice.contact(bob.accountId))?.identityChanged).toBe(true);
+    await until(
+      carol,
+      'group',
+      async () => (await carol.group(group.groupId))?.title === 'renamed',
+    );
+    expect(await bobNew.group(group.groupId)).toBeUndefined();
+
+    // Acknowledged: Bob's new installation is told the group as it is now, without asking.
+    await alice.acknowledgeIdentity(bob.accountId);
+    await until(
+      bobNew,
+      'group',
+      async () => (await bobNew.group(group.groupId))?.title === 'renamed',
+    );
+    expect((await bobNew.group(group.groupId))?.members.map((m) => m.accountId).sort()).toEqual(
+      [alice.accountId, bob.accountId, carol.accountId].sort(),
+    );
+    const bobInbox = inbox(bobNew);
+    await alice.sendGroupText(group.groupId, 'welcome back');
+    await bobInbox.waitFor(1, (m) => m.text === 'welcome back');
+  });
+});
