@@ -874,9 +874,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
         devices: {},
       };
       await tx.put('contacts', accountId, { ...unverified(contact), identityChanged: true });
-      await this.#storeEvent(tx, directConversationId(accountId), 'identity_changed', [accountId]);
+      await this.#storeIdentityChanged(tx, accountId);
     });
     this.emit('identityChanged', { accountId });
+  }
+
+  /** "Your safety number with X changed": in our conversation, and in every group we share. */
+  async #storeIdentityChanged(tx: StorageTx, accountId: string): Promise<void> {
+    await this.#storeEvent(tx, directConversationId(accountId), 'identity_changed', [accountId]);
+    for (const [groupId, g] of await tx.list<GroupRecord>('groups')) {
+      if (!g.left && g.members.some((m) => m.accountId === accountId)) {
+        await this.#storeEvent(tx, groupConversationId(groupId), 'identity_changed', [accountId]);
+      }
+    }
   }
 
   /** Sending found a new identity key in the relay's bundle: block and record it. */
@@ -889,7 +899,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         devices: {},
       };
       await tx.put('contacts', accountId, { ...unverified(contact), identityChanged: true });
-      await this.#storeEvent(tx, directConversationId(accountId), 'identity_changed', [accountId]);
+      await this.#storeIdentityChanged(tx, accountId);
     });
     this.emit('identityChanged', { accountId });
   }
@@ -1161,6 +1171,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     event: ConversationEventKind,
     subjects: string[],
     sender: { accountId: string; deviceId: number } | undefined = this.#account,
+    timestamp?: number,
   ): Promise<MessageRecord> {
     const now = this.#now();
     const record: MessageRecord = {
@@ -1170,7 +1181,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       direction: 'in',
       senderAccountId: sender?.accountId ?? '',
       senderDeviceId: sender?.deviceId ?? 0,
-      timestamp: now,
+      timestamp: timestamp ?? now,
       storedAt: now,
       event,
       subjects,
@@ -1791,6 +1802,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
             verified ? 'marked_verified' : 'marked_unverified',
             [accountId],
             { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId },
+            decidedAt, // shown when it was decided
           );
         }
         emits.push(() => void this.contacts().then((list) => this.emit('contacts', list)));

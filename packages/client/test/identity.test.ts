@@ -218,6 +218,11 @@ describe('group updates and identity changes', () => {
     const changed = alice.waitFor('identityChanged');
     await bobNew.sendText(alice.accountId, 'new phone');
     await changed;
+    // The change shows in the group too.
+    const groupEvents = (await alice.messages(`group:${group.groupId}`)).filter(
+      (m) => m.event === 'identity_changed',
+    );
+    expect(groupEvents.map((m) => m.subjects)).toEqual([[bob.accountId]]);
 
     const got = new Map<ParleyClient, Envelope[]>();
     for (const c of [bobNew, carol, dave]) {
@@ -317,11 +322,14 @@ describe('verification in the conversation', () => {
       ['marked_verified', [bob.accountId], alice1.accountId, d1],
       ['marked_unverified', [bob.accountId], alice1.accountId, d2],
     ];
-    expect(await events(alice1)).toEqual(both);
-    expect(await events(alice2)).toEqual(both);
+    // Shown at the time each was decided (a tie within a millisecond may go either way).
+    const sorted = async (c: ParleyClient) =>
+      (await events(c)).sort((a, b) => Number(a[3]) - Number(b[3]));
+    expect(await sorted(alice1)).toEqual(both);
+    expect(await sorted(alice2)).toEqual(both);
     // Not verifying an unverified contact is no event.
     await alice1.setVerified(bob.accountId, false);
-    expect(await events(alice1)).toEqual(both);
+    expect(await sorted(alice1)).toEqual(both);
 
     // Verified again, then Bob reinstalls: the change (which clears it) is the next event.
     await alice1.setVerified(bob.accountId, true);
@@ -331,9 +339,7 @@ describe('verification in the conversation', () => {
     const changed = alice1.waitFor('identityChanged');
     await bobNew.sendText(alice1.accountId, 'new phone');
     await changed;
-    expect((await events(alice1)).map((e) => e[0])).toEqual([
-      'marked_verified',
-      'marked_unverified',
+    expect((await events(alice1)).map((e) => e[0]).slice(2)).toEqual([
       'marked_verified',
       'identity_changed',
     ]);
