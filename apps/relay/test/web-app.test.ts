@@ -67,6 +67,11 @@ describe('the relay serving the web app (PARLEY_RELAY_WEB_ROOT)', () => {
     expect(d.get('base-uri')).toBe("'none'");
     expect(d.get('form-action')).toBe("'none'");
     expect(d.get('frame-ancestors')).toBe("'none'");
+    // The page may use the camera (QR scanning), on this origin only; every other feature off.
+    const permissions = res.headers['permissions-policy'] as string;
+    expect(permissions).toContain('camera=(self)');
+    expect(permissions).toContain('microphone=()');
+    expect(permissions).toContain('geolocation=()');
     // The relay's other hardening headers stay.
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
@@ -121,6 +126,7 @@ describe('the relay serving the web app (PARLEY_RELAY_WEB_ROOT)', () => {
     expect(health.json()).toEqual({ status: 'ok' });
     expect(health.headers['cache-control']).toBe('no-store');
     expect(health.headers['content-security-policy']).toBe(API_CSP);
+    expect(health.headers['permissions-policy']).toContain('camera=()');
     const device = await register(relay.app);
     expect(device.deviceId).toBe(1);
   });

@@ -14,8 +14,9 @@ import type { RateLimit } from '../config.ts';
 import type { RequestHook } from '../context.ts';
 import { RelayError } from '../errors.ts';
 
-/** The relay serves JSON only, so no browser feature is ever needed. */
-const PERMISSIONS_POLICY =
+/** The API serves JSON only, so no browser feature is ever needed (the web app's pages get
+ *  their own, `WEB_APP_PERMISSIONS_POLICY` in web-app.ts). */
+export const PERMISSIONS_POLICY =
   'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()';
 
 const securityPlugin: FastifyPluginAsync = async (app) => {

@@ -11,6 +11,7 @@
  */
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { PERMISSIONS_POLICY } from './security.ts';
 
 /** Vite puts content-hashed bundles here; a changed file always gets a new name. */
 const HASHED_ASSETS = '/assets/';
@@ -47,11 +48,18 @@ export function webAppContentSecurityPolicy(request: FastifyRequest): string {
   ].join('; ');
 }
 
+/**
+ * The page's Permissions-Policy: the API's (every feature off) but for the camera, which this
+ * origin alone may use, to scan a new device's link QR code. The browser still asks the user.
+ */
+export const WEB_APP_PERMISSIONS_POLICY = PERMISSIONS_POLICY.replace('camera=()', 'camera=(self)');
+
 /** Registered without fastify-plugin: the hook below applies only to the static routes. */
 const webAppPlugin: FastifyPluginAsync<{ root: string }> = async (app, { root }) => {
   // Runs after the relay's global hooks (helmet, no-store), so these values win.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('content-security-policy', webAppContentSecurityPolicy(request));
+    reply.header('permissions-policy', WEB_APP_PERMISSIONS_POLICY);
     reply.header(
       'cache-control',
       request.url.startsWith(HASHED_ASSETS) ? 'public, max-age=31536000, immutable' : 'no-cache',
