@@ -633,30 +633,48 @@ export class ClientModel extends StateStore implements ChatModel {
 
   async createGroup(title: string, usernames: string[]): Promise<string> {
     const ids = await this.#accountIds(usernames);
-    const group = await this.#requireClient().createGroup(title, ids);
+    const group = await this.#groupChange(() => this.#requireClient().createGroup(title, ids));
     await this.#refresh();
     return `group:${group.groupId}`;
   }
 
   async renameGroup(groupId: string, title: string): Promise<void> {
-    await this.#requireClient().renameGroup(groupId, title);
+    await this.#groupChange(() => this.#requireClient().renameGroup(groupId, title));
     await this.#refresh();
   }
 
   async addMembers(groupId: string, usernames: string[]): Promise<void> {
     const ids = await this.#accountIds(usernames);
-    await this.#requireClient().addGroupMembers(groupId, ids);
+    await this.#groupChange(() => this.#requireClient().addGroupMembers(groupId, ids));
     await this.#refresh();
   }
 
   async removeMember(groupId: string, accountId: string): Promise<void> {
-    await this.#requireClient().removeGroupMembers(groupId, [accountId]);
+    await this.#groupChange(() => this.#requireClient().removeGroupMembers(groupId, [accountId]));
     await this.#refresh();
   }
 
   async leaveGroup(groupId: string): Promise<void> {
-    await this.#requireClient().leaveGroup(groupId);
+    await this.#groupChange(() => this.#requireClient().leaveGroup(groupId));
     await this.#refresh();
+  }
+
+  /** A group change the client refused because a member's safety number changed, said by name. */
+  async #groupChange<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (err) {
+      if (!(err instanceof IdentityChangedError)) throw err;
+      const client = this.#requireClient();
+      const names = await Promise.all(
+        err.accountIds.map(
+          async (id) => (await client.contact(id))?.username ?? `${id.slice(0, 8)}…`,
+        ),
+      );
+      throw new Error(
+        `Not done: the safety number of ${names.join(', ')} changed. Review it in your conversation first.`,
+      );
+    }
   }
 
   // ---------------------------------------------------------------------------------------
