@@ -6,10 +6,10 @@
  * reinstall looks from the outside: while the relay is stopped, Bob's account in the relay's
  * database gets the identity key and device keys of a fresh installation.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdentityChangedError, ParleyClient, type AccountRecord } from '@parley/client';
-import { clientOptions, inbox, registeredClient } from './support/clients.ts';
+import { IdentityChangedError, type ParleyClient } from '@parley/client';
+import { inbox, registeredClient } from './support/clients.ts';
+import { reinstall } from './support/reinstall.ts';
 import { startRelay, type RelayProcess } from './support/relay.ts';
 
 let relay: RelayProcess;
@@ -23,48 +23,6 @@ afterAll(async () => {
   for (const c of clients) await c.stop();
   await relay?.dispose();
 });
-
-/** Moves `fresh`'s identity and device into `target`'s account, as a reinstall would. */
-function reinstallInRelayDb(dbPath: string, target: string, fresh: string): void {
-  const db = new Database(dbPath);
-  try {
-    db.pragma('foreign_keys = ON');
-    db.transaction(() => {
-      db.prepare(
-        'UPDATE accounts SET identity_key = (SELECT identity_key FROM accounts WHERE account_id = ?) WHERE account_id = ?',
-      ).run(fresh, target);
-      db.prepare('DELETE FROM devices WHERE account_id = ?').run(target);
-    })();
-    db.pragma('foreign_keys = OFF');
-    db.transaction(() => {
-      for (const table of ['devices', 'signed_prekeys', 'one_time_prekeys']) {
-        db.prepare(`UPDATE ${table} SET account_id = ? WHERE account_id = ?`).run(target, fresh);
-      }
-      db.prepare('DELETE FROM accounts WHERE account_id = ?').run(fresh);
-    })();
-  } finally {
-    db.close();
-  }
-}
-
-/** Bob reinstalls: a fresh installation with a new identity takes over his account. */
-async function reinstall(victim: ParleyClient, username: string, freshName: string) {
-  await victim.stop();
-  const fresh = await registeredClient(relay.url, freshName);
-  clients.push(fresh);
-  await fresh.stop();
-  await relay.stop();
-  reinstallInRelayDb(relay.dbPath, victim.accountId, fresh.accountId);
-  await relay.restart();
-  await fresh.storage.transaction(async (tx) => {
-    const a = (await tx.get<AccountRecord>('meta', 'account'))!;
-    await tx.put('meta', 'account', { ...a, accountId: victim.accountId, username });
-  });
-  const reinstalled = await ParleyClient.open(clientOptions(relay.url, fresh.storage));
-  clients.push(reinstalled);
-  await reinstalled.start();
-  return reinstalled;
-}
 
 describe('identity', () => {
   it('computes the same 60-digit safety number on both sides', async () => {
@@ -87,20 +45,7 @@ describe('identity', () => {
     const before = await alice.safetyNumber(bob.accountId);
 
     // Bob reinstalls: a fresh installation with a new identity takes over his account.
-    await bob.stop();
-    const fresh = await registeredClient(relay.url, 'bob_fresh_install');
-    clients.push(fresh);
-    await fresh.stop();
-    await relay.stop();
-    reinstallInRelayDb(relay.dbPath, bob.accountId, fresh.accountId);
-    await relay.restart();
-    await fresh.storage.transaction(async (tx) => {
-      const a = (await tx.get<AccountRecord>('meta', 'account'))!;
-      await tx.put('meta', 'account', { ...a, accountId: bob.accountId, username: 'bob' });
-    });
-    const bobNew = await ParleyClient.open(clientOptions(relay.url, fresh.storage));
-    clients.push(bobNew);
-    await bobNew.start();
+    const bobNew = await reinstall(relay, bob, 'bob', (c) => clients.push(c));
     const newInbox = inbox(bobNew);
 
     const changed = alice.waitFor('identityChanged');
@@ -135,7 +80,7 @@ describe('identity', () => {
     await carol.sendText(dave.accountId, 'hello dave');
     await daveInbox.waitFor(1);
 
-    const daveNew = await reinstall(dave, 'dave', 'dave_fresh_install');
+    const daveNew = await reinstall(relay, dave, 'dave', (c) => clients.push(c));
     const carolInbox = inbox(carol);
     const changed = carol.waitFor('identityChanged');
     await daveNew.sendText(carol.accountId, 'new phone, who dis');

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '@parley/protocol';
-import { IdentityChangedError, type MessageRecord, type ParleyClient } from '../src/index.ts';
+import { IdentityChangedError, type MessageRecord, type ParleyClient } from '@parley/client';
 import { inbox, linkDevice, registeredClient, until } from './support/clients.ts';
 import { reinstall } from './support/reinstall.ts';
 import { startRelay, type RelayProcess } from './support/relay.ts';

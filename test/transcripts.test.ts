@@ -4,7 +4,7 @@
  * on the next connection.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ParleyClient } from '../src/index.ts';
+import type { ParleyClient } from '@parley/client';
 import { inbox, linkDevice, registeredClient } from './support/clients.ts';
 import { startRelay, type RelayProcess } from './support/relay.ts';
 

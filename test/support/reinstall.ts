@@ -1,11 +1,11 @@
 /**
  * A reinstall as it looks from the outside: while the relay is stopped, an account in the
  * relay's database gets the identity key and device keys of a fresh installation (our relay
- * has no "re-register the same account" flow). As in test/identity.test.ts at the top level.
+ * has no "re-register the same account" flow). Shared by the identity tests.
  * @module
  */
 import Database from 'better-sqlite3';
-import { ParleyClient, type AccountRecord } from '../../src/index.ts';
+import { ParleyClient, type AccountRecord } from '@parley/client';
 import { clientOptions, registeredClient } from './clients.ts';
 import type { RelayProcess } from './relay.ts';
 

@@ -5,7 +5,7 @@
  * up; group states and our own devices' transcripts carry names the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ParleyClient, type AccountRecord } from '../src/index.ts';
+import { ParleyClient, type AccountRecord } from '@parley/client';
 import { clientOptions, inbox, linkDevice, registeredClient, until } from './support/clients.ts';
 import { startRelay, type RelayProcess } from './support/relay.ts';
 
