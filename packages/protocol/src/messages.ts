@@ -15,6 +15,7 @@ import {
   DeviceId,
   EnvelopeId,
   RegistrationId,
+  SendId,
   Timestamp,
 } from './primitives.ts';
 
@@ -53,6 +54,7 @@ export type OutgoingMessage = Static<typeof OutgoingMessage>;
 export const SendMessagesRequest = Type.Object(
   {
     timestamp: Timestamp,
+    sendId: Type.Optional(SendId),
     messages: Type.Array(OutgoingMessage, { minItems: 1, maxItems: MAX_MESSAGES_PER_SEND }),
   },
   closed,
@@ -78,6 +80,7 @@ export type MultiRecipient = Static<typeof MultiRecipient>;
 export const MultiRecipientSendRequest = Type.Object(
   {
     timestamp: Timestamp,
+    sendId: Type.Optional(SendId),
     type: EnvelopeType,
     content: EnvelopeContent,
     recipients: Type.Array(MultiRecipient, { minItems: 1, maxItems: MAX_MULTI_RECIPIENTS }),

@@ -68,6 +68,17 @@ export const EnvelopeId = Type.String({
 });
 export type EnvelopeId = Static<typeof EnvelopeId>;
 
+/**
+ * Client-chosen id of one send (16 random bytes, base64url without padding). The relay stores at
+ * most one result per (sender device, send id) within the retention window and answers a retry
+ * with the first answer, so a send whose reply was lost is never stored twice.
+ */
+export const SendId = Type.String({
+  pattern: '^[A-Za-z0-9_-]{22}$',
+  description: 'Send id: 16 random bytes, base64url, no padding; chosen by the sending device',
+});
+export type SendId = Static<typeof SendId>;
+
 export const DeviceId = Type.Integer({ minimum: 1, maximum: MAX_DEVICE_ID });
 export type DeviceId = Static<typeof DeviceId>;
 
