@@ -285,7 +285,7 @@ export class TestSocket {
   async waitFor(
     predicate: (f: ServerFrame) => boolean,
     count = 1,
-    timeoutMs = 5000,
+    timeoutMs = 30_000,
   ): Promise<ServerFrame[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
