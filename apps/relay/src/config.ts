@@ -48,8 +48,13 @@ export interface RelayConfig {
   keepaliveIntervalMs: number;
   linkingCodeTtlMs: number;
   provisioningTtlMs: number;
-  /** How often expired envelopes, codes and retired keys are deleted. */
+  /** How often expired envelopes, send records, codes and retired keys are deleted. */
   expirySweepIntervalMs: number;
+  /**
+   * Tests only: the relay kills itself (SIGKILL) right after storing the send with this send id
+   * and before answering it, to prove that a retry after a crash stores nothing twice.
+   */
+  testCrashAfterStoringSendId?: string;
   rateLimits: {
     /** Every request, per client IP. */
     global: RateLimit;
@@ -130,6 +135,7 @@ export const ENV = {
   rateLimitBundleRequester: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER',
   rateLimitBundleTarget: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET',
   rateLimitUsernameLookup: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP',
+  testCrashAfterStoringSendId: 'PARLEY_RELAY_TEST_CRASH_AFTER_STORING_SEND_ID',
 } as const;
 
 /** Why `path` cannot be served as the web app, or undefined if it can. */
@@ -279,6 +285,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   limits.bundlePerRequester = rate(ENV.rateLimitBundleRequester) ?? limits.bundlePerRequester;
   limits.bundlePerTarget = rate(ENV.rateLimitBundleTarget) ?? limits.bundlePerTarget;
   limits.usernameLookup = rate(ENV.rateLimitUsernameLookup) ?? limits.usernameLookup;
+
+  const crashSendId = get(ENV.testCrashAfterStoringSendId);
+  if (crashSendId !== undefined) config.testCrashAfterStoringSendId = crashSendId;
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -6,7 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/credentials.ts';
-import type { DeviceSnapshot, NewDevice, NewEnvelope, RelayStore } from '../src/store/types.ts';
+import type {
+  DeviceSnapshot,
+  NewDevice,
+  NewEnvelope,
+  RelayStore,
+  SendKey,
+} from '../src/store/types.ts';
 import { deviceKeys, kyberPreKeys, preKeys, signedPreKey, ecPublicKey } from './helpers.ts';
 
 export interface StoreFixture {
@@ -59,6 +65,10 @@ function envelope(to: string, deviceId: number, serverTimestamp = T0): NewEnvelo
 }
 
 const accept = (envelopes: NewEnvelope[]) => () => ({ envelopes });
+
+function sendKey(from: string, sendId: string, serverTimestamp = T0, notBefore = 0): SendKey {
+  return { sourceAccountId: from, sourceDeviceId: 1, sendId, serverTimestamp, notBefore };
+}
 
 export function registerStoreContract(name: string, open: () => Promise<StoreFixture>): void {
   const withStore = (test: (store: RelayStore) => Promise<void>) => async () => {
@@ -292,7 +302,12 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
         );
         expect((await store.keyStatus(accountId, 1, 1000))?.retiredSignedPreKeys).toHaveLength(1);
         const result = await store.expire(T0 + 1200, 1000);
-        expect(result).toEqual({ envelopes: 1, linkingCodes: 1, retiredSignedPreKeys: 1 });
+        expect(result).toEqual({
+          envelopes: 1,
+          linkingCodes: 1,
+          retiredSignedPreKeys: 1,
+          sendRecords: 0,
+        });
         expect(
           await store.fetchEnvelopes(accountId, 1, { afterSeq: 0, limit: 10, notBefore: 0 }),
         ).toHaveLength(1);
@@ -623,6 +638,129 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
           );
         }
         expect(order(ids1)).toEqual(order(ids2));
+      }),
+    );
+
+    it(
+      'a send id stores once: retries replay the first answer and store nothing new',
+      withStore(async (store) => {
+        const a = await account(store);
+        const b = await account(store);
+        const key = sendKey(a.accountId, 'send-1');
+        const first = await store.enqueue(
+          [b.accountId],
+          accept([envelope(b.accountId, 1), envelope(b.accountId, 1)]),
+          key,
+        );
+        expect('stored' in first && first.stored).toHaveLength(2);
+        let planned = false;
+        const retry = await store.enqueue(
+          [b.accountId],
+          () => {
+            planned = true;
+            return { envelopes: [envelope(b.accountId, 1)] };
+          },
+          { ...key, serverTimestamp: T0 + 5 },
+        );
+        expect(retry).toEqual({ replayed: { serverTimestamp: T0, stored: 2 } });
+        expect(planned).toBe(false);
+        expect(await store.fetchEnvelopes(b.accountId, 1, everything)).toHaveLength(2);
+
+        // The key is per sender device and send id: other ids and other senders store.
+        const other = await store.enqueue(
+          [b.accountId],
+          accept([envelope(b.accountId, 1)]),
+          sendKey(a.accountId, 'send-2'),
+        );
+        expect('stored' in other).toBe(true);
+        const otherSender = await store.enqueue(
+          [b.accountId],
+          accept([envelope(b.accountId, 1)]),
+          sendKey(b.accountId, 'send-1'),
+        );
+        expect('stored' in otherSender).toBe(true);
+        expect(await store.fetchEnvelopes(b.accountId, 1, everything)).toHaveLength(4);
+      }),
+    );
+
+    it(
+      'a rejected send records nothing, so its retry is planned afresh',
+      withStore(async (store) => {
+        const a = await account(store);
+        const key = sendKey(a.accountId, 'send-r');
+        expect(await store.enqueue([a.accountId], () => ({ reject: 'stale' }), key)).toEqual({
+          rejected: 'stale',
+        });
+        const retry = await store.enqueue([a.accountId], accept([envelope(a.accountId, 1)]), key);
+        expect('stored' in retry && retry.stored).toHaveLength(1);
+      }),
+    );
+
+    it(
+      'concurrent sends with one send id store once; every caller gets the same answer',
+      withStore(async (store) => {
+        const a = await account(store);
+        const b = await account(store);
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            store.enqueue(
+              [b.accountId],
+              accept([envelope(b.accountId, 1, T0 + i)]),
+              sendKey(a.accountId, 'send-c', T0 + i),
+            ),
+          ),
+        );
+        const stored = results.filter((r) => 'stored' in r);
+        expect(stored).toHaveLength(1);
+        const queue = await store.fetchEnvelopes(b.accountId, 1, everything);
+        expect(queue).toHaveLength(1);
+        for (const r of results) {
+          if ('replayed' in r) {
+            expect(r.replayed).toEqual({ serverTimestamp: queue[0]?.serverTimestamp, stored: 1 });
+          }
+        }
+      }),
+    );
+
+    it(
+      'send records expire with the envelopes and go with the sending device',
+      withStore(async (store) => {
+        const a = await account(store);
+        const b = await account(store);
+        await store.enqueue(
+          [b.accountId],
+          accept([envelope(b.accountId, 1, T0)]),
+          sendKey(a.accountId, 'old', T0),
+        );
+        await store.enqueue(
+          [b.accountId],
+          accept([envelope(b.accountId, 1, T0 + 500)]),
+          sendKey(a.accountId, 'new', T0 + 500),
+        );
+        // Past retention (not yet swept) a record no longer counts: the send is stored again.
+        const late = await store.enqueue(
+          [b.accountId],
+          accept([envelope(b.accountId, 1, T0 + 1100)]),
+          sendKey(a.accountId, 'old', T0 + 1100, T0 + 100),
+        );
+        expect('stored' in late).toBe(true);
+        const result = await store.expire(T0 + 1200, 1000);
+        expect(result).toMatchObject({ envelopes: 1, sendRecords: 0 });
+        expect((await store.expire(T0 + 1550, 1000)).sendRecords).toBe(1);
+        const replay = await store.enqueue(
+          [b.accountId],
+          accept([envelope(b.accountId, 1)]),
+          sendKey(a.accountId, 'old'),
+        );
+        expect(replay).toEqual({ replayed: { serverTimestamp: T0 + 1100, stored: 1 } });
+        expect((await store.expire(T0 + 2200, 1000)).sendRecords).toBe(1);
+
+        const linkedId = await linked(store, a.accountId);
+        const fromLinked = { ...sendKey(a.accountId, 'dev'), sourceDeviceId: linkedId };
+        await store.enqueue([b.accountId], accept([envelope(b.accountId, 1)]), fromLinked);
+        expect(await store.removeDevice(a.accountId, linkedId)).toBe(true);
+        expect(await store.deleteAccount(a.accountId)).toBe(true);
+        expect((await store.expire(T0 + 10_000, 1000)).sendRecords).toBe(0);
       }),
     );
 

@@ -36,6 +36,8 @@ import type {
   LinkResult,
   NewDevice,
   RelayStore,
+  SendKey,
+  SendRecord,
   StoredEnvelope,
 } from './types.ts';
 
@@ -598,8 +600,12 @@ export class SqliteRelayStore implements RelayStore {
   async enqueue<R>(
     accountIds: readonly string[],
     plan: EnqueuePlanner<R>,
+    send?: SendKey,
   ): Promise<EnqueueResult<R>> {
     return this.#write((): EnqueueResult<R> => {
+      // One writer at a time: nothing can record this key between this read and our insert.
+      const earlier = send && this.#sendRecord(send);
+      if (earlier) return { replayed: earlier };
       const snapshot = new Map<string, DeviceSnapshot[]>();
       const exists = this.#prepare('SELECT 1 FROM accounts WHERE account_id = ?');
       const devices = this.#prepare(
@@ -644,8 +650,31 @@ export class SqliteRelayStore implements RelayStore {
           content: e.content,
         };
       });
+      if (send) {
+        // Replaces a record left past retention by a sweep that has not run yet.
+        this.#prepare(
+          `INSERT OR REPLACE INTO sends
+             (source_account_id, source_device_id, send_id, server_timestamp, stored)
+           VALUES (?, ?, ?, ?, ?)`,
+        ).run(
+          send.sourceAccountId,
+          send.sourceDeviceId,
+          send.sendId,
+          send.serverTimestamp,
+          stored.length,
+        );
+      }
       return { stored };
     });
+  }
+
+  #sendRecord(send: SendKey): SendRecord | undefined {
+    return this.#prepare(
+      `SELECT server_timestamp AS serverTimestamp, stored FROM sends
+         WHERE source_account_id = ? AND source_device_id = ? AND send_id = ?
+           AND server_timestamp >= ?`,
+    ).get(send.sourceAccountId, send.sourceDeviceId, send.sendId, send.notBefore) as
+      SendRecord | undefined;
   }
 
   async fetchEnvelopes(
@@ -682,6 +711,8 @@ export class SqliteRelayStore implements RelayStore {
       retiredSignedPreKeys: this.#prepare(
         'DELETE FROM signed_prekeys WHERE retired_at IS NOT NULL AND retired_at < ?',
       ).run(cutoff).changes,
+      sendRecords: this.#prepare('DELETE FROM sends WHERE server_timestamp < ?').run(cutoff)
+        .changes,
     }));
   }
 
