@@ -62,9 +62,15 @@ export interface RelayConfig {
     registration: RateLimit;
     /** Linking (code issue, link, provisioning sockets and messages), per IP or account. */
     linking: RateLimit;
+    /** Bundle fetches by one requesting account for one target account. */
+    bundlePerPair: RateLimit;
     /** Bundle fetches by one requesting account (so nobody drains others' prekeys). */
     bundlePerRequester: RateLimit;
-    /** Bundle fetches for one target account, from anyone. */
+    /**
+     * Bundle fetches for one target account, from anyone: a ceiling against many colluding
+     * accounts, set well above what one requester may fetch (checked at start-up), so one
+     * abuser can never lock others out of starting a conversation with the target.
+     */
     bundlePerTarget: RateLimit;
     /** Username lookups by one account (limits discovery by enumeration). */
     usernameLookup: RateLimit;
@@ -96,8 +102,9 @@ export function defaultConfig(): RelayConfig {
       global: { max: 600, windowMs: MINUTE },
       registration: { max: 10, windowMs: HOUR },
       linking: { max: 20, windowMs: HOUR },
+      bundlePerPair: { max: 30, windowMs: HOUR },
       bundlePerRequester: { max: 200, windowMs: HOUR },
-      bundlePerTarget: { max: 100, windowMs: HOUR },
+      bundlePerTarget: { max: 1000, windowMs: HOUR },
       usernameLookup: { max: 100, windowMs: HOUR },
     },
   };
@@ -132,6 +139,7 @@ export const ENV = {
   rateLimitGlobal: 'PARLEY_RELAY_RATE_LIMIT_GLOBAL',
   rateLimitRegistration: 'PARLEY_RELAY_RATE_LIMIT_REGISTRATION',
   rateLimitLinking: 'PARLEY_RELAY_RATE_LIMIT_LINKING',
+  rateLimitBundlePair: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_PAIR',
   rateLimitBundleRequester: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER',
   rateLimitBundleTarget: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET',
   rateLimitUsernameLookup: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP',
@@ -160,6 +168,14 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'silent',
 ];
 const UNIT_MS = { s: 1000, m: MINUTE, h: HOUR, d: DAY } as const;
+
+/**
+ * The most requests `limit` lets one key make within any span of `windowMs` (fixed windows: a
+ * span can touch one window more than it covers).
+ */
+export function mostPerWindow(limit: RateLimit, windowMs: number): number {
+  return (Math.ceil(windowMs / limit.windowMs) + 1) * limit.max;
+}
 
 /** Reads and validates the configuration; throws `ConfigError` listing every problem. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): RelayConfig {
@@ -282,8 +298,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   limits.global = rate(ENV.rateLimitGlobal) ?? limits.global;
   limits.registration = rate(ENV.rateLimitRegistration) ?? limits.registration;
   limits.linking = rate(ENV.rateLimitLinking) ?? limits.linking;
+  limits.bundlePerPair = rate(ENV.rateLimitBundlePair) ?? limits.bundlePerPair;
   limits.bundlePerRequester = rate(ENV.rateLimitBundleRequester) ?? limits.bundlePerRequester;
   limits.bundlePerTarget = rate(ENV.rateLimitBundleTarget) ?? limits.bundlePerTarget;
+  const pairShare = mostPerWindow(limits.bundlePerPair, limits.bundlePerTarget.windowMs);
+  if (limits.bundlePerTarget.max <= pairShare) {
+    problems.push(
+      `${ENV.rateLimitBundleTarget} must allow more than one requester can fetch for one target ` +
+        `in its window (${pairShare} under ${ENV.rateLimitBundlePair}), or one abuser locks ` +
+        `everyone else out`,
+    );
+  }
   limits.usernameLookup = rate(ENV.rateLimitUsernameLookup) ?? limits.usernameLookup;
 
   const crashSendId = get(ENV.testCrashAfterStoringSendId);

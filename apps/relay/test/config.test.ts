@@ -30,8 +30,9 @@ describe('loadConfig', () => {
       [ENV.rateLimitGlobal]: '100/m',
       [ENV.rateLimitRegistration]: '5/1h',
       [ENV.rateLimitLinking]: '3/10m',
+      [ENV.rateLimitBundlePair]: '10/1h',
       [ENV.rateLimitBundleRequester]: '50/1h',
-      [ENV.rateLimitBundleTarget]: '20/1h',
+      [ENV.rateLimitBundleTarget]: '500/1h',
       [ENV.rateLimitUsernameLookup]: '30/1d',
     });
     expect(config).toMatchObject({
@@ -52,8 +53,9 @@ describe('loadConfig', () => {
         global: { max: 100, windowMs: 60_000 },
         registration: { max: 5, windowMs: 3_600_000 },
         linking: { max: 3, windowMs: 600_000 },
+        bundlePerPair: { max: 10, windowMs: 3_600_000 },
         bundlePerRequester: { max: 50, windowMs: 3_600_000 },
-        bundlePerTarget: { max: 20, windowMs: 3_600_000 },
+        bundlePerTarget: { max: 500, windowMs: 3_600_000 },
         usernameLookup: { max: 30, windowMs: 86_400_000 },
       },
     });
@@ -90,6 +92,15 @@ describe('loadConfig', () => {
       expect(text).toContain(name);
     }
     expect((error as Error).message).toMatch(/^invalid relay configuration:/);
+  });
+
+  it('refuses a per-target bundle ceiling that one requester could reach alone', () => {
+    // 10 per 10 minutes for one pair: up to 70 within one hour's window.
+    const env = { [ENV.rateLimitBundlePair]: '10/10m', [ENV.rateLimitBundleTarget]: '70/1h' };
+    expect(() => loadConfig(env)).toThrow(ENV.rateLimitBundleTarget);
+    expect(loadConfig({ ...env, [ENV.rateLimitBundleTarget]: '71/1h' }).rateLimits).toMatchObject({
+      bundlePerTarget: { max: 71 },
+    });
   });
 
   it('selects PostgreSQL and Redis by URL, and rejects other URLs without echoing them', () => {

@@ -72,6 +72,7 @@ export function testConfig(dir: string, overrides: DeepPartial<RelayConfig> = {}
       global: generous,
       registration: generous,
       linking: generous,
+      bundlePerPair: generous,
       bundlePerRequester: generous,
       bundlePerTarget: generous,
       usernameLookup: generous,
