@@ -42,6 +42,14 @@ export interface RelayConfig {
   maxDevicesPerAccount: number;
   /** Most envelopes queued for one device; sends beyond it get 507. */
   queueCapPerDevice: number;
+  /** Most content bytes queued for one device; sends beyond it get 507. */
+  queueCapBytesPerDevice: number;
+  /**
+   * Share (percent) of either queue cap one sending account may fill; a send beyond its share
+   * gets 429, so one sender cannot fill a device's queue and others still get through. Sends
+   * to the sender's own account (its other devices) are exempt.
+   */
+  queueSenderSharePercent: number;
   /** Most envelopes pushed to one socket and not yet acked (backpressure). */
   maxInflightPerSocket: number;
   /** Interval of WebSocket pings; a socket that missed the previous pong is dropped. */
@@ -93,6 +101,8 @@ export function defaultConfig(): RelayConfig {
     bodyLimitBytes: 2 * 1024 * 1024,
     maxDevicesPerAccount: 6,
     queueCapPerDevice: 10_000,
+    queueCapBytesPerDevice: 256 * 1024 * 1024,
+    queueSenderSharePercent: 25,
     maxInflightPerSocket: 100,
     keepaliveIntervalMs: 30_000,
     linkingCodeTtlMs: 10 * MINUTE,
@@ -134,6 +144,8 @@ export const ENV = {
   bodyLimitBytes: 'PARLEY_RELAY_BODY_LIMIT_BYTES',
   maxDevices: 'PARLEY_RELAY_MAX_DEVICES',
   queueCap: 'PARLEY_RELAY_QUEUE_CAP',
+  queueCapBytes: 'PARLEY_RELAY_QUEUE_CAP_BYTES',
+  queueSenderShare: 'PARLEY_RELAY_QUEUE_SENDER_SHARE_PERCENT',
   maxInflight: 'PARLEY_RELAY_MAX_INFLIGHT',
   keepaliveSeconds: 'PARLEY_RELAY_KEEPALIVE_SECONDS',
   rateLimitGlobal: 'PARLEY_RELAY_RATE_LIMIT_GLOBAL',
@@ -290,6 +302,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     integer(ENV.bodyLimitBytes, 64 * 1024, 64 * 1024 * 1024) ?? config.bodyLimitBytes;
   config.maxDevicesPerAccount = integer(ENV.maxDevices, 1, 100) ?? config.maxDevicesPerAccount;
   config.queueCapPerDevice = integer(ENV.queueCap, 1, 10_000_000) ?? config.queueCapPerDevice;
+  config.queueCapBytesPerDevice =
+    integer(ENV.queueCapBytes, 1024 * 1024, 1024 ** 4) ?? config.queueCapBytesPerDevice;
+  config.queueSenderSharePercent =
+    integer(ENV.queueSenderShare, 1, 100) ?? config.queueSenderSharePercent;
   config.maxInflightPerSocket = integer(ENV.maxInflight, 1, 10_000) ?? config.maxInflightPerSocket;
   const keepalive = integer(ENV.keepaliveSeconds, 5, 3600);
   if (keepalive !== undefined) config.keepaliveIntervalMs = keepalive * 1000;

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       [ENV.bodyLimitBytes]: '1048576',
       [ENV.maxDevices]: '3',
       [ENV.queueCap]: '500',
+      [ENV.queueCapBytes]: '10485760',
+      [ENV.queueSenderShare]: '10',
       [ENV.maxInflight]: '10',
       [ENV.keepaliveSeconds]: '15',
       [ENV.rateLimitGlobal]: '100/m',
@@ -47,6 +49,8 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1_048_576,
       maxDevicesPerAccount: 3,
       queueCapPerDevice: 500,
+      queueCapBytesPerDevice: 10_485_760,
+      queueSenderSharePercent: 10,
       maxInflightPerSocket: 10,
       keepaliveIntervalMs: 15_000,
       rateLimits: {

@@ -181,8 +181,26 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
         });
         expect(rejected).toEqual({ rejected: 'no' });
         expect(seen).toEqual([
-          [{ deviceId: 1, registrationId, queued: 0 }],
-          [{ deviceId: 1, registrationId, queued: 2 }],
+          [
+            {
+              deviceId: 1,
+              registrationId,
+              queued: 0,
+              queuedBytes: 0,
+              senderQueued: 0,
+              senderQueuedBytes: 0,
+            },
+          ],
+          [
+            {
+              deviceId: 1,
+              registrationId,
+              queued: 2,
+              queuedBytes: 72,
+              senderQueued: 0,
+              senderQueuedBytes: 0,
+            },
+          ],
         ]);
         const queue = await store.fetchEnvelopes(accountId, 1, {
           afterSeq: 0,
@@ -642,6 +660,40 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
     );
 
     it(
+      "the planner sees each queue's size in envelopes and bytes, and the sender's share of it",
+      withStore(async (store) => {
+        const a = await account(store);
+        const b = await account(store);
+        const fromB = (bytes: number): NewEnvelope => ({
+          ...envelope(a.accountId, 1),
+          sourceAccountId: b.accountId,
+          content: Buffer.alloc(bytes, 7).toString('base64'),
+        });
+        await store.enqueue(
+          [a.accountId],
+          accept([fromB(100), fromB(1000), envelope(a.accountId, 1)]),
+        );
+        let seen: DeviceSnapshot | undefined;
+        await store.enqueue(
+          [a.accountId],
+          (devices) => {
+            seen = devices.get(a.accountId)?.[0];
+            return { reject: 'look only' };
+          },
+          { sender: b.accountId },
+        );
+        expect(seen).toEqual({
+          deviceId: 1,
+          registrationId: a.registrationId,
+          queued: 3,
+          queuedBytes: 1136,
+          senderQueued: 2,
+          senderQueuedBytes: 1100,
+        });
+      }),
+    );
+
+    it(
       'a send id stores once: retries replay the first answer and store nothing new',
       withStore(async (store) => {
         const a = await account(store);
@@ -650,7 +702,7 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
         const first = await store.enqueue(
           [b.accountId],
           accept([envelope(b.accountId, 1), envelope(b.accountId, 1)]),
-          key,
+          { send: key },
         );
         expect('stored' in first && first.stored).toHaveLength(2);
         let planned = false;
@@ -660,24 +712,20 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
             planned = true;
             return { envelopes: [envelope(b.accountId, 1)] };
           },
-          { ...key, serverTimestamp: T0 + 5 },
+          { send: { ...key, serverTimestamp: T0 + 5 } },
         );
         expect(retry).toEqual({ replayed: { serverTimestamp: T0, stored: 2 } });
         expect(planned).toBe(false);
         expect(await store.fetchEnvelopes(b.accountId, 1, everything)).toHaveLength(2);
 
         // The key is per sender device and send id: other ids and other senders store.
-        const other = await store.enqueue(
-          [b.accountId],
-          accept([envelope(b.accountId, 1)]),
-          sendKey(a.accountId, 'send-2'),
-        );
+        const other = await store.enqueue([b.accountId], accept([envelope(b.accountId, 1)]), {
+          send: sendKey(a.accountId, 'send-2'),
+        });
         expect('stored' in other).toBe(true);
-        const otherSender = await store.enqueue(
-          [b.accountId],
-          accept([envelope(b.accountId, 1)]),
-          sendKey(b.accountId, 'send-1'),
-        );
+        const otherSender = await store.enqueue([b.accountId], accept([envelope(b.accountId, 1)]), {
+          send: sendKey(b.accountId, 'send-1'),
+        });
         expect('stored' in otherSender).toBe(true);
         expect(await store.fetchEnvelopes(b.accountId, 1, everything)).toHaveLength(4);
       }),
@@ -688,10 +736,14 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
       withStore(async (store) => {
         const a = await account(store);
         const key = sendKey(a.accountId, 'send-r');
-        expect(await store.enqueue([a.accountId], () => ({ reject: 'stale' }), key)).toEqual({
+        expect(
+          await store.enqueue([a.accountId], () => ({ reject: 'stale' }), { send: key }),
+        ).toEqual({
           rejected: 'stale',
         });
-        const retry = await store.enqueue([a.accountId], accept([envelope(a.accountId, 1)]), key);
+        const retry = await store.enqueue([a.accountId], accept([envelope(a.accountId, 1)]), {
+          send: key,
+        });
         expect('stored' in retry && retry.stored).toHaveLength(1);
       }),
     );
@@ -703,11 +755,9 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
         const b = await account(store);
         const results = await Promise.all(
           Array.from({ length: 8 }, (_, i) =>
-            store.enqueue(
-              [b.accountId],
-              accept([envelope(b.accountId, 1, T0 + i)]),
-              sendKey(a.accountId, 'send-c', T0 + i),
-            ),
+            store.enqueue([b.accountId], accept([envelope(b.accountId, 1, T0 + i)]), {
+              send: sendKey(a.accountId, 'send-c', T0 + i),
+            }),
           ),
         );
         const stored = results.filter((r) => 'stored' in r);
@@ -727,37 +777,33 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
       withStore(async (store) => {
         const a = await account(store);
         const b = await account(store);
-        await store.enqueue(
-          [b.accountId],
-          accept([envelope(b.accountId, 1, T0)]),
-          sendKey(a.accountId, 'old', T0),
-        );
-        await store.enqueue(
-          [b.accountId],
-          accept([envelope(b.accountId, 1, T0 + 500)]),
-          sendKey(a.accountId, 'new', T0 + 500),
-        );
+        await store.enqueue([b.accountId], accept([envelope(b.accountId, 1, T0)]), {
+          send: sendKey(a.accountId, 'old', T0),
+        });
+        await store.enqueue([b.accountId], accept([envelope(b.accountId, 1, T0 + 500)]), {
+          send: sendKey(a.accountId, 'new', T0 + 500),
+        });
         // Past retention (not yet swept) a record no longer counts: the send is stored again.
         const late = await store.enqueue(
           [b.accountId],
           accept([envelope(b.accountId, 1, T0 + 1100)]),
-          sendKey(a.accountId, 'old', T0 + 1100, T0 + 100),
+          { send: sendKey(a.accountId, 'old', T0 + 1100, T0 + 100) },
         );
         expect('stored' in late).toBe(true);
         const result = await store.expire(T0 + 1200, 1000);
         expect(result).toMatchObject({ envelopes: 1, sendRecords: 0 });
         expect((await store.expire(T0 + 1550, 1000)).sendRecords).toBe(1);
-        const replay = await store.enqueue(
-          [b.accountId],
-          accept([envelope(b.accountId, 1)]),
-          sendKey(a.accountId, 'old'),
-        );
+        const replay = await store.enqueue([b.accountId], accept([envelope(b.accountId, 1)]), {
+          send: sendKey(a.accountId, 'old'),
+        });
         expect(replay).toEqual({ replayed: { serverTimestamp: T0 + 1100, stored: 1 } });
         expect((await store.expire(T0 + 2200, 1000)).sendRecords).toBe(1);
 
         const linkedId = await linked(store, a.accountId);
         const fromLinked = { ...sendKey(a.accountId, 'dev'), sourceDeviceId: linkedId };
-        await store.enqueue([b.accountId], accept([envelope(b.accountId, 1)]), fromLinked);
+        await store.enqueue([b.accountId], accept([envelope(b.accountId, 1)]), {
+          send: fromLinked,
+        });
         expect(await store.removeDevice(a.accountId, linkedId)).toBe(true);
         expect(await store.deleteAccount(a.accountId)).toBe(true);
         expect((await store.expire(T0 + 10_000, 1000)).sendRecords).toBe(0);

@@ -33,6 +33,12 @@ import {
 import { Type } from 'typebox';
 import { deviceOf } from '../context.ts';
 import { duplicateIds, matchDevices } from '../delivery/device-match.ts';
+import {
+  checkQueues,
+  contentBytes,
+  type Addressed,
+  type QueueLimits,
+} from '../delivery/queue-limits.ts';
 import { badRequest, notFound, RelayError } from '../errors.ts';
 import type { DeviceSnapshot, NewEnvelope, SendKey } from '../store/types.ts';
 import { deviceAuth, errorResponses } from './schemas.ts';
@@ -43,18 +49,34 @@ const queueFull = (accountId: string, deviceIds: number[]) =>
     deviceIds,
   });
 
-/** Devices whose queue cannot take one more envelope. */
-function fullDevices(
+const overShare = () =>
+  new RelayError(
+    429,
+    ErrorCode.RateLimited,
+    'you have too much queued for a recipient device; retry once it has caught up',
+  );
+
+/** The queue limits' rejection for one destination account, if any. */
+function queueRejection(
+  accountId: string,
   devices: readonly DeviceSnapshot[],
-  addressed: readonly number[],
-  cap: number,
-) {
-  const queued = new Map(devices.map((d) => [d.deviceId, d.queued]));
-  return addressed.filter((id) => (queued.get(id) ?? 0) >= cap);
+  addressed: readonly Addressed[],
+  limits: QueueLimits,
+  ownAccount: boolean,
+): RelayError | undefined {
+  const verdict = checkQueues(devices, addressed, limits, ownAccount);
+  if (verdict.kind === 'sender_over_share') return overShare();
+  if (verdict.kind === 'full') return queueFull(accountId, verdict.deviceIds);
+  return undefined;
 }
 
 const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, clock, config, hub } = app.relay;
+  const queueLimits: QueueLimits = {
+    envelopes: config.queueCapPerDevice,
+    bytes: config.queueCapBytesPerDevice,
+    senderSharePercent: config.queueSenderSharePercent,
+  };
 
   const sendKey = (
     sender: { accountId: string; deviceId: number },
@@ -93,7 +115,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           409: MismatchedDevicesResponse,
           410: StaleDevicesResponse,
           507: QueueFullResponse,
-          ...errorResponses(400, 401, 404, 413),
+          ...errorResponses(400, 401, 404, 413, 429),
         },
       },
     },
@@ -143,12 +165,17 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
               ),
             };
           }
-          const full = fullDevices(
+          const rejection = queueRejection(
+            destination,
             devices,
-            addressed.map((d) => d.deviceId),
-            config.queueCapPerDevice,
+            messages.map((m) => ({
+              deviceId: m.destinationDeviceId,
+              bytes: contentBytes(m.content),
+            })),
+            queueLimits,
+            toSelf,
           );
-          if (full.length > 0) return { reject: queueFull(destination, full) };
+          if (rejection) return { reject: rejection };
           return {
             envelopes: messages.map((m): NewEnvelope => ({
               id: randomUUID(),
@@ -163,7 +190,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             })),
           };
         },
-        key,
+        { sender: sender.accountId, send: key },
       );
       if ('rejected' in result) throw result.rejected;
       if ('stored' in result) crashIfAsked(sendId);
@@ -188,7 +215,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           409: MultiMismatchedDevicesResponse,
           410: MultiStaleDevicesResponse,
           507: QueueFullResponse,
-          ...errorResponses(400, 401, 404, 413),
+          ...errorResponses(400, 401, 404, 413, 429),
         },
       },
     },
@@ -260,14 +287,16 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
               ),
             };
           }
+          const bytes = contentBytes(content);
           for (const [accountId, addressed] of byAccount) {
-            const devices = snapshot.get(accountId) ?? [];
-            const full = fullDevices(
-              devices,
-              addressed.map((d) => d.deviceId),
-              config.queueCapPerDevice,
+            const rejection = queueRejection(
+              accountId,
+              snapshot.get(accountId) ?? [],
+              addressed.map((d) => ({ deviceId: d.deviceId, bytes })),
+              queueLimits,
+              accountId === sender.accountId,
             );
-            if (full.length > 0) return { reject: queueFull(accountId, full) };
+            if (rejection) return { reject: rejection };
           }
           return {
             envelopes: recipients.map((r): NewEnvelope => ({
@@ -283,7 +312,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             })),
           };
         },
-        key,
+        { sender: sender.accountId, send: key },
       );
       if ('rejected' in result) throw result.rejected;
       if ('stored' in result) crashIfAsked(sendId);

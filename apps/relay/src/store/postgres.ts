@@ -33,6 +33,7 @@ import type {
   AccountRecord,
   DeviceRecord,
   DeviceSnapshot,
+  EnqueueOptions,
   EnqueuePlanner,
   EnqueueResult,
   ExpiryResult,
@@ -591,7 +592,7 @@ export class PostgresRelayStore implements RelayStore {
   async enqueue<R>(
     accountIds: readonly string[],
     plan: EnqueuePlanner<R>,
-    send?: SendKey,
+    { sender = '', send }: EnqueueOptions = {},
   ): Promise<EnqueueResult<R>> {
     const ids = [...new Set(accountIds)].sort();
     const attempt = this.#tx(async (db): Promise<EnqueueResult<R>> => {
@@ -602,14 +603,22 @@ export class PostgresRelayStore implements RelayStore {
         [ids],
       );
       // Serializes enqueues per destination device, so seq follows commit order per device.
+      // octet_length() of a TOASTed bytea reads its size, not the content.
       const { rows } = await db.query<DeviceSnapshot & { accountId: string }>(
         `SELECT d.account_id AS "accountId", d.device_id AS "deviceId",
-                d.registration_id AS "registrationId",
-                (SELECT COUNT(*) FROM envelopes e
-                  WHERE e.account_id = d.account_id AND e.device_id = d.device_id) AS queued
-           FROM devices d WHERE d.account_id = ANY($1)
-           ORDER BY d.account_id, d.device_id FOR UPDATE OF d`,
-        [ids],
+                d.registration_id AS "registrationId", q.queued, q."queuedBytes",
+                q."senderQueued", q."senderQueuedBytes"
+           FROM devices d, LATERAL (
+             SELECT COUNT(*) AS queued,
+                    COALESCE(SUM(octet_length(e.content)), 0)::bigint AS "queuedBytes",
+                    COUNT(*) FILTER (WHERE e.source_account_id = $2) AS "senderQueued",
+                    COALESCE(SUM(octet_length(e.content))
+                      FILTER (WHERE e.source_account_id = $2), 0)::bigint AS "senderQueuedBytes"
+               FROM envelopes e
+              WHERE e.account_id = d.account_id AND e.device_id = d.device_id) q
+          WHERE d.account_id = ANY($1)
+          ORDER BY d.account_id, d.device_id FOR UPDATE OF d`,
+        [ids, sender],
       );
       const snapshot = new Map<string, DeviceSnapshot[]>();
       for (const { account_id } of accounts) snapshot.set(account_id, []);

@@ -30,6 +30,7 @@ import type {
   AccountRecord,
   DeviceRecord,
   DeviceSnapshot,
+  EnqueueOptions,
   EnqueuePlanner,
   EnqueueResult,
   ExpiryResult,
@@ -600,7 +601,7 @@ export class SqliteRelayStore implements RelayStore {
   async enqueue<R>(
     accountIds: readonly string[],
     plan: EnqueuePlanner<R>,
-    send?: SendKey,
+    { sender = '', send }: EnqueueOptions = {},
   ): Promise<EnqueueResult<R>> {
     return this.#write((): EnqueueResult<R> => {
       // One writer at a time: nothing can record this key between this read and our insert.
@@ -608,15 +609,21 @@ export class SqliteRelayStore implements RelayStore {
       if (earlier) return { replayed: earlier };
       const snapshot = new Map<string, DeviceSnapshot[]>();
       const exists = this.#prepare('SELECT 1 FROM accounts WHERE account_id = ?');
+      // length() of a BLOB reads its size from the record header, not the content.
       const devices = this.#prepare(
         `SELECT d.device_id AS deviceId, d.registration_id AS registrationId,
-                (SELECT COUNT(*) FROM envelopes e
-                 WHERE e.account_id = d.account_id AND e.device_id = d.device_id) AS queued
-         FROM devices d WHERE d.account_id = ? ORDER BY d.device_id`,
+                COUNT(e.seq) AS queued,
+                COALESCE(SUM(length(e.content)), 0) AS queuedBytes,
+                COUNT(CASE WHEN e.source_account_id = @sender THEN 1 END) AS senderQueued,
+                COALESCE(SUM(CASE WHEN e.source_account_id = @sender THEN length(e.content) END), 0)
+                  AS senderQueuedBytes
+         FROM devices d
+         LEFT JOIN envelopes e ON e.account_id = d.account_id AND e.device_id = d.device_id
+         WHERE d.account_id = @accountId GROUP BY d.device_id ORDER BY d.device_id`,
       );
       for (const accountId of new Set(accountIds)) {
         if (exists.get(accountId) !== undefined) {
-          snapshot.set(accountId, devices.all(accountId) as DeviceSnapshot[]);
+          snapshot.set(accountId, devices.all({ accountId, sender }) as DeviceSnapshot[]);
         }
       }
       const decision = plan(snapshot);

@@ -88,6 +88,19 @@ export interface DeviceSnapshot {
   registrationId: number;
   /** Envelopes currently queued for the device. */
   queued: number;
+  /** Their content bytes. */
+  queuedBytes: number;
+  /** Envelopes queued for the device from the enqueue's `sender` account (0 without one). */
+  senderQueued: number;
+  /** Their content bytes. */
+  senderQueuedBytes: number;
+}
+
+export interface EnqueueOptions {
+  /** The sending account, whose share of each destination queue the snapshot reports. */
+  sender?: string;
+  /** Makes the send idempotent (see `SendKey`). */
+  send?: SendKey;
 }
 
 /**
@@ -208,7 +221,7 @@ export interface RelayStore {
   enqueue<R>(
     accountIds: readonly string[],
     plan: EnqueuePlanner<R>,
-    send?: SendKey,
+    options?: EnqueueOptions,
   ): Promise<EnqueueResult<R>>;
   /** A page of the device's queue in order, after `afterSeq`, skipping envelopes older than `notBefore`. */
   fetchEnvelopes(
