@@ -82,6 +82,8 @@ export interface RelayConfig {
     bundlePerTarget: RateLimit;
     /** Username lookups by one account (limits discovery by enumeration). */
     usernameLookup: RateLimit;
+    /** Username changes by one account (a 409 reveals a taken name: enumeration too). */
+    usernameChange: RateLimit;
   };
 }
 
@@ -116,6 +118,7 @@ export function defaultConfig(): RelayConfig {
       bundlePerRequester: { max: 200, windowMs: HOUR },
       bundlePerTarget: { max: 1000, windowMs: HOUR },
       usernameLookup: { max: 100, windowMs: HOUR },
+      usernameChange: { max: 10, windowMs: HOUR },
     },
   };
 }
@@ -155,6 +158,7 @@ export const ENV = {
   rateLimitBundleRequester: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER',
   rateLimitBundleTarget: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET',
   rateLimitUsernameLookup: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP',
+  rateLimitUsernameChange: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_CHANGE',
   testCrashAfterStoringSendId: 'PARLEY_RELAY_TEST_CRASH_AFTER_STORING_SEND_ID',
 } as const;
 
@@ -326,6 +330,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     );
   }
   limits.usernameLookup = rate(ENV.rateLimitUsernameLookup) ?? limits.usernameLookup;
+  limits.usernameChange = rate(ENV.rateLimitUsernameChange) ?? limits.usernameChange;
 
   const crashSendId = get(ENV.testCrashAfterStoringSendId);
   if (crashSendId !== undefined) config.testCrashAfterStoringSendId = crashSendId;

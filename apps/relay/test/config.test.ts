@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       [ENV.rateLimitBundleRequester]: '50/1h',
       [ENV.rateLimitBundleTarget]: '500/1h',
       [ENV.rateLimitUsernameLookup]: '30/1d',
+      [ENV.rateLimitUsernameChange]: '4/1d',
     });
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
         bundlePerRequester: { max: 50, windowMs: 3_600_000 },
         bundlePerTarget: { max: 500, windowMs: 3_600_000 },
         usernameLookup: { max: 30, windowMs: 86_400_000 },
+        usernameChange: { max: 4, windowMs: 86_400_000 },
       },
     });
   });

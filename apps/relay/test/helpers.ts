@@ -76,6 +76,7 @@ export function testConfig(dir: string, overrides: DeepPartial<RelayConfig> = {}
       bundlePerRequester: generous,
       bundlePerTarget: generous,
       usernameLookup: generous,
+      usernameChange: generous,
       ...overrides.rateLimits,
     },
   } as RelayConfig;

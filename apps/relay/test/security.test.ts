@@ -435,6 +435,41 @@ describe('rate limits', () => {
     expect429(await attempt());
   });
 
+  it('limits username changes per account like lookups (a 409 reveals a taken name)', async () => {
+    const fresh = await startRelay({
+      overrides: { rateLimits: { usernameChange: { max: 3, windowMs: 60_000 } } },
+    });
+    try {
+      const [prober, victim, bystander] = [
+        await register(fresh.app),
+        await register(fresh.app, { username: 'probed_name' }),
+        await register(fresh.app),
+      ];
+      const change = (by: TestDevice, username: string) =>
+        fresh.app.inject({
+          method: 'PUT',
+          url: '/v1/accounts/me/username',
+          headers: by.headers,
+          payload: { username },
+        });
+      expect((await change(prober, 'probed_name')).statusCode).toBe(409);
+      expect((await change(prober, 'Probed_Name')).statusCode).toBe(409);
+      expect((await change(prober, 'free_name_1')).statusCode).toBe(200);
+      for (let i = 0; i < 20; i++) expect429(await change(prober, `guess_${i}`));
+      // Other accounts are not affected; the prober's 429s changed nothing.
+      expect((await change(bystander, 'free_name_2')).statusCode).toBe(200);
+      expect((await change(victim, 'probed_name_2')).statusCode).toBe(200);
+      const me = await fresh.app.inject({
+        method: 'GET',
+        url: '/v1/accounts/me',
+        headers: prober.headers,
+      });
+      expect(me.json()).toMatchObject({ username: 'free_name_1' });
+    } finally {
+      await fresh.destroy();
+    }
+  });
+
   it('limits username lookups, linking codes and provisioning sends per account', async () => {
     const fresh = await startRelay({
       overrides: {
