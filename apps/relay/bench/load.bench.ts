@@ -65,6 +65,10 @@ async function spawnServer(script: string, env: Record<string, string>): Promise
       [ENV.rateLimitGlobal]: UNLIMITED,
       [ENV.rateLimitRegistration]: UNLIMITED,
       [ENV.queueCap]: '1000000',
+      // Every client is on loopback: one IP holding every connection and sending every frame.
+      [ENV.maxConnectionsPerIp]: '1000000',
+      [ENV.socketFrameLimit]: UNLIMITED,
+      [ENV.queueSenderShare]: '100',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

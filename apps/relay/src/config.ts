@@ -54,6 +54,21 @@ export interface RelayConfig {
   maxInflightPerSocket: number;
   /** Interval of WebSocket pings; a socket that missed the previous pong is dropped. */
   keepaliveIntervalMs: number;
+  /** Connection hygiene (see `plugins/connections.ts`). */
+  connections: {
+    /** A request must have sent all its headers by then (408 and closed otherwise). */
+    headersTimeoutMs: number;
+    /** A request must have been received completely, body included, by then. */
+    requestTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this long. */
+    keepAliveTimeoutMs: number;
+    /** How often the server looks for timed-out requests. */
+    checkingIntervalMs: number;
+    /** Concurrent connections per client IP (WebSockets per IP behind a trusted proxy). */
+    maxPerIp: number;
+    /** WebSocket frames one socket may send per window; beyond it the socket closes (1008). */
+    socketFrames: RateLimit;
+  };
   linkingCodeTtlMs: number;
   provisioningTtlMs: number;
   /** How often expired envelopes, send records, codes and retired keys are deleted. */
@@ -107,6 +122,14 @@ export function defaultConfig(): RelayConfig {
     queueSenderSharePercent: 25,
     maxInflightPerSocket: 100,
     keepaliveIntervalMs: 30_000,
+    connections: {
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 10_000,
+      checkingIntervalMs: 1000,
+      maxPerIp: 256,
+      socketFrames: { max: 600, windowMs: 10_000 },
+    },
     linkingCodeTtlMs: 10 * MINUTE,
     provisioningTtlMs: 10 * MINUTE,
     expirySweepIntervalMs: HOUR,
@@ -151,6 +174,11 @@ export const ENV = {
   queueSenderShare: 'PARLEY_RELAY_QUEUE_SENDER_SHARE_PERCENT',
   maxInflight: 'PARLEY_RELAY_MAX_INFLIGHT',
   keepaliveSeconds: 'PARLEY_RELAY_KEEPALIVE_SECONDS',
+  headersTimeoutSeconds: 'PARLEY_RELAY_HEADERS_TIMEOUT_SECONDS',
+  requestTimeoutSeconds: 'PARLEY_RELAY_REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'PARLEY_RELAY_KEEP_ALIVE_TIMEOUT_SECONDS',
+  maxConnectionsPerIp: 'PARLEY_RELAY_MAX_CONNECTIONS_PER_IP',
+  socketFrameLimit: 'PARLEY_RELAY_SOCKET_FRAME_LIMIT',
   rateLimitGlobal: 'PARLEY_RELAY_RATE_LIMIT_GLOBAL',
   rateLimitRegistration: 'PARLEY_RELAY_RATE_LIMIT_REGISTRATION',
   rateLimitLinking: 'PARLEY_RELAY_RATE_LIMIT_LINKING',
@@ -313,6 +341,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   config.maxInflightPerSocket = integer(ENV.maxInflight, 1, 10_000) ?? config.maxInflightPerSocket;
   const keepalive = integer(ENV.keepaliveSeconds, 5, 3600);
   if (keepalive !== undefined) config.keepaliveIntervalMs = keepalive * 1000;
+  const connections = config.connections;
+  const seconds = (name: string, min: number, max: number) => {
+    const value = integer(name, min, max);
+    return value === undefined ? undefined : value * 1000;
+  };
+  connections.headersTimeoutMs =
+    seconds(ENV.headersTimeoutSeconds, 1, 600) ?? connections.headersTimeoutMs;
+  connections.requestTimeoutMs =
+    seconds(ENV.requestTimeoutSeconds, 1, 3600) ?? connections.requestTimeoutMs;
+  connections.keepAliveTimeoutMs =
+    seconds(ENV.keepAliveTimeoutSeconds, 1, 600) ?? connections.keepAliveTimeoutMs;
+  if (connections.headersTimeoutMs > connections.requestTimeoutMs) {
+    problems.push(
+      `${ENV.headersTimeoutSeconds} must not exceed ${ENV.requestTimeoutSeconds} (the request ` +
+        `timeout covers the headers too)`,
+    );
+  }
+  connections.maxPerIp = integer(ENV.maxConnectionsPerIp, 1, 1_000_000) ?? connections.maxPerIp;
+  connections.socketFrames = rate(ENV.socketFrameLimit) ?? connections.socketFrames;
 
   const limits = config.rateLimits;
   limits.global = rate(ENV.rateLimitGlobal) ?? limits.global;

@@ -29,6 +29,11 @@ describe('loadConfig', () => {
       [ENV.queueSenderShare]: '10',
       [ENV.maxInflight]: '10',
       [ENV.keepaliveSeconds]: '15',
+      [ENV.headersTimeoutSeconds]: '5',
+      [ENV.requestTimeoutSeconds]: '20',
+      [ENV.keepAliveTimeoutSeconds]: '3',
+      [ENV.maxConnectionsPerIp]: '64',
+      [ENV.socketFrameLimit]: '100/1s',
       [ENV.rateLimitGlobal]: '100/m',
       [ENV.rateLimitRegistration]: '5/1h',
       [ENV.rateLimitLinking]: '3/10m',
@@ -54,6 +59,13 @@ describe('loadConfig', () => {
       queueSenderSharePercent: 10,
       maxInflightPerSocket: 10,
       keepaliveIntervalMs: 15_000,
+      connections: {
+        headersTimeoutMs: 5000,
+        requestTimeoutMs: 20_000,
+        keepAliveTimeoutMs: 3000,
+        maxPerIp: 64,
+        socketFrames: { max: 100, windowMs: 1000 },
+      },
       rateLimits: {
         global: { max: 100, windowMs: 60_000 },
         registration: { max: 5, windowMs: 3_600_000 },
@@ -98,6 +110,12 @@ describe('loadConfig', () => {
       expect(text).toContain(name);
     }
     expect((error as Error).message).toMatch(/^invalid relay configuration:/);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(() =>
+      loadConfig({ [ENV.headersTimeoutSeconds]: '30', [ENV.requestTimeoutSeconds]: '20' }),
+    ).toThrow(ENV.headersTimeoutSeconds);
   });
 
   it('refuses a per-target bundle ceiling that one requester could reach alone', () => {

@@ -118,6 +118,8 @@ export class DeviceConnection {
   }
 
   #onMessage(data: unknown, isBinary: boolean): void {
+    // Closing (e.g. over its frame budget): act on nothing more from this socket.
+    if (!this.isOpen) return;
     const text = !isBinary && Buffer.isBuffer(data) ? data.toString('utf8') : undefined;
     const parsed =
       text === undefined
