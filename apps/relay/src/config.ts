@@ -128,7 +128,8 @@ export function defaultConfig(): RelayConfig {
       keepAliveTimeoutMs: 10_000,
       checkingIntervalMs: 1000,
       maxPerIp: 256,
-      socketFrames: { max: 600, windowMs: 10_000 },
+      // Generous for a device catching up on a backlog with one ack per frame (old clients).
+      socketFrames: { max: 5000, windowMs: 10_000 },
     },
     linkingCodeTtlMs: 10 * MINUTE,
     provisioningTtlMs: 10 * MINUTE,
