@@ -244,6 +244,32 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
     );
 
     it(
+      'deleteEnvelopes deletes a batch in one call, only from that device, returning what was there',
+      withStore(async (store) => {
+        const { accountId } = await account(store);
+        const other = await account(store);
+        const mine = [envelope(accountId, 1), envelope(accountId, 1), envelope(accountId, 1)];
+        const theirs = envelope(other.accountId, 1);
+        await store.enqueue([accountId], accept(mine));
+        await store.enqueue([other.accountId], accept([theirs]));
+        const ids = mine.map((e) => e.id);
+        expect(await store.deleteEnvelopes(accountId, 1, [])).toEqual([]);
+        const deleted = await store.deleteEnvelopes(accountId, 1, [
+          ids[0] as string,
+          ids[2] as string,
+          theirs.id,
+          randomUUID(),
+        ]);
+        expect(deleted.sort()).toEqual([ids[0], ids[2]].sort());
+        expect((await store.fetchEnvelopes(accountId, 1, everything)).map((e) => e.id)).toEqual([
+          ids[1],
+        ]);
+        expect(await store.fetchEnvelopes(other.accountId, 1, everything)).toHaveLength(1);
+        expect(await store.deleteEnvelopes(accountId, 1, [ids[0] as string])).toEqual([]);
+      }),
+    );
+
+    it(
       'linkDevice consumes valid codes only, keeps the code when the account is full, never reuses ids',
       withStore(async (store) => {
         const { accountId } = await account(store);

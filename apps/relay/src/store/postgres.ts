@@ -699,6 +699,20 @@ export class PostgresRelayStore implements RelayStore {
     return rows.length > 0;
   }
 
+  async deleteEnvelopes(
+    accountId: string,
+    deviceId: number,
+    envelopeIds: readonly string[],
+  ): Promise<string[]> {
+    if (envelopeIds.length === 0) return [];
+    const rows = await this.#query<{ id: string }>(
+      `DELETE FROM envelopes WHERE account_id = $1 AND device_id = $2 AND id = ANY($3::text[])
+       RETURNING id`,
+      [accountId, deviceId, [...envelopeIds]],
+    );
+    return rows.map((row) => row.id);
+  }
+
   // ---- maintenance ----------------------------------------------------------------------------
 
   async expire(now: number, retentionMs: number): Promise<ExpiryResult> {

@@ -706,6 +706,23 @@ export class SqliteRelayStore implements RelayStore {
     );
   }
 
+  async deleteEnvelopes(
+    accountId: string,
+    deviceId: number,
+    envelopeIds: readonly string[],
+  ): Promise<string[]> {
+    if (envelopeIds.length === 0) return [];
+    return this.#write(() =>
+      (
+        this.#prepare(
+          `DELETE FROM envelopes
+             WHERE account_id = ? AND device_id = ? AND id IN (SELECT value FROM json_each(?))
+           RETURNING id`,
+        ).all(accountId, deviceId, JSON.stringify(envelopeIds)) as { id: string }[]
+      ).map((row) => row.id),
+    );
+  }
+
   // ---- maintenance ----------------------------------------------------------------------------
 
   async expire(now: number, retentionMs: number): Promise<ExpiryResult> {

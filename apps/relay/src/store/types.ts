@@ -231,6 +231,15 @@ export interface RelayStore {
   ): Promise<StoredEnvelope[]>;
   /** Deletes one envelope from that device's queue only; false if it is not there. */
   deleteEnvelope(accountId: string, deviceId: number, envelopeId: string): Promise<boolean>;
+  /**
+   * Deletes these envelopes from that device's queue only, in one statement (batched acks);
+   * returns the ids that were there.
+   */
+  deleteEnvelopes(
+    accountId: string,
+    deviceId: number,
+    envelopeIds: readonly string[],
+  ): Promise<string[]>;
 
   // Maintenance
   /**
