@@ -831,6 +831,12 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
           send: fromLinked,
         });
         expect(await store.removeDevice(a.accountId, linkedId)).toBe(true);
+        // A send in flight from the device just removed is still stored (and recorded).
+        const inFlight = await store.enqueue([b.accountId], accept([envelope(b.accountId, 1)]), {
+          send: { ...fromLinked, sendId: 'dev-late' },
+        });
+        expect('stored' in inFlight).toBe(true);
+        expect(await store.removeDevice(a.accountId, linkedId)).toBe(false);
         expect(await store.deleteAccount(a.accountId)).toBe(true);
         expect((await store.expire(T0 + 10_000, 1000)).sendRecords).toBe(0);
       }),

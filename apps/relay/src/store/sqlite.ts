@@ -279,10 +279,12 @@ export class SqliteRelayStore implements RelayStore {
   }
 
   async deleteAccount(accountId: string): Promise<boolean> {
-    // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement.
-    return this.#write(
-      () => this.#prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0,
-    );
+    // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement;
+    // send records have no foreign key (see migration 2).
+    return this.#write(() => {
+      this.#prepare('DELETE FROM sends WHERE source_account_id = ?').run(accountId);
+      return this.#prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0;
+    });
   }
 
   async exportAccount(
@@ -420,13 +422,19 @@ export class SqliteRelayStore implements RelayStore {
   }
 
   async removeDevice(accountId: string, deviceId: number): Promise<boolean> {
-    return this.#write(
-      () =>
+    return this.#write(() => {
+      // Send records have no foreign key (see migration 2).
+      this.#prepare('DELETE FROM sends WHERE source_account_id = ? AND source_device_id = ?').run(
+        accountId,
+        deviceId,
+      );
+      return (
         this.#prepare('DELETE FROM devices WHERE account_id = ? AND device_id = ?').run(
           accountId,
           deviceId,
-        ).changes > 0,
-    );
+        ).changes > 0
+      );
+    });
   }
 
   #insertDevice(accountId: string, deviceId: number, device: NewDevice): void {
