@@ -72,9 +72,11 @@ export function testConfig(dir: string, overrides: DeepPartial<RelayConfig> = {}
       global: generous,
       registration: generous,
       linking: generous,
+      bundlePerPair: generous,
       bundlePerRequester: generous,
       bundlePerTarget: generous,
       usernameLookup: generous,
+      usernameChange: generous,
       ...overrides.rateLimits,
     },
   } as RelayConfig;
