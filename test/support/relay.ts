@@ -29,24 +29,28 @@ const generous = '100000/1m';
 
 function launch(port: number, dbPath: string, env: Record<string, string>) {
   // One process (node --import tsx), so signals reach the relay itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: relayDir,
-    env: {
-      ...process.env,
-      PARLEY_RELAY_HOST: '127.0.0.1',
-      PARLEY_RELAY_PORT: String(port),
-      PARLEY_RELAY_DB_PATH: dbPath,
-      PARLEY_RELAY_LOG_LEVEL: 'info',
-      PARLEY_RELAY_RATE_LIMIT_GLOBAL: generous,
-      PARLEY_RELAY_RATE_LIMIT_REGISTRATION: generous,
-      PARLEY_RELAY_RATE_LIMIT_LINKING: generous,
-      PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER: generous,
-      PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET: generous,
-      PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP: generous,
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@parley/source', '--import', 'tsx', 'src/server.ts'],
+    {
+      cwd: relayDir,
+      env: {
+        ...process.env,
+        PARLEY_RELAY_HOST: '127.0.0.1',
+        PARLEY_RELAY_PORT: String(port),
+        PARLEY_RELAY_DB_PATH: dbPath,
+        PARLEY_RELAY_LOG_LEVEL: 'info',
+        PARLEY_RELAY_RATE_LIMIT_GLOBAL: generous,
+        PARLEY_RELAY_RATE_LIMIT_REGISTRATION: generous,
+        PARLEY_RELAY_RATE_LIMIT_LINKING: generous,
+        PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER: generous,
+        PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET: generous,
+        PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP: generous,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   return child;
 }
 

@@ -25,17 +25,21 @@ export interface RelayNode {
 
 export async function startNode(env: Record<string, string>): Promise<RelayNode> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: {
-      ...process.env,
-      [ENV.host]: '127.0.0.1',
-      [ENV.port]: String(port),
-      [ENV.logLevel]: 'warn',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@parley/source', '--import', 'tsx', SERVER],
+    {
+      env: {
+        ...process.env,
+        [ENV.host]: '127.0.0.1',
+        [ENV.port]: String(port),
+        [ENV.logLevel]: 'warn',
+        ...env,
+      },
+      cwd: RELAY_DIR,
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    cwd: RELAY_DIR,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const http = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
