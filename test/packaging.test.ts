@@ -196,7 +196,8 @@ console.log(JSON.stringify({ exported, internal }));
       }
       expect(Object.keys(exported).sort()).toEqual(declared.sort());
       // Each root has an API (a subpath may hold types only, e.g. stores.js).
-      for (const pkg of PACKAGES) expect(exported[`@parley/${pkg}`]!.length, pkg).toBeGreaterThan(0);
+      for (const pkg of PACKAGES)
+        expect(exported[`@parley/${pkg}`]!.length, pkg).toBeGreaterThan(0);
       // The root import has the whole public API of every subpath.
       const root = new Set(exported['@parley/crypto']);
       for (const [spec, names] of Object.entries(exported)) {
