@@ -1,4 +1,11 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Workspace packages export their TypeScript sources under the "@parley/source" condition and
+ * built JavaScript (dist/) otherwise; tests run on the sources, no build step (docs/packaging.md).
+ */
+const conditions = ['@parley/source', ...defaultServerConditions];
 
 // One run covers every package. Each package keeps its tests in its own `test/` folder;
 // cross-package end-to-end tests live in the top-level `test/`.
@@ -12,6 +19,8 @@ const limits = {
 
 const node = (name: string, include: string[], extra: object = {}) => ({
   test: { name, environment: 'node' as const, include, ...limits, ...extra },
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
 });
 
 export default defineConfig({

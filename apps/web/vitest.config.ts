@@ -1,8 +1,11 @@
 import react from '@vitejs/plugin-react';
+import { defaultClientConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   plugins: [react()],
+  // Workspace packages: their TypeScript sources, not dist/ (docs/packaging.md).
+  resolve: { conditions: ['@parley/source', ...defaultClientConditions] },
   test: {
     name: 'web',
     environment: 'happy-dom',

@@ -48,24 +48,30 @@ const generous = '100000/1m';
 
 function launch(port: number, dbPath: string, env: Record<string, string>): ChildProcess {
   // One process (node --import tsx), so signals reach the relay itself.
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: relayDir,
-    env: {
-      ...process.env,
-      PARLEY_RELAY_HOST: '127.0.0.1',
-      PARLEY_RELAY_PORT: String(port),
-      PARLEY_RELAY_DB_PATH: dbPath,
-      PARLEY_RELAY_LOG_LEVEL: 'info',
-      PARLEY_RELAY_RATE_LIMIT_GLOBAL: generous,
-      PARLEY_RELAY_RATE_LIMIT_REGISTRATION: generous,
-      PARLEY_RELAY_RATE_LIMIT_LINKING: generous,
-      PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER: generous,
-      PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET: generous,
-      PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP: generous,
-      ...env,
+  return spawn(
+    process.execPath,
+    ['--conditions=@parley/source', '--import', 'tsx', 'src/server.ts'],
+    {
+      cwd: relayDir,
+      env: {
+        ...process.env,
+        PARLEY_RELAY_HOST: '127.0.0.1',
+        PARLEY_RELAY_PORT: String(port),
+        PARLEY_RELAY_DB_PATH: dbPath,
+        PARLEY_RELAY_LOG_LEVEL: 'info',
+        PARLEY_RELAY_RATE_LIMIT_GLOBAL: generous,
+        PARLEY_RELAY_RATE_LIMIT_REGISTRATION: generous,
+        PARLEY_RELAY_RATE_LIMIT_LINKING: generous,
+        PARLEY_RELAY_RATE_LIMIT_BUNDLE_PAIR: '10000/1m',
+        PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER: generous,
+        PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET: generous,
+        PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP: generous,
+        PARLEY_RELAY_RATE_LIMIT_USERNAME_CHANGE: generous,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
