@@ -4,11 +4,14 @@
  * written like prost writes proto3 (ascending tags, default scalars omitted).
  *
  * One difference: the encapsulation state `es` is ours (m ‖ header, 96 bytes), not libcrux's
- * 2080-byte internal encoding, so a record caught between ct1 and ct2 only moves between
- * Parley and libsignal at the other epoch states.
+ * 2080-byte internal encoding (r̂ ‖ e2 ‖ m). We read libcrux's where the state also holds the
+ * header (Ct1Sampled, Ct1Acknowledged), not in EkReceivedCt1Sampled; libsignal cannot read
+ * ours. So a record moves between Parley and libsignal except while its side is between
+ * sampling ct1 and sending ct2.
  * @module
  */
 import { ProtoFields, ProtoWriter } from '../_protobuf.ts';
+import { concat } from '../_bytes.ts';
 import { ProtocolError } from '../errors.ts';
 import type { Authenticator } from './authenticator.ts';
 import type { BraidState } from './braid.ts';
@@ -219,6 +222,8 @@ const CODERS: Record<BraidState['kind'], [number, string, 'enc' | 'dec'][]> = {
   Ct2Sampled: [[2, 'sendingCt2', 'enc']],
 };
 const LENGTHS: Record<string, number> = { ek: 1152, dk: 2400, ct1: 960, hdr: 64, es: 96 };
+/** libcrux's EncapsState encoding: r̂ (3·256 i16) ‖ e2 (256 i16) ‖ m (32 bytes). */
+const LIBCRUX_ES_LENGTH = 2080;
 
 export function writeV1(s: BraidState): Uint8Array {
   const fields = s as unknown as Record<string, Uint8Array & PolyEncoder & PolyDecoder>;
@@ -246,8 +251,15 @@ export function readV1(b: Uint8Array): BraidState {
   const out: Record<string, unknown> = { kind, epoch, auth: { rootKey, macKey } };
   for (const [tag, name] of KINDS[kind].uc) {
     const v = uc.bytes(tag);
+    if (name === 'es' && v?.length === LIBCRUX_ES_LENGTH) continue; // converted below
     if (v === undefined || v.length !== LENGTHS[name]) throw bad(`${name} length`);
     out[name] = v.slice();
+  }
+  if (out.es === undefined && KINDS[kind].uc.some(([, n]) => n === 'es')) {
+    // libsignal's (libcrux's) es is r̂ ‖ e2 ‖ m; with the header at hand, m ‖ header is ours.
+    if (out.hdr === undefined) throw bad('libcrux encapsulation state without its header');
+    const es = uc.bytes(KINDS[kind].uc.find(([, n]) => n === 'es')![0])!;
+    out.es = concat(es.subarray(LIBCRUX_ES_LENGTH - 32), out.hdr as Uint8Array);
   }
   for (const [tag, name, type] of CODERS[kind]) {
     out[name] = type === 'enc' ? readEncoder(chunked.bytes(tag)) : readDecoder(chunked.bytes(tag));
