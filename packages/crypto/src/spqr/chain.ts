@@ -53,6 +53,8 @@ const maxJump = (p: ChainParams) => (p.maxJump > 0 ? p.maxJump : DEFAULT_MAX_JUM
 const maxOoo = (p: ChainParams) => (p.maxOooKeys > 0 ? p.maxOooKeys : DEFAULT_MAX_OOO);
 const trimSize = (p: ChainParams) => Math.floor((maxOoo(p) * 11) / 10) + 1;
 
+// Every SPQR failure is InvalidMessage, as libsignal reports it: the Double Ratchet has already
+// classified replays (DuplicatedMessage) and jumps, and another session state may still fit.
 function chainError(message: string): ProtocolError {
   return new ProtocolError('InvalidMessage', `SPQR chain: ${message}`);
 }
@@ -134,10 +136,10 @@ function recvKeyAt(d: EpochDirection, at: number, params: ChainParams): Uint8Arr
         return key;
       }
     }
-    throw new ProtocolError('DuplicatedMessage', `SPQR key ${at} was already used`);
+    throw chainError(`key ${at} was already used`);
   }
-  if (at === d.ctr) throw new ProtocolError('DuplicatedMessage', `SPQR key ${at} was already used`);
-  if (at - d.ctr > maxJump(params)) throw new ProtocolError('TooFarIntoFuture', 'SPQR key jump');
+  if (at === d.ctr) throw chainError(`key ${at} was already used`);
+  if (at - d.ctr > maxJump(params)) throw chainError('key jump too large');
   if (at > d.ctr + maxOoo(params)) d.prev = new Uint8Array(0);
   const added: Uint8Array[] = [d.prev];
   while (at > d.ctr + 1) {

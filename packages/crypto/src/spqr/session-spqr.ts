@@ -17,8 +17,8 @@ import { Direction, LIBSIGNAL_CHAIN_PARAMS, VERSION_0, VERSION_1, initialState }
 
 export type SpqrMode = 'required' | 'offered' | 'off';
 
-/** The SPQR mode new sessions get unless the caller says otherwise. */
-export const DEFAULT_SPQR_MODE: SpqrMode = 'off';
+/** The SPQR mode new sessions get unless the caller says otherwise: today's libsignal's. */
+export const DEFAULT_SPQR_MODE: SpqrMode = 'required';
 
 export function initialSessionSpqrState(
   mode: SpqrMode,
