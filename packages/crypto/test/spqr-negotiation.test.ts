@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { utf8 } from '../src/_bytes.ts';
 import { ProtocolAddress } from '../src/address.ts';
+import { SessionCipher, type CiphertextMessage } from '../src/session.ts';
 import { readState } from '../src/spqr/state-proto.ts';
 import type { SpqrMode } from '../src/spqr/session-spqr.ts';
 import { ls072, ls090 } from './support/libsignal.ts';
@@ -59,5 +60,36 @@ describe('SPQR negotiation with older libsignal', () => {
       name: 'ProtocolError',
       code: 'InvalidMessage',
     });
+  });
+});
+
+describe('sessions stored before SPQR', () => {
+  test('keep working, without SPQR, after the upgrade to the SPQR default', async () => {
+    const alice = new OurParty('alice', 1, { spqr: 'off' });
+    const bob = new OurParty('bob', 1, { spqr: 'off' });
+    await alice.processBundle(bob, await bob.makeBundle());
+    await talk(alice, bob, 6);
+    // "upgrade": new ciphers with the default mode over the same stores
+    const upgraded = (p: OurParty) => {
+      const cipher = new SessionCipher(p.stores);
+      return {
+        name: p.name,
+        deviceId: p.deviceId,
+        encrypt: (peer: Party, m: Uint8Array) =>
+          cipher.encrypt(new ProtocolAddress(peer.name, peer.deviceId), m),
+        decrypt: (peer: Party, m: CiphertextMessage) =>
+          cipher.decrypt(new ProtocolAddress(peer.name, peer.deviceId), m),
+      } as unknown as Party;
+    };
+    await talk(upgraded(alice), upgraded(bob), 20);
+    const record = await alice.stores.session.loadSession(new ProtocolAddress('bob', 1));
+    expect(record!.currentState!.pqRatchetState.length).toBe(0);
+    // a fresh session after the upgrade uses SPQR
+    const carol = new OurParty('carol', 1);
+    await carol.processBundle(bob, await bob.makeBundle());
+    const first = await carol.encrypt(bob, utf8('hi'));
+    expect(dec(await upgraded(bob).decrypt(carol, first))).toBe('hi');
+    const carolRecord = await carol.stores.session.loadSession(new ProtocolAddress('bob', 1));
+    expect(readState(carolRecord!.currentState!.pqRatchetState).v1).toBeDefined();
   });
 });
