@@ -205,3 +205,29 @@ describe('SPQR session records move between libsignal 0.103.0 and Parley', () =>
     expect(after).toBeGreaterThan(before);
   });
 });
+
+describe('tampered SPQR fields from libsignal 0.103.0', () => {
+  test('are refused with a ProtocolError and change nothing; the genuine message then decrypts', async () => {
+    const { ours, theirs } = await setup(false);
+    const address = new ProtocolAddress(theirs.name, theirs.deviceId);
+    for (let i = 0; i < 40; i++) {
+      const x = await send(theirs, ours, `m${i}`);
+      const pq = SignalMessage.deserialize(x.m.body).pqRatchet;
+      // flip a bit inside the pq_ratchet bytes (located in the body by content)
+      const body = x.m.body;
+      let at = -1;
+      for (let j = 0; j + pq.length <= body.length && at < 0; j++) {
+        if (body.subarray(j, j + pq.length).every((v, k) => v === pq[k])) at = j;
+      }
+      expect(at).toBeGreaterThan(0);
+      const bad = body.slice();
+      bad[at + (i % pq.length)]! ^= 1 << (i % 8);
+      const before = (await ours.stores.session.loadSession(address))!.serialize();
+      await expect(ours.decrypt(theirs, { type: x.m.type, body: bad })).rejects.toMatchObject({
+        name: 'ProtocolError',
+      });
+      expect((await ours.stores.session.loadSession(address))!.serialize()).toEqual(before);
+      await deliver(ours, theirs, x);
+    }
+  });
+});
