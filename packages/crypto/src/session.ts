@@ -21,6 +21,7 @@ import type { ProtocolAddress } from './address.ts';
 import { abytes } from './_bytes.ts';
 import { ProtocolError } from './errors.ts';
 import { InProcessKeyedLock, type KeyedLock } from './lock.ts';
+import type { SpqrMode } from './spqr/session-spqr.ts';
 import { PreKeySignalMessage, SignalMessage } from './messages.ts';
 import type { PreKeyBundle } from './prekeys.ts';
 import { systemClock, systemRandom, type Clock, type RandomSource } from './random.ts';
@@ -59,6 +60,11 @@ export interface SessionCipherOptions {
    * same stores (default: a lock private to this instance).
    */
   lock?: KeyedLock;
+  /**
+   * SPQR for sessions this cipher creates: 'required' (libsignal ≥ 0.92), 'offered' (0.83–0.91
+   * negotiation) or 'off' (pre-SPQR peers such as 0.72; tests). See spqr/session-spqr.ts.
+   */
+  spqr?: SpqrMode;
 }
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
@@ -99,12 +105,14 @@ export class SessionCipher {
   readonly #rng: RandomSource;
   readonly #clock: Clock;
   readonly #lock: KeyedLock;
+  readonly #spqr: SpqrMode | undefined;
 
   constructor(stores: ProtocolStores, options: SessionCipherOptions = {}) {
     this.#stores = astores(stores);
     this.#rng = options.rng ?? systemRandom;
     this.#clock = options.clock ?? systemClock;
     this.#lock = options.lock ?? new InProcessKeyedLock();
+    this.#spqr = options.spqr;
   }
 
   /**
@@ -116,7 +124,15 @@ export class SessionCipher {
     aaddress(address);
     return this.#lock.run(address.toString(), async () => {
       const record = (await this.#stores.session.loadSession(address)) ?? new SessionRecord();
-      await buildSessionFromBundle(this.#stores, address, record, bundle, this.#clock(), this.#rng);
+      await buildSessionFromBundle(
+        this.#stores,
+        address,
+        record,
+        bundle,
+        this.#clock(),
+        this.#rng,
+        this.#spqr,
+      );
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, record.currentState!.remoteIdentity);
     });
@@ -143,7 +159,7 @@ export class SessionCipher {
           `identity of ${address.toString()} has changed`,
         );
       }
-      const message = encryptWithRecord(record, data, this.#clock());
+      const message = encryptWithRecord(record, data, this.#clock(), this.#rng);
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, remote);
       return message;
@@ -171,7 +187,13 @@ export class SessionCipher {
     return this.#lock.run(address.toString(), async () => {
       const message = PreKeySignalMessage.deserialize(bytes);
       const record = (await this.#stores.session.loadSession(address)) ?? new SessionRecord();
-      const used = await buildSessionFromPreKeyMessage(this.#stores, address, record, message);
+      const used = await buildSessionFromPreKeyMessage(
+        this.#stores,
+        address,
+        record,
+        message,
+        this.#spqr,
+      );
       const plaintext = await decryptWithRecord(record, message.message, 'prekey', this.#rng);
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, message.identityKey);

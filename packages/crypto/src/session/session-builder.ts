@@ -24,6 +24,7 @@ import type { RandomSource } from '../random.ts';
 import type { ProtocolStores } from '../stores.ts';
 import { initializeAliceSession, initializeBobSession } from './pqxdh.ts';
 import type { SessionRecord } from './session-record.ts';
+import type { SpqrMode } from '../spqr/session-spqr.ts';
 
 /** Checks a bundle and adds a new initiator session to `record` (made current). */
 export async function buildSessionFromBundle(
@@ -33,6 +34,7 @@ export async function buildSessionFromBundle(
   bundle: PreKeyBundle,
   now: number,
   rng: RandomSource,
+  spqr?: SpqrMode,
 ): Promise<void> {
   if (!(bundle instanceof PreKeyBundle)) {
     throw new ProtocolError('InvalidArgument', 'bundle must be a PreKeyBundle');
@@ -70,6 +72,7 @@ export async function buildSessionFromBundle(
       theirOneTimePreKey: bundle.preKey,
       theirRatchetKey: bundle.signedPreKey,
       theirKyberPreKey: bundle.kyberPreKey,
+      spqr,
     },
     rng,
   );
@@ -99,6 +102,7 @@ export async function buildSessionFromPreKeyMessage(
   address: ProtocolAddress,
   record: SessionRecord,
   message: PreKeySignalMessage,
+  spqr?: SpqrMode,
 ): Promise<PreKeysUsed> {
   if (!(await stores.identity.isTrustedIdentity(address, message.identityKey, 'receiving'))) {
     throw new ProtocolError('UntrustedIdentity', `identity of ${address.toString()} has changed`);
@@ -133,6 +137,7 @@ export async function buildSessionFromPreKeyMessage(
     theirIdentity: message.identityKey,
     theirBaseKey: message.baseKey,
     theirKyberCiphertext: message.kyberCiphertext,
+    spqr,
   });
   state.localRegistrationId = await stores.identity.getLocalRegistrationId();
   state.remoteRegistrationId = message.registrationId;

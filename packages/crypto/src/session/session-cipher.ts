@@ -29,7 +29,8 @@ import { MAX_FORWARD_JUMPS } from '../consts.ts';
 import { KeyPair, type PublicKey } from '../curve.ts';
 import { ProtocolError, isProtocolError } from '../errors.ts';
 import { PreKeySignalMessage, SignalMessage } from '../messages.ts';
-import type { RandomSource } from '../random.ts';
+import { systemRandom, type RandomSource } from '../random.ts';
+import { spqrRecv, spqrSend } from '../spqr/index.ts';
 import { MessageKeys } from '../ratchet/message-keys.ts';
 import type { SessionRecord } from './session-record.ts';
 import { SessionState, type ReceiverChain } from './session-state.ts';
@@ -45,6 +46,7 @@ export function encryptWithRecord(
   record: SessionRecord,
   plaintext: Uint8Array,
   now: number,
+  rng: RandomSource = systemRandom,
 ): CiphertextMessage {
   const state = record.currentState;
   if (!state) throw new ProtocolError('SessionNotFound', 'no current session state');
@@ -56,7 +58,8 @@ export function encryptWithRecord(
       'session was never acknowledged and is too old to send on; process a fresh bundle',
     );
   }
-  const keys = chain.chainKey.messageKeys();
+  const spqr = spqrSend(state.pqRatchetState, rng);
+  const keys = chain.chainKey.messageKeys(spqr.key);
   const ciphertext = aes256CbcEncrypt(keys.cipherKey, keys.iv, plaintext);
   const message = SignalMessage.create({
     messageVersion: state.sessionVersion,
@@ -67,9 +70,11 @@ export function encryptWithRecord(
     ciphertext,
     senderIdentity: state.localIdentity,
     receiverIdentity: state.remoteIdentity,
+    pqRatchet: spqr.msg,
   });
   wipe(keys.cipherKey, keys.macKey, keys.iv);
   chain.chainKey = chain.chainKey.next();
+  state.pqRatchetState = spqr.state;
 
   const pending = state.pendingPreKey;
   if (!pending) return { type: 'whisper', body: message.serialize() };
@@ -153,12 +158,15 @@ async function decryptWithState(
   }
   const chain = await getOrCreateReceiverChain(state, message.senderRatchetKey, rng);
   const seed = getOrCreateMessageKeySeed(state, chain, message.counter);
-  const keys = MessageKeys.derive(seed, message.counter);
+  // SPQR's state is only kept (below) once the MAC and the body check out.
+  const spqr = spqrRecv(state.pqRatchetState, message.pqRatchet);
+  const keys = MessageKeys.derive(seed, message.counter, spqr.key);
   try {
     if (!message.verifyMac(keys.macKey, state.remoteIdentity, state.localIdentity)) {
       throw new ProtocolError('InvalidMac', 'message MAC verification failed');
     }
     const plaintext = aes256CbcDecrypt(keys.cipherKey, keys.iv, message.ciphertext);
+    state.pqRatchetState = spqr.state;
     state.clearUnacknowledgedPreKeyMessage();
     return plaintext;
   } finally {

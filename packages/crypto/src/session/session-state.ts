@@ -78,6 +78,8 @@ export class SessionState {
   localRegistrationId = 0;
   /** Serialised base key of the session's initiator: the session's identity on both sides. */
   aliceBaseKey: Uint8Array;
+  /** SPQR's `PqRatchetState` bytes (field 15); empty for a session without SPQR. */
+  pqRatchetState: Uint8Array = new Uint8Array(0);
 
   constructor(init: SessionStateInit) {
     this.sessionVersion = init.sessionVersion;
@@ -171,6 +173,7 @@ export class SessionState {
           .finish(),
       );
     }
+    w.bytes(15, this.pqRatchetState.length ? this.pqRatchetState : undefined);
     return w.finish();
   }
 
@@ -290,5 +293,6 @@ function decodeState(bytes: Uint8Array): SessionState {
       ciphertext: (k.bytes(2) ?? new Uint8Array(0)).slice(),
     };
   }
+  state.pqRatchetState = (f.bytes(15) ?? new Uint8Array(0)).slice();
   return state;
 }
