@@ -11,7 +11,7 @@
  * ```
  *
  * Every operation on one address runs under `lock.run(address.toString(), …)`, works on a copy
- * of the stored record, and writes back only after every check passed: a bad, tampered,
+ * of the stored record (a store may hand out the object it keeps), and writes back only after every check passed: a bad, tampered,
  * truncated, replayed or wrong-session message throws a `ProtocolError` and leaves every
  * store exactly as it was. One-time prekeys are removed (and Kyber prekeys marked used) only
  * once the PreKey message that used them has decrypted.
@@ -115,7 +115,8 @@ export class SessionCipher {
   async processPreKeyBundle(address: ProtocolAddress, bundle: PreKeyBundle): Promise<void> {
     aaddress(address);
     return this.#lock.run(address.toString(), async () => {
-      const record = (await this.#stores.session.loadSession(address)) ?? new SessionRecord();
+      const record =
+        (await this.#stores.session.loadSession(address))?.clone() ?? new SessionRecord();
       await buildSessionFromBundle(this.#stores, address, record, bundle, this.#clock(), this.#rng);
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, record.currentState!.remoteIdentity);
@@ -132,7 +133,7 @@ export class SessionCipher {
     abytes(plaintext, 'plaintext');
     const data = plaintext.slice();
     return this.#lock.run(address.toString(), async () => {
-      const record = await this.#stores.session.loadSession(address);
+      const record = (await this.#stores.session.loadSession(address))?.clone();
       const remote = record?.currentState?.remoteIdentity;
       if (!record || !remote) {
         throw new ProtocolError('SessionNotFound', `no session with ${address.toString()}`);
@@ -170,7 +171,8 @@ export class SessionCipher {
     const bytes = body.slice();
     return this.#lock.run(address.toString(), async () => {
       const message = PreKeySignalMessage.deserialize(bytes);
-      const record = (await this.#stores.session.loadSession(address)) ?? new SessionRecord();
+      const record =
+        (await this.#stores.session.loadSession(address))?.clone() ?? new SessionRecord();
       const used = await buildSessionFromPreKeyMessage(this.#stores, address, record, message);
       const plaintext = await decryptWithRecord(record, message.message, 'prekey', this.#rng);
       await this.#stores.session.storeSession(address, record);
@@ -190,7 +192,7 @@ export class SessionCipher {
     const bytes = body.slice();
     return this.#lock.run(address.toString(), async () => {
       const message = SignalMessage.deserialize(bytes);
-      const record = await this.#stores.session.loadSession(address);
+      const record = (await this.#stores.session.loadSession(address))?.clone();
       if (!record) {
         throw new ProtocolError('SessionNotFound', `no session with ${address.toString()}`);
       }

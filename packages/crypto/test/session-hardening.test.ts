@@ -1,0 +1,69 @@
+/**
+ * Hardening found in review (issue 14): each test here failed before its fix.
+ * Failures are typed `ProtocolError`s and leave every stored byte as it was.
+ */
+import { describe, expect, test } from 'vitest';
+import { utf8 } from '../src/_bytes.ts';
+import type { ProtocolAddress } from '../src/address.ts';
+import { SessionCipher } from '../src/session.ts';
+import type { SessionRecord } from '../src/session/session-record.ts';
+import type { SessionStore } from '../src/stores.ts';
+import { OurParty } from './support/parties.ts';
+
+const code = (c: string) => expect.objectContaining({ name: 'ProtocolError', code: c });
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+async function established() {
+  const alice = new OurParty('alice', 1);
+  const bob = new OurParty('bob', 1);
+  await alice.processBundle(bob, await bob.makeBundle());
+  expect(dec(await bob.decrypt(alice, await alice.encrypt(bob, utf8('hi'))))).toBe('hi');
+  expect(dec(await alice.decrypt(bob, await bob.encrypt(alice, utf8('yo'))))).toBe('yo');
+  return { alice, bob };
+}
+
+/** A store that hands out the very object it keeps (as a caching store would). */
+class ObjectSessionStore implements SessionStore {
+  readonly records = new Map<string, SessionRecord>();
+  async loadSession(address: ProtocolAddress) {
+    return this.records.get(address.toString());
+  }
+  async storeSession(address: ProtocolAddress, record: SessionRecord) {
+    this.records.set(address.toString(), record);
+  }
+}
+
+describe('SessionCipher never mutates the record its store returned', () => {
+  test('a PreKey message that fails after session setup leaves the stored object as it was', async () => {
+    const { alice, bob } = await established();
+    const sessions = new ObjectSessionStore();
+    await sessions.storeSession(
+      alice.address,
+      (await bob.stores.session.loadSession(alice.address))!,
+    );
+    const cipher = new SessionCipher({
+      ...bob.stores,
+      identity: bob.stores.identity,
+      session: sessions,
+    });
+    const kept = sessions.records.get(alice.address.toString())!;
+    const before = kept.serialize();
+
+    // Alice starts a new session; its first message has a broken MAC.
+    await alice.processBundle(bob, await bob.makeBundle());
+    const m = await alice.encrypt(bob, utf8('new'));
+    const body = m.body.slice();
+    body[body.length - 1]! ^= 1;
+    await expect(cipher.decrypt(alice.address, { type: 'prekey', body })).rejects.toEqual(
+      code('InvalidMac'),
+    );
+    expect(sessions.records.get(alice.address.toString())).toBe(kept);
+    expect(kept.serialize()).toEqual(before);
+    expect(kept.previousStates.length).toBe(0);
+
+    // The intact message still works, and what is stored is a new object.
+    expect(dec(await cipher.decrypt(alice.address, m))).toBe('new');
+    expect(kept.serialize()).toEqual(before);
+    expect(sessions.records.get(alice.address.toString())!.previousStates.length).toBe(1);
+  });
+});
