@@ -5,9 +5,11 @@
 import { describe, expect, test } from 'vitest';
 import { utf8 } from '../src/_bytes.ts';
 import type { ProtocolAddress } from '../src/address.ts';
+import { KeyPair } from '../src/curve.ts';
+import { PreKeySignalMessage } from '../src/messages.ts';
 import { SessionCipher } from '../src/session.ts';
 import type { SessionRecord } from '../src/session/session-record.ts';
-import type { SessionStore } from '../src/stores.ts';
+import type { ProtocolStores, SessionStore } from '../src/stores.ts';
 import { OurParty } from './support/parties.ts';
 
 const code = (c: string) => expect.objectContaining({ name: 'ProtocolError', code: c });
@@ -20,6 +22,13 @@ async function established() {
   expect(dec(await bob.decrypt(alice, await alice.encrypt(bob, utf8('hi'))))).toBe('hi');
   expect(dec(await alice.decrypt(bob, await bob.encrypt(alice, utf8('yo'))))).toBe('yo');
   return { alice, bob };
+}
+
+/** Expects `op` to fail with `c` and every store of every party to stay as it was. */
+async function failsCleanly(parties: OurParty[], op: () => Promise<unknown>, c: string) {
+  const before = parties.map((p) => p.stores.snapshot());
+  await expect(op()).rejects.toEqual(code(c));
+  parties.forEach((p, i) => expect(p.stores.snapshot()).toEqual(before[i]));
 }
 
 /** A store that hands out the very object it keeps (as a caching store would). */
@@ -65,5 +74,52 @@ describe('SessionCipher never mutates the record its store returned', () => {
     expect(dec(await cipher.decrypt(alice.address, m))).toBe('new');
     expect(kept.serialize()).toEqual(before);
     expect(sessions.records.get(alice.address.toString())!.previousStates.length).toBe(1);
+  });
+});
+
+describe('a repeated PreKey message must carry the identity key of its session', () => {
+  test('a rewritten outer identity key is refused even where every identity is trusted', async () => {
+    const alice = new OurParty('alice');
+    const bob = new OurParty('bob');
+    await alice.processBundle(bob, await bob.makeBundle());
+    const first = await alice.encrypt(bob, utf8('one'));
+    const second = await alice.encrypt(bob, utf8('two'));
+    expect(second.type).toBe('prekey');
+    expect(dec(await bob.decrypt(alice, first))).toBe('one');
+
+    // An application that trusts every identity (the attacker's key included).
+    const trusting: ProtocolStores = {
+      ...bob.stores,
+      identity: {
+        getIdentityKeyPair: () => bob.stores.identity.getIdentityKeyPair(),
+        getLocalRegistrationId: () => bob.stores.identity.getLocalRegistrationId(),
+        saveIdentity: (a, k) => bob.stores.identity.saveIdentity(a, k),
+        getIdentity: (a) => bob.stores.identity.getIdentity(a),
+        isTrustedIdentity: async () => true,
+      },
+    };
+    const cipher = new SessionCipher(trusting);
+    const m = PreKeySignalMessage.deserialize(second.body);
+    const forged = PreKeySignalMessage.create({
+      messageVersion: m.messageVersion,
+      registrationId: m.registrationId,
+      preKeyId: m.preKeyId,
+      signedPreKeyId: m.signedPreKeyId,
+      kyberPreKeyId: m.kyberPreKeyId,
+      kyberCiphertext: m.kyberCiphertext,
+      baseKey: m.baseKey,
+      identityKey: KeyPair.generate().publicKey,
+      message: m.message,
+    });
+    await failsCleanly(
+      [bob],
+      () => cipher.decrypt(alice.address, { type: 'prekey', body: forged.serialize() }),
+      'InvalidMessage',
+    );
+    expect((await bob.stores.identity.getIdentity(alice.address))!.equals(alice.identityKey)).toBe(
+      true,
+    );
+    // The genuine repeat still decrypts.
+    expect(dec(await bob.decrypt(alice, second))).toBe('two');
   });
 });

@@ -104,6 +104,14 @@ export async function buildSessionFromPreKeyMessage(
     throw new ProtocolError('UntrustedIdentity', `identity of ${address.toString()} has changed`);
   }
   if (record.promoteMatchingSession(message.messageVersion, message.baseKey.serialize())) {
+    // A repeat of a message we already set up a session for: its outer identity key is not
+    // covered by the inner MAC, so it must be the one the session was built with.
+    if (!record.currentState!.remoteIdentity.equals(message.identityKey)) {
+      throw new ProtocolError(
+        'InvalidMessage',
+        'identity key of a repeated PreKey message does not match its session',
+      );
+    }
     return { preKeyId: undefined, kyberPreKeyId: undefined };
   }
 
