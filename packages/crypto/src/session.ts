@@ -59,6 +59,13 @@ export interface SessionCipherOptions {
    * same stores (default: a lock private to this instance).
    */
   lock?: KeyedLock;
+  /**
+   * Legacy, for interop tests with libsignal 0.72 only: also build X3DH (version 3) sessions
+   * from bundles without a Kyber prekey and accept version 3 PreKey messages. Off by default,
+   * as in libsignal ≥ 0.75: both are refused with `LegacyCiphertextVersion`, since stripping the
+   * Kyber prekey would otherwise downgrade a session to classical security.
+   */
+  allowPreKyberSessions?: boolean;
 }
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
@@ -99,25 +106,36 @@ export class SessionCipher {
   readonly #rng: RandomSource;
   readonly #clock: Clock;
   readonly #lock: KeyedLock;
+  readonly #allowPreKyber: boolean;
 
   constructor(stores: ProtocolStores, options: SessionCipherOptions = {}) {
     this.#stores = astores(stores);
     this.#rng = options.rng ?? systemRandom;
     this.#clock = options.clock ?? systemClock;
     this.#lock = options.lock ?? new InProcessKeyedLock();
+    this.#allowPreKyber = options.allowPreKyberSessions === true;
   }
 
   /**
    * Starts a session with `address` from its bundle (we are the initiator). Throws
-   * `InvalidSignature` for a bad signed-prekey or Kyber signature and `UntrustedIdentity` for a
-   * changed identity, changing nothing. An existing session is archived, not lost.
+   * `InvalidSignature` for a bad signed-prekey or Kyber signature, `UntrustedIdentity` for a
+   * changed identity and `LegacyCiphertextVersion` for a bundle without a Kyber prekey (unless
+   * `allowPreKyberSessions`), changing nothing. An existing session is archived, not lost.
    */
   async processPreKeyBundle(address: ProtocolAddress, bundle: PreKeyBundle): Promise<void> {
     aaddress(address);
     return this.#lock.run(address.toString(), async () => {
       const record =
         (await this.#stores.session.loadSession(address))?.clone() ?? new SessionRecord();
-      await buildSessionFromBundle(this.#stores, address, record, bundle, this.#clock(), this.#rng);
+      await buildSessionFromBundle(
+        this.#stores,
+        address,
+        record,
+        bundle,
+        this.#clock(),
+        this.#rng,
+        this.#allowPreKyber,
+      );
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, record.currentState!.remoteIdentity);
     });
@@ -173,7 +191,13 @@ export class SessionCipher {
       const message = PreKeySignalMessage.deserialize(bytes);
       const record =
         (await this.#stores.session.loadSession(address))?.clone() ?? new SessionRecord();
-      const used = await buildSessionFromPreKeyMessage(this.#stores, address, record, message);
+      const used = await buildSessionFromPreKeyMessage(
+        this.#stores,
+        address,
+        record,
+        message,
+        this.#allowPreKyber,
+      );
       const plaintext = await decryptWithRecord(record, message.message, 'prekey', this.#rng);
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, message.identityKey);

@@ -4,13 +4,14 @@
  */
 import { describe, expect, test } from 'vitest';
 import { utf8 } from '../src/_bytes.ts';
-import type { ProtocolAddress } from '../src/address.ts';
+import { ProtocolAddress } from '../src/address.ts';
 import { KeyPair } from '../src/curve.ts';
 import { PreKeySignalMessage } from '../src/messages.ts';
 import { SessionCipher } from '../src/session.ts';
 import type { SessionRecord } from '../src/session/session-record.ts';
 import type { ProtocolStores, SessionStore } from '../src/stores.ts';
-import { OurParty } from './support/parties.ts';
+import { ls072 } from './support/libsignal.ts';
+import { LsParty, OurParty } from './support/parties.ts';
 
 const code = (c: string) => expect.objectContaining({ name: 'ProtocolError', code: c });
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -121,5 +122,36 @@ describe('a repeated PreKey message must carry the identity key of its session',
     );
     // The genuine repeat still decrypts.
     expect(dec(await bob.decrypt(alice, second))).toBe('two');
+  });
+});
+
+describe('downgrade: X3DH (v3) sessions are refused unless the legacy option is set', () => {
+  test('a bundle without a Kyber prekey builds no session', async () => {
+    const alice = new OurParty('alice');
+    const bob = new OurParty('bob');
+    const bundle = await bob.makeBundle({ kyber: false });
+    await failsCleanly([alice], () => alice.processBundle(bob, bundle), 'LegacyCiphertextVersion');
+    expect(await alice.cipher.hasSession(bob.address)).toBe(false);
+    // The legacy option (libsignal 0.72 interop tests only) still builds it.
+    const legacy = new OurParty('carol', 1, { allowPreKyberSessions: true });
+    await legacy.processBundle(bob, bundle);
+    expect((await legacy.encrypt(bob, utf8('x'))).body[0]).toBe(0x34);
+  });
+
+  test('a version 3 PreKey message is refused; nothing is stored or consumed', async () => {
+    const bob = new OurParty('bob');
+    const legacyBob = new SessionCipher(bob.stores, { allowPreKyberSessions: true });
+    for (const alice of [
+      new OurParty('alice', 1, { allowPreKyberSessions: true }),
+      new LsParty(ls072, 'mallory', 2),
+    ]) {
+      await alice.processBundle(bob, await bob.makeBundle({ kyber: false }));
+      const m = await alice.encrypt(bob, utf8('v3'));
+      expect(m.type).toBe('prekey');
+      expect(m.body[0]).toBe(0x34);
+      await failsCleanly([bob], () => bob.decrypt(alice, m), 'LegacyCiphertextVersion');
+      const from = new ProtocolAddress(alice.name, alice.deviceId);
+      expect(dec(await legacyBob.decrypt(from, m))).toBe('v3');
+    }
   });
 });

@@ -17,6 +17,7 @@
  */
 import type { ProtocolAddress } from '../address.ts';
 import { KeyPair } from '../curve.ts';
+import { PRE_KYBER_MESSAGE_VERSION } from '../consts.ts';
 import { ProtocolError } from '../errors.ts';
 import type { PreKeySignalMessage } from '../messages.ts';
 import { PreKeyBundle } from '../prekeys.ts';
@@ -33,9 +34,18 @@ export async function buildSessionFromBundle(
   bundle: PreKeyBundle,
   now: number,
   rng: RandomSource,
+  allowPreKyber = false,
 ): Promise<void> {
   if (!(bundle instanceof PreKeyBundle)) {
     throw new ProtocolError('InvalidArgument', 'bundle must be a PreKeyBundle');
+  }
+  // Without a Kyber prekey the session would be X3DH (v3): a downgrade anyone who can strip
+  // the Kyber fields could force. libsignal ≥ 0.75 refuses it too.
+  if (!bundle.kyberPreKey && !allowPreKyber) {
+    throw new ProtocolError(
+      'LegacyCiphertextVersion',
+      'bundle has no Kyber prekey; X3DH (version 3) sessions are refused',
+    );
   }
   const theirIdentity = bundle.identityKey;
   const [signedOk, kyberOk] = await Promise.all([
@@ -99,6 +109,7 @@ export async function buildSessionFromPreKeyMessage(
   address: ProtocolAddress,
   record: SessionRecord,
   message: PreKeySignalMessage,
+  allowPreKyber = false,
 ): Promise<PreKeysUsed> {
   if (!(await stores.identity.isTrustedIdentity(address, message.identityKey, 'receiving'))) {
     throw new ProtocolError('UntrustedIdentity', `identity of ${address.toString()} has changed`);
@@ -113,6 +124,13 @@ export async function buildSessionFromPreKeyMessage(
       );
     }
     return { preKeyId: undefined, kyberPreKeyId: undefined };
+  }
+  // As libsignal: a session we already have is found first; a new one must be PQXDH.
+  if (message.messageVersion <= PRE_KYBER_MESSAGE_VERSION && !allowPreKyber) {
+    throw new ProtocolError(
+      'LegacyCiphertextVersion',
+      'X3DH (version 3) PreKey messages are refused; the sender must use PQXDH',
+    );
   }
 
   const signedPreKey = await stores.signedPreKey.getSignedPreKey(message.signedPreKeyId);
