@@ -199,12 +199,17 @@ export class SessionCipher {
         this.#allowPreKyber,
       );
       const plaintext = await decryptWithRecord(record, message.message, 'prekey', this.#rng);
+      // Before anything is stored: the store refuses a last-resort key's reused base key.
+      if (used.kyberPreKeyId !== undefined) {
+        await this.#stores.kyberPreKey.markKyberPreKeyUsed(
+          used.kyberPreKeyId,
+          message.signedPreKeyId,
+          message.baseKey,
+        );
+      }
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, message.identityKey);
       if (used.preKeyId !== undefined) await this.#stores.preKey.removePreKey(used.preKeyId);
-      if (used.kyberPreKeyId !== undefined) {
-        await this.#stores.kyberPreKey.markKyberPreKeyUsed(used.kyberPreKeyId);
-      }
       return plaintext;
     });
   }

@@ -8,7 +8,7 @@ import { ProtocolAddress } from '../src/address.ts';
 import { KeyPair } from '../src/curve.ts';
 import { PreKeySignalMessage } from '../src/messages.ts';
 import { SessionCipher } from '../src/session.ts';
-import type { SessionRecord } from '../src/session/session-record.ts';
+import { SessionRecord } from '../src/session/session-record.ts';
 import type { ProtocolStores, SessionStore } from '../src/stores.ts';
 import { ls072 } from './support/libsignal.ts';
 import { LsParty, OurParty } from './support/parties.ts';
@@ -153,5 +153,26 @@ describe('downgrade: X3DH (v3) sessions are refused unless the legacy option is 
       const from = new ProtocolAddress(alice.name, alice.deviceId);
       expect(dec(await legacyBob.decrypt(from, m))).toBe('v3');
     }
+  });
+});
+
+describe('last-resort Kyber prekeys: a reused base key is refused', () => {
+  test('a PreKey message replayed after its session is gone does not decrypt again', async () => {
+    const alice = new OurParty('alice');
+    const bob = new OurParty('bob');
+    await alice.processBundle(bob, await bob.makeBundle({ oneTime: false, lastResort: true }));
+    const m = await alice.encrypt(bob, utf8('once'));
+    expect(dec(await bob.decrypt(alice, m))).toBe('once');
+    // The session leaves Bob's record (evicted from the archive, or the record was reset).
+    await bob.stores.session.storeSession(alice.address, new SessionRecord());
+    await failsCleanly([bob], () => bob.decrypt(alice, m), 'InvalidMessage');
+
+    // The last-resort key itself still serves new sessions (a new base key).
+    const carol = new OurParty('carol');
+    const bundle = await bob.makeBundle({ oneTime: false, lastResort: true });
+    await carol.processBundle(bob, bundle);
+    await alice.processBundle(bob, bundle);
+    expect(dec(await bob.decrypt(carol, await carol.encrypt(bob, utf8('c'))))).toBe('c');
+    expect(dec(await bob.decrypt(alice, await alice.encrypt(bob, utf8('a'))))).toBe('a');
   });
 });

@@ -274,7 +274,7 @@ describe('session setup', () => {
     const s = new InMemoryKyberPreKeyStore();
     const k = generateKyberPreKey(IdentityKeyPair.generate(), 4);
     await s.saveKyberPreKey(4, k);
-    await s.markKyberPreKeyUsed(4);
+    await s.markKyberPreKeyUsed(4, 1, KeyPair.generate().publicKey);
     expect(await s.getKyberPreKey(4)).toBeUndefined();
   });
 
