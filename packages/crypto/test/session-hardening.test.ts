@@ -4,9 +4,12 @@
  */
 import { describe, expect, test } from 'vitest';
 import { utf8 } from '../src/_bytes.ts';
+import { getCryptoBackendChoice } from '../src/_backend.ts';
+import { nobleSymmetric, setSymmetricPrimitives } from '../src/_primitives.ts';
 import { ProtocolAddress } from '../src/address.ts';
 import { KeyPair } from '../src/curve.ts';
-import { PreKeySignalMessage } from '../src/messages.ts';
+import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../src/consts.ts';
+import { PreKeySignalMessage, SignalMessage } from '../src/messages.ts';
 import { SessionCipher } from '../src/session.ts';
 import { SessionRecord } from '../src/session/session-record.ts';
 import type { ProtocolStores, SessionStore } from '../src/stores.ts';
@@ -174,5 +177,83 @@ describe('last-resort Kyber prekeys: a reused base key is refused', () => {
     await alice.processBundle(bob, bundle);
     expect(dec(await bob.decrypt(carol, await carol.encrypt(bob, utf8('c'))))).toBe('c');
     expect(dec(await bob.decrypt(alice, await alice.encrypt(bob, utf8('a'))))).toBe('a');
+  });
+});
+
+/** Runs `op` counting HMAC-SHA256 calls (each chain step and each message-key seed is one). */
+async function countingHmacs(op: () => Promise<unknown>): Promise<number> {
+  const choice = getCryptoBackendChoice();
+  const base = (typeof choice === 'object' && choice.symmetric) || nobleSymmetric;
+  let calls = 0;
+  setSymmetricPrimitives({
+    ...base,
+    hmacSha256: (key, data) => {
+      calls++;
+      return base.hmacSha256(key, data);
+    },
+  });
+  try {
+    await op();
+  } catch {
+    // the caller checks the outcome separately
+  } finally {
+    setSymmetricPrimitives(typeof choice === 'object' ? choice.symmetric : undefined);
+  }
+  return calls;
+}
+
+describe('bounded work per decrypt', () => {
+  /** Bob with a session with Alice and `n` archived copies of it. */
+  async function withArchive(n: number) {
+    const { alice, bob } = await established();
+    const record = (await bob.stores.session.loadSession(alice.address))!;
+    for (let i = 0; i < n; i++) record.promoteState(record.currentState!.clone());
+    await bob.stores.session.storeSession(alice.address, record);
+    return { alice, bob };
+  }
+
+  const forged = (alice: OurParty, bob: OurParty, counter: number) => ({
+    type: 'whisper' as const,
+    body: SignalMessage.create({
+      messageVersion: 4,
+      macKey: new Uint8Array(32).fill(7),
+      senderRatchetKey: KeyPair.generate().publicKey,
+      counter,
+      previousCounter: 0,
+      ciphertext: new Uint8Array(32).fill(1),
+      senderIdentity: alice.identityKey,
+      receiverIdentity: bob.identityKey,
+    }).serialize(),
+  });
+
+  test('a forged message at the forward-jump limit costs one chain walk, not one per state', async () => {
+    const { alice, bob } = await withArchive(5);
+    const m = forged(alice, bob, MAX_FORWARD_JUMPS);
+    const before = bob.stores.snapshot();
+    const hmacs = await countingHmacs(() => bob.decrypt(alice, m));
+    await failsCleanly([bob], () => bob.decrypt(alice, m), 'InvalidMac');
+    expect(bob.stores.snapshot()).toEqual(before);
+    // One walk of MAX_FORWARD_JUMPS steps, seeds only for the keys that would be kept, plus
+    // the message key; six states walking 25,000 steps with a seed each would be 300,000.
+    expect(hmacs).toBeGreaterThan(MAX_FORWARD_JUMPS);
+    expect(hmacs).toBeLessThanOrEqual(MAX_FORWARD_JUMPS + MAX_MESSAGE_KEYS + 10);
+  });
+
+  test('many states are still tried for a cheap message, and a real one on the oldest decrypts', async () => {
+    const { alice, bob } = await established();
+    const old = await alice.encrypt(bob, utf8('from the oldest session'));
+    // 39 newer sessions from Alice archive Bob's first one.
+    for (let i = 0; i < 39; i++) {
+      await alice.processBundle(bob, await bob.makeBundle({ oneTime: false }));
+      expect(dec(await bob.decrypt(alice, await alice.encrypt(bob, utf8(`s${i}`))))).toBe(`s${i}`);
+    }
+    const record = (await bob.stores.session.loadSession(alice.address))!;
+    expect(record.previousStates.length).toBe(39);
+    const hmacs = await countingHmacs(() => bob.decrypt(alice, forged(alice, bob, 20)));
+    // Every one of the 40 states walked a new chain to 20 (21 steps, 20 skipped seeds, the
+    // message's seed) and checked a MAC.
+    expect(hmacs).toBeGreaterThanOrEqual(40 * 43);
+    expect(hmacs).toBeLessThan(41 * 43);
+    expect(dec(await bob.decrypt(alice, old))).toBe('from the oldest session');
   });
 });
