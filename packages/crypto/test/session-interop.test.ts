@@ -1,5 +1,6 @@
 /**
- * 1:1 sessions against libsignal in one process, both directions: X3DH (v3) with 0.72.1,
+ * 1:1 sessions against libsignal in one process, both directions: X3DH (v3) with 0.72.1 (with
+ * the legacy `allowPreKyberSessions` option),
  * PQXDH (v4) with 0.72.1 and 0.90.0; bundles made by either side; long conversations with
  * DH ratchet steps both ways; out-of-order and dropped messages; duplicates and tampering
  * rejected on both sides (ours with a typed error and unchanged stores).
@@ -48,11 +49,13 @@ describe.each(LIBSIGNALS)('1:1 sessions with libsignal %s', (version, ls) => {
   const modes = version === '0.72.1' ? ([true, false] as const) : ([true] as const);
   describe.each(modes)('Kyber %s', (kyber) => {
     const v = kyber ? 0x44 : 0x34;
+    // X3DH (v3) is refused by default; the legacy option is for exactly these tests.
+    const legacy = { allowPreKyberSessions: !kyber };
 
     test.each([true, false])(
       'we initiate (one-time prekey %s); libsignal answers',
       async (oneTime) => {
-        const alice = new OurParty(ALICE, 1, spqrFor(version));
+        const alice = new OurParty(ALICE, 1, { ...spqrFor(version), ...legacy });
         const bob = new LsParty(ls, BOB, 2);
         await alice.processBundle(bob, await bob.makeBundle({ kyber, oneTime }));
         const first = await alice.encrypt(bob, text('hello libsignal'));
@@ -77,7 +80,7 @@ describe.each(LIBSIGNALS)('1:1 sessions with libsignal %s', (version, ls) => {
       'libsignal initiates (one-time prekey %s); we answer',
       async (oneTime) => {
         const alice = new LsParty(ls, ALICE, 3);
-        const bob = new OurParty(BOB, 4, spqrFor(version));
+        const bob = new OurParty(BOB, 4, { ...spqrFor(version), ...legacy });
         await alice.processBundle(bob, await bob.makeBundle({ kyber, oneTime }));
         const first = await alice.encrypt(bob, text('hello parley'));
         expect(first.type).toBe('prekey');

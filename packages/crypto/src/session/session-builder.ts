@@ -17,6 +17,7 @@
  */
 import type { ProtocolAddress } from '../address.ts';
 import { KeyPair } from '../curve.ts';
+import { PRE_KYBER_MESSAGE_VERSION } from '../consts.ts';
 import { ProtocolError } from '../errors.ts';
 import type { PreKeySignalMessage } from '../messages.ts';
 import { PreKeyBundle } from '../prekeys.ts';
@@ -35,9 +36,18 @@ export async function buildSessionFromBundle(
   now: number,
   rng: RandomSource,
   spqr?: SpqrMode,
+  allowPreKyber = false,
 ): Promise<void> {
   if (!(bundle instanceof PreKeyBundle)) {
     throw new ProtocolError('InvalidArgument', 'bundle must be a PreKeyBundle');
+  }
+  // Without a Kyber prekey the session would be X3DH (v3): a downgrade anyone who can strip
+  // the Kyber fields could force. libsignal ≥ 0.75 refuses it too.
+  if (!bundle.kyberPreKey && !allowPreKyber) {
+    throw new ProtocolError(
+      'LegacyCiphertextVersion',
+      'bundle has no Kyber prekey; X3DH (version 3) sessions are refused',
+    );
   }
   const theirIdentity = bundle.identityKey;
   const [signedOk, kyberOk] = await Promise.all([
@@ -103,12 +113,28 @@ export async function buildSessionFromPreKeyMessage(
   record: SessionRecord,
   message: PreKeySignalMessage,
   spqr?: SpqrMode,
+  allowPreKyber = false,
 ): Promise<PreKeysUsed> {
   if (!(await stores.identity.isTrustedIdentity(address, message.identityKey, 'receiving'))) {
     throw new ProtocolError('UntrustedIdentity', `identity of ${address.toString()} has changed`);
   }
   if (record.promoteMatchingSession(message.messageVersion, message.baseKey.serialize())) {
+    // A repeat of a message we already set up a session for: its outer identity key is not
+    // covered by the inner MAC, so it must be the one the session was built with.
+    if (!record.currentState!.remoteIdentity.equals(message.identityKey)) {
+      throw new ProtocolError(
+        'InvalidMessage',
+        'identity key of a repeated PreKey message does not match its session',
+      );
+    }
     return { preKeyId: undefined, kyberPreKeyId: undefined };
+  }
+  // As libsignal: a session we already have is found first; a new one must be PQXDH.
+  if (message.messageVersion <= PRE_KYBER_MESSAGE_VERSION && !allowPreKyber) {
+    throw new ProtocolError(
+      'LegacyCiphertextVersion',
+      'X3DH (version 3) PreKey messages are refused; the sender must use PQXDH',
+    );
   }
 
   const signedPreKey = await stores.signedPreKey.getSignedPreKey(message.signedPreKeyId);

@@ -110,6 +110,13 @@ export class SessionState {
     if (chain.messageKeys.length > MAX_MESSAGE_KEYS) chain.messageKeys.pop();
   }
 
+  /** Stores skipped keys given oldest first, as many `addSkippedKey` calls would. */
+  static addSkippedKeys(chain: ReceiverChain, keys: readonly SkippedKey[]): void {
+    if (keys.length === 0) return;
+    const newest = keys.slice(-MAX_MESSAGE_KEYS).reverse();
+    chain.messageKeys = newest.concat(chain.messageKeys).slice(0, MAX_MESSAGE_KEYS);
+  }
+
   /** Removes and returns the skipped key for `index`, if there is one. */
   static takeSkippedKey(chain: ReceiverChain, index: number): SkippedKey | undefined {
     const i = chain.messageKeys.findIndex((k) => k.index === index);
