@@ -99,6 +99,18 @@ export interface RelayConfig {
     usernameLookup: RateLimit;
     /** Username changes by one account (a 409 reveals a taken name: enumeration too). */
     usernameChange: RateLimit;
+    /**
+     * Sends by one account to one other account (checked first). A send counts once per
+     * recipient account, however many of its devices it addresses; sends to the sender's own
+     * account (sync messages) are exempt. Keyed on the sender, so a flood of one recipient
+     * stops the abuser and never the recipient's other contacts.
+     */
+    sendPerPair: RateLimit;
+    /**
+     * Sends by one account, all recipients: one 1:1 send or one multi-recipient (group) send
+     * counts once, however many accounts and devices it reaches.
+     */
+    sendPerSender: RateLimit;
   };
 }
 
@@ -143,6 +155,13 @@ export function defaultConfig(): RelayConfig {
       bundlePerTarget: { max: 1000, windowMs: HOUR },
       usernameLookup: { max: 100, windowMs: HOUR },
       usernameChange: { max: 10, windowMs: HOUR },
+      // A fast typist sends about one message a second, and a reconnecting client flushes its
+      // outbox in a burst; an abuser is held to a few a second per victim.
+      sendPerPair: { max: 300, windowMs: MINUTE },
+      // Each message is also a sync send to the sender's own devices, and a group's first
+      // message distributes its sender key 1:1 to every member; the global per-IP limit
+      // (600/m) binds first from one address, this one across many.
+      sendPerSender: { max: 1200, windowMs: MINUTE },
     },
   };
 }
@@ -188,6 +207,8 @@ export const ENV = {
   rateLimitBundleTarget: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET',
   rateLimitUsernameLookup: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP',
   rateLimitUsernameChange: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_CHANGE',
+  rateLimitSendPair: 'PARLEY_RELAY_RATE_LIMIT_SEND_PAIR',
+  rateLimitSendSender: 'PARLEY_RELAY_RATE_LIMIT_SEND_SENDER',
   testCrashAfterStoringSendId: 'PARLEY_RELAY_TEST_CRASH_AFTER_STORING_SEND_ID',
 } as const;
 
@@ -379,6 +400,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   }
   limits.usernameLookup = rate(ENV.rateLimitUsernameLookup) ?? limits.usernameLookup;
   limits.usernameChange = rate(ENV.rateLimitUsernameChange) ?? limits.usernameChange;
+  limits.sendPerPair = rate(ENV.rateLimitSendPair) ?? limits.sendPerPair;
+  limits.sendPerSender = rate(ENV.rateLimitSendSender) ?? limits.sendPerSender;
 
   const crashSendId = get(ENV.testCrashAfterStoringSendId);
   if (crashSendId !== undefined) config.testCrashAfterStoringSendId = crashSendId;

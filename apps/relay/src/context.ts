@@ -62,11 +62,15 @@ declare module 'fastify' {
     /**
      * onRequest hook: at most `limit.max` requests per `limit.windowMs` per `key(request)`;
      * beyond that, 429 with `Retry-After`. `name` separates the counters of different limits.
+     * `key` may return several keys (each counted once; over on any is refused) or none.
+     * Usable as an onRequest hook, or as a preHandler when the key needs the validated body.
+     * Create one hook per limit and share it between the routes it covers: without Redis each
+     * created hook counts in its own memory.
      */
     rateLimitBy(
       name: string,
       limit: RateLimit,
-      key: (request: FastifyRequest) => string,
+      key: (request: FastifyRequest) => string | readonly string[],
     ): RequestHook;
   }
   interface FastifyRequest {

@@ -7,7 +7,7 @@ import type { Envelope } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../src/config.ts';
 import { sendBody, type TestDevice } from './helpers.ts';
-import { mustRegister, startNode, type RelayNode } from './nodes.ts';
+import { mustRegister, sendOver, startNode, type RelayNode } from './nodes.ts';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from './services.ts';
 
 let postgres: PostgresServer;
@@ -25,6 +25,8 @@ beforeAll(async () => {
     [ENV.rateLimitBundlePair]: '2/m',
     [ENV.rateLimitBundleTarget]: '1000/m',
     [ENV.rateLimitUsernameChange]: '2/m',
+    // Above the idempotent-send test's three attempts for one pair.
+    [ENV.rateLimitSendPair]: '4/m',
   };
   [a, b] = await Promise.all([startNode(env), startNode(env)]);
 }, 120_000);
@@ -52,6 +54,21 @@ describe('abuse limits across nodes (Redis)', () => {
     expect(await get(a, path, abuser)).toBe(429);
     expect(await get(b, path, abuser)).toBe(429);
     expect(await get(b, path, friend)).toBe(200);
+  });
+
+  it('the per-pair send limit holds across nodes; others still reach the recipient', async () => {
+    const [victim, abuser, friend] = [
+      await mustRegister(a.http),
+      await mustRegister(a.http),
+      await mustRegister(b.http),
+    ];
+    const content = Buffer.from('hello').toString('base64');
+    for (const node of [a, b, a, b])
+      expect(await sendOver(node.http, abuser, [victim], content)).toBe(200);
+    expect(await sendOver(a.http, abuser, [victim], content)).toBe(429);
+    expect(await sendOver(b.http, abuser, [victim], content)).toBe(429);
+    expect(await sendOver(b.http, friend, [victim], content)).toBe(200);
+    expect(await sendOver(a.http, victim, [abuser], content)).toBe(200);
   });
 
   it('the username change limit holds across nodes', async () => {

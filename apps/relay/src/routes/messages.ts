@@ -11,10 +11,16 @@
  * nothing, whatever its body says: the relay does not compare bodies, so a client must not reuse
  * a send id for a different send. Rejected sends (404, 409, 410, 507) record nothing, so a retry
  * after fixing the device list is a new attempt.
+ *
+ * Abuse: sends are rate-limited per (sender, recipient account) and per sender, keyed on the
+ * sending account only, so a flood stops the abuser and never the recipient's other contacts;
+ * a group send counts once per recipient account and once per sender, never per device. Queue
+ * shares (`delivery/queue-limits.ts`) then stop one sender from filling a device's queue.
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import {
   AccountId,
   EnvelopeId,
@@ -70,6 +76,16 @@ function queueRejection(
   return undefined;
 }
 
+const MULTI_RECIPIENT_PATH = '/v1/messages/multi_recipient';
+
+/** The accounts a validated send addresses (with repeats), for the send limits. */
+function recipientAccounts(request: FastifyRequest): string[] {
+  if (request.routeOptions.url === MULTI_RECIPIENT_PATH) {
+    return (request.body as MultiRecipientSendRequest).recipients.map((r) => r.accountId);
+  }
+  return [(request.params as { accountId: string }).accountId];
+}
+
 const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, clock, config, hub } = app.relay;
   const queueLimits: QueueLimits = {
@@ -93,6 +109,27 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           notBefore: serverTimestamp - config.retentionMs,
         };
 
+  // Send limits (see `RelayConfig.rateLimits`): per (sender, recipient account), then per
+  // sender. They run after validation, so they key on the parsed body, and count a request
+  // once per recipient account and once per sender, however many devices it reaches. One pair
+  // of hooks serves both send routes, so both count against the same counters.
+  const sendLimits = [
+    app.rateLimitBy('send-pair', config.rateLimits.sendPerPair, (request) => {
+      const sender = deviceOf(request).accountId;
+      const pairs = new Set<string>();
+      for (const accountId of recipientAccounts(request)) {
+        // Sync messages to the sender's own devices: nobody else to protect.
+        if (accountId !== sender) pairs.add(`${sender}:${accountId}`);
+      }
+      return [...pairs];
+    }),
+    app.rateLimitBy(
+      'send-sender',
+      config.rateLimits.sendPerSender,
+      (request) => deviceOf(request).accountId,
+    ),
+  ];
+
   /** Test hook (see `RelayConfig.testCrashAfterStoringSendId`): stored, never answered. */
   const crashIfAsked = (sendId: string | undefined) => {
     if (sendId !== undefined && sendId === config.testCrashAfterStoringSendId) {
@@ -104,6 +141,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/messages/:accountId',
     {
       onRequest: app.authenticate,
+      preHandler: sendLimits,
       schema: {
         summary: 'Send one envelope to every device of an account',
         tags: ['messages'],
@@ -202,9 +240,10 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.put(
-    '/v1/messages/multi_recipient',
+    MULTI_RECIPIENT_PATH,
     {
       onRequest: app.authenticate,
+      preHandler: sendLimits,
       schema: {
         summary: 'Send one (sender-key) ciphertext to many devices of many accounts',
         tags: ['messages'],
