@@ -71,7 +71,10 @@ interface Proc {
 
 async function spawnServer(script: string, env: Record<string, string>): Promise<Proc> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // BENCH_NODE_ARGS: extra node flags for the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const args = [...extra, '--conditions=@parley/source', '--import', 'tsx', script];
+  const child = spawn(process.execPath, args, {
     cwd: RELAY_DIR,
     env: {
       ...process.env,

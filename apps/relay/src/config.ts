@@ -52,6 +52,12 @@ export interface RelayConfig {
   queueSenderSharePercent: number;
   /** Most envelopes pushed to one socket and not yet acked (backpressure). */
   maxInflightPerSocket: number;
+  /**
+   * How long a node may answer from its cached copy of an account's device list (authentication,
+   * send planning). Changes invalidate it on every node at once (Redis); this bounds staleness
+   * only if an invalidation is lost. 0 turns the cache off.
+   */
+  deviceCacheTtlMs: number;
   /** Interval of WebSocket pings; a socket that missed the previous pong is dropped. */
   keepaliveIntervalMs: number;
   /** Connection hygiene (see `plugins/connections.ts`). */
@@ -133,6 +139,7 @@ export function defaultConfig(): RelayConfig {
     queueCapBytesPerDevice: 256 * 1024 * 1024,
     queueSenderSharePercent: 25,
     maxInflightPerSocket: 100,
+    deviceCacheTtlMs: 10_000,
     keepaliveIntervalMs: 30_000,
     connections: {
       headersTimeoutMs: 10_000,
@@ -194,6 +201,7 @@ export const ENV = {
   queueSenderShare: 'PARLEY_RELAY_QUEUE_SENDER_SHARE_PERCENT',
   maxInflight: 'PARLEY_RELAY_MAX_INFLIGHT',
   keepaliveSeconds: 'PARLEY_RELAY_KEEPALIVE_SECONDS',
+  deviceCacheSeconds: 'PARLEY_RELAY_DEVICE_CACHE_SECONDS',
   headersTimeoutSeconds: 'PARLEY_RELAY_HEADERS_TIMEOUT_SECONDS',
   requestTimeoutSeconds: 'PARLEY_RELAY_REQUEST_TIMEOUT_SECONDS',
   keepAliveTimeoutSeconds: 'PARLEY_RELAY_KEEP_ALIVE_TIMEOUT_SECONDS',
@@ -361,6 +369,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   config.queueSenderSharePercent =
     integer(ENV.queueSenderShare, 1, 100) ?? config.queueSenderSharePercent;
   config.maxInflightPerSocket = integer(ENV.maxInflight, 1, 10_000) ?? config.maxInflightPerSocket;
+  const deviceCache = integer(ENV.deviceCacheSeconds, 0, 300);
+  if (deviceCache !== undefined) config.deviceCacheTtlMs = deviceCache * 1000;
   const keepalive = integer(ENV.keepaliveSeconds, 5, 3600);
   if (keepalive !== undefined) config.keepaliveIntervalMs = keepalive * 1000;
   const connections = config.connections;

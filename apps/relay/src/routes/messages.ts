@@ -42,11 +42,18 @@ import { duplicateIds, matchDevices } from '../delivery/device-match.ts';
 import {
   checkQueues,
   contentBytes,
+  queueBounds,
   type Addressed,
   type QueueLimits,
 } from '../delivery/queue-limits.ts';
 import { badRequest, notFound, RelayError } from '../errors.ts';
-import type { DeviceSnapshot, NewEnvelope, SendKey } from '../store/types.ts';
+import type {
+  DeviceSnapshot,
+  KnownDevice,
+  NewEnvelope,
+  QueueBound,
+  SendKey,
+} from '../store/types.ts';
 import { deviceAuth, errorResponses } from './schemas.ts';
 
 const queueFull = (accountId: string, deviceIds: number[]) =>
@@ -87,7 +94,25 @@ function recipientAccounts(request: FastifyRequest): string[] {
 }
 
 const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, clock, config, hub } = app.relay;
+  const { store, clock, config, hub, devices: directory } = app.relay;
+
+  /**
+   * The destinations' device lists from the node's cache, for the store to plan on without a
+   * locked read (it verifies them atomically with the insert); none if any account has none.
+   */
+  const hintFor = async (
+    accountIds: readonly string[],
+  ): Promise<Map<string, KnownDevice[]> | undefined> => {
+    if (config.deviceCacheTtlMs === 0) return undefined;
+    const lists = await Promise.all(accountIds.map((id) => directory.devices(id)));
+    if (lists.some((list) => list.length === 0)) return undefined;
+    return new Map(
+      accountIds.map((id, i) => [
+        id,
+        (lists[i] ?? []).map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId })),
+      ]),
+    );
+  };
   const queueLimits: QueueLimits = {
     envelopes: config.queueCapPerDevice,
     bytes: config.queueCapBytesPerDevice,
@@ -203,18 +228,14 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
               ),
             };
           }
-          const rejection = queueRejection(
-            destination,
-            devices,
-            messages.map((m) => ({
-              deviceId: m.destinationDeviceId,
-              bytes: contentBytes(m.content),
-            })),
-            queueLimits,
-            toSelf,
-          );
+          const sizes = messages.map((m) => ({
+            deviceId: m.destinationDeviceId,
+            bytes: contentBytes(m.content),
+          }));
+          const rejection = queueRejection(destination, devices, sizes, queueLimits, toSelf);
           if (rejection) return { reject: rejection };
           return {
+            bounds: queueBounds(destination, sizes, queueLimits, toSelf),
             envelopes: messages.map((m): NewEnvelope => ({
               id: randomUUID(),
               destinationAccountId: destination,
@@ -228,7 +249,11 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             })),
           };
         },
-        { sender: sender.accountId, send: key },
+        {
+          sender: sender.accountId,
+          send: key,
+          hint: key ? undefined : await hintFor([destination]),
+        },
       );
       if ('rejected' in result) throw result.rejected;
       if ('stored' in result) crashIfAsked(sendId);
@@ -327,17 +352,17 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             };
           }
           const bytes = contentBytes(content);
+          const bounds: QueueBound[] = [];
           for (const [accountId, addressed] of byAccount) {
-            const rejection = queueRejection(
-              accountId,
-              snapshot.get(accountId) ?? [],
-              addressed.map((d) => ({ deviceId: d.deviceId, bytes })),
-              queueLimits,
-              accountId === sender.accountId,
-            );
+            const sizes = addressed.map((d) => ({ deviceId: d.deviceId, bytes }));
+            const own = accountId === sender.accountId;
+            const devices = snapshot.get(accountId) ?? [];
+            const rejection = queueRejection(accountId, devices, sizes, queueLimits, own);
             if (rejection) return { reject: rejection };
+            bounds.push(...queueBounds(accountId, sizes, queueLimits, own));
           }
           return {
+            bounds,
             envelopes: recipients.map((r): NewEnvelope => ({
               id: randomUUID(),
               destinationAccountId: r.accountId,
@@ -351,7 +376,11 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             })),
           };
         },
-        { sender: sender.accountId, send: key },
+        {
+          sender: sender.accountId,
+          send: key,
+          hint: key ? undefined : await hintFor([...byAccount.keys()]),
+        },
       );
       if ('rejected' in result) throw result.rejected;
       if ('stored' in result) crashIfAsked(sendId);
