@@ -62,6 +62,8 @@ export default defineConfig({
       PARLEY_RELAY_RATE_LIMIT_REGISTRATION: '1000/h',
       PARLEY_RELAY_RATE_LIMIT_LINKING: '1000/h',
       PARLEY_RELAY_RATE_LIMIT_GLOBAL: '100000/m',
+      PARLEY_RELAY_RATE_LIMIT_SEND_PAIR: '100000/m',
+      PARLEY_RELAY_RATE_LIMIT_SEND_SENDER: '100000/m',
     },
     reuseExistingServer: false,
     timeout: 180_000,

@@ -67,6 +67,8 @@ function launch(port: number, dbPath: string, env: Record<string, string>): Chil
         PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET: generous,
         PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP: generous,
         PARLEY_RELAY_RATE_LIMIT_USERNAME_CHANGE: generous,
+        PARLEY_RELAY_RATE_LIMIT_SEND_PAIR: generous,
+        PARLEY_RELAY_RATE_LIMIT_SEND_SENDER: generous,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

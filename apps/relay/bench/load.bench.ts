@@ -14,7 +14,14 @@
  * batches (every envelope that arrived in one event-loop turn, `{type: 'ack', ids}`), as clients
  * should.
  *
- *   BENCH_DEVICES=200 BENCH_RATE=1000 BENCH_SECONDS=5 BENCH_IDLE=2000 pnpm bench:relay [--crypto]
+ * Every configuration runs `BENCH_ROUNDS` times (default 3), the configurations interleaved and
+ * their order alternating between rounds, so drift in machine load hits all alike. Ratios are per
+ * round against the reference measured in that round (the bare forwarder; for the hot-receiver
+ * cases the hot forwarder), reported as the median with min–max over rounds. Beside wall time the
+ * bench prints CPU time: the relay processes' (from /proc) per delivered message, and the load
+ * generator's own (`process.cpuUsage`).
+ *
+ *   BENCH_DEVICES=200 BENCH_RATE=1000 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_IDLE=2000 pnpm bench:relay [--crypto]
  *
  * `--crypto` (or BENCH_CRYPTO=1) encrypts and authenticates every payload with AES-256-GCM and
  * decrypts it on receipt (symmetric per-message cost; not full Signal sessions).
@@ -44,6 +51,7 @@ const CONFIGS = (
   process.env.BENCH_CONFIGS ?? 'ceiling,sqlite,cluster,hot-ceiling,hot-sqlite'
 ).split(',');
 const HOT_SENDERS = Math.max(1, int('BENCH_HOT_SENDERS', 32, 1000));
+const ROUNDS = Math.max(1, int('BENCH_ROUNDS', 3, 20));
 /** Most ids in one ack frame (`MAX_ACK_IDS_PER_FRAME`). */
 const ACK_BATCH = 100;
 /** Sends in flight at once; beyond it a due send is skipped and counted as an error. */
@@ -63,7 +71,10 @@ interface Proc {
 
 async function spawnServer(script: string, env: Record<string, string>): Promise<Proc> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // BENCH_NODE_ARGS: extra node flags for the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const args = [...extra, '--conditions=@parley/source', '--import', 'tsx', script];
+  const child = spawn(process.execPath, args, {
     cwd: RELAY_DIR,
     env: {
       ...process.env,
@@ -73,6 +84,9 @@ async function spawnServer(script: string, env: Record<string, string>): Promise
       [ENV.logLevel]: 'warn',
       [ENV.rateLimitGlobal]: UNLIMITED,
       [ENV.rateLimitRegistration]: UNLIMITED,
+      // The generator's senders are far busier than people (the hot case: 1,000/s to one device).
+      [ENV.rateLimitSendPair]: UNLIMITED,
+      [ENV.rateLimitSendSender]: UNLIMITED,
       [ENV.queueCap]: '1000000',
       // Every client is on loopback: one IP holding every connection and sending every frame.
       [ENV.maxConnectionsPerIp]: '1000000',
@@ -106,6 +120,17 @@ async function spawnServer(script: string, env: Record<string, string>): Promise
     },
   };
 }
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at ") ".
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return ticks / CLOCK_TICKS;
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -208,6 +233,12 @@ interface LoadResult {
   /** Error counts by kind: HTTP status, `network`, `skipped` (client in-flight cap), `lost`. */
   errorKinds: Record<string, number>;
   rssMb: number;
+  /** Wall time of the measured part (sending, then draining), seconds. */
+  wallS: number;
+  /** CPU time of the server processes over the measured part, seconds. */
+  serverCpuS: number;
+  /** CPU time of this load generator over the measured part, seconds. */
+  generatorCpuS: number;
 }
 
 /** Acks what arrived during this event-loop turn in one frame per socket. */
@@ -319,6 +350,8 @@ async function load(config: string, nodes: Proc[], hot = false): Promise<LoadRes
   for (const kind of Object.keys(errorKinds)) delete errorKinds[kind];
 
   const started = performance.now();
+  const generatorCpu = process.cpuUsage();
+  const serverCpu = nodes.reduce((sum, n) => sum + cpuSeconds(n.pid), 0);
   const pending: Promise<void>[] = [];
   while (performance.now() - started < SECONDS * 1000) {
     const due = Math.floor(((performance.now() - started) / 1000) * RATE) - attempted;
@@ -334,6 +367,9 @@ async function load(config: string, nodes: Proc[], hot = false): Promise<LoadRes
   while (delivered < accepted && performance.now() < drainUntil) {
     await new Promise((r) => setTimeout(r, 10));
   }
+  const wallS = (performance.now() - started) / 1000;
+  const generatorUsage = process.cpuUsage(generatorCpu);
+  const serverCpuS = nodes.reduce((sum, n) => sum + cpuSeconds(n.pid), 0) - serverCpu;
   const rss = nodes.reduce((sum, n) => sum + rssMb(n.pid), 0);
   for (const ws of sockets) ws.close();
   latencies.sort((a, b) => a - b);
@@ -354,6 +390,9 @@ async function load(config: string, nodes: Proc[], hot = false): Promise<LoadRes
     errors: errors + (accepted - delivered),
     errorKinds: { ...errorKinds, ...(accepted > delivered ? { lost: accepted - delivered } : {}) },
     rssMb: Math.round(rss),
+    wallS,
+    serverCpuS,
+    generatorCpuS: (generatorUsage.user + generatorUsage.system) / 1e6,
   };
 }
 
@@ -398,31 +437,67 @@ async function idle(): Promise<Record<string, number>> {
 
 // ---- main -------------------------------------------------------------------------------------
 
+interface Setup {
+  name: string;
+  /** The configuration this one's ratio is taken against (itself for a reference). */
+  reference: string;
+  nodes: Proc[];
+  hot: boolean;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
 async function main(): Promise<void> {
   console.log(
     `relay load: ${DEVICES} devices, target ${RATE} msgs/s for ${SECONDS} s, ${CONTENT_BYTES}-byte payloads` +
-      `${CRYPTO ? ' (AES-256-GCM per message)' : ''}; loopback, ${process.platform}, Node ${process.version}`,
+      `${CRYPTO ? ' (AES-256-GCM per message)' : ''}, ${ROUNDS} rounds; loopback, ${process.platform}, ` +
+      `Node ${process.version}`,
   );
-  const results: LoadResult[] = [];
   const cleanups: (() => Promise<void>)[] = [];
+  const setups: Setup[] = [];
+  const byRound = new Map<string, LoadResult[]>();
   try {
-    if (CONFIGS.includes('ceiling')) {
+    const wants = (...names: string[]) => names.some((n) => CONFIGS.includes(n));
+    const CEILING = 'ceiling (bare forwarder)';
+    const HOT_CEILING = `hot receiver, ${HOT_SENDERS} senders: bare forwarder`;
+    if (wants('ceiling', 'hot-ceiling', 'cluster', 'sqlite', 'hot-sqlite')) {
+      // The reference is always measured: every ratio is against it, in the same round.
       const forwarder = await spawnServer('bench/forwarder.ts', {});
       cleanups.push(() => forwarder.stop());
-      results.push(await load('ceiling (bare forwarder)', [forwarder]));
-      await cleanups.pop()?.();
+      if (wants('ceiling', 'sqlite', 'cluster'))
+        setups.push({ name: CEILING, reference: CEILING, nodes: [forwarder], hot: false });
+      if (wants('hot-ceiling', 'hot-sqlite'))
+        setups.push({ name: HOT_CEILING, reference: HOT_CEILING, nodes: [forwarder], hot: true });
     }
-    if (CONFIGS.includes('sqlite')) {
+    if (wants('sqlite', 'hot-sqlite')) {
       const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
       const relay = await spawnServer('src/server.ts', { [ENV.dbPath]: join(dir, 'relay.db') });
       cleanups.push(async () => {
         await relay.stop();
         rmSync(dir, { recursive: true, force: true });
       });
-      results.push(await load('relay, SQLite (1 node)', [relay]));
-      await cleanups.pop()?.();
+      if (wants('sqlite'))
+        setups.push({
+          name: 'relay, SQLite (1 node)',
+          reference: CEILING,
+          nodes: [relay],
+          hot: false,
+        });
+      if (wants('hot-sqlite'))
+        setups.push({
+          name: `hot receiver, ${HOT_SENDERS} senders: relay, SQLite`,
+          reference: HOT_CEILING,
+          nodes: [relay],
+          hot: true,
+        });
     }
-    if (CONFIGS.includes('cluster')) {
+    if (wants('cluster')) {
       const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
       cleanups.push(async () => {
         await Promise.all([postgres.stop(), redis.stop()]);
@@ -435,54 +510,65 @@ async function main(): Promise<void> {
       cleanups.push(async () => {
         await Promise.all(nodes.map((n) => n.stop()));
       });
-      results.push(await load('relay, PostgreSQL + Redis (2 nodes)', nodes));
-      await cleanups.pop()?.();
-      await cleanups.pop()?.();
-    }
-    if (CONFIGS.includes('hot-ceiling')) {
-      const forwarder = await spawnServer('bench/forwarder.ts', {});
-      cleanups.push(() => forwarder.stop());
-      results.push(
-        await load(`hot receiver, ${HOT_SENDERS} senders: bare forwarder`, [forwarder], true),
-      );
-      await cleanups.pop()?.();
-    }
-    if (CONFIGS.includes('hot-sqlite')) {
-      const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-      const relay = await spawnServer('src/server.ts', { [ENV.dbPath]: join(dir, 'relay.db') });
-      cleanups.push(async () => {
-        await relay.stop();
-        rmSync(dir, { recursive: true, force: true });
+      setups.push({
+        name: 'relay, PostgreSQL + Redis (2 nodes)',
+        reference: CEILING,
+        nodes,
+        hot: false,
       });
-      results.push(
-        await load(`hot receiver, ${HOT_SENDERS} senders: relay, SQLite`, [relay], true),
-      );
-      await cleanups.pop()?.();
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate the order, so a configuration is not always measured first or last.
+      const order = round % 2 === 0 ? setups : [...setups].reverse();
+      for (const setup of order) {
+        const result = await load(setup.name, setup.nodes, setup.hot);
+        byRound.set(setup.name, [...(byRound.get(setup.name) ?? []), result]);
+        console.log(
+          `  round ${round + 1}: ${setup.name}: ${result.deliveredPerSecond}/s delivered, ` +
+            `${result.errors} errors, relay CPU ${result.serverCpuS.toFixed(2)} s in ${result.wallS.toFixed(1)} s`,
+        );
+      }
     }
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
 
-  const ceiling = results[0]?.deliveredPerSecond ?? 0;
-  const rows = results.map((r) => [
-    r.config,
-    String(r.deliveredPerSecond),
-    ceiling ? `${(r.deliveredPerSecond / ceiling).toFixed(2)}x` : '-',
-    String(r.latencyMs.p50),
-    String(r.latencyMs.p95),
-    String(r.latencyMs.p99),
-    String(r.errors),
-    String(r.rssMb),
-  ]);
+  const fixed = (n: number, digits = 2) => n.toFixed(digits);
+  const rows = setups.map((setup) => {
+    const runs = byRound.get(setup.name) ?? [];
+    const refs = byRound.get(setup.reference) ?? [];
+    const ratios = runs.map((r, i) => r.deliveredPerSecond / (refs[i]?.deliveredPerSecond || NaN));
+    const delivered = runs.reduce((sum, r) => sum + r.delivered, 0);
+    const cpuMsPerMessage = (r: LoadResult) =>
+      r.delivered ? (r.serverCpuS * 1000) / r.delivered : 0;
+    return [
+      setup.name,
+      String(Math.round(median(runs.map((r) => r.deliveredPerSecond)))),
+      `${fixed(median(ratios))}x (${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))})`,
+      String(median(runs.map((r) => r.latencyMs.p50))),
+      String(median(runs.map((r) => r.latencyMs.p95))),
+      String(median(runs.map((r) => r.latencyMs.p99))),
+      `${runs.reduce((sum, r) => sum + r.errors, 0)}/${runs.reduce((sum, r) => sum + (r.errorKinds.lost ?? 0), 0)}`,
+      fixed(median(runs.map(cpuMsPerMessage)), 3),
+      `${fixed(median(runs.map((r) => r.serverCpuS)), 1)}/${fixed(median(runs.map((r) => r.wallS)), 1)}`,
+      fixed(median(runs.map((r) => r.generatorCpuS)), 1),
+      String(Math.round(median(runs.map((r) => r.rssMb)))),
+      String(delivered),
+    ];
+  });
   const header = [
     'configuration',
     'delivered/s',
-    'vs first',
+    'x reference (min–max)',
     'p50 ms',
     'p95 ms',
     'p99 ms',
-    'errors',
+    'errors/lost',
+    'relay CPU ms/msg',
+    'relay CPU/wall s',
+    'gen CPU s',
     'RSS MB',
+    'delivered',
   ];
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
@@ -491,6 +577,9 @@ async function main(): Promise<void> {
     cells
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
       .join('  ');
+  console.log(
+    `medians over ${ROUNDS} rounds; ratios per round against the reference of that round`,
+  );
   console.log(line(header));
   for (const row of rows) console.log(line(row));
 
@@ -508,8 +597,9 @@ async function main(): Promise<void> {
       devices: DEVICES,
       rate: RATE,
       seconds: SECONDS,
+      rounds: ROUNDS,
       crypto: CRYPTO,
-      results,
+      results: Object.fromEntries(byRound),
       idle: idleResult,
     }),
   );

@@ -19,6 +19,7 @@ import type { RelayConfig } from './config.ts';
 import type { AuditEvent, RelayContext } from './context.ts';
 import { RedisCluster } from './delivery/cluster.ts';
 import { DeliveryHub } from './delivery/hub.ts';
+import { DeviceDirectory } from './delivery/device-directory.ts';
 import { Keepalive } from './delivery/keepalive.ts';
 import { ProvisioningHub } from './delivery/provisioning.ts';
 import { SocketGuard } from './delivery/socket-guard.ts';
@@ -102,6 +103,7 @@ export async function buildApp(
     store,
     clock,
     hub: new DeliveryHub(cluster),
+    devices: new DeviceDirectory(store, config.deviceCacheTtlMs, cluster),
     ...(cluster ? { cluster } : {}),
     provisioning: new ProvisioningHub(cluster),
     keepalive,

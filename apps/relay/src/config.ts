@@ -52,6 +52,12 @@ export interface RelayConfig {
   queueSenderSharePercent: number;
   /** Most envelopes pushed to one socket and not yet acked (backpressure). */
   maxInflightPerSocket: number;
+  /**
+   * How long a node may answer from its cached copy of an account's device list (authentication,
+   * send planning). Changes invalidate it on every node at once (Redis); this bounds staleness
+   * only if an invalidation is lost. 0 turns the cache off.
+   */
+  deviceCacheTtlMs: number;
   /** Interval of WebSocket pings; a socket that missed the previous pong is dropped. */
   keepaliveIntervalMs: number;
   /** Connection hygiene (see `plugins/connections.ts`). */
@@ -99,6 +105,18 @@ export interface RelayConfig {
     usernameLookup: RateLimit;
     /** Username changes by one account (a 409 reveals a taken name: enumeration too). */
     usernameChange: RateLimit;
+    /**
+     * Sends by one account to one other account (checked first). A send counts once per
+     * recipient account, however many of its devices it addresses; sends to the sender's own
+     * account (sync messages) are exempt. Keyed on the sender, so a flood of one recipient
+     * stops the abuser and never the recipient's other contacts.
+     */
+    sendPerPair: RateLimit;
+    /**
+     * Sends by one account, all recipients: one 1:1 send or one multi-recipient (group) send
+     * counts once, however many accounts and devices it reaches.
+     */
+    sendPerSender: RateLimit;
   };
 }
 
@@ -121,6 +139,7 @@ export function defaultConfig(): RelayConfig {
     queueCapBytesPerDevice: 256 * 1024 * 1024,
     queueSenderSharePercent: 25,
     maxInflightPerSocket: 100,
+    deviceCacheTtlMs: 10_000,
     keepaliveIntervalMs: 30_000,
     connections: {
       headersTimeoutMs: 10_000,
@@ -143,6 +162,13 @@ export function defaultConfig(): RelayConfig {
       bundlePerTarget: { max: 1000, windowMs: HOUR },
       usernameLookup: { max: 100, windowMs: HOUR },
       usernameChange: { max: 10, windowMs: HOUR },
+      // A fast typist sends about one message a second, and a reconnecting client flushes its
+      // outbox in a burst; an abuser is held to a few a second per victim.
+      sendPerPair: { max: 300, windowMs: MINUTE },
+      // Each message is also a sync send to the sender's own devices, and a group's first
+      // message distributes its sender key 1:1 to every member; the global per-IP limit
+      // (600/m) binds first from one address, this one across many.
+      sendPerSender: { max: 1200, windowMs: MINUTE },
     },
   };
 }
@@ -175,6 +201,7 @@ export const ENV = {
   queueSenderShare: 'PARLEY_RELAY_QUEUE_SENDER_SHARE_PERCENT',
   maxInflight: 'PARLEY_RELAY_MAX_INFLIGHT',
   keepaliveSeconds: 'PARLEY_RELAY_KEEPALIVE_SECONDS',
+  deviceCacheSeconds: 'PARLEY_RELAY_DEVICE_CACHE_SECONDS',
   headersTimeoutSeconds: 'PARLEY_RELAY_HEADERS_TIMEOUT_SECONDS',
   requestTimeoutSeconds: 'PARLEY_RELAY_REQUEST_TIMEOUT_SECONDS',
   keepAliveTimeoutSeconds: 'PARLEY_RELAY_KEEP_ALIVE_TIMEOUT_SECONDS',
@@ -188,6 +215,8 @@ export const ENV = {
   rateLimitBundleTarget: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET',
   rateLimitUsernameLookup: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP',
   rateLimitUsernameChange: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_CHANGE',
+  rateLimitSendPair: 'PARLEY_RELAY_RATE_LIMIT_SEND_PAIR',
+  rateLimitSendSender: 'PARLEY_RELAY_RATE_LIMIT_SEND_SENDER',
   testCrashAfterStoringSendId: 'PARLEY_RELAY_TEST_CRASH_AFTER_STORING_SEND_ID',
 } as const;
 
@@ -340,6 +369,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   config.queueSenderSharePercent =
     integer(ENV.queueSenderShare, 1, 100) ?? config.queueSenderSharePercent;
   config.maxInflightPerSocket = integer(ENV.maxInflight, 1, 10_000) ?? config.maxInflightPerSocket;
+  const deviceCache = integer(ENV.deviceCacheSeconds, 0, 300);
+  if (deviceCache !== undefined) config.deviceCacheTtlMs = deviceCache * 1000;
   const keepalive = integer(ENV.keepaliveSeconds, 5, 3600);
   if (keepalive !== undefined) config.keepaliveIntervalMs = keepalive * 1000;
   const connections = config.connections;
@@ -379,6 +410,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   }
   limits.usernameLookup = rate(ENV.rateLimitUsernameLookup) ?? limits.usernameLookup;
   limits.usernameChange = rate(ENV.rateLimitUsernameChange) ?? limits.usernameChange;
+  limits.sendPerPair = rate(ENV.rateLimitSendPair) ?? limits.sendPerPair;
+  limits.sendPerSender = rate(ENV.rateLimitSendSender) ?? limits.sendPerSender;
 
   const crashSendId = get(ENV.testCrashAfterStoringSendId);
   if (crashSendId !== undefined) config.testCrashAfterStoringSendId = crashSendId;

@@ -8,6 +8,7 @@ import type { Clock } from './clock.ts';
 import type { RateLimit, RelayConfig } from './config.ts';
 import type { RedisCluster } from './delivery/cluster.ts';
 import type { DeliveryHub } from './delivery/hub.ts';
+import type { DeviceDirectory } from './delivery/device-directory.ts';
 import type { Keepalive } from './delivery/keepalive.ts';
 import type { SocketGuard } from './delivery/socket-guard.ts';
 import type { ProvisioningHub } from './delivery/provisioning.ts';
@@ -32,6 +33,8 @@ export interface RelayContext {
   readonly store: RelayStore;
   readonly clock: Clock;
   readonly hub: DeliveryHub;
+  /** Cached device lists (authentication, send planning); call `changed` after changing them. */
+  readonly devices: DeviceDirectory;
   /** Set when `REDIS_URL` is: what several relay nodes share. */
   readonly cluster?: RedisCluster;
   readonly provisioning: ProvisioningHub;
@@ -62,11 +65,15 @@ declare module 'fastify' {
     /**
      * onRequest hook: at most `limit.max` requests per `limit.windowMs` per `key(request)`;
      * beyond that, 429 with `Retry-After`. `name` separates the counters of different limits.
+     * `key` may return several keys (each counted once; over on any is refused) or none.
+     * Usable as an onRequest hook, or as a preHandler when the key needs the validated body.
+     * Create one hook per limit and share it between the routes it covers: without Redis each
+     * created hook counts in its own memory.
      */
     rateLimitBy(
       name: string,
       limit: RateLimit,
-      key: (request: FastifyRequest) => string,
+      key: (request: FastifyRequest) => string | readonly string[],
     ): RequestHook;
   }
   interface FastifyRequest {

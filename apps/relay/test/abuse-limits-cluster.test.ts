@@ -3,11 +3,11 @@
  * counters are shared through Redis, and a send retried through another node is stored once.
  */
 import { randomBytes } from 'node:crypto';
-import type { Envelope } from '@parley/protocol';
+import type { DeviceLogin, Envelope } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../src/config.ts';
-import { sendBody, type TestDevice } from './helpers.ts';
-import { mustRegister, startNode, type RelayNode } from './nodes.ts';
+import { asDevice, deviceKeys, sendBody, type TestDevice } from './helpers.ts';
+import { mustRegister, sendOver, startNode, type RelayNode } from './nodes.ts';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from './services.ts';
 
 let postgres: PostgresServer;
@@ -25,6 +25,10 @@ beforeAll(async () => {
     [ENV.rateLimitBundlePair]: '2/m',
     [ENV.rateLimitBundleTarget]: '1000/m',
     [ENV.rateLimitUsernameChange]: '2/m',
+    // Above the idempotent-send test's three attempts for one pair.
+    [ENV.rateLimitSendPair]: '4/m',
+    // Far longer than any test here waits: only invalidation can make a change visible.
+    [ENV.deviceCacheSeconds]: '300',
   };
   [a, b] = await Promise.all([startNode(env), startNode(env)]);
 }, 120_000);
@@ -54,6 +58,21 @@ describe('abuse limits across nodes (Redis)', () => {
     expect(await get(b, path, friend)).toBe(200);
   });
 
+  it('the per-pair send limit holds across nodes; others still reach the recipient', async () => {
+    const [victim, abuser, friend] = [
+      await mustRegister(a.http),
+      await mustRegister(a.http),
+      await mustRegister(b.http),
+    ];
+    const content = Buffer.from('hello').toString('base64');
+    for (const node of [a, b, a, b])
+      expect(await sendOver(node.http, abuser, [victim], content)).toBe(200);
+    expect(await sendOver(a.http, abuser, [victim], content)).toBe(429);
+    expect(await sendOver(b.http, abuser, [victim], content)).toBe(429);
+    expect(await sendOver(b.http, friend, [victim], content)).toBe(200);
+    expect(await sendOver(a.http, victim, [abuser], content)).toBe(200);
+  });
+
   it('the username change limit holds across nodes', async () => {
     const prober = await mustRegister(a.http);
     const change = async (node: RelayNode, username: string) => {
@@ -70,6 +89,48 @@ describe('abuse limits across nodes (Redis)', () => {
     expect(await change(b, name())).toBe(200);
     expect(await change(a, name())).toBe(429);
     expect(await change(b, name())).toBe(429);
+  });
+});
+
+describe('cached device lists across nodes (Redis invalidation)', () => {
+  const status = (node: RelayNode, by: TestDevice) => get(node, '/v1/devices', by);
+
+  it('a device linked on one node works on the other at once; removed, it is refused there', async () => {
+    const primary = await mustRegister(a.http);
+    expect(await status(b, primary)).toBe(200); // b caches the account's device list
+    const codeResponse = await fetch(`${a.http}/v1/devices/linking-code`, {
+      method: 'POST',
+      headers: primary.headers,
+    });
+    const { code } = (await codeResponse.json()) as { code: string };
+    const keys = deviceKeys();
+    const linkResponse = await fetch(`${a.http}/v1/devices/link`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ linkingCode: code, ...keys }),
+    });
+    expect(linkResponse.status).toBe(201);
+    const second = asDevice((await linkResponse.json()) as DeviceLogin, keys.registrationId);
+    expect(await status(b, second)).toBe(200);
+
+    const removed = await fetch(`${a.http}/v1/devices/${second.deviceId}`, {
+      method: 'DELETE',
+      headers: primary.headers,
+    });
+    expect(removed.status).toBe(204);
+    await expect.poll(() => status(b, second)).toBe(401);
+    expect(await status(b, primary)).toBe(200);
+  });
+
+  it('a deleted account is refused on every node', async () => {
+    const doomed = await mustRegister(a.http);
+    expect(await status(b, doomed)).toBe(200);
+    const deleted = await fetch(`${a.http}/v1/accounts/me`, {
+      method: 'DELETE',
+      headers: doomed.headers,
+    });
+    expect(deleted.status).toBe(204);
+    await expect.poll(() => status(b, doomed)).toBe(401);
   });
 });
 

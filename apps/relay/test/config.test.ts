@@ -42,6 +42,8 @@ describe('loadConfig', () => {
       [ENV.rateLimitBundleTarget]: '500/1h',
       [ENV.rateLimitUsernameLookup]: '30/1d',
       [ENV.rateLimitUsernameChange]: '4/1d',
+      [ENV.rateLimitSendPair]: '60/m',
+      [ENV.rateLimitSendSender]: '500/10m',
     });
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -75,6 +77,8 @@ describe('loadConfig', () => {
         bundlePerTarget: { max: 500, windowMs: 3_600_000 },
         usernameLookup: { max: 30, windowMs: 86_400_000 },
         usernameChange: { max: 4, windowMs: 86_400_000 },
+        sendPerPair: { max: 60, windowMs: 60_000 },
+        sendPerSender: { max: 500, windowMs: 600_000 },
       },
     });
   });

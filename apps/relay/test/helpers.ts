@@ -77,6 +77,8 @@ export function testConfig(dir: string, overrides: DeepPartial<RelayConfig> = {}
       bundlePerTarget: generous,
       usernameLookup: generous,
       usernameChange: generous,
+      sendPerPair: generous,
+      sendPerSender: generous,
       ...overrides.rateLimits,
     },
   } as RelayConfig;

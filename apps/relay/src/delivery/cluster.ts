@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
+import type { DeviceChangeBus } from './device-directory.ts';
 
 export type ClusterEvent =
   | { type: 'notify' }
@@ -40,11 +41,13 @@ const CHANNEL_PREFIX = 'parley:dev:';
 /** A waiting provisioning socket's address (the message body is the payload: it is E2E-encrypted). */
 const PROVISIONING_PREFIX = 'parley:prov:';
 const PRESENCE_PREFIX = 'parley:presence:';
+/** Account ids whose device lists changed (device linked or removed, account deleted). */
+const DEVICE_CHANGES = 'parley:device-changes';
 const PRESENCE_TTL_S = 300;
 
 const deviceKey = (accountId: string, deviceId: number) => `${accountId}.${deviceId}`;
 
-export class RedisCluster implements ClusterFanout {
+export class RedisCluster implements ClusterFanout, DeviceChangeBus {
   readonly nodeId = randomUUID();
   /** Commands (publish, presence, rate limits). */
   readonly redis: Redis;
@@ -56,6 +59,7 @@ export class RedisCluster implements ClusterFanout {
   #handler: (accountId: string, deviceId: number, event: ClusterEvent, from: string) => void = () =>
     undefined;
   readonly #presenceTimer: NodeJS.Timeout;
+  #deviceChangeHandler: (accountId: string) => void = () => undefined;
 
   constructor(url: string, log: FastifyBaseLogger) {
     this.#log = log;
@@ -76,6 +80,17 @@ export class RedisCluster implements ClusterFanout {
   /** Resolves once both connections are ready (throws if Redis cannot be reached). */
   async ready(): Promise<void> {
     await Promise.all([this.redis.ping(), this.#sub.ping()]);
+    await this.#sub.subscribe(DEVICE_CHANGES);
+  }
+
+  publishDeviceChange(accountId: string): void {
+    this.redis
+      .publish(DEVICE_CHANGES, JSON.stringify({ from: this.nodeId, accountId }))
+      .catch((err: unknown) => this.#log.warn({ err }, 'redis publish failed'));
+  }
+
+  onDeviceChange(handler: (accountId: string) => void): void {
+    this.#deviceChangeHandler = handler;
   }
 
   onEvent(
@@ -141,6 +156,16 @@ export class RedisCluster implements ClusterFanout {
   }
 
   #onMessage(channel: string, message: string): void {
+    if (channel === DEVICE_CHANGES) {
+      try {
+        const { from, accountId } = JSON.parse(message) as { from: string; accountId: string };
+        if (from !== this.nodeId && typeof accountId === 'string')
+          this.#deviceChangeHandler(accountId);
+      } catch {
+        // not ours
+      }
+      return;
+    }
     if (channel.startsWith(PROVISIONING_PREFIX)) {
       this.#provisioning.get(channel.slice(PROVISIONING_PREFIX.length))?.(message);
       return;

@@ -34,6 +34,12 @@ export class DeviceConnection {
   #pumping = false;
   #pumpAgain = false;
   /**
+   * The store may hold envelopes not yet pushed (a new one was announced, or the last fill
+   * stopped at the in-flight window). An ack refills only then: once the socket is caught up,
+   * freeing a slot costs no page read.
+   */
+  #behind = true;
+  /**
    * Acks are applied in batches, one after another: ids that arrive while a batch is being
    * deleted wait and go together in the next one (one statement each), so a busy device costs
    * one delete per batch rather than per envelope. Nothing is deleted before its ack.
@@ -66,6 +72,7 @@ export class DeviceConnection {
 
   /** Sends whatever fits in the in-flight window; safe to call at any time, from anywhere. */
   pump(): void {
+    this.#behind = true;
     if (this.#pumping) {
       // A fill is running; it may have read the store before the new envelope committed.
       this.#pumpAgain = true;
@@ -91,12 +98,14 @@ export class DeviceConnection {
 
   /** An envelope of this device was deleted elsewhere (HTTP ack): free its slot. */
   forget(envelopeId: string): void {
-    if (this.#inflight.delete(envelopeId)) this.pump();
+    if (this.#inflight.delete(envelopeId) && this.#behind) this.pump();
   }
 
   async #fill(): Promise<void> {
     const { store, clock, maxInflight, retentionMs } = this.#options;
     while (this.isOpen && this.#inflight.size < maxInflight) {
+      // Set again by `pump()` if an envelope is announced while this page is being read.
+      this.#behind = false;
       const limit = maxInflight - this.#inflight.size;
       const page = await store.fetchEnvelopes(this.accountId, this.deviceId, {
         afterSeq: this.#cursor,
@@ -117,6 +126,8 @@ export class DeviceConnection {
         return;
       }
     }
+    // Stopped at the window (or closing) with more possibly queued: the next ack refills.
+    this.#behind = true;
   }
 
   #ack(ids: readonly string[]): void {
@@ -131,7 +142,7 @@ export class DeviceConnection {
         await this.#options.store.deleteEnvelopes(this.accountId, this.deviceId, batch);
         let freed = false;
         for (const id of batch) if (this.#inflight.delete(id)) freed = true;
-        if (freed) this.pump();
+        if (freed && this.#behind) this.pump();
       })
       .catch((err: unknown) => {
         this.#options.log.error({ err }, 'ack failed');

@@ -5,7 +5,7 @@
  * contacts out; only a queue filled by many senders is full for everyone (507).
  * @module
  */
-import type { DeviceSnapshot } from '../store/types.ts';
+import type { DeviceSnapshot, QueueBound } from '../store/types.ts';
 
 export interface QueueLimits {
   envelopes: number;
@@ -53,6 +53,28 @@ export function checkQueues(
   if (overShare.length > 0) return { kind: 'sender_over_share', deviceIds: overShare };
   if (full.length > 0) return { kind: 'full', deviceIds: full };
   return { kind: 'ok' };
+}
+
+/**
+ * The queue counts under which `checkQueues` accepts `addressed` for `accountId`: what a store
+ * must verify when it planned on a hint rather than a locked snapshot (`QueueBound`).
+ */
+export function queueBounds(
+  accountId: string,
+  addressed: readonly Addressed[],
+  limits: QueueLimits,
+  ownAccount: boolean,
+): QueueBound[] {
+  const share = (cap: number) => Math.max(1, Math.floor((cap * limits.senderSharePercent) / 100));
+  const unbounded = Number.MAX_SAFE_INTEGER;
+  return addressed.map(({ deviceId, bytes }) => ({
+    accountId,
+    deviceId,
+    queued: limits.envelopes - 1,
+    queuedBytes: limits.bytes - bytes,
+    senderQueued: ownAccount ? unbounded : share(limits.envelopes) - 1,
+    senderQueuedBytes: ownAccount ? unbounded : share(limits.bytes) - bytes,
+  }));
 }
 
 /** Content bytes of a base64 envelope body. */

@@ -19,6 +19,20 @@ import { RelayError } from '../errors.ts';
 export const PERMISSIONS_POLICY =
   'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()';
 
+/** One limit's counter key(s) for a request: several when one request counts against several
+ *  counters of the same limit (a group send, once per recipient account); none to skip it. */
+export type RateLimitKeys = string | readonly string[];
+
+/**
+ * @fastify/rate-limit derives the key from the request; to count one request under several keys,
+ * each check gets a view of the request carrying one key (its prototype is the request, so the
+ * plugin still sees the route's options).
+ */
+const kLimitKey = Symbol('parley.rateLimitKey');
+type KeyCarrier = FastifyRequest & { [kLimitKey]: string };
+const carrying = (request: FastifyRequest, key: string): KeyCarrier =>
+  Object.create(request, { [kLimitKey]: { value: key } }) as KeyCarrier;
+
 const securityPlugin: FastifyPluginAsync = async (app) => {
   const { config } = app.relay;
 
@@ -58,21 +72,32 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
 
   app.decorate(
     'rateLimitBy',
-    (name: string, limit: RateLimit, key: (request: FastifyRequest) => string): RequestHook => {
+    (
+      name: string,
+      limit: RateLimit,
+      key: (request: FastifyRequest) => RateLimitKeys,
+    ): RequestHook => {
       const check = app.createRateLimit({
         max: limit.max,
         timeWindow: limit.windowMs,
-        keyGenerator: (request) => `${name}:${key(request)}`,
+        keyGenerator: (request) => `${name}:${(request as KeyCarrier)[kLimitKey]}`,
       });
       return async (request, reply) => {
-        const result = await check(request);
-        if (result.isAllowed || !result.isExceeded) return;
-        reply.header('retry-after', String(result.ttlInSeconds));
+        const keys = key(request);
+        // One counter per key, all counted (with Redis, auto-pipelined into one round trip);
+        // the request is refused if any of them is over, and told the longest wait.
+        const results = await Promise.all(
+          (typeof keys === 'string' ? [keys] : keys).map((k) => check(carrying(request, k))),
+        );
+        const over = results.filter((r) => !r.isAllowed && r.isExceeded);
+        if (over.length === 0) return;
+        const retryAfter = Math.max(...over.map((r) => (r.isAllowed ? 0 : r.ttlInSeconds)));
+        reply.header('retry-after', String(retryAfter));
         app.relay.audit('rate_limit.exceeded', { limit: name, ip: request.ip });
         throw new RelayError(
           429,
           ErrorCode.RateLimited,
-          `too many requests; retry in ${result.ttlInSeconds} seconds`,
+          `too many requests; retry in ${retryAfter} seconds`,
         );
       };
     },

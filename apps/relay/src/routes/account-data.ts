@@ -50,6 +50,7 @@ const accountDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw forbidden('only the primary device can delete the account');
       const devices = await store.listDevices(accountId);
       if (!(await store.deleteAccount(accountId))) throw notFound('account not found');
+      app.relay.devices.changed(accountId);
       hub.disconnect(
         accountId,
         devices.map((d) => d.deviceId),

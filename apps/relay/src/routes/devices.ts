@@ -24,7 +24,7 @@ import { assertUniqueKeyIds } from './keys-validation.ts';
 import { deviceAuth, errorResponses } from './schemas.ts';
 
 const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, clock, config, hub, audit } = app.relay;
+  const { store, clock, config, hub, audit, devices: directory } = app.relay;
 
   app.get(
     '/v1/devices',
@@ -73,6 +73,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       // Scoped to the caller's account: another account's device id matches nothing here.
       if (!(await store.removeDevice(me.accountId, target))) throw notFound('no such device');
+      directory.changed(me.accountId);
       hub.disconnect(me.accountId, [target], CloseCode.DeviceRemoved, 'device removed');
       audit('device.removed', { accountId: me.accountId, deviceId: target, by: me.deviceId });
       return reply.status(204).send(null);
@@ -147,6 +148,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'linking code is invalid or expired',
         );
       }
+      directory.changed(result.accountId);
       audit('device.linked', {
         accountId: result.accountId,
         deviceId: result.deviceId,

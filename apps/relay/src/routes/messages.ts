@@ -11,10 +11,16 @@
  * nothing, whatever its body says: the relay does not compare bodies, so a client must not reuse
  * a send id for a different send. Rejected sends (404, 409, 410, 507) record nothing, so a retry
  * after fixing the device list is a new attempt.
+ *
+ * Abuse: sends are rate-limited per (sender, recipient account) and per sender, keyed on the
+ * sending account only, so a flood stops the abuser and never the recipient's other contacts;
+ * a group send counts once per recipient account and once per sender, never per device. Queue
+ * shares (`delivery/queue-limits.ts`) then stop one sender from filling a device's queue.
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import {
   AccountId,
   EnvelopeId,
@@ -36,11 +42,18 @@ import { duplicateIds, matchDevices } from '../delivery/device-match.ts';
 import {
   checkQueues,
   contentBytes,
+  queueBounds,
   type Addressed,
   type QueueLimits,
 } from '../delivery/queue-limits.ts';
 import { badRequest, notFound, RelayError } from '../errors.ts';
-import type { DeviceSnapshot, NewEnvelope, SendKey } from '../store/types.ts';
+import type {
+  DeviceSnapshot,
+  KnownDevice,
+  NewEnvelope,
+  QueueBound,
+  SendKey,
+} from '../store/types.ts';
 import { deviceAuth, errorResponses } from './schemas.ts';
 
 const queueFull = (accountId: string, deviceIds: number[]) =>
@@ -70,8 +83,36 @@ function queueRejection(
   return undefined;
 }
 
+const MULTI_RECIPIENT_PATH = '/v1/messages/multi_recipient';
+
+/** The accounts a validated send addresses (with repeats), for the send limits. */
+function recipientAccounts(request: FastifyRequest): string[] {
+  if (request.routeOptions.url === MULTI_RECIPIENT_PATH) {
+    return (request.body as MultiRecipientSendRequest).recipients.map((r) => r.accountId);
+  }
+  return [(request.params as { accountId: string }).accountId];
+}
+
 const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, clock, config, hub } = app.relay;
+  const { store, clock, config, hub, devices: directory } = app.relay;
+
+  /**
+   * The destinations' device lists from the node's cache, for the store to plan on without a
+   * locked read (it verifies them atomically with the insert); none if any account has none.
+   */
+  const hintFor = async (
+    accountIds: readonly string[],
+  ): Promise<Map<string, KnownDevice[]> | undefined> => {
+    if (config.deviceCacheTtlMs === 0) return undefined;
+    const lists = await Promise.all(accountIds.map((id) => directory.devices(id)));
+    if (lists.some((list) => list.length === 0)) return undefined;
+    return new Map(
+      accountIds.map((id, i) => [
+        id,
+        (lists[i] ?? []).map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId })),
+      ]),
+    );
+  };
   const queueLimits: QueueLimits = {
     envelopes: config.queueCapPerDevice,
     bytes: config.queueCapBytesPerDevice,
@@ -93,6 +134,27 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           notBefore: serverTimestamp - config.retentionMs,
         };
 
+  // Send limits (see `RelayConfig.rateLimits`): per (sender, recipient account), then per
+  // sender. They run after validation, so they key on the parsed body, and count a request
+  // once per recipient account and once per sender, however many devices it reaches. One pair
+  // of hooks serves both send routes, so both count against the same counters.
+  const sendLimits = [
+    app.rateLimitBy('send-pair', config.rateLimits.sendPerPair, (request) => {
+      const sender = deviceOf(request).accountId;
+      const pairs = new Set<string>();
+      for (const accountId of recipientAccounts(request)) {
+        // Sync messages to the sender's own devices: nobody else to protect.
+        if (accountId !== sender) pairs.add(`${sender}:${accountId}`);
+      }
+      return [...pairs];
+    }),
+    app.rateLimitBy(
+      'send-sender',
+      config.rateLimits.sendPerSender,
+      (request) => deviceOf(request).accountId,
+    ),
+  ];
+
   /** Test hook (see `RelayConfig.testCrashAfterStoringSendId`): stored, never answered. */
   const crashIfAsked = (sendId: string | undefined) => {
     if (sendId !== undefined && sendId === config.testCrashAfterStoringSendId) {
@@ -104,6 +166,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/messages/:accountId',
     {
       onRequest: app.authenticate,
+      preHandler: sendLimits,
       schema: {
         summary: 'Send one envelope to every device of an account',
         tags: ['messages'],
@@ -165,18 +228,14 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
               ),
             };
           }
-          const rejection = queueRejection(
-            destination,
-            devices,
-            messages.map((m) => ({
-              deviceId: m.destinationDeviceId,
-              bytes: contentBytes(m.content),
-            })),
-            queueLimits,
-            toSelf,
-          );
+          const sizes = messages.map((m) => ({
+            deviceId: m.destinationDeviceId,
+            bytes: contentBytes(m.content),
+          }));
+          const rejection = queueRejection(destination, devices, sizes, queueLimits, toSelf);
           if (rejection) return { reject: rejection };
           return {
+            bounds: queueBounds(destination, sizes, queueLimits, toSelf),
             envelopes: messages.map((m): NewEnvelope => ({
               id: randomUUID(),
               destinationAccountId: destination,
@@ -190,7 +249,11 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             })),
           };
         },
-        { sender: sender.accountId, send: key },
+        {
+          sender: sender.accountId,
+          send: key,
+          hint: key ? undefined : await hintFor([destination]),
+        },
       );
       if ('rejected' in result) throw result.rejected;
       if ('stored' in result) crashIfAsked(sendId);
@@ -202,9 +265,10 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.put(
-    '/v1/messages/multi_recipient',
+    MULTI_RECIPIENT_PATH,
     {
       onRequest: app.authenticate,
+      preHandler: sendLimits,
       schema: {
         summary: 'Send one (sender-key) ciphertext to many devices of many accounts',
         tags: ['messages'],
@@ -288,17 +352,17 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             };
           }
           const bytes = contentBytes(content);
+          const bounds: QueueBound[] = [];
           for (const [accountId, addressed] of byAccount) {
-            const rejection = queueRejection(
-              accountId,
-              snapshot.get(accountId) ?? [],
-              addressed.map((d) => ({ deviceId: d.deviceId, bytes })),
-              queueLimits,
-              accountId === sender.accountId,
-            );
+            const sizes = addressed.map((d) => ({ deviceId: d.deviceId, bytes }));
+            const own = accountId === sender.accountId;
+            const devices = snapshot.get(accountId) ?? [];
+            const rejection = queueRejection(accountId, devices, sizes, queueLimits, own);
             if (rejection) return { reject: rejection };
+            bounds.push(...queueBounds(accountId, sizes, queueLimits, own));
           }
           return {
+            bounds,
             envelopes: recipients.map((r): NewEnvelope => ({
               id: randomUUID(),
               destinationAccountId: r.accountId,
@@ -312,7 +376,11 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             })),
           };
         },
-        { sender: sender.accountId, send: key },
+        {
+          sender: sender.accountId,
+          send: key,
+          hint: key ? undefined : await hintFor([...byAccount.keys()]),
+        },
       );
       if ('rejected' in result) throw result.rejected;
       if ('stored' in result) crashIfAsked(sendId);

@@ -29,6 +29,7 @@ import type {
 import pg from 'pg';
 import { startOfUtcDay } from '../clock.ts';
 import { PG_MIGRATIONS } from './postgres-migrations.ts';
+import { TurnBatcher } from './turn-batcher.ts';
 import type {
   AccountRecord,
   DeviceRecord,
@@ -37,6 +38,7 @@ import type {
   EnqueuePlanner,
   EnqueueResult,
   ExpiryResult,
+  KnownDevice,
   LinkResult,
   NewDevice,
   RelayStore,
@@ -59,7 +61,7 @@ const statementNames = new Map<string, string>();
 function prepared(client: pg.PoolClient | pg.Pool): Db {
   return {
     query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
-      if (values === undefined || !/^\s*(SELECT|INSERT|UPDATE|DELETE)\b/i.test(text)) {
+      if (values === undefined || !/^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i.test(text)) {
         return client.query<R>(text, values);
       }
       let name = statementNames.get(text);
@@ -125,6 +127,8 @@ const types = {
 /** Arbitrary constant: the advisory lock every node takes while migrating. */
 const MIGRATION_LOCK = 7_341_002_117;
 const RETRYABLE = new Set(['40001', '40P01']);
+/** Most callers served by one batched statement (page reads, ack deletes). */
+const MAX_BATCH = 256;
 
 function toAccount(row: AccountRow): AccountRecord {
   return {
@@ -172,9 +176,30 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
 }
 
+interface PageRequest {
+  accountId: string;
+  deviceId: number;
+  afterSeq: number;
+  limit: number;
+  notBefore: number;
+}
+interface AckRequest {
+  accountId: string;
+  deviceId: number;
+  envelopeIds: readonly string[];
+}
+
 export class PostgresRelayStore implements RelayStore {
   readonly #pool: pg.Pool;
   #closed = false;
+  readonly #pageReads = new TurnBatcher<PageRequest, StoredEnvelope[]>(
+    (requests) => this.#readPages(requests),
+    MAX_BATCH,
+  );
+  readonly #ackDeletes = new TurnBatcher<AckRequest, string[]>(
+    (requests) => this.#deleteAcked(requests),
+    MAX_BATCH,
+  );
 
   private constructor(pool: pg.Pool) {
     this.#pool = pool;
@@ -592,9 +617,13 @@ export class PostgresRelayStore implements RelayStore {
   async enqueue<R>(
     accountIds: readonly string[],
     plan: EnqueuePlanner<R>,
-    { sender = '', send }: EnqueueOptions = {},
+    { sender = '', send, hint }: EnqueueOptions = {},
   ): Promise<EnqueueResult<R>> {
     const ids = [...new Set(accountIds)].sort();
+    if (hint && !send) {
+      const fast = await this.#enqueueOnHint(ids, plan, sender, hint);
+      if (fast) return fast;
+    }
     const attempt = this.#tx(async (db): Promise<EnqueueResult<R>> => {
       const earlier = send && (await reserveSend(db, send));
       if (earlier) return { replayed: earlier };
@@ -677,18 +706,165 @@ export class PostgresRelayStore implements RelayStore {
     }
   }
 
-  async fetchEnvelopes(
+  /**
+   * One round trip instead of a transaction of four or five: plan on the caller's device lists
+   * (queue counts at zero), then one statement locks the accounts (`FOR SHARE`) and their
+   * devices (`FOR UPDATE`, sorted, before any `seq` is taken, as in the transactional path),
+   * checks that the device lists are exactly the hint and every addressed queue is within the
+   * plan's bounds, and inserts only if so. `undefined` (nothing stored) when the hint does not
+   * hold or the plan needs the locked snapshot: the caller then takes the transactional path,
+   * which gives the exact answer (409, 410, 507, 429 …).
+   */
+  async #enqueueOnHint<R>(
+    ids: readonly string[],
+    plan: EnqueuePlanner<R>,
+    sender: string,
+    hint: ReadonlyMap<string, readonly KnownDevice[]>,
+  ): Promise<EnqueueResult<R> | undefined> {
+    if (!ids.every((id) => hint.has(id))) return undefined;
+    const snapshot = new Map<string, DeviceSnapshot[]>();
+    for (const id of ids) {
+      snapshot.set(
+        id,
+        (hint.get(id) ?? []).map((d) => ({
+          ...d,
+          queued: 0,
+          queuedBytes: 0,
+          senderQueued: 0,
+          senderQueuedBytes: 0,
+        })),
+      );
+    }
+    const decision = plan(snapshot);
+    if ('reject' in decision || !decision.bounds || decision.envelopes.length === 0)
+      return undefined;
+    const { envelopes, bounds } = decision;
+    const expected = ids.flatMap((id) =>
+      (hint.get(id) ?? []).map((d) => ({ accountId: id, ...d })),
+    );
+    let rows: { ok: boolean; id: string | null; seq: number | null }[];
+    try {
+      rows = await this.#query(
+        `WITH locked AS (
+           SELECT d.account_id, d.device_id, d.registration_id
+             FROM accounts a JOIN devices d ON d.account_id = a.account_id
+            WHERE a.account_id = ANY($1::text[])
+            ORDER BY d.account_id, d.device_id
+              FOR SHARE OF a FOR UPDATE OF d),
+         expected AS (
+           SELECT * FROM unnest($2::text[], $3::int[], $4::int[])
+             AS x(account_id, device_id, registration_id)),
+         verdict AS (
+           SELECT (SELECT COUNT(*) FROM locked) = (SELECT COUNT(*) FROM expected)
+              AND (SELECT COUNT(*) FROM expected JOIN locked
+                     USING (account_id, device_id, registration_id)) = (SELECT COUNT(*) FROM expected)
+              AND NOT EXISTS (
+                SELECT 1
+                  FROM unnest($5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[],
+                              $10::bigint[])
+                         AS b(account_id, device_id, queued, bytes, sender_queued, sender_bytes),
+                       LATERAL (
+                         SELECT COUNT(*) AS queued,
+                                COALESCE(SUM(octet_length(e.content)), 0) AS bytes,
+                                COUNT(*) FILTER (WHERE e.source_account_id = $11) AS sender_queued,
+                                COALESCE(SUM(octet_length(e.content))
+                                  FILTER (WHERE e.source_account_id = $11), 0) AS sender_bytes
+                           FROM envelopes e
+                          WHERE e.account_id = b.account_id AND e.device_id = b.device_id) q
+                 WHERE q.queued > b.queued OR q.bytes > b.bytes
+                    OR q.sender_queued > b.sender_queued OR q.sender_bytes > b.sender_bytes)
+             AS ok),
+         inserted AS (
+           INSERT INTO envelopes (id, account_id, device_id, type, source_account_id,
+                                  source_device_id, timestamp, server_timestamp, content)
+           SELECT * FROM unnest($12::text[], $13::text[], $14::int[], $15::text[], $16::text[],
+                                $17::int[], $18::bigint[], $19::bigint[], $20::bytea[])
+            WHERE (SELECT ok FROM verdict)
+           RETURNING id, seq)
+         SELECT (SELECT ok FROM verdict) AS ok, inserted.id, inserted.seq
+           FROM (SELECT 1) AS one LEFT JOIN inserted ON true`,
+        [
+          ids,
+          expected.map((d) => d.accountId),
+          expected.map((d) => d.deviceId),
+          expected.map((d) => d.registrationId),
+          bounds.map((b) => b.accountId),
+          bounds.map((b) => b.deviceId),
+          bounds.map((b) => b.queued),
+          bounds.map((b) => b.queuedBytes),
+          bounds.map((b) => b.senderQueued),
+          bounds.map((b) => b.senderQueuedBytes),
+          sender,
+          envelopes.map((e) => e.id),
+          envelopes.map((e) => e.destinationAccountId),
+          envelopes.map((e) => e.destinationDeviceId),
+          envelopes.map((e) => e.type),
+          envelopes.map((e) => e.sourceAccountId),
+          envelopes.map((e) => e.sourceDeviceId),
+          envelopes.map((e) => e.timestamp),
+          envelopes.map((e) => e.serverTimestamp),
+          envelopes.map((e) => Buffer.from(e.content, 'base64')),
+        ],
+      );
+    } catch (err) {
+      // A deadlock or serialization failure: the transactional path retries.
+      const code = (err as { code?: string }).code;
+      if (code !== undefined && RETRYABLE.has(code)) return undefined;
+      throw err;
+    }
+    if (rows[0]?.ok !== true) return undefined;
+    const seqs = new Map(rows.map((r) => [r.id, r.seq]));
+    if (seqs.size !== envelopes.length)
+      throw new Error('enqueue stored an unexpected number of envelopes');
+    const stored = envelopes
+      .map((e): StoredEnvelope => ({
+        seq: seqs.get(e.id) as number,
+        id: e.id,
+        type: e.type,
+        sourceAccountId: e.sourceAccountId,
+        sourceDeviceId: e.sourceDeviceId,
+        destinationDeviceId: e.destinationDeviceId,
+        timestamp: e.timestamp,
+        serverTimestamp: e.serverTimestamp,
+        content: e.content,
+      }))
+      .sort((a, b) => a.seq - b.seq);
+    return { stored };
+  }
+
+  /**
+   * Page reads issued in the same event-loop turn (many sockets refilling at once) go to
+   * PostgreSQL as one statement; each caller gets its own page.
+   */
+  fetchEnvelopes(
     accountId: string,
     deviceId: number,
     page: { afterSeq: number; limit: number; notBefore: number },
   ): Promise<StoredEnvelope[]> {
-    const rows = await this.#query<EnvelopeRow>(
-      `SELECT * FROM envelopes
-         WHERE account_id = $1 AND device_id = $2 AND seq > $3 AND server_timestamp >= $4
-         ORDER BY seq LIMIT $5`,
-      [accountId, deviceId, page.afterSeq, page.notBefore, page.limit],
+    if (this.#closed) return Promise.reject(new Error('the store is closed'));
+    return this.#pageReads.add({ accountId, deviceId, ...page });
+  }
+
+  async #readPages(requests: readonly PageRequest[]): Promise<StoredEnvelope[][]> {
+    const rows = await this.#query<EnvelopeRow & { request: number }>(
+      `SELECT r.request, e.* FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::int[])
+                WITH ORDINALITY AS r(account_id, device_id, after_seq, not_before, lim, request),
+              LATERAL (SELECT * FROM envelopes e
+                        WHERE e.account_id = r.account_id AND e.device_id = r.device_id
+                          AND e.seq > r.after_seq AND e.server_timestamp >= r.not_before
+                        ORDER BY e.seq LIMIT r.lim) e
+        ORDER BY r.request, e.seq`,
+      [
+        requests.map((r) => r.accountId),
+        requests.map((r) => r.deviceId),
+        requests.map((r) => r.afterSeq),
+        requests.map((r) => r.notBefore),
+        requests.map((r) => r.limit),
+      ],
     );
-    return rows.map(toEnvelope);
+    const pages = requests.map((): StoredEnvelope[] => []);
+    for (const { request, ...row } of rows) pages[request - 1]?.push(toEnvelope(row));
+    return pages;
   }
 
   async deleteEnvelope(accountId: string, deviceId: number, envelopeId: string): Promise<boolean> {
@@ -699,18 +875,46 @@ export class PostgresRelayStore implements RelayStore {
     return rows.length > 0;
   }
 
-  async deleteEnvelopes(
+  /**
+   * Batched acks from every socket in the same event-loop turn go to PostgreSQL as one
+   * statement; each caller is answered once that statement has committed (nothing is reported
+   * deleted before it is).
+   */
+  deleteEnvelopes(
     accountId: string,
     deviceId: number,
     envelopeIds: readonly string[],
   ): Promise<string[]> {
-    if (envelopeIds.length === 0) return [];
-    const rows = await this.#query<{ id: string }>(
-      `DELETE FROM envelopes WHERE account_id = $1 AND device_id = $2 AND id = ANY($3::text[])
-       RETURNING id`,
-      [accountId, deviceId, [...envelopeIds]],
+    if (envelopeIds.length === 0) return Promise.resolve([]);
+    if (this.#closed) return Promise.reject(new Error('the store is closed'));
+    return this.#ackDeletes.add({ accountId, deviceId, envelopeIds });
+  }
+
+  async #deleteAcked(requests: readonly AckRequest[]): Promise<string[][]> {
+    const flat = requests.flatMap((r, i) =>
+      r.envelopeIds.map((id) => ({
+        request: i + 1,
+        accountId: r.accountId,
+        deviceId: r.deviceId,
+        id,
+      })),
     );
-    return rows.map((row) => row.id);
+    // Scoped per caller: an id only matches in the queue of the device that acked it.
+    const rows = await this.#query<{ request: number; id: string }>(
+      `DELETE FROM envelopes e
+         USING unnest($1::text[], $2::int[], $3::text[], $4::int[]) AS r(account_id, device_id, id, request)
+        WHERE e.account_id = r.account_id AND e.device_id = r.device_id AND e.id = r.id
+       RETURNING r.request, e.id`,
+      [
+        flat.map((f) => f.accountId),
+        flat.map((f) => f.deviceId),
+        flat.map((f) => f.id),
+        flat.map((f) => f.request),
+      ],
+    );
+    const deleted = requests.map((): string[] => []);
+    for (const row of rows) deleted[row.request - 1]?.push(row.id);
+    return deleted;
   }
 
   // ---- maintenance ----------------------------------------------------------------------------

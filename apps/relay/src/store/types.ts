@@ -96,11 +96,38 @@ export interface DeviceSnapshot {
   senderQueuedBytes: number;
 }
 
+/** A destination device as the caller last saw it (for `EnqueueOptions.hint`). */
+export interface KnownDevice {
+  deviceId: number;
+  registrationId: number;
+}
+
+/**
+ * The most a device may hold queued (before this send) for a plan to still hold: the plan's
+ * dependence on the queue counts of its `DeviceSnapshot`.
+ */
+export interface QueueBound {
+  accountId: string;
+  deviceId: number;
+  queued: number;
+  queuedBytes: number;
+  senderQueued: number;
+  senderQueuedBytes: number;
+}
+
 export interface EnqueueOptions {
   /** The sending account, whose share of each destination queue the snapshot reports. */
   sender?: string;
   /** Makes the send idempotent (see `SendKey`). */
   send?: SendKey;
+  /**
+   * Every destination account's devices as the caller last saw them (e.g. cached). A store may
+   * plan on them with every queue count at zero, and store that plan only if, atomically with
+   * the insert, the device lists are still exactly these and every addressed device's counts
+   * are within the plan's `bounds`; otherwise it plans again on a locked snapshot (as without a
+   * hint). So a stale hint costs time, never correctness. Ignored with `send`.
+   */
+  hint?: ReadonlyMap<string, readonly KnownDevice[]>;
 }
 
 /**
@@ -110,7 +137,7 @@ export interface EnqueueOptions {
  */
 export type EnqueuePlanner<R> = (
   devices: ReadonlyMap<string, readonly DeviceSnapshot[]>,
-) => { reject: R } | { envelopes: NewEnvelope[] };
+) => { reject: R } | { envelopes: NewEnvelope[]; bounds?: readonly QueueBound[] };
 
 /**
  * Names one send for idempotent retries (the client's `sendId`). The store keeps at most one
