@@ -3,6 +3,7 @@
  * by either side), sender certificates for parties, and libsignal's sealed sender calls with
  * each version's argument conventions.
  */
+import { createRequire } from 'node:module';
 import { expect } from 'vitest';
 import { KeyPair, PublicKey } from '../../src/curve.ts';
 import { SenderCertificate, ServerCertificate } from '../../src/sealed-sender.ts';
@@ -152,4 +153,48 @@ export async function lsOpen(to: LsParty, envelope: Uint8Array, trust: Trust, no
 /** libsignal's `sealedSenderDecryptToUsmc` at `to`. */
 export function lsOpenToUsmc(to: LsParty, envelope: Uint8Array) {
   return to.ls.sealedSenderDecryptToUsmc(bytesFor(to.ls)(envelope), to.stores.identity);
+}
+
+/** libsignal's server-side SentMessage parser (`SealedSenderMultiRecipientMessage`), per version. */
+const require = createRequire(import.meta.url);
+type LsSplitter = new (bytes: Uint8Array) => {
+  recipientsByServiceIdString(): Readonly<
+    Record<string, { deviceIds: number[]; registrationIds: number[] }>
+  >;
+  excludedRecipientServiceIdStrings(): ReadonlyArray<string>;
+  messageForRecipient(r: { deviceIds: number[]; registrationIds: number[] }): Uint8Array;
+};
+export async function lsSplitter(version: string): Promise<LsSplitter> {
+  if (version === '0.72.1') {
+    return (
+      require('libsignal-0.72/dist/SealedSenderMultiRecipientMessage') as {
+        default: LsSplitter;
+      }
+    ).default;
+  }
+  const mod = (version === '0.90.0'
+    ? await import('libsignal-0.90/dist/SealedSenderMultiRecipientMessage.js')
+    : await import('libsignal-0.103/dist/SealedSenderMultiRecipientMessage.js')) as unknown as {
+    default: LsSplitter;
+  };
+  return mod.default;
+}
+
+/** A libsignal SenderKeyStore keeping serialised records. */
+export function lsSenderKeyStore(ls: Ls) {
+  const b = bytesFor(ls);
+  const records = new Map<string, Uint8Array>();
+  type Addr = ReturnType<Ls['ProtocolAddress']['new']>;
+  type Rec = ReturnType<Ls['SenderKeyRecord']['deserialize']>;
+  const key = (a: Addr, id: string) => `${a.name()}.${a.deviceId()}::${id.toLowerCase()}`;
+  class Store extends ls.SenderKeyStore {
+    async saveSenderKey(sender: Addr, id: string, record: Rec) {
+      records.set(key(sender, id), u8(record.serialize()));
+    }
+    async getSenderKey(sender: Addr, id: string) {
+      const r = records.get(key(sender, id));
+      return r ? ls.SenderKeyRecord.deserialize(b(r)) : null;
+    }
+  }
+  return { store: new Store(), records };
 }
