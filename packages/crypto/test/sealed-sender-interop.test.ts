@@ -351,6 +351,53 @@ describe.each(LIBSIGNALS_SEALED)('sealed sender with libsignal %s', (version, ls
       }
     });
 
+    test('tampered libsignal envelopes (v1 and v2): typed errors, stores unchanged', async () => {
+      const { ours, theirs, trust, theirCert, toUs, fromUs } = await setup(true);
+      await lsOpen(theirs, await fromUs('hello'), trust);
+      const v1 = await lsSeal(theirs, ours, theirCert, utf8('tamper v1'), trust);
+      const lsInner = await (ls.signalEncrypt as (...a: unknown[]) => Promise<LsCiphertext>)(
+        b(utf8('tamper v2')),
+        ls.ProtocolAddress.new(ours.name, ours.deviceId),
+        ...(version === '0.103.0' ? [ls.ProtocolAddress.new(theirs.name, theirs.deviceId)] : []),
+        theirs.stores.session,
+        theirs.stores.identity,
+      );
+      const sent = await ls.sealedSenderMultiRecipientEncrypt(
+        ls.UnidentifiedSenderMessageContent.new(
+          lsInner as never,
+          trust.lsCert(theirCert),
+          ContentHint.Default,
+          null,
+        ),
+        [ls.ProtocolAddress.new(ours.name, ours.deviceId)],
+        theirs.stores.identity,
+        theirs.stores.session,
+      );
+      const v2 = u8(ls.sealedSenderMultiRecipientMessageForSingleRecipient(sent));
+      const before = ours.stores.snapshot();
+      for (const envelope of [v1, v2]) {
+        // Every byte after the version byte, one bit each (the bit rotates with the byte).
+        for (let i = 1; i < envelope.length; i++) {
+          const bad = envelope.slice();
+          bad[i]! ^= 1 << (i % 8);
+          const err = await toUs(bad).then(
+            () => new Error(`byte ${i} tampered still opens`),
+            (e: unknown) => e,
+          );
+          expect(err).toEqual(code('InvalidSealedSenderMessage'));
+        }
+      }
+      expect(ours.stores.snapshot()).toEqual(before);
+      expect(dec((await toUs(v1)).plaintext)).toBe('tamper v1');
+      expect(dec((await toUs(v2)).plaintext)).toBe('tamper v2');
+      // And libsignal refuses ours when tampered.
+      const mine = await fromUs('tamper back');
+      const bad = mine.slice();
+      bad[mine.length - 1]! ^= 1;
+      await expect(lsOpen(theirs, bad, trust)).rejects.toThrow();
+      expect(dec((await lsOpen(theirs, mine, trust)).plaintext)).toBe('tamper back');
+    });
+
     test('expired and wrong-trust-root envelopes: typed errors, stores unchanged', async () => {
       const { ours, theirs, trust, toUs, fromUs } = await setup(true);
       await lsOpen(theirs, await fromUs('hello'), trust);
