@@ -14,6 +14,7 @@ import {
   ContentHint,
   MAX_SEALED_SENDER_V2_RECIPIENTS,
   SealedSenderMultiRecipientMessage,
+  ServerCertificate,
   UnidentifiedSenderMessageContent,
   sealedSenderDecrypt,
   sealedSenderDecryptToUsmc,
@@ -23,6 +24,7 @@ import {
 } from '../src/sealed-sender.ts';
 import { ls090 } from './support/libsignal.ts';
 import { OurParty } from './support/parties.ts';
+import { seededRandom } from './support/deterministic.ts';
 import { Trust, code } from './support/sealed.ts';
 
 const ALICE = '9d0652a3-dcc3-4d11-975f-74d61598733f';
@@ -347,6 +349,7 @@ describe('v2', () => {
     await expect(send([new ProtocolAddress(BOB, 99)])).rejects.toEqual(code('SessionNotFound'));
     await expect(send([bob.address], [BOB])).rejects.toEqual(code('InvalidArgument'));
     await expect(send([], ['nope'])).rejects.toEqual(code('InvalidArgument'));
+    await expect(send([], [CAROL, CAROL.toUpperCase()])).rejects.toEqual(code('InvalidArgument'));
     const many = Array.from(
       { length: MAX_SEALED_SENDER_V2_RECIPIENTS + 1 },
       (_, i) => new ProtocolAddress(crypto.randomUUID(), 1 + (i % 127)),
@@ -464,6 +467,40 @@ describe('bounded work per envelope', () => {
     const roots = [KeyPair.generate().publicKey, KeyPair.generate().publicKey, trust.rootPublic];
     await open(bob, await seal(alice, bob, 'roots'), { trustRoot: roots });
     expect(verify).toHaveBeenCalledTimes(roots.length + 1);
+  });
+});
+
+describe('randomness', () => {
+  test('comes only from the injected RandomSource: same seed, same envelopes', async () => {
+    const { alice, bob, carol, aliceCert } = await (async () => {
+      const p = await pair();
+      const carol = new OurParty(CAROL, 3);
+      await p.alice.processBundle(carol, await carol.makeBundle());
+      return { ...p, carol };
+    })();
+    const content = UnidentifiedSenderMessageContent.create({
+      type: 'senderkey',
+      sender: aliceCert,
+      contents: utf8('same'),
+    });
+    const v1 = (seed: string) =>
+      sealedSenderEncryptFromUsmc(bob.address, content, alice.stores.identity, seededRandom(seed));
+    const v2 = (seed: string) =>
+      sealedSenderMultiRecipientEncrypt({
+        content,
+        recipients: [bob.address, carol.address],
+        identityStore: alice.stores.identity,
+        sessionStore: alice.stores.session,
+        rng: seededRandom(seed),
+      });
+    expect(await v1('a')).toEqual(await v1('a'));
+    expect(await v1('a')).not.toEqual(await v1('b'));
+    expect(await v2('a')).toEqual(await v2('a'));
+    expect(await v2('a')).not.toEqual(await v2('b'));
+    const issue = (seed: string) =>
+      ServerCertificate.create(9, bob.identityKey, alice.identity.privateKey, seededRandom(seed));
+    expect(issue('a').serialize()).toEqual(issue('a').serialize());
+    expect(issue('a').serialize()).not.toEqual(issue('b').serialize());
   });
 });
 

@@ -167,10 +167,15 @@ export async function sealV2MultiRecipient(options: MultiRecipientEncryptOptions
   }
   const included = new Set(groups.map((g) => toHex(serviceIdToFixedWidth(g[0]!.name))));
   const excluded = excludedRecipients.map((id) => serviceIdToFixedWidth(id));
+  // Either would make the SentMessage unparseable (libsignal's parser refuses it as well).
+  const seen = new Set<string>();
   for (const id of excluded) {
-    if (included.has(toHex(id))) {
+    const key = toHex(id);
+    if (included.has(key)) {
       throw new ProtocolError('InvalidArgument', 'a recipient cannot also be excluded');
     }
+    if (seen.has(key)) throw new ProtocolError('InvalidArgument', 'a recipient is excluded twice');
+    seen.add(key);
   }
 
   // Everything that can fail on the stores' contents, before any work is done.
