@@ -33,6 +33,10 @@ const PROBES: Record<string, { code: string; expected: unknown }> = {
     code: 'console.log("README:" + JSON.stringify([new TextDecoder().decode(opened)]));',
     expected: ['hello group'],
   },
+  'crypto#Sealed sender': {
+    code: 'console.log("README:" + JSON.stringify([opened.sender.senderUuid, opened.type, new TextDecoder().decode(opened.contents())]));',
+    expected: ['9d0652a3-dcc3-4d11-975f-74d61598733f', 'senderkey', 'inner message'],
+  },
   'crypto#Backends': {
     code: 'console.log("README:" + JSON.stringify([await activeCryptoBackend()]));',
     expected: ['node'],

@@ -7,7 +7,7 @@
  * Internal: not exported from the package (the interface is, through `backend.ts`).
  * @module
  */
-import { cbc } from '@noble/ciphers/aes.js';
+import { cbc, ctr, gcmsiv } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -76,4 +76,34 @@ export function aes256CbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Ui
   } catch (cause) {
     throw new ProtocolError('InvalidMessage', 'ciphertext padding is invalid', { cause });
   }
+}
+
+/*
+ * Sealed sender's ciphers. Backends do not replace these (they are used once per sealed
+ * message, never per ratchet step), so they stay on noble everywhere.
+ */
+
+const ZERO_IV16 = /* @__PURE__ */ new Uint8Array(16);
+const ZERO_NONCE12 = /* @__PURE__ */ new Uint8Array(12);
+
+/**
+ * AES-256-CTR with an all-zero initial counter block, as libsignal's `aes_256_ctr_encrypt`
+ * (`Ctr32BE` over a zero nonce). noble increments all 128 bits, libsignal the low 32: the
+ * streams agree for the first 2^32 blocks (64 GiB), far beyond any message. Its own inverse.
+ */
+export function aes256Ctr(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return ctr(key, ZERO_IV16).encrypt(data);
+}
+
+/**
+ * AES-256-GCM-SIV (RFC 8452) with the all-zero nonce and no associated data, as sealed sender
+ * v2 uses it (each key encrypts one message). Output is ciphertext ‖ 16-byte tag.
+ */
+export function aes256GcmSivEncrypt(key: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  return gcmsiv(key, ZERO_NONCE12).encrypt(plaintext);
+}
+
+/** The inverse of `aes256GcmSivEncrypt`; throws (any error) when the tag does not verify. */
+export function aes256GcmSivDecrypt(key: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  return gcmsiv(key, ZERO_NONCE12).decrypt(ciphertext);
 }

@@ -45,3 +45,19 @@ export const ARCHIVED_STATES_MAX_LENGTH = 40;
  * application should fetch a fresh bundle instead of sending into a session nobody holds.
  */
 export const MAX_UNACKNOWLEDGED_SESSION_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Server certificate key ids that sender certificates must never be accepted from
+ * (`RevokedCertificate`), as libsignal's `REVOKED_SERVER_CERTIFICATE_KEY_IDS` in
+ * `sealed_sender.rs`. 0xDEADC357 is libsignal's test id for the revocation path; no production
+ * id has been revoked. Applications add their own through the `revokedServerKeyIds` option.
+ */
+export const REVOKED_SERVER_CERTIFICATE_KEY_IDS: readonly number[] = Object.freeze([0xdeadc357]);
+
+/**
+ * Recipients (service ids, counting excluded ones) one sealed sender v2 multi-recipient message
+ * may carry, on sending and when the relay splits one. Each costs the sender two X25519
+ * agreements and the parser a map entry; libsignal caps its preallocation at the same number
+ * and leaves the real limit to callers. A Signal group has at most 1,000 members.
+ */
+export const MAX_SEALED_SENDER_V2_RECIPIENTS = 6_000;

@@ -41,7 +41,29 @@ export type ProtocolErrorCode =
   | 'FingerprintIdentifierMismatch'
   | 'FingerprintParsingError'
   /** A session exists but cannot be used (e.g. unacknowledged for too long). */
-  | 'InvalidState';
+  | 'InvalidState'
+  /** A session's remote registration id does not fit sealed sender v2's 14 bits. */
+  | 'InvalidRegistrationId'
+  /**
+   * A server or sender certificate could not be decoded, or its signature chain does not lead
+   * to a trust root (tampered, or signed by another trust root or server key).
+   */
+  | 'InvalidCertificate'
+  /** A sender certificate's expiry is earlier than the validation time. */
+  | 'ExpiredCertificate'
+  /** The server certificate's key id is on the revocation list. */
+  | 'RevokedCertificate'
+  /** A sender certificate names its server certificate by an id we do not know. */
+  | 'UnknownServerCertificate'
+  /**
+   * A sealed sender message could not be decoded or opened: malformed, a failed MAC or AEAD
+   * tag, or a sender certificate whose key does not match the sealing key.
+   */
+  | 'InvalidSealedSenderMessage'
+  /** The sealed sender version byte is not one we understand (v1 and v2 are). */
+  | 'UnknownSealedSenderVersion'
+  /** A sealed sender message claims to come from this very device. */
+  | 'SealedSenderSelfSend';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

@@ -17,6 +17,7 @@ export * from './lock.ts';
 export * from './messages.ts';
 export * from './prekeys.ts';
 export * from './random.ts';
+export * from './sealed-sender.ts';
 export * from './session.ts';
 export * from './stores.ts';
 // Re-exported by both group.ts and session.ts (the same constants).

@@ -4,7 +4,7 @@
  */
 import { expect, test } from 'vitest';
 import { ProtocolAddress } from '@parley/crypto/address.js';
-import { IdentityKeyPair } from '@parley/crypto/curve.js';
+import { IdentityKeyPair, KeyPair } from '@parley/crypto/curve.js';
 import { isProtocolError } from '@parley/crypto/errors.js';
 import { Fingerprint, FINGERPRINT_ITERATIONS } from '@parley/crypto/fingerprint.js';
 import { GroupCipher, InMemorySenderKeyStore } from '@parley/crypto/group.js';
@@ -15,6 +15,13 @@ import {
   generatePreKeys,
   generateSignedPreKey,
 } from '@parley/crypto/prekeys.js';
+import {
+  SenderCertificate,
+  ServerCertificate,
+  UnidentifiedSenderMessageContent,
+  sealedSenderDecryptToUsmc,
+  sealedSenderEncryptFromUsmc,
+} from '@parley/crypto/sealed-sender.js';
 import { SessionCipher } from '@parley/crypto/session.js';
 
 const text = new TextEncoder();
@@ -112,4 +119,48 @@ test('README: a group', async () => {
   const opened = await bob.decrypt(ALICE, sealed);
   // --- end ---
   expect(read.decode(opened)).toBe('hello group');
+});
+
+test('README: sealed sender', async () => {
+  // --- README example: sealed sender ---
+  // The relay's operator keeps a trust root offline (apps ship its public key) and certifies the
+  // relay's signing key with it.
+  const trustRoot = KeyPair.generate();
+  const serverKey = KeyPair.generate();
+  const serverCert = ServerCertificate.create(1, serverKey.publicKey, trustRoot.privateKey);
+
+  const alice = new ProtocolAddress('9d0652a3-dcc3-4d11-975f-74d61598733f', 1);
+  const bob = new ProtocolAddress('1c1b5a6e-02b4-4a6b-8d8f-6f0d0f3a2c11', 1);
+  const aliceIdentity = IdentityKeyPair.generate();
+  const bobIdentity = IdentityKeyPair.generate();
+  const aliceStores = new InMemoryProtocolStore(aliceIdentity, 1);
+  const bobStores = new InMemoryProtocolStore(bobIdentity, 2);
+  await aliceStores.identity.saveIdentity(bob, bobIdentity.publicKey); // from their 1:1 session
+
+  // The relay certifies Alice's device for a day.
+  const aliceCert = SenderCertificate.create(
+    {
+      senderUuid: alice.name,
+      senderDeviceId: alice.deviceId,
+      identityKey: aliceIdentity.publicKey,
+      expiration: Date.now() + 24 * 3600 * 1000,
+    },
+    serverCert,
+    serverKey.privateKey,
+  );
+
+  // Alice seals an inner message (normally a SessionCipher or GroupCipher ciphertext).
+  const content = UnidentifiedSenderMessageContent.create({
+    type: 'senderkey',
+    sender: aliceCert,
+    contents: new TextEncoder().encode('inner message'),
+  });
+  const envelope = await sealedSenderEncryptFromUsmc(bob, content, aliceStores.identity);
+
+  // Bob opens it, then checks the certificate before trusting the sender it names.
+  const opened = await sealedSenderDecryptToUsmc(envelope, bobStores.identity);
+  await opened.sender.validate(trustRoot.publicKey, Date.now()); // throws a ProtocolError if bad
+  // --- end ---
+  expect(opened.sender.senderUuid).toBe(alice.name);
+  expect(read.decode(opened.contents())).toBe('inner message');
 });

@@ -47,7 +47,6 @@ let nextId = 1;
 const freshId = () => nextId++ & 0xffffff;
 
 export class OurParty implements Party {
-  readonly identity = IdentityKeyPair.generate();
   readonly stores: InMemoryProtocolStore;
   readonly cipher: SessionCipher;
   readonly address: ProtocolAddress;
@@ -57,6 +56,8 @@ export class OurParty implements Party {
     readonly name: string,
     readonly deviceId = 1,
     options: SessionCipherOptions = {},
+    /** Devices of one account share its identity key (as in Signal). */
+    readonly identity: IdentityKeyPair = IdentityKeyPair.generate(),
   ) {
     this.stores = new InMemoryProtocolStore(this.identity, this.registrationId);
     this.cipher = new SessionCipher(this.stores, options);
@@ -118,8 +119,10 @@ export class LsParty implements Party {
     readonly ls: Ls,
     readonly name: string,
     readonly deviceId = 1,
+    /** Devices of one account share its identity key (as in Signal). */
+    identity?: ReturnType<Ls['IdentityKeyPair']['generate']>,
   ) {
-    this.identity = ls.IdentityKeyPair.generate();
+    this.identity = identity ?? ls.IdentityKeyPair.generate();
     this.#b = bytesFor(ls);
     this.#stores = this.#makeStores();
   }
@@ -216,6 +219,11 @@ export class LsParty implements Party {
       signedPreKey: new SignedPreKeys(),
       kyberPreKey: new KyberPreKeys(),
     };
+  }
+
+  /** The libsignal store objects, for calls the Party surface does not cover. */
+  get stores() {
+    return this.#stores;
   }
 
   #address(peer: Party) {
