@@ -29,10 +29,9 @@ import { KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord, SessionRecord } fr
 import type { AccountRecord, IdentityRecord } from './model.ts';
 import type { StorageTx } from './storage/index.ts';
 import { bytesEqual } from './util/bytes.ts';
+import { senderKeyKey, sessionKey } from './keys.ts';
 
-export const sessionKey = (a: { name: string; deviceId: number }) => `${a.name}.${a.deviceId}`;
-export const senderKeyKey = (a: ProtocolAddress, distributionId: string) =>
-  `${a.name}.${a.deviceId}/${distributionId}`;
+export { sessionKey, senderKeyKey };
 
 interface StoredPreKey {
   record: Uint8Array;
