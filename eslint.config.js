@@ -3,7 +3,15 @@ import tseslint from 'typescript-eslint';
 import security from 'eslint-plugin-security';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.tsbuild/**', '**/test-results/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/.tsbuild/**',
+      '**/test-results/**',
+      'docs/api/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   security.configs.recommended,
   {

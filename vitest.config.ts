@@ -1,9 +1,26 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Workspace packages export their TypeScript sources under the "@parley/source" condition and
+ * built JavaScript (dist/) otherwise; tests run on the sources, no build step (docs/packaging.md).
+ */
+const conditions = ['@parley/source', ...defaultServerConditions];
 
 // One run covers every package. Each package keeps its tests in its own `test/` folder;
 // cross-package end-to-end tests live in the top-level `test/`.
+// Limits are generous for a busy 2-core machine: the tests wait for events and readiness,
+// so a limit only decides how long a real hang takes to report. `expect.poll` gets the same.
+const limits = {
+  testTimeout: 60_000,
+  hookTimeout: 240_000,
+  expect: { poll: { timeout: 30_000 } },
+};
+
 const node = (name: string, include: string[], extra: object = {}) => ({
-  test: { name, environment: 'node' as const, include, testTimeout: 60_000, ...extra },
+  test: { name, environment: 'node' as const, include, ...limits, ...extra },
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
 });
 
 export default defineConfig({
@@ -27,7 +44,8 @@ export default defineConfig({
       node('protocol', ['packages/protocol/test/**/*.test.ts']),
       node('relay', ['apps/relay/test/**/*.test.ts']),
       node('client', ['packages/client/test/**/*.test.ts']),
-      node('cli', ['apps/cli/test/**/*.test.ts']),
+      // Most CLI cases start several `parley` processes: seconds each on a busy machine.
+      node('cli', ['apps/cli/test/**/*.test.ts'], { testTimeout: 180_000 }),
       node('e2e', ['test/**/*.test.ts']),
       'apps/web/vitest.config.ts',
     ],

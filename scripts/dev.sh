@@ -8,7 +8,7 @@ bash scripts/bootstrap.sh
 mkdir -p .data
 export PARLEY_RELAY_CORS_ORIGINS="${PARLEY_RELAY_CORS_ORIGINS:-http://127.0.0.1:5173}"
 export PARLEY_RELAY_DB_PATH="${PARLEY_RELAY_DB_PATH:-$PWD/.data/dev-relay.sqlite}"
-(cd apps/relay && exec ./node_modules/.bin/tsx src/server.ts) &
+(cd apps/relay && exec ./node_modules/.bin/tsx --conditions=@parley/source src/server.ts) &
 relay=$!
 trap 'kill "$relay" 2>/dev/null || true' EXIT
 pnpm --dir apps/web exec vite --port 5173 --strictPort

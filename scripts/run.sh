@@ -29,4 +29,4 @@ echo "Parley: open $url in a browser (relay API on the same origin; OpenAPI at /
 # The relay's start script, without pnpm in between: Ctrl-C or a SIGTERM to this script reach
 # tsx, which passes them to the relay (graceful shutdown).
 cd apps/relay
-exec ./node_modules/.bin/tsx src/server.ts
+exec ./node_modules/.bin/tsx --conditions=@parley/source src/server.ts

@@ -3,23 +3,13 @@
  * the multi-recipient send tells senders about it), and an unlinked device cannot read what the
  * group sends afterwards (senders rotate their sender keys when a device disappears).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Envelope } from '@parley/protocol';
 import type { ParleyClient } from '@parley/client';
 import { inbox, linkDevice, registeredClient, until } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
+const { relay, clients } = useRelay<ParleyClient>();
 
 describe('groups across devices', () => {
   it('a new device of a member can read; an unlinked one cannot', async () => {

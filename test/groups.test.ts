@@ -2,23 +2,13 @@
  * Groups of ten with sender keys: one ciphertext fanned out by the relay, members added and
  * removed, and proof that a removed member cannot decrypt what follows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Envelope } from '@parley/protocol';
 import type { ParleyClient } from '@parley/client';
 import { inbox, registeredClient, until } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
+const { relay, clients } = useRelay<ParleyClient>();
 
 describe('groups', () => {
   it('ten members: send, add, remove; a removed member cannot read later messages', async () => {

@@ -3,29 +3,14 @@
  * and cleared by any change, and a group send is refused (and marked failed, not left
  * "sending") while a member's changed identity is unacknowledged.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Envelope } from '@parley/protocol';
 import { IdentityChangedError, type MessageRecord, type ParleyClient } from '@parley/client';
 import { inbox, linkDevice, registeredClient, until } from './support/clients.ts';
 import { reinstall } from './support/reinstall.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-const track = (c: ParleyClient) => {
-  clients.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
-
+const { relay, track } = useRelay<ParleyClient>();
 const groupMessage = async (client: ParleyClient, groupId: string, text: string) =>
   (await client.messages(`group:${groupId}`)).find((m) => m.text === text);
 

@@ -6,23 +6,13 @@
  * reinstall looks from the outside: while the relay is stopped, Bob's account in the relay's
  * database gets the identity key and device keys of a fresh installation.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IdentityChangedError, type ParleyClient } from '@parley/client';
 import { inbox, registeredClient } from './support/clients.ts';
 import { reinstall } from './support/reinstall.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
+const { relay, clients } = useRelay<ParleyClient>();
 
 describe('identity', () => {
   it('computes the same 60-digit safety number on both sides', async () => {

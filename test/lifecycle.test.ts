@@ -3,27 +3,12 @@
  * prekey rotation on schedule (simulated clock), session repair after an undecryptable
  * message, export, and account deletion.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ParleyClient } from '@parley/client';
 import { inbox, registeredClient, until } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
-
-const track = (c: ParleyClient) => {
-  clients.push(c);
-  return c;
-};
+const { relay, track } = useRelay<ParleyClient>();
 
 describe('account lifecycle', () => {
   it('tops up one-time prekeys when the relay runs low and rotates the signed prekey on schedule', async () => {

@@ -2,22 +2,12 @@
  * 1:1 messaging against the real relay process: both ways, receipts, offline delivery of a
  * queued backlog, and a relay restart mid-conversation with nothing lost or duplicated.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ParleyClient, RelayUnavailableError } from '@parley/client';
 import { clientOptions, inbox, newStorage, registeredClient } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
+const { relay, clients } = useRelay<ParleyClient>();
 
 async function client(name: string, opts: Parameters<typeof registeredClient>[2] = {}) {
   const c = await registeredClient(relay.url, name, opts);

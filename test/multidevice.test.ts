@@ -2,27 +2,12 @@
  * One person, several devices: linking end to end, receiving on every device, sent
  * transcripts, and invisible 409/410 recovery when devices come and go mid-conversation.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ContactRecord, ParleyClient } from '@parley/client';
 import { inbox, linkDevice, registeredClient } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
-
-const track = <T extends ParleyClient>(c: T) => {
-  clients.push(c);
-  return c;
-};
+const { relay, track } = useRelay<ParleyClient>();
 
 describe('multi-device', () => {
   it('links devices end to end; all three receive, and see what the others sent', async () => {

@@ -3,24 +3,16 @@
  * device lists), the delivery socket acks only after the handler resolved, passes
  * `queue_empty` in order, and reconnects after the relay restarts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Envelope } from '@parley/protocol';
 import { DeliverySocket, RelayHttp, RelayHttpError } from '@parley/client/relay.js';
 import WebSocket from 'ws';
 import type { WebSocketConstructor } from '@parley/client/relay.js';
 
 const WS = WebSocket as unknown as WebSocketConstructor;
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  await relay?.dispose();
-});
+const { relay } = useRelay();
 
 // Well-formed key material of the right sizes (the relay cannot check signatures).
 const b64 = (n: number, first: number) => {

@@ -3,22 +3,12 @@
  * device appear on the others, reading on one marks read everywhere, typing indicators, and
  * group rename / leave.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ParleyClient } from '@parley/client';
 import { inbox, linkDevice, registeredClient, until } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
+const { relay, clients } = useRelay<ParleyClient>();
 
 describe('device sync and small message kinds', () => {
   it('syncs contacts and read state between own devices; typing indicators arrive', async () => {

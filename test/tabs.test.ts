@@ -5,24 +5,14 @@
  * once; no session is corrupted (every message decrypts) and an envelope handed to both tabs is
  * processed once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InProcessKeyedLock } from '@parley/crypto/lock.js';
 import { MemoryBackend, ParleyClient, Storage } from '@parley/client';
 import type { Envelope } from '@parley/protocol';
 import { clientOptions, inbox, registeredClient } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
+const { relay, clients } = useRelay<ParleyClient>();
 
 describe('two tabs of one account', () => {
   it('never corrupt a session or double-process a message', async () => {

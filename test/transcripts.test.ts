@@ -3,27 +3,12 @@
  * transcript to our other devices cannot go out; the transcript waits in the outbox and goes
  * on the next connection.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ParleyClient } from '@parley/client';
 import { inbox, linkDevice, registeredClient } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-const track = (c: ParleyClient) => {
-  clients.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
-
+const { relay, track } = useRelay<ParleyClient>();
 describe('sent transcripts', () => {
   it('a failed transcript does not fail the send, and is retried from the outbox', async () => {
     // Alice's first device talks to the relay through a fetch that can refuse sends to her

@@ -4,27 +4,12 @@
  * that the name belongs to the sender's account. A forged claim is ignored; a rename is picked
  * up; group states and our own devices' transcripts carry names the same way.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ParleyClient, type AccountRecord } from '@parley/client';
 import { clientOptions, inbox, linkDevice, registeredClient, until } from './support/clients.ts';
-import { startRelay, type RelayProcess } from './support/relay.ts';
+import { useRelay } from './support/use-relay.ts';
 
-let relay: RelayProcess;
-const clients: ParleyClient[] = [];
-const track = (c: ParleyClient) => {
-  clients.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await relay?.dispose();
-});
-
+const { relay, track } = useRelay<ParleyClient>();
 const nameOf = async (client: ParleyClient, accountId: string) =>
   (await client.contact(accountId))?.username;
 

@@ -7,6 +7,9 @@
  * own header adds the explicit `ws(s):` origin, which it knows and a build does not.
  * @module
  */
+// By path, not by package name: Vite's config loader leaves workspace packages to Node, which
+// (20) cannot load their TypeScript; a relative import is bundled into the config.
+import { webAppContentSecurityPolicy } from '../../packages/protocol/src/csp.ts';
 
 /** The relay's HTTP origin and matching WebSocket origin. */
 export function relayOrigins(relayUrl: string): { http: string; ws: string } {
@@ -24,17 +27,5 @@ export function contentSecurityPolicy(relayUrl: string | undefined): string {
     const { http, ws } = relayOrigins(relayUrl);
     connect = `${http} ${ws}`;
   }
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' blob:",
-    "font-src 'self'",
-    "manifest-src 'self'",
-    `connect-src ${connect}`,
-    "worker-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "object-src 'none'",
-  ].join('; ');
+  return webAppContentSecurityPolicy(connect, 'meta');
 }

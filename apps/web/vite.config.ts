@@ -1,5 +1,5 @@
 import react from '@vitejs/plugin-react';
-import { defineConfig, type Plugin } from 'vite';
+import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 import { contentSecurityPolicy } from './csp.ts';
 
 /**
@@ -38,6 +38,8 @@ export default defineConfig(({ command }) => {
     configuredRelayUrl ?? (command === 'serve' ? 'http://127.0.0.1:8080' : undefined);
   return {
     plugins: [react(), csp(relayUrl)],
+    // Workspace packages: their TypeScript sources, not dist/ (docs/packaging.md).
+    resolve: { conditions: ['@parley/source', ...defaultClientConditions] },
     // '' = same origin (see main.tsx).
     define: { __PARLEY_RELAY_URL__: JSON.stringify(relayUrl ?? '') },
     build: {

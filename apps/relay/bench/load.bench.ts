@@ -5,16 +5,20 @@
  *   (1) ceiling — a bare WebSocket forwarder with no storage (`forwarder.ts`)
  *   (2) sqlite  — one relay node on SQLite (WAL, synchronous=FULL)
  *   (3) pg+redis — two relay nodes on a throwaway PostgreSQL + Redis; clients spread over both
+ *   (4) hot receiver — one device receiving from `BENCH_HOT_SENDERS` (32) senders, on the bare
+ *       forwarder and on the SQLite relay (`hot-ceiling`, `hot-sqlite`)
  *
  * N devices each hold a delivery socket and ack what they get; the generator sends open-loop at
  * the target rate (HTTP `PUT /v1/messages/:accountId`, random sender → random other device,
- * through a random node) and measures send-start → envelope-received latency.
+ * through a random node) and measures send-start → envelope-received latency. Receivers ack in
+ * batches (every envelope that arrived in one event-loop turn, `{type: 'ack', ids}`), as clients
+ * should.
  *
  *   BENCH_DEVICES=200 BENCH_RATE=1000 BENCH_SECONDS=5 BENCH_IDLE=2000 pnpm bench:relay [--crypto]
  *
  * `--crypto` (or BENCH_CRYPTO=1) encrypts and authenticates every payload with AES-256-GCM and
  * decrypts it on receipt (symmetric per-message cost; not full Signal sessions).
- * `BENCH_CONFIGS=ceiling,sqlite,cluster` picks configurations; `BENCH_IDLE=0` skips the idle test.
+ * `BENCH_CONFIGS=ceiling,sqlite,cluster,hot-ceiling,hot-sqlite` picks configurations; `BENCH_IDLE=0` skips the idle test.
  */
 import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -36,7 +40,12 @@ const SECONDS = Math.max(1, int('BENCH_SECONDS', 5, 120));
 const IDLE = int('BENCH_IDLE', 2000, 5000);
 const CONTENT_BYTES = int('BENCH_CONTENT_BYTES', 256, 16_384);
 const CRYPTO = process.argv.includes('--crypto') || process.env.BENCH_CRYPTO === '1';
-const CONFIGS = (process.env.BENCH_CONFIGS ?? 'ceiling,sqlite,cluster').split(',');
+const CONFIGS = (
+  process.env.BENCH_CONFIGS ?? 'ceiling,sqlite,cluster,hot-ceiling,hot-sqlite'
+).split(',');
+const HOT_SENDERS = Math.max(1, int('BENCH_HOT_SENDERS', 32, 1000));
+/** Most ids in one ack frame (`MAX_ACK_IDS_PER_FRAME`). */
+const ACK_BATCH = 100;
 /** Sends in flight at once; beyond it a due send is skipped and counted as an error. */
 const MAX_OUTSTANDING = 512;
 const DRAIN_MS = 10_000;
@@ -65,6 +74,10 @@ async function spawnServer(script: string, env: Record<string, string>): Promise
       [ENV.rateLimitGlobal]: UNLIMITED,
       [ENV.rateLimitRegistration]: UNLIMITED,
       [ENV.queueCap]: '1000000',
+      // Every client is on loopback: one IP holding every connection and sending every frame.
+      [ENV.maxConnectionsPerIp]: '1000000',
+      [ENV.socketFrameLimit]: UNLIMITED,
+      [ENV.queueSenderShare]: '100',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -197,7 +210,24 @@ interface LoadResult {
   rssMb: number;
 }
 
-async function load(config: string, nodes: Proc[]): Promise<LoadResult> {
+/** Acks what arrived during this event-loop turn in one frame per socket. */
+function batchedAcker(ws: WebSocket) {
+  let pending: string[] = [];
+  return (id: string) => {
+    pending.push(id);
+    if (pending.length > 1) return;
+    setImmediate(() => {
+      const ids = pending;
+      pending = [];
+      for (let i = 0; i < ids.length; i += ACK_BATCH) {
+        ws.send(JSON.stringify({ type: 'ack', ids: ids.slice(i, i + ACK_BATCH) }));
+      }
+    });
+  };
+}
+
+/** `hot`: every send goes to device 0, from one of the next `HOT_SENDERS` devices. */
+async function load(config: string, nodes: Proc[], hot = false): Promise<LoadResult> {
   const devices = await inBatches(DEVICES, 20, (i) =>
     registerDevice((nodes[i % nodes.length] as Proc).http, i),
   );
@@ -205,11 +235,17 @@ async function load(config: string, nodes: Proc[]): Promise<LoadResult> {
   const latencies: number[] = [];
   let delivered = 0;
   let lastDelivery = 0;
+  const ackers = new Map<WebSocket, (id: string) => void>();
   const sockets = await inBatches(DEVICES, 50, (i) =>
     openSocket((nodes[i % nodes.length] as Proc).ws, devices[i] as Device, (raw, ws) => {
       const frame = JSON.parse(raw) as { type: string; envelope?: { id: string; content: string } };
       if (frame.type !== 'envelope' || !frame.envelope) return;
-      ws.send(JSON.stringify({ type: 'ack', id: frame.envelope.id }));
+      let ack = ackers.get(ws);
+      if (!ack) {
+        ack = batchedAcker(ws);
+        ackers.set(ws, ack);
+      }
+      ack(frame.envelope.id);
       const seq = open(frame.envelope.content);
       const start = sentAt.get(seq);
       if (start === undefined) return;
@@ -231,8 +267,13 @@ async function load(config: string, nodes: Proc[]): Promise<LoadResult> {
   let outstanding = 0;
   let seq = 0;
   const send = async () => {
-    const from = devices[Math.floor(Math.random() * devices.length)] as Device;
-    let to = devices[Math.floor(Math.random() * devices.length)] as Device;
+    const hotSenders = Math.min(HOT_SENDERS, devices.length - 1);
+    const from = hot
+      ? (devices[1 + Math.floor(Math.random() * hotSenders)] as Device)
+      : (devices[Math.floor(Math.random() * devices.length)] as Device);
+    let to = hot
+      ? (devices[0] as Device)
+      : (devices[Math.floor(Math.random() * devices.length)] as Device);
     if (to === from) to = devices[(devices.indexOf(from) + 1) % devices.length] as Device;
     const node = nodes[Math.floor(Math.random() * nodes.length)] as Proc;
     const id = ++seq;
@@ -396,6 +437,26 @@ async function main(): Promise<void> {
       });
       results.push(await load('relay, PostgreSQL + Redis (2 nodes)', nodes));
       await cleanups.pop()?.();
+      await cleanups.pop()?.();
+    }
+    if (CONFIGS.includes('hot-ceiling')) {
+      const forwarder = await spawnServer('bench/forwarder.ts', {});
+      cleanups.push(() => forwarder.stop());
+      results.push(
+        await load(`hot receiver, ${HOT_SENDERS} senders: bare forwarder`, [forwarder], true),
+      );
+      await cleanups.pop()?.();
+    }
+    if (CONFIGS.includes('hot-sqlite')) {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+      const relay = await spawnServer('src/server.ts', { [ENV.dbPath]: join(dir, 'relay.db') });
+      cleanups.push(async () => {
+        await relay.stop();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      results.push(
+        await load(`hot receiver, ${HOT_SENDERS} senders: relay, SQLite`, [relay], true),
+      );
       await cleanups.pop()?.();
     }
   } finally {

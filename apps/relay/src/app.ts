@@ -21,8 +21,10 @@ import { RedisCluster } from './delivery/cluster.ts';
 import { DeliveryHub } from './delivery/hub.ts';
 import { Keepalive } from './delivery/keepalive.ts';
 import { ProvisioningHub } from './delivery/provisioning.ts';
+import { SocketGuard } from './delivery/socket-guard.ts';
 import { createLogger } from './logging.ts';
 import authPlugin from './plugins/auth.ts';
+import { capConnectionsPerIp, connectionOptions } from './plugins/connections.ts';
 import docsPlugin from './plugins/docs.ts';
 import errorsPlugin from './plugins/errors.ts';
 import securityPlugin from './plugins/security.ts';
@@ -65,14 +67,22 @@ export async function buildApp(
   };
   // With `https` set Fastify's types switch to an https server; the relay only uses the API
   // common to both, so it is typed as the default (http) instance.
+  const { http, ...connections } = connectionOptions(config);
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     // Request ids are ours: a client-chosen id could forge log correlation.
     requestIdHeader: false,
-    ...(https ? { https } : {}),
+    ...connections,
+    // The HTTP server's own timeouts go to whichever server Fastify creates.
+    ...(https ? { https: { ...https, ...http } } : { http }),
   }) as unknown as FastifyInstance;
+  if (!config.trustProxy) {
+    capConnectionsPerIp(app.server, config.connections.maxPerIp, (ip) =>
+      logger.info({ audit: 'connection.refused', ip }, 'connection.refused'),
+    );
+  }
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -95,6 +105,7 @@ export async function buildApp(
     ...(cluster ? { cluster } : {}),
     provisioning: new ProvisioningHub(cluster),
     keepalive,
+    socketGuard: new SocketGuard(config),
     audit,
     sweep: () => store.expire(clock.now(), config.retentionMs),
     get closing() {

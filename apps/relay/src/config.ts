@@ -42,14 +42,42 @@ export interface RelayConfig {
   maxDevicesPerAccount: number;
   /** Most envelopes queued for one device; sends beyond it get 507. */
   queueCapPerDevice: number;
+  /** Most content bytes queued for one device; sends beyond it get 507. */
+  queueCapBytesPerDevice: number;
+  /**
+   * Share (percent) of either queue cap one sending account may fill; a send beyond its share
+   * gets 429, so one sender cannot fill a device's queue and others still get through. Sends
+   * to the sender's own account (its other devices) are exempt.
+   */
+  queueSenderSharePercent: number;
   /** Most envelopes pushed to one socket and not yet acked (backpressure). */
   maxInflightPerSocket: number;
   /** Interval of WebSocket pings; a socket that missed the previous pong is dropped. */
   keepaliveIntervalMs: number;
+  /** Connection hygiene (see `plugins/connections.ts`). */
+  connections: {
+    /** A request must have sent all its headers by then (408 and closed otherwise). */
+    headersTimeoutMs: number;
+    /** A request must have been received completely, body included, by then. */
+    requestTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this long. */
+    keepAliveTimeoutMs: number;
+    /** How often the server looks for timed-out requests. */
+    checkingIntervalMs: number;
+    /** Concurrent connections per client IP (WebSockets per IP behind a trusted proxy). */
+    maxPerIp: number;
+    /** WebSocket frames one socket may send per window; beyond it the socket closes (1008). */
+    socketFrames: RateLimit;
+  };
   linkingCodeTtlMs: number;
   provisioningTtlMs: number;
-  /** How often expired envelopes, codes and retired keys are deleted. */
+  /** How often expired envelopes, send records, codes and retired keys are deleted. */
   expirySweepIntervalMs: number;
+  /**
+   * Tests only: the relay kills itself (SIGKILL) right after storing the send with this send id
+   * and before answering it, to prove that a retry after a crash stores nothing twice.
+   */
+  testCrashAfterStoringSendId?: string;
   rateLimits: {
     /** Every request, per client IP. */
     global: RateLimit;
@@ -57,12 +85,20 @@ export interface RelayConfig {
     registration: RateLimit;
     /** Linking (code issue, link, provisioning sockets and messages), per IP or account. */
     linking: RateLimit;
+    /** Bundle fetches by one requesting account for one target account. */
+    bundlePerPair: RateLimit;
     /** Bundle fetches by one requesting account (so nobody drains others' prekeys). */
     bundlePerRequester: RateLimit;
-    /** Bundle fetches for one target account, from anyone. */
+    /**
+     * Bundle fetches for one target account, from anyone: a ceiling against many colluding
+     * accounts, set well above what one requester may fetch (checked at start-up), so one
+     * abuser can never lock others out of starting a conversation with the target.
+     */
     bundlePerTarget: RateLimit;
     /** Username lookups by one account (limits discovery by enumeration). */
     usernameLookup: RateLimit;
+    /** Username changes by one account (a 409 reveals a taken name: enumeration too). */
+    usernameChange: RateLimit;
   };
 }
 
@@ -82,8 +118,19 @@ export function defaultConfig(): RelayConfig {
     bodyLimitBytes: 2 * 1024 * 1024,
     maxDevicesPerAccount: 6,
     queueCapPerDevice: 10_000,
+    queueCapBytesPerDevice: 256 * 1024 * 1024,
+    queueSenderSharePercent: 25,
     maxInflightPerSocket: 100,
     keepaliveIntervalMs: 30_000,
+    connections: {
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 10_000,
+      checkingIntervalMs: 1000,
+      maxPerIp: 256,
+      // Generous for a device catching up on a backlog with one ack per frame (old clients).
+      socketFrames: { max: 5000, windowMs: 10_000 },
+    },
     linkingCodeTtlMs: 10 * MINUTE,
     provisioningTtlMs: 10 * MINUTE,
     expirySweepIntervalMs: HOUR,
@@ -91,9 +138,11 @@ export function defaultConfig(): RelayConfig {
       global: { max: 600, windowMs: MINUTE },
       registration: { max: 10, windowMs: HOUR },
       linking: { max: 20, windowMs: HOUR },
+      bundlePerPair: { max: 30, windowMs: HOUR },
       bundlePerRequester: { max: 200, windowMs: HOUR },
-      bundlePerTarget: { max: 100, windowMs: HOUR },
+      bundlePerTarget: { max: 1000, windowMs: HOUR },
       usernameLookup: { max: 100, windowMs: HOUR },
+      usernameChange: { max: 10, windowMs: HOUR },
     },
   };
 }
@@ -122,14 +171,24 @@ export const ENV = {
   bodyLimitBytes: 'PARLEY_RELAY_BODY_LIMIT_BYTES',
   maxDevices: 'PARLEY_RELAY_MAX_DEVICES',
   queueCap: 'PARLEY_RELAY_QUEUE_CAP',
+  queueCapBytes: 'PARLEY_RELAY_QUEUE_CAP_BYTES',
+  queueSenderShare: 'PARLEY_RELAY_QUEUE_SENDER_SHARE_PERCENT',
   maxInflight: 'PARLEY_RELAY_MAX_INFLIGHT',
   keepaliveSeconds: 'PARLEY_RELAY_KEEPALIVE_SECONDS',
+  headersTimeoutSeconds: 'PARLEY_RELAY_HEADERS_TIMEOUT_SECONDS',
+  requestTimeoutSeconds: 'PARLEY_RELAY_REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'PARLEY_RELAY_KEEP_ALIVE_TIMEOUT_SECONDS',
+  maxConnectionsPerIp: 'PARLEY_RELAY_MAX_CONNECTIONS_PER_IP',
+  socketFrameLimit: 'PARLEY_RELAY_SOCKET_FRAME_LIMIT',
   rateLimitGlobal: 'PARLEY_RELAY_RATE_LIMIT_GLOBAL',
   rateLimitRegistration: 'PARLEY_RELAY_RATE_LIMIT_REGISTRATION',
   rateLimitLinking: 'PARLEY_RELAY_RATE_LIMIT_LINKING',
+  rateLimitBundlePair: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_PAIR',
   rateLimitBundleRequester: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_REQUESTER',
   rateLimitBundleTarget: 'PARLEY_RELAY_RATE_LIMIT_BUNDLE_TARGET',
   rateLimitUsernameLookup: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_LOOKUP',
+  rateLimitUsernameChange: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_CHANGE',
+  testCrashAfterStoringSendId: 'PARLEY_RELAY_TEST_CRASH_AFTER_STORING_SEND_ID',
 } as const;
 
 /** Why `path` cannot be served as the web app, or undefined if it can. */
@@ -154,6 +213,14 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'silent',
 ];
 const UNIT_MS = { s: 1000, m: MINUTE, h: HOUR, d: DAY } as const;
+
+/**
+ * The most requests `limit` lets one key make within any span of `windowMs` (fixed windows: a
+ * span can touch one window more than it covers).
+ */
+export function mostPerWindow(limit: RateLimit, windowMs: number): number {
+  return (Math.ceil(windowMs / limit.windowMs) + 1) * limit.max;
+}
 
 /** Reads and validates the configuration; throws `ConfigError` listing every problem. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): RelayConfig {
@@ -268,17 +335,53 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     integer(ENV.bodyLimitBytes, 64 * 1024, 64 * 1024 * 1024) ?? config.bodyLimitBytes;
   config.maxDevicesPerAccount = integer(ENV.maxDevices, 1, 100) ?? config.maxDevicesPerAccount;
   config.queueCapPerDevice = integer(ENV.queueCap, 1, 10_000_000) ?? config.queueCapPerDevice;
+  config.queueCapBytesPerDevice =
+    integer(ENV.queueCapBytes, 1024 * 1024, 1024 ** 4) ?? config.queueCapBytesPerDevice;
+  config.queueSenderSharePercent =
+    integer(ENV.queueSenderShare, 1, 100) ?? config.queueSenderSharePercent;
   config.maxInflightPerSocket = integer(ENV.maxInflight, 1, 10_000) ?? config.maxInflightPerSocket;
   const keepalive = integer(ENV.keepaliveSeconds, 5, 3600);
   if (keepalive !== undefined) config.keepaliveIntervalMs = keepalive * 1000;
+  const connections = config.connections;
+  const seconds = (name: string, min: number, max: number) => {
+    const value = integer(name, min, max);
+    return value === undefined ? undefined : value * 1000;
+  };
+  connections.headersTimeoutMs =
+    seconds(ENV.headersTimeoutSeconds, 1, 600) ?? connections.headersTimeoutMs;
+  connections.requestTimeoutMs =
+    seconds(ENV.requestTimeoutSeconds, 1, 3600) ?? connections.requestTimeoutMs;
+  connections.keepAliveTimeoutMs =
+    seconds(ENV.keepAliveTimeoutSeconds, 1, 600) ?? connections.keepAliveTimeoutMs;
+  if (connections.headersTimeoutMs > connections.requestTimeoutMs) {
+    problems.push(
+      `${ENV.headersTimeoutSeconds} must not exceed ${ENV.requestTimeoutSeconds} (the request ` +
+        `timeout covers the headers too)`,
+    );
+  }
+  connections.maxPerIp = integer(ENV.maxConnectionsPerIp, 1, 1_000_000) ?? connections.maxPerIp;
+  connections.socketFrames = rate(ENV.socketFrameLimit) ?? connections.socketFrames;
 
   const limits = config.rateLimits;
   limits.global = rate(ENV.rateLimitGlobal) ?? limits.global;
   limits.registration = rate(ENV.rateLimitRegistration) ?? limits.registration;
   limits.linking = rate(ENV.rateLimitLinking) ?? limits.linking;
+  limits.bundlePerPair = rate(ENV.rateLimitBundlePair) ?? limits.bundlePerPair;
   limits.bundlePerRequester = rate(ENV.rateLimitBundleRequester) ?? limits.bundlePerRequester;
   limits.bundlePerTarget = rate(ENV.rateLimitBundleTarget) ?? limits.bundlePerTarget;
+  const pairShare = mostPerWindow(limits.bundlePerPair, limits.bundlePerTarget.windowMs);
+  if (limits.bundlePerTarget.max <= pairShare) {
+    problems.push(
+      `${ENV.rateLimitBundleTarget} must allow more than one requester can fetch for one target ` +
+        `in its window (${pairShare} under ${ENV.rateLimitBundlePair}), or one abuser locks ` +
+        `everyone else out`,
+    );
+  }
   limits.usernameLookup = rate(ENV.rateLimitUsernameLookup) ?? limits.usernameLookup;
+  limits.usernameChange = rate(ENV.rateLimitUsernameChange) ?? limits.usernameChange;
+
+  const crashSendId = get(ENV.testCrashAfterStoringSendId);
+  if (crashSendId !== undefined) config.testCrashAfterStoringSendId = crashSendId;
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -9,6 +9,7 @@ import type { RateLimit, RelayConfig } from './config.ts';
 import type { RedisCluster } from './delivery/cluster.ts';
 import type { DeliveryHub } from './delivery/hub.ts';
 import type { Keepalive } from './delivery/keepalive.ts';
+import type { SocketGuard } from './delivery/socket-guard.ts';
 import type { ProvisioningHub } from './delivery/provisioning.ts';
 import type { ExpiryResult, RelayStore } from './store/types.ts';
 
@@ -35,6 +36,8 @@ export interface RelayContext {
   readonly cluster?: RedisCluster;
   readonly provisioning: ProvisioningHub;
   readonly keepalive: Keepalive;
+  /** Frame budget and per-IP cap for every WebSocket. */
+  readonly socketGuard: SocketGuard;
   /** Writes a structured audit record. Never pass credentials or envelope content. */
   audit(event: AuditEvent, fields?: Record<string, unknown>): void;
   /** Runs retention expiry now (also runs on a timer). */

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../src/config.ts';
 import { connect, type TestDevice, type TestSocket } from './helpers.ts';
 import { mustRegister, registerOver, sendOver, startNode, type RelayNode } from './nodes.ts';
+import { RELAY_HOOK_LIMIT_MS } from '@parley/e2e/relay.js';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from './services.ts';
 
 let postgres: PostgresServer;
@@ -21,11 +22,17 @@ let clusterRedisUrl = '';
 
 beforeAll(async () => {
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-}, 60_000);
+}, RELAY_HOOK_LIMIT_MS);
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+  await Promise.all(nodes.map((n) => n.stop('SIGKILL').then(() => n.dispose())));
   await Promise.all([postgres?.stop(), redis?.stop()]);
-});
+}, RELAY_HOOK_LIMIT_MS);
+
+/** Waits until `condition()` holds, or `limitMs` passed (the assertion after it then fails). */
+async function until(condition: () => boolean, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
 
 async function cluster(count: number, env: Record<string, string> = {}): Promise<RelayNode[]> {
   const common = {
@@ -49,7 +56,8 @@ async function queued(http: string, device: TestDevice): Promise<Envelope[]> {
 
 const text = (s: string) => Buffer.from(s).toString('base64');
 
-describe('relay cluster (PostgreSQL + Redis, real processes)', () => {
+// Each case starts its own nodes and drives traffic until a condition holds: limits for a busy machine.
+describe('relay cluster (PostgreSQL + Redis, real processes)', { timeout: 600_000 }, () => {
   it('delivers at once across nodes; a newer socket on another node replaces the old one; linking works across nodes', async () => {
     const [a, b] = (await cluster(2)) as [RelayNode, RelayNode];
     const alice = await mustRegister(a.http);
@@ -59,7 +67,7 @@ describe('relay cluster (PostgreSQL + Redis, real processes)', () => {
     // Sent through B, pushed by A without any reconnection.
     for (let i = 0; i < 5; i++)
       expect(await sendOver(b.http, alice, [bob], text(`m${i}`))).toBe(200);
-    await onA.waitFor((f) => f.type === 'envelope', 5, 3000);
+    await onA.waitFor((f) => f.type === 'envelope', 5, 30_000);
     expect(onA.envelopes().map((e) => Buffer.from(e.content, 'base64').toString())).toEqual([
       'm0',
       'm1',
@@ -75,7 +83,7 @@ describe('relay cluster (PostgreSQL + Redis, real processes)', () => {
     expect((await onA.closed).code).toBe(CloseCode.Replaced);
     await onB.waitFor((f) => f.type === 'queue_empty');
     expect(await sendOver(a.http, alice, [bob], text('after'))).toBe(200);
-    await onB.waitFor((f) => f.type === 'envelope', 1, 3000);
+    await onB.waitFor((f) => f.type === 'envelope', 1, 30_000);
     expect(onB.envelopes().map((e) => Buffer.from(e.content, 'base64').toString())).toEqual([
       'after',
     ]);
@@ -167,24 +175,26 @@ describe('relay cluster (PostgreSQL + Redis, real processes)', () => {
     const targets = () => (killed ? [b.http] : [a.http, b.http]);
     const pumps = [pump(senders[0], targets), pump(senders[1], targets), pump(senders[0], targets)];
 
-    await new Promise((r) => setTimeout(r, 1500));
+    // Traffic runs until enough was accepted, however slow the machine: the kill lands
+    // mid-traffic, and traffic goes on through B until it too has accepted messages.
+    const acceptedCount = () => [...accepted.values()].reduce((sum, s) => sum + s.size, 0);
+    await until(() => acceptedCount() > 50, 120_000);
     a.process.kill('SIGKILL');
     killed = true;
     await a.exited;
-    await new Promise((r) => setTimeout(r, 1500));
+    const beforeKill = acceptedCount();
+    await until(() => acceptedCount() >= beforeKill + 20, 120_000);
     stopping = true;
     await Promise.all(pumps);
 
-    const total = [...accepted.values()].reduce((sum, s) => sum + s.size, 0);
+    const total = acceptedCount();
     expect(total).toBeGreaterThan(50);
     // Everything accepted reaches its receiver (through B, after reconnecting).
     const missing = () =>
       [...accepted].flatMap(([id, set]) =>
         [...set].filter((c) => received.get(id)?.has(c) !== true),
       );
-    const deadline = Date.now() + 30_000;
-    while (missing().length > 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    await until(() => missing().length === 0, 120_000);
     expect({ missing: missing().length, of: total, live: live.size }).toEqual({
       missing: 0,
       of: total,

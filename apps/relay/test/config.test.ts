@@ -25,14 +25,23 @@ describe('loadConfig', () => {
       [ENV.bodyLimitBytes]: '1048576',
       [ENV.maxDevices]: '3',
       [ENV.queueCap]: '500',
+      [ENV.queueCapBytes]: '10485760',
+      [ENV.queueSenderShare]: '10',
       [ENV.maxInflight]: '10',
       [ENV.keepaliveSeconds]: '15',
+      [ENV.headersTimeoutSeconds]: '5',
+      [ENV.requestTimeoutSeconds]: '20',
+      [ENV.keepAliveTimeoutSeconds]: '3',
+      [ENV.maxConnectionsPerIp]: '64',
+      [ENV.socketFrameLimit]: '100/1s',
       [ENV.rateLimitGlobal]: '100/m',
       [ENV.rateLimitRegistration]: '5/1h',
       [ENV.rateLimitLinking]: '3/10m',
+      [ENV.rateLimitBundlePair]: '10/1h',
       [ENV.rateLimitBundleRequester]: '50/1h',
-      [ENV.rateLimitBundleTarget]: '20/1h',
+      [ENV.rateLimitBundleTarget]: '500/1h',
       [ENV.rateLimitUsernameLookup]: '30/1d',
+      [ENV.rateLimitUsernameChange]: '4/1d',
     });
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -46,15 +55,26 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1_048_576,
       maxDevicesPerAccount: 3,
       queueCapPerDevice: 500,
+      queueCapBytesPerDevice: 10_485_760,
+      queueSenderSharePercent: 10,
       maxInflightPerSocket: 10,
       keepaliveIntervalMs: 15_000,
+      connections: {
+        headersTimeoutMs: 5000,
+        requestTimeoutMs: 20_000,
+        keepAliveTimeoutMs: 3000,
+        maxPerIp: 64,
+        socketFrames: { max: 100, windowMs: 1000 },
+      },
       rateLimits: {
         global: { max: 100, windowMs: 60_000 },
         registration: { max: 5, windowMs: 3_600_000 },
         linking: { max: 3, windowMs: 600_000 },
+        bundlePerPair: { max: 10, windowMs: 3_600_000 },
         bundlePerRequester: { max: 50, windowMs: 3_600_000 },
-        bundlePerTarget: { max: 20, windowMs: 3_600_000 },
+        bundlePerTarget: { max: 500, windowMs: 3_600_000 },
         usernameLookup: { max: 30, windowMs: 86_400_000 },
+        usernameChange: { max: 4, windowMs: 86_400_000 },
       },
     });
   });
@@ -90,6 +110,21 @@ describe('loadConfig', () => {
       expect(text).toContain(name);
     }
     expect((error as Error).message).toMatch(/^invalid relay configuration:/);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(() =>
+      loadConfig({ [ENV.headersTimeoutSeconds]: '30', [ENV.requestTimeoutSeconds]: '20' }),
+    ).toThrow(ENV.headersTimeoutSeconds);
+  });
+
+  it('refuses a per-target bundle ceiling that one requester could reach alone', () => {
+    // 10 per 10 minutes for one pair: up to 70 within one hour's window.
+    const env = { [ENV.rateLimitBundlePair]: '10/10m', [ENV.rateLimitBundleTarget]: '70/1h' };
+    expect(() => loadConfig(env)).toThrow(ENV.rateLimitBundleTarget);
+    expect(loadConfig({ ...env, [ENV.rateLimitBundleTarget]: '71/1h' }).rateLimits).toMatchObject({
+      bundlePerTarget: { max: 71 },
+    });
   });
 
   it('selects PostgreSQL and Redis by URL, and rejects other URLs without echoing them', () => {

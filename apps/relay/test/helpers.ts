@@ -72,9 +72,11 @@ export function testConfig(dir: string, overrides: DeepPartial<RelayConfig> = {}
       global: generous,
       registration: generous,
       linking: generous,
+      bundlePerPair: generous,
       bundlePerRequester: generous,
       bundlePerTarget: generous,
       usernameLookup: generous,
+      usernameChange: generous,
       ...overrides.rateLimits,
     },
   } as RelayConfig;
@@ -285,7 +287,7 @@ export class TestSocket {
   async waitFor(
     predicate: (f: ServerFrame) => boolean,
     count = 1,
-    timeoutMs = 5000,
+    timeoutMs = 30_000,
   ): Promise<ServerFrame[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -13,7 +13,8 @@ import {
 
 let relay: TestRelay;
 beforeAll(async () => {
-  relay = await startRelay({ overrides: { queueCapPerDevice: 3 } });
+  // Share 100%: this file tests the queue cap itself (queue-limits.test.ts tests the share).
+  relay = await startRelay({ overrides: { queueCapPerDevice: 3, queueSenderSharePercent: 100 } });
 });
 afterAll(async () => relay.destroy());
 
@@ -129,9 +130,11 @@ describe('PUT /v1/messages/:accountId', () => {
 
   it('answers 507 when a device queue is at its cap, and stores nothing', async () => {
     const alice = await register(relay.app);
+    const carol = await register(relay.app);
     const bob = await register(relay.app);
-    for (let i = 0; i < 3; i++) await send(relay.app, alice, [bob]);
-    const full = await put(alice, bob.accountId, sendBody([bob]));
+    for (let i = 0; i < 2; i++) await send(relay.app, alice, [bob]);
+    await send(relay.app, carol, [bob]);
+    const full = await put(carol, bob.accountId, sendBody([bob]));
     expect(full.statusCode).toBe(507);
     expect(full.json()).toMatchObject({
       error: 'queue_full',

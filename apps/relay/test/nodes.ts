@@ -1,67 +1,22 @@
 /**
- * Relay nodes as real child processes (`src/server.ts`, as in production) on loopback, plus
- * small HTTP helpers to drive them with `fetch`.
+ * Relay nodes as real child processes (`src/server.ts`, as in production) on loopback, started
+ * by the tests' one relay-spawn helper (@parley/e2e), plus small HTTP helpers to drive them with
+ * `fetch`.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { DeviceLogin } from '@parley/protocol';
-import { ENV } from '../src/config.ts';
+import { startRelay, type RelayProcess } from '@parley/e2e/relay.js';
 import { asDevice, registration, sendBody, uniqueUsername, type TestDevice } from './helpers.ts';
-import { freePort } from './services.ts';
 
-const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
-/** tsx resolves from the relay package (the test runner's cwd is the repository root). */
-const RELAY_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-export interface RelayNode {
+export interface RelayNode extends RelayProcess {
+  /** The node's HTTP base URL (the same as `url`). */
   http: string;
-  ws: string;
-  process: ChildProcess;
-  exited: Promise<number | null>;
-  /** SIGTERM (graceful) unless told otherwise; resolves once the process is gone. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** A node with `env` on top of the helper's defaults; resolves once it answers `/ready`. */
 export async function startNode(env: Record<string, string>): Promise<RelayNode> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: {
-      ...process.env,
-      [ENV.host]: '127.0.0.1',
-      [ENV.port]: String(port),
-      [ENV.logLevel]: 'warn',
-      ...env,
-    },
-    cwd: RELAY_DIR,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const http = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`relay node exited during start-up`);
-    const ready = await fetch(`${http}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error('relay node did not become ready');
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    http,
-    ws: `ws://127.0.0.1:${port}`,
-    process: child,
-    exited,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
+  const relay = await startRelay(env);
+  return Object.assign(relay, { http: relay.url });
 }
 
 export async function registerOver(http: string): Promise<{ status: number; device?: TestDevice }> {

@@ -26,7 +26,7 @@ beforeAll(async () => {
   relay = await startRelay({ overrides: { databaseUrl: await postgres.createDatabase() } });
   alice = await register(relay.app);
   bob = await register(relay.app);
-}, 60_000);
+});
 afterAll(async () => {
   await relay?.destroy();
   await postgres?.stop();

@@ -371,27 +371,53 @@ describe('rate limits', () => {
     expect(audit).toMatchObject({ limit: 'registration' });
   });
 
-  it('limits bundle fetches per requester and per target', async () => {
+  it('bundle limits stop the abuser, never the victim: per pair, per requester, then a high per-target ceiling', async () => {
     const fresh = await startRelay({
       overrides: {
         rateLimits: {
-          bundlePerRequester: { max: 3, windowMs: 60_000 },
+          bundlePerPair: { max: 2, windowMs: 60_000 },
+          bundlePerRequester: { max: 4, windowMs: 60_000 },
           bundlePerTarget: { max: 5, windowMs: 60_000 },
         },
       },
     });
     try {
       const target = await register(fresh.app);
-      const others = await Promise.all(Array.from({ length: 3 }, () => register(fresh.app)));
+      const [abuser, friend, other, colluder1, colluder2, u, v, w] = (await Promise.all(
+        Array.from({ length: 8 }, () => register(fresh.app)),
+      )) as TestDevice[] as [
+        TestDevice,
+        TestDevice,
+        TestDevice,
+        TestDevice,
+        TestDevice,
+        TestDevice,
+        TestDevice,
+        TestDevice,
+      ];
       const fetch = (by: TestDevice, of = target.accountId) =>
         fresh.app.inject({ method: 'GET', url: `/v1/keys/${of}/*`, headers: by.headers });
-      const [a, b, c] = others as [TestDevice, TestDevice, TestDevice];
-      for (let i = 0; i < 3; i++) expect((await fetch(a)).statusCode).toBe(200);
-      expect429(await fetch(a)); // requester limit
-      expect((await fetch(b)).statusCode).toBe(200); // 4th for the target, from someone else
-      expect((await fetch(b)).statusCode).toBe(200); // 5th
-      expect429(await fetch(c)); // target limit, though c never fetched
-      expect((await fetch(c, b.accountId)).statusCode).toBe(200); // other targets are fine
+      for (let i = 0; i < 2; i++) expect((await fetch(abuser)).statusCode).toBe(200);
+      // The abuser hammers the target: every further fetch is refused by its own pair limit…
+      for (let i = 0; i < 100; i++) expect429(await fetch(abuser));
+      // …and none of them counts against the target: others still start conversations.
+      expect((await fetch(friend)).statusCode).toBe(200);
+      expect((await fetch(other)).statusCode).toBe(200);
+      // The per-requester limit caps the abuser across targets.
+      expect((await fetch(abuser, u.accountId)).statusCode).toBe(200);
+      expect((await fetch(abuser, v.accountId)).statusCode).toBe(200);
+      expect429(await fetch(abuser, w.accountId));
+      expect((await fetch(friend, w.accountId)).statusCode).toBe(200);
+      // Many colluding accounts still cannot drain the target past its ceiling.
+      expect((await fetch(colluder1)).statusCode).toBe(200); // 5th allowed fetch of the target
+      expect429(await fetch(colluder2));
+      const limits = fresh.logs
+        .records()
+        .filter((r) => r.audit === 'rate_limit.exceeded')
+        .map((r) => r.limit);
+      expect(new Set(limits)).toEqual(
+        new Set(['bundle-pair', 'bundle-requester', 'bundle-target']),
+      );
     } finally {
       await fresh.destroy();
     }
@@ -407,6 +433,41 @@ describe('rate limits', () => {
     await attempt();
     await attempt();
     expect429(await attempt());
+  });
+
+  it('limits username changes per account like lookups (a 409 reveals a taken name)', async () => {
+    const fresh = await startRelay({
+      overrides: { rateLimits: { usernameChange: { max: 3, windowMs: 60_000 } } },
+    });
+    try {
+      const [prober, victim, bystander] = [
+        await register(fresh.app),
+        await register(fresh.app, { username: 'probed_name' }),
+        await register(fresh.app),
+      ];
+      const change = (by: TestDevice, username: string) =>
+        fresh.app.inject({
+          method: 'PUT',
+          url: '/v1/accounts/me/username',
+          headers: by.headers,
+          payload: { username },
+        });
+      expect((await change(prober, 'probed_name')).statusCode).toBe(409);
+      expect((await change(prober, 'Probed_Name')).statusCode).toBe(409);
+      expect((await change(prober, 'free_name_1')).statusCode).toBe(200);
+      for (let i = 0; i < 20; i++) expect429(await change(prober, `guess_${i}`));
+      // Other accounts are not affected; the prober's 429s changed nothing.
+      expect((await change(bystander, 'free_name_2')).statusCode).toBe(200);
+      expect((await change(victim, 'probed_name_2')).statusCode).toBe(200);
+      const me = await fresh.app.inject({
+        method: 'GET',
+        url: '/v1/accounts/me',
+        headers: prober.headers,
+      });
+      expect(me.json()).toMatchObject({ username: 'free_name_1' });
+    } finally {
+      await fresh.destroy();
+    }
   });
 
   it('limits username lookups, linking codes and provisioning sends per account', async () => {

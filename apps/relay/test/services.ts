@@ -53,7 +53,7 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 /** initdb refuses to run as root: run the PostgreSQL tools as `postgres` then. */
 function runPg(bin: string, args: string[]): void {
   const [cmd, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-  const result = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 180_000 });
   if (result.status !== 0) {
     throw new Error(
       `${bin} ${args.join(' ')} failed (${result.status ?? result.signal}): ${result.stderr}`,
@@ -89,7 +89,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     `-c full_page_writes=off`,
     `-c max_connections=300`,
   ].join(' ');
-  runPg(pgCtl, ['-D', data, '-l', join(dir, 'log'), '-o', options, '-w', '-t', '60', 'start']);
+  runPg(pgCtl, ['-D', data, '-l', join(dir, 'log'), '-o', options, '-w', '-t', '120', 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     url,
@@ -141,8 +141,8 @@ export async function startRedis(): Promise<RedisServer> {
     pidfile,
   ]);
   const url = `redis://127.0.0.1:${port}`;
-  // Wait until it answers.
-  const deadline = Date.now() + 10_000;
+  // Wait until it answers (generous: a busy machine can be slow to start it).
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => probe(port, resolve));
     if (ok) break;
@@ -152,7 +152,7 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     url,
     async stop() {
-      const deadline2 = Date.now() + 5000;
+      const deadline2 = Date.now() + 60_000;
       while (!existsSync(pidfile) && Date.now() < deadline2) {
         await new Promise((r) => setTimeout(r, 20));
       }

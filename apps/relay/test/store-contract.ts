@@ -6,59 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/credentials.ts';
-import type { DeviceSnapshot, NewDevice, NewEnvelope, RelayStore } from '../src/store/types.ts';
-import { deviceKeys, kyberPreKeys, preKeys, signedPreKey, ecPublicKey } from './helpers.ts';
+import type { DeviceSnapshot, RelayStore } from '../src/store/types.ts';
+import { deviceKeys, ecPublicKey, kyberPreKeys, preKeys, signedPreKey } from './helpers.ts';
+import { registerQueueContract } from './store-contract-queues.ts';
+import { accept, account, envelope, everything, linked, newDevice, T0 } from './store-fixtures.ts';
 
 export interface StoreFixture {
   store: RelayStore;
   cleanup(): Promise<void>;
 }
-
-const T0 = Date.UTC(2026, 0, 1);
-
-function newDevice(options: { preKeys?: number; pqPreKeys?: number } = {}): NewDevice {
-  return { credentialHash: hashSecret(randomUUID()), createdAt: T0, keys: deviceKeys(options) };
-}
-
-async function account(store: RelayStore, options: { preKeys?: number; pqPreKeys?: number } = {}) {
-  const accountId = randomUUID();
-  const device = newDevice(options);
-  const username = `u${accountId.slice(0, 8)}`;
-  const identityKey = ecPublicKey();
-  const result = await store.createAccount(
-    { accountId, username, identityKey, createdAt: T0 },
-    device,
-  );
-  expect(result).toBe('created');
-  return { accountId, username, identityKey, device, registrationId: device.keys.registrationId };
-}
-
-/** Adds a linked device through a fresh linking code; returns its id. */
-async function linked(store: RelayStore, accountId: string, device = newDevice()) {
-  const code = hashSecret(randomUUID());
-  await store.addLinkingCode(accountId, code, T0 + 60_000);
-  const result = await store.linkDevice(code, T0, 10, device);
-  if (!result.ok) throw new Error(`link failed: ${result.reason}`);
-  return result.deviceId;
-}
-
-const everything = { afterSeq: 0, limit: 1000, notBefore: 0 };
-
-function envelope(to: string, deviceId: number, serverTimestamp = T0): NewEnvelope {
-  return {
-    id: randomUUID(),
-    destinationAccountId: to,
-    destinationDeviceId: deviceId,
-    type: 'message',
-    sourceAccountId: to,
-    sourceDeviceId: 1,
-    timestamp: 1,
-    serverTimestamp,
-    content: Buffer.from(randomUUID()).toString('base64'),
-  };
-}
-
-const accept = (envelopes: NewEnvelope[]) => () => ({ envelopes });
 
 export function registerStoreContract(name: string, open: () => Promise<StoreFixture>): void {
   const withStore = (test: (store: RelayStore) => Promise<void>) => async () => {
@@ -71,6 +27,7 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
   };
 
   describe(`RelayStore contract: ${name}`, () => {
+    registerQueueContract(withStore);
     it(
       'createAccount is atomic: a taken username writes nothing',
       withStore(async (store) => {
@@ -171,8 +128,26 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
         });
         expect(rejected).toEqual({ rejected: 'no' });
         expect(seen).toEqual([
-          [{ deviceId: 1, registrationId, queued: 0 }],
-          [{ deviceId: 1, registrationId, queued: 2 }],
+          [
+            {
+              deviceId: 1,
+              registrationId,
+              queued: 0,
+              queuedBytes: 0,
+              senderQueued: 0,
+              senderQueuedBytes: 0,
+            },
+          ],
+          [
+            {
+              deviceId: 1,
+              registrationId,
+              queued: 2,
+              queuedBytes: 72,
+              senderQueued: 0,
+              senderQueuedBytes: 0,
+            },
+          ],
         ]);
         const queue = await store.fetchEnvelopes(accountId, 1, {
           afterSeq: 0,
@@ -292,7 +267,12 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
         );
         expect((await store.keyStatus(accountId, 1, 1000))?.retiredSignedPreKeys).toHaveLength(1);
         const result = await store.expire(T0 + 1200, 1000);
-        expect(result).toEqual({ envelopes: 1, linkingCodes: 1, retiredSignedPreKeys: 1 });
+        expect(result).toEqual({
+          envelopes: 1,
+          linkingCodes: 1,
+          retiredSignedPreKeys: 1,
+          sendRecords: 0,
+        });
         expect(
           await store.fetchEnvelopes(accountId, 1, { afterSeq: 0, limit: 10, notBefore: 0 }),
         ).toHaveLength(1);

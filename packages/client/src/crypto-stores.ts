@@ -24,11 +24,12 @@ import type {
   SessionStore,
   SignedPreKeyStore,
 } from '@parley/crypto/stores.js';
+import { ProtocolError } from '@parley/crypto/errors.js';
 import { SenderKeyRecord } from '@parley/crypto/group.js';
 import { KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord, SessionRecord } from './signal.ts';
 import type { AccountRecord, IdentityRecord } from './model.ts';
 import type { StorageTx } from './storage/index.ts';
-import { bytesEqual } from './util/bytes.ts';
+import { bytesEqual, toHex } from './util/bytes.ts';
 import { senderKeyKey, sessionKey } from './keys.ts';
 
 export { sessionKey, senderKeyKey };
@@ -37,6 +38,11 @@ interface StoredPreKey {
   record: Uint8Array;
   createdAt: number;
   lastResort?: boolean;
+  /**
+   * For a last-resort Kyber prekey (never deleted): each `signedPreKeyId:baseKey` it has
+   * completed a session with, so a replayed PreKey message is refused instead of decrypted.
+   */
+  usedWith?: string[];
 }
 
 export class TxIdentityStore implements IdentityKeyStore {
@@ -148,9 +154,18 @@ export class TxPreKeyStore implements PreKeyStore, SignedPreKeyStore, KyberPreKe
     });
   }
 
-  async markKyberPreKeyUsed(id: number): Promise<void> {
+  async markKyberPreKeyUsed(id: number, signedPreKeyId: number, baseKey: PublicKey): Promise<void> {
     const v = await this.tx.get<StoredPreKey>('kyberPreKeys', String(id));
-    if (v && !v.lastResort) await this.tx.delete('kyberPreKeys', String(id));
+    if (!v) return;
+    if (!v.lastResort) {
+      await this.tx.delete('kyberPreKeys', String(id));
+      return;
+    }
+    const use = `${signedPreKeyId}:${toHex(baseKey.serialize())}`;
+    if (v.usedWith?.includes(use)) {
+      throw new ProtocolError('InvalidMessage', 'reused base key for a last-resort Kyber prekey');
+    }
+    await this.tx.put('kyberPreKeys', String(id), { ...v, usedWith: [...(v.usedWith ?? []), use] });
   }
 }
 

@@ -4,6 +4,7 @@
  * PreKeyBundles and generates the keys a device uploads.
  * @module
  */
+import { ProtocolError } from '@parley/crypto/errors.js';
 import type { ProtocolAddress } from '@parley/crypto/address.js';
 import type { IdentityKeyPair } from '@parley/crypto/curve.js';
 import { KeyPair, PublicKey } from '@parley/crypto/curve.js';
@@ -70,6 +71,11 @@ export function newKyberPreKey(
 
 /** A relay bundle (base64 JSON) as a PreKeyBundle. Signatures are checked by the cipher. */
 export function bundleFromRelay(identityKey: string, d: DeviceBundle): PreKeyBundle {
+  // A relay that leaves out the Kyber prekey asks for a classical (X3DH) session: refused, as
+  // the cipher refuses it, rather than a TypeError on the missing field.
+  if (!(d as Partial<DeviceBundle>).pqPreKey) {
+    throw new ProtocolError('LegacyCiphertextVersion', 'the bundle has no Kyber prekey');
+  }
   return new PreKeyBundle({
     registrationId: d.registrationId,
     deviceId: d.deviceId,

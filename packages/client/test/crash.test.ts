@@ -20,7 +20,13 @@ function writeUntilKilled(path: string, afterCommits: number): Promise<number> {
     // One process (node --import tsx), so SIGKILL really kills the writer.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(here, 'support', 'crash-writer.ts'), path],
+      [
+        '--conditions=@parley/source',
+        '--import',
+        'tsx',
+        join(here, 'support', 'crash-writer.ts'),
+        path,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'], cwd: resolve(here, '..') },
     );
     let last = 0;

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolAddress } from '@parley/crypto/address.js';
 import { IdentityKeyPair } from '@parley/crypto/curve.js';
 import { GroupCipher } from '@parley/crypto/group.js';
+import { systemRandom } from '@parley/crypto/random.js';
 import { storesFor } from '../src/crypto-stores.ts';
+import { newKyberPreKey } from '../src/signal.ts';
 import type { AccountRecord } from '../src/model.ts';
 import { MemoryBackend, Storage } from '../src/storage/index.ts';
 
@@ -102,5 +104,30 @@ describe('sender key store', () => {
       new GroupCipher(storesFor(tx, now).senderKey).decrypt(alice, ct),
     );
     expect(new TextDecoder().decode(pt)).toBe('hi');
+  });
+});
+
+describe('Kyber prekey store', () => {
+  it('deletes a used one-time key and refuses a last-resort key reused with the same base key', async () => {
+    const { storage, identity } = await setup();
+    const oneTime = newKyberPreKey(identity, 7, now(), systemRandom).record;
+    const lastResort = newKyberPreKey(identity, 8, now(), systemRandom).record;
+    const base1 = IdentityKeyPair.generate().publicKey;
+    const base2 = IdentityKeyPair.generate().publicKey;
+    await storage.transaction(async (tx) => {
+      const s = storesFor(tx, now);
+      await s.kyberPreKey.saveKyber(7, oneTime, false);
+      await s.kyberPreKey.saveKyber(8, lastResort, true);
+      await s.kyberPreKey.markKyberPreKeyUsed(7, 1, base1);
+      expect(await s.kyberPreKey.getKyberPreKey(7)).toBeUndefined();
+      await s.kyberPreKey.markKyberPreKeyUsed(8, 1, base1);
+      await s.kyberPreKey.markKyberPreKeyUsed(8, 1, base2); // another session: fine
+      await s.kyberPreKey.markKyberPreKeyUsed(8, 2, base1); // another signed prekey: fine
+      expect(await s.kyberPreKey.getKyberPreKey(8)).toBeDefined();
+    });
+    // A replay, in a later transaction (the record was persisted): refused.
+    await expect(
+      storage.transaction((tx) => storesFor(tx, now).kyberPreKey.markKyberPreKeyUsed(8, 1, base1)),
+    ).rejects.toMatchObject({ name: 'ProtocolError', code: 'InvalidMessage' });
   });
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ProtocolAddress } from './address.ts';
-import { auint, bytesEqual } from './_bytes.ts';
+import { auint, bytesEqual, toHex } from './_bytes.ts';
 import { IdentityKeyPair, PublicKey } from './curve.ts';
 import { ProtocolError } from './errors.ts';
 import { KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord } from './prekeys.ts';
@@ -151,6 +151,8 @@ export class InMemorySignedPreKeyStore extends Redacted implements SignedPreKeyS
 export class InMemoryKyberPreKeyStore extends Redacted implements KyberPreKeyStore {
   readonly #records = new Map<number, Uint8Array>();
   readonly #lastResort = new Set<number>();
+  /** Per last-resort key: `${signedPreKeyId}:${hex(baseKey)}` of every PreKey message seen. */
+  readonly #baseKeysSeen = new Map<number, Set<string>>();
 
   async getKyberPreKey(id: number): Promise<KyberPreKeyRecord | undefined> {
     const bytes = this.#records.get(id);
@@ -164,8 +166,16 @@ export class InMemoryKyberPreKeyStore extends Redacted implements KyberPreKeySto
     else this.#lastResort.delete(id);
   }
 
-  async markKyberPreKeyUsed(id: number): Promise<void> {
-    if (!this.#lastResort.has(id)) this.#records.delete(id);
+  async markKyberPreKeyUsed(id: number, signedPreKeyId: number, baseKey: PublicKey): Promise<void> {
+    if (!this.#lastResort.has(id)) {
+      this.#records.delete(id);
+      return;
+    }
+    const seen = this.#baseKeysSeen.get(id) ?? new Set<string>();
+    const key = `${signedPreKeyId}:${toHex(baseKey.serialize())}`;
+    if (seen.has(key)) throw new ProtocolError('InvalidMessage', 'reused base key');
+    seen.add(key);
+    this.#baseKeysSeen.set(id, seen);
   }
 
   snapshot(): Map<number, Uint8Array> {

@@ -79,6 +79,8 @@ export interface SignalMessageInit {
   ciphertext: Uint8Array;
   senderIdentity: PublicKey;
   receiverIdentity: PublicKey;
+  /** SPQR's message (field 5); omitted when empty. */
+  pqRatchet?: Uint8Array | undefined;
 }
 
 /** A Double Ratchet message: one ratchet key, one counter, one AES-CBC body, one MAC. */
@@ -90,6 +92,7 @@ export class SignalMessage {
   readonly #ciphertext: Uint8Array;
   /** The bytes as built or as received; the MAC covers exactly these. */
   readonly #serialized: Uint8Array;
+  readonly #pqRatchet: Uint8Array;
 
   private constructor(
     messageVersion: number,
@@ -98,7 +101,9 @@ export class SignalMessage {
     previousCounter: number,
     ciphertext: Uint8Array,
     serialized: Uint8Array,
+    pqRatchet: Uint8Array,
   ) {
+    this.#pqRatchet = pqRatchet;
     this.messageVersion = messageVersion;
     this.senderRatchetKey = senderRatchetKey;
     this.counter = counter;
@@ -119,6 +124,7 @@ export class SignalMessage {
       .uint(2, init.counter)
       .uint(3, init.previousCounter)
       .bytes(4, init.ciphertext)
+      .bytes(5, init.pqRatchet?.length ? init.pqRatchet : undefined)
       .finish();
     const signed = concat(Uint8Array.of(versionByte(version)), body);
     const mac = computeMac(init.macKey, init.senderIdentity, init.receiverIdentity, signed);
@@ -129,6 +135,7 @@ export class SignalMessage {
       init.previousCounter,
       init.ciphertext.slice(),
       concat(signed, mac),
+      init.pqRatchet?.slice() ?? new Uint8Array(0),
     );
   }
 
@@ -145,11 +152,25 @@ export class SignalMessage {
     const counter = f.requireUint32(2, 'counter');
     const previousCounter = f.uint32(3) ?? 0;
     const ciphertext = f.requireBytes(4, 'ciphertext');
-    return new SignalMessage(version, ratchetKey, counter, previousCounter, ciphertext, copy);
+    const pqRatchet = f.bytes(5) ?? new Uint8Array(0);
+    return new SignalMessage(
+      version,
+      ratchetKey,
+      counter,
+      previousCounter,
+      ciphertext,
+      copy,
+      pqRatchet,
+    );
   }
 
   get ciphertext(): Uint8Array {
     return this.#ciphertext.slice();
+  }
+
+  /** SPQR's message (field 5), empty when absent. */
+  get pqRatchet(): Uint8Array {
+    return this.#pqRatchet.slice();
   }
 
   /** The wire bytes (a copy). */

@@ -11,7 +11,7 @@
  * ```
  *
  * Every operation on one address runs under `lock.run(address.toString(), …)`, works on a copy
- * of the stored record, and writes back only after every check passed: a bad, tampered,
+ * of the stored record (a store may hand out the object it keeps), and writes back only after every check passed: a bad, tampered,
  * truncated, replayed or wrong-session message throws a `ProtocolError` and leaves every
  * store exactly as it was. One-time prekeys are removed (and Kyber prekeys marked used) only
  * once the PreKey message that used them has decrypted.
@@ -21,6 +21,7 @@ import type { ProtocolAddress } from './address.ts';
 import { abytes } from './_bytes.ts';
 import { ProtocolError } from './errors.ts';
 import { InProcessKeyedLock, type KeyedLock } from './lock.ts';
+import type { SpqrMode } from './spqr/session-spqr.ts';
 import { PreKeySignalMessage, SignalMessage } from './messages.ts';
 import type { PreKeyBundle } from './prekeys.ts';
 import { systemClock, systemRandom, type Clock, type RandomSource } from './random.ts';
@@ -59,6 +60,18 @@ export interface SessionCipherOptions {
    * same stores (default: a lock private to this instance).
    */
   lock?: KeyedLock;
+  /**
+   * SPQR for sessions this cipher creates: 'required' (libsignal ≥ 0.92), 'offered' (0.83–0.91
+   * negotiation) or 'off' (pre-SPQR peers such as 0.72; tests). See spqr/session-spqr.ts.
+   */
+  spqr?: SpqrMode;
+  /**
+   * Legacy, for interop tests with libsignal 0.72 only: also build X3DH (version 3) sessions
+   * from bundles without a Kyber prekey and accept version 3 PreKey messages. Off by default,
+   * as in libsignal ≥ 0.75: both are refused with `LegacyCiphertextVersion`, since stripping the
+   * Kyber prekey would otherwise downgrade a session to classical security.
+   */
+  allowPreKyberSessions?: boolean;
 }
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
@@ -99,24 +112,39 @@ export class SessionCipher {
   readonly #rng: RandomSource;
   readonly #clock: Clock;
   readonly #lock: KeyedLock;
+  readonly #spqr: SpqrMode | undefined;
+  readonly #allowPreKyber: boolean;
 
   constructor(stores: ProtocolStores, options: SessionCipherOptions = {}) {
     this.#stores = astores(stores);
     this.#rng = options.rng ?? systemRandom;
     this.#clock = options.clock ?? systemClock;
     this.#lock = options.lock ?? new InProcessKeyedLock();
+    this.#spqr = options.spqr;
+    this.#allowPreKyber = options.allowPreKyberSessions === true;
   }
 
   /**
    * Starts a session with `address` from its bundle (we are the initiator). Throws
-   * `InvalidSignature` for a bad signed-prekey or Kyber signature and `UntrustedIdentity` for a
-   * changed identity, changing nothing. An existing session is archived, not lost.
+   * `InvalidSignature` for a bad signed-prekey or Kyber signature, `UntrustedIdentity` for a
+   * changed identity and `LegacyCiphertextVersion` for a bundle without a Kyber prekey (unless
+   * `allowPreKyberSessions`), changing nothing. An existing session is archived, not lost.
    */
   async processPreKeyBundle(address: ProtocolAddress, bundle: PreKeyBundle): Promise<void> {
     aaddress(address);
     return this.#lock.run(address.toString(), async () => {
-      const record = (await this.#stores.session.loadSession(address)) ?? new SessionRecord();
-      await buildSessionFromBundle(this.#stores, address, record, bundle, this.#clock(), this.#rng);
+      const record =
+        (await this.#stores.session.loadSession(address))?.clone() ?? new SessionRecord();
+      await buildSessionFromBundle(
+        this.#stores,
+        address,
+        record,
+        bundle,
+        this.#clock(),
+        this.#rng,
+        this.#spqr,
+        this.#allowPreKyber,
+      );
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, record.currentState!.remoteIdentity);
     });
@@ -132,7 +160,7 @@ export class SessionCipher {
     abytes(plaintext, 'plaintext');
     const data = plaintext.slice();
     return this.#lock.run(address.toString(), async () => {
-      const record = await this.#stores.session.loadSession(address);
+      const record = (await this.#stores.session.loadSession(address))?.clone();
       const remote = record?.currentState?.remoteIdentity;
       if (!record || !remote) {
         throw new ProtocolError('SessionNotFound', `no session with ${address.toString()}`);
@@ -143,7 +171,7 @@ export class SessionCipher {
           `identity of ${address.toString()} has changed`,
         );
       }
-      const message = encryptWithRecord(record, data, this.#clock());
+      const message = encryptWithRecord(record, data, this.#clock(), this.#rng);
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, remote);
       return message;
@@ -170,15 +198,28 @@ export class SessionCipher {
     const bytes = body.slice();
     return this.#lock.run(address.toString(), async () => {
       const message = PreKeySignalMessage.deserialize(bytes);
-      const record = (await this.#stores.session.loadSession(address)) ?? new SessionRecord();
-      const used = await buildSessionFromPreKeyMessage(this.#stores, address, record, message);
+      const record =
+        (await this.#stores.session.loadSession(address))?.clone() ?? new SessionRecord();
+      const used = await buildSessionFromPreKeyMessage(
+        this.#stores,
+        address,
+        record,
+        message,
+        this.#spqr,
+        this.#allowPreKyber,
+      );
       const plaintext = await decryptWithRecord(record, message.message, 'prekey', this.#rng);
+      // Before anything is stored: the store refuses a last-resort key's reused base key.
+      if (used.kyberPreKeyId !== undefined) {
+        await this.#stores.kyberPreKey.markKyberPreKeyUsed(
+          used.kyberPreKeyId,
+          message.signedPreKeyId,
+          message.baseKey,
+        );
+      }
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, message.identityKey);
       if (used.preKeyId !== undefined) await this.#stores.preKey.removePreKey(used.preKeyId);
-      if (used.kyberPreKeyId !== undefined) {
-        await this.#stores.kyberPreKey.markKyberPreKeyUsed(used.kyberPreKeyId);
-      }
       return plaintext;
     });
   }
@@ -190,7 +231,7 @@ export class SessionCipher {
     const bytes = body.slice();
     return this.#lock.run(address.toString(), async () => {
       const message = SignalMessage.deserialize(bytes);
-      const record = await this.#stores.session.loadSession(address);
+      const record = (await this.#stores.session.loadSession(address))?.clone();
       if (!record) {
         throw new ProtocolError('SessionNotFound', `no session with ${address.toString()}`);
       }

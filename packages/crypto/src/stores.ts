@@ -53,8 +53,14 @@ export interface SignedPreKeyStore {
 export interface KyberPreKeyStore {
   getKyberPreKey(id: number): Promise<KyberPreKeyRecord | undefined>;
   saveKyberPreKey(id: number, record: KyberPreKeyRecord): Promise<void>;
-  /** One-time Kyber prekeys are removed here; last-resort ones are kept. */
-  markKyberPreKeyUsed(id: number): Promise<void>;
+  /**
+   * Called once a PreKey message that used Kyber prekey `id` decrypted, before its session is
+   * stored (libsignal 0.90's signature). One-time Kyber prekeys are removed here. Last-resort
+   * ones are kept, so the store must remember (id, signedPreKeyId, baseKey) and reject a triple
+   * it has seen with `ProtocolError('InvalidMessage')`: otherwise a PreKey message replayed
+   * after its session left the archive would decrypt again.
+   */
+  markKyberPreKeyUsed(id: number, signedPreKeyId: number, baseKey: PublicKey): Promise<void>;
 }
 
 export interface SessionStore {

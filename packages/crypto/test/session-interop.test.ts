@@ -1,5 +1,6 @@
 /**
- * 1:1 sessions against libsignal in one process, both directions: X3DH (v3) with 0.72.1,
+ * 1:1 sessions against libsignal in one process, both directions: X3DH (v3) with 0.72.1 (with
+ * the legacy `allowPreKyberSessions` option),
  * PQXDH (v4) with 0.72.1 and 0.90.0; bundles made by either side; long conversations with
  * DH ratchet steps both ways; out-of-order and dropped messages; duplicates and tampering
  * rejected on both sides (ours with a typed error and unchanged stores).
@@ -11,6 +12,9 @@ import { KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord } from '../src/prek
 import { SessionRecord } from '../src/session/session-record.ts';
 import { bytesFor, u8 } from './support/libsignal.ts';
 import { LIBSIGNALS, LsParty, OurParty, type Party } from './support/parties.ts';
+
+/** 0.72.1 predates SPQR: sessions with it need SPQR off (the build option for pre-SPQR peers). */
+const spqrFor = (version: string) => (version === '0.72.1' ? { spqr: 'off' as const } : {});
 
 const code = (c: string) => expect.objectContaining({ name: 'ProtocolError', code: c });
 
@@ -45,11 +49,13 @@ describe.each(LIBSIGNALS)('1:1 sessions with libsignal %s', (version, ls) => {
   const modes = version === '0.72.1' ? ([true, false] as const) : ([true] as const);
   describe.each(modes)('Kyber %s', (kyber) => {
     const v = kyber ? 0x44 : 0x34;
+    // X3DH (v3) is refused by default; the legacy option is for exactly these tests.
+    const legacy = { allowPreKyberSessions: !kyber };
 
     test.each([true, false])(
       'we initiate (one-time prekey %s); libsignal answers',
       async (oneTime) => {
-        const alice = new OurParty(ALICE);
+        const alice = new OurParty(ALICE, 1, { ...spqrFor(version), ...legacy });
         const bob = new LsParty(ls, BOB, 2);
         await alice.processBundle(bob, await bob.makeBundle({ kyber, oneTime }));
         const first = await alice.encrypt(bob, text('hello libsignal'));
@@ -74,7 +80,7 @@ describe.each(LIBSIGNALS)('1:1 sessions with libsignal %s', (version, ls) => {
       'libsignal initiates (one-time prekey %s); we answer',
       async (oneTime) => {
         const alice = new LsParty(ls, ALICE, 3);
-        const bob = new OurParty(BOB, 4);
+        const bob = new OurParty(BOB, 4, { ...spqrFor(version), ...legacy });
         await alice.processBundle(bob, await bob.makeBundle({ kyber, oneTime }));
         const first = await alice.encrypt(bob, text('hello parley'));
         expect(first.type).toBe('prekey');
@@ -129,7 +135,7 @@ describe.each(LIBSIGNALS)(
 
     test('libsignal sends out of order; we receive, reject duplicates and tampering', async () => {
       const alice = new LsParty(ls, ALICE, 5);
-      const bob = new OurParty(BOB, 6);
+      const bob = new OurParty(BOB, 6, spqrFor(version));
       await established(alice, bob);
       const late = await disorderly(alice, bob, 4);
       for (const [, c] of late) {
@@ -150,7 +156,7 @@ describe.each(LIBSIGNALS)(
     });
 
     test('we send out of order; libsignal receives, rejects duplicates and tampering', async () => {
-      const alice = new OurParty(ALICE, 7);
+      const alice = new OurParty(ALICE, 7, spqrFor(version));
       const bob = new LsParty(ls, BOB, 8);
       await established(alice, bob);
       const late = await disorderly(alice, bob, 4);
@@ -170,7 +176,7 @@ describe.each(LIBSIGNALS)(
     });
 
     test('a tampered PreKey message is rejected both ways and changes nothing', async () => {
-      const ours = new OurParty(ALICE, 9);
+      const ours = new OurParty(ALICE, 9, spqrFor(version));
       const theirs = new LsParty(ls, BOB, 10);
       // libsignal → us
       await theirs.processBundle(ours, await ours.makeBundle({ kyber }));
@@ -187,7 +193,7 @@ describe.each(LIBSIGNALS)(
       }
       expect(dec(await ours.decrypt(theirs, toUs))).toBe('first');
       // us → libsignal
-      const ours2 = new OurParty(ALICE, 11);
+      const ours2 = new OurParty(ALICE, 11, spqrFor(version));
       const theirs2 = new LsParty(ls, BOB, 12);
       await ours2.processBundle(theirs2, await theirs2.makeBundle({ kyber }));
       const toThem = await ours2.encrypt(theirs2, text('first'));
@@ -199,7 +205,7 @@ describe.each(LIBSIGNALS)(
 
     test('prekey records move between libsignal and us byte for byte', async () => {
       const b = bytesFor(ls);
-      const party = new OurParty(ALICE, 13);
+      const party = new OurParty(ALICE, 13, spqrFor(version));
       await party.makeBundle({ kyber: true });
       for (const [, bytes] of party.stores.preKey.snapshot()) {
         expect(u8(ls.PreKeyRecord.deserialize(b(bytes)).serialize())).toEqual(bytes);
@@ -229,7 +235,7 @@ describe.each(LIBSIGNALS)(
 
     test('session records load in libsignal and back', async () => {
       const b = bytesFor(ls);
-      const alice = new OurParty(ALICE, 15);
+      const alice = new OurParty(ALICE, 15, spqrFor(version));
       const bob = new LsParty(ls, BOB, 16);
       await established(alice, bob);
       await converse(alice, bob, 3);

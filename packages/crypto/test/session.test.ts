@@ -26,8 +26,9 @@ const text = (s: string) => utf8(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 async function pair(kyber = true) {
-  const alice = new OurParty('alice', 1);
-  const bob = new OurParty('bob', 1);
+  const legacy = { allowPreKyberSessions: !kyber };
+  const alice = new OurParty('alice', 1, legacy);
+  const bob = new OurParty('bob', 1, legacy);
   await alice.processBundle(bob, await bob.makeBundle({ kyber }));
   return { alice, bob };
 }
@@ -142,7 +143,7 @@ describe('wire messages', () => {
 });
 
 describe('session setup', () => {
-  test('X3DH and PQXDH sessions both work; versions follow the bundle', async () => {
+  test('X3DH (legacy option) and PQXDH sessions both work; versions follow the bundle', async () => {
     for (const kyber of [false, true]) {
       const { alice, bob } = await pair(kyber);
       const m = await alice.encrypt(bob, text('x'));
@@ -273,7 +274,7 @@ describe('session setup', () => {
     const s = new InMemoryKyberPreKeyStore();
     const k = generateKyberPreKey(IdentityKeyPair.generate(), 4);
     await s.saveKyberPreKey(4, k);
-    await s.markKyberPreKeyUsed(4);
+    await s.markKyberPreKeyUsed(4, 1, KeyPair.generate().publicKey);
     expect(await s.getKyberPreKey(4)).toBeUndefined();
   });
 

@@ -6,7 +6,8 @@
  * Delivery socket (`/v1/websocket`):
  *   relay → device: `envelope` (must be acked), `queue_empty` (the stored backlog has been
  *   sent; live envelopes follow), `pong`, `error`.
- *   device → relay: `ack` (the relay deletes the envelope only now), `ping`.
+ *   device → relay: `ack` of one id or a batch of `ids` (the relay deletes those envelopes only
+ *   now), `ping`.
  * Provisioning socket (`/v1/provisioning`):
  *   relay → new device: `provisioning_address`, then `provisioning_message`, then close 1000.
  *   new device → relay: `ping`.
@@ -14,14 +15,25 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { MAX_CLIENT_FRAME_BYTES } from './limits.ts';
+import { MAX_ACK_IDS_PER_FRAME, MAX_CLIENT_FRAME_BYTES } from './limits.ts';
 import { Envelope } from './messages.ts';
 import { EnvelopeId, Timestamp } from './primitives.ts';
 import { ProvisioningAddress, ProvisioningMessageBody } from './provisioning.ts';
 
 const closed = { additionalProperties: false } as const;
 
-export const AckFrame = Type.Object({ type: Type.Literal('ack'), id: EnvelopeId }, closed);
+/**
+ * Acks one envelope (`id`, the original form) or many at once (`ids`, so a busy device needs one
+ * frame and the relay one statement per batch); at least one of the two.
+ */
+export const AckFrame = Type.Object(
+  {
+    type: Type.Literal('ack'),
+    id: Type.Optional(EnvelopeId),
+    ids: Type.Optional(Type.Array(EnvelopeId, { minItems: 1, maxItems: MAX_ACK_IDS_PER_FRAME })),
+  },
+  { ...closed, minProperties: 2 },
+);
 export type AckFrame = Static<typeof AckFrame>;
 
 const PingId = Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff }));

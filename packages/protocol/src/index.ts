@@ -20,3 +20,4 @@ export * from './provisioning.ts';
 export * from './frames.ts';
 export * from './auth.ts';
 export * from './health.ts';
+export * from './csp.ts';

@@ -23,8 +23,10 @@ export const MAX_MULTI_RECIPIENTS = 1024;
 export const MAX_PROVISIONING_MESSAGE_BYTES = 64 * 1024;
 /** Largest encrypted device name, in decoded bytes. */
 export const MAX_DEVICE_NAME_BYTES = 256;
-/** Largest frame a client may send on a WebSocket (acks and pings are tiny). */
-export const MAX_CLIENT_FRAME_BYTES = 4 * 1024;
+/** Most envelope ids in one ack frame (a full in-flight window at the default of 100). */
+export const MAX_ACK_IDS_PER_FRAME = 100;
+/** Largest frame a client may send on a WebSocket (pings are tiny; a full batched ack fits). */
+export const MAX_CLIENT_FRAME_BYTES = 8 * 1024;
 /** Largest page of envelopes `GET /v1/messages` returns. */
 export const MAX_MESSAGES_PAGE = 100;
 

@@ -38,6 +38,11 @@ export const CloseCode = {
   Normal: 1000,
   /** The relay is shutting down; reconnect with backoff. */
   GoingAway: 1001,
+  /**
+   * The socket broke a relay limit (too many frames, or too many sockets from one address);
+   * reconnect with backoff.
+   */
+  PolicyViolation: 1008,
   /** The relay hit an internal error on this socket; reconnect with backoff. */
   InternalError: 1011,
   /** Another connection for the same device took over; do not reconnect automatically. */

@@ -18,6 +18,11 @@ describe('client frames', () => {
       ok: true,
       frame: { type: 'ack', id },
     });
+    const ids = Array.from({ length: 100 }, (_, i) => id.slice(0, -3) + String(i).padStart(3, '0'));
+    expect(parseClientFrame(JSON.stringify({ type: 'ack', ids }))).toEqual({
+      ok: true,
+      frame: { type: 'ack', ids },
+    });
     expect(parseClientFrame('{"type":"ping"}')).toEqual({ ok: true, frame: { type: 'ping' } });
     expect(parseClientFrame('{"type":"ping","id":7}')).toMatchObject({ ok: true });
   });
@@ -30,6 +35,13 @@ describe('client frames', () => {
     ['a server frame type', '{"type":"queue_empty"}', 'unknown frame type'],
     ['a prototype key as type', '{"type":"constructor"}', 'unknown frame type'],
     ['a bad ack id', '{"type":"ack","id":"x"}', 'invalid ack frame at /id'],
+    ['an ack without ids', '{"type":"ack"}', 'invalid ack frame'],
+    ['an empty ack batch', '{"type":"ack","ids":[]}', 'invalid ack frame at /ids'],
+    [
+      'a bad id in a batch',
+      '{"type":"ack","ids":["' + id + '","x"]}',
+      'invalid ack frame at /ids/1',
+    ],
     ['an extra field', '{"type":"ack","id":"' + id + '","more":1}', 'invalid ack frame'],
     ['a negative ping id', '{"type":"ping","id":-1}', 'invalid ping frame at /id'],
   ])('rejects %s with a message naming the problem', (_why, data, message) => {

@@ -10,6 +10,7 @@
  * @module
  */
 import fastifyStatic from '@fastify/static';
+import { webAppContentSecurityPolicy as sharedPolicy } from '@parley/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { PERMISSIONS_POLICY } from './security.ts';
 
@@ -22,30 +23,13 @@ const HASHED_ASSETS = '/assets/';
  */
 const SAFE_HOST = /^[A-Za-z0-9.:[\]-]{1,262}$/;
 
-/**
- * The page's Content-Security-Policy: everything from our own origin only, no inline script or
- * style, no eval, network access only to this origin over HTTP(S) and WS(S). The QR codes are
- * inline SVG and the data export a `blob:` download, so `img-src` needs no `data:`.
- */
+/** The page's Content-Security-Policy (shared with the build's `<meta>`), for this origin. */
 export function webAppContentSecurityPolicy(request: FastifyRequest): string {
   const ws = request.protocol === 'https' ? 'wss:' : 'ws:';
   // 'self' covers ws(s) to the same host in CSP Level 3; the explicit origin is for browsers
   // that predate it. A malformed Host only drops that fallback, it never reaches the header.
   const sameOriginSocket = SAFE_HOST.test(request.host) ? ` ${ws}//${request.host}` : '';
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' blob:",
-    "font-src 'self'",
-    "manifest-src 'self'",
-    `connect-src 'self'${sameOriginSocket}`,
-    "worker-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return sharedPolicy(`'self'${sameOriginSocket}`, 'header');
 }
 
 /**

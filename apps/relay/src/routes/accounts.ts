@@ -88,13 +88,22 @@ const accountsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/v1/accounts/me/username',
     {
-      onRequest: app.authenticate,
+      // A 409 tells whether a name is taken, so changes are limited like lookups: otherwise
+      // this route would be the cheap way to enumerate usernames.
+      onRequest: [
+        app.authenticate,
+        app.rateLimitBy(
+          'username-change',
+          config.rateLimits.usernameChange,
+          (r) => deviceOf(r).accountId,
+        ),
+      ],
       schema: {
         summary: 'Change the username',
         tags: ['accounts'],
         security: deviceAuth,
         body: SetUsernameRequest,
-        response: { 200: UsernameResponse, ...errorResponses(400, 401, 409) },
+        response: { 200: UsernameResponse, ...errorResponses(400, 401, 409, 429) },
       },
     },
     async (request) => {

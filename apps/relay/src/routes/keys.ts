@@ -1,8 +1,10 @@
 /**
  * Prekeys: upload, status, and bundle fetches. Fetching a bundle consumes one-time prekeys, so
- * fetches are limited both per requesting account and per target account: nobody can drain a
- * victim's one-time keys, and a victim's keys cannot be drained by many colluding accounts
- * faster than the per-target limit.
+ * fetches are limited per (requester, target) pair, per requesting account, and per target
+ * account, in that order. Only a fetch the requester's own limits allowed counts against the
+ * target, and the per-target ceiling is far above one pair's limit (checked by `loadConfig`):
+ * one abuser runs into its own limits and never locks others out of the target, while many
+ * colluding accounts still cannot drain the target's keys faster than the ceiling.
  * @module
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -75,6 +77,11 @@ const keysRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       onRequest: [
         app.authenticate,
+        app.rateLimitBy(
+          'bundle-pair',
+          config.rateLimits.bundlePerPair,
+          (r) => `${deviceOf(r).accountId}:${targetOf(r.params)}`,
+        ),
         app.rateLimitBy(
           'bundle-requester',
           config.rateLimits.bundlePerRequester,

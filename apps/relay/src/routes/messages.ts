@@ -4,6 +4,13 @@
  * A send is checked against the destination's devices and stored in one store transaction, and
  * answered 200 only after the envelopes are durably stored; connected devices are then pushed
  * to at once. The relay stamps the sender from the credential, never from the body.
+ *
+ * Idempotent retries: a send carrying a `sendId` is recorded with its answer in the same
+ * transaction as its envelopes, per (sender device, send id), for the retention window. A retry
+ * with that id gets the first answer again (same `serverTimestamp` and `stored`) and stores
+ * nothing, whatever its body says: the relay does not compare bodies, so a client must not reuse
+ * a send id for a different send. Rejected sends (404, 409, 410, 507) record nothing, so a retry
+ * after fixing the device list is a new attempt.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -26,8 +33,14 @@ import {
 import { Type } from 'typebox';
 import { deviceOf } from '../context.ts';
 import { duplicateIds, matchDevices } from '../delivery/device-match.ts';
+import {
+  checkQueues,
+  contentBytes,
+  type Addressed,
+  type QueueLimits,
+} from '../delivery/queue-limits.ts';
 import { badRequest, notFound, RelayError } from '../errors.ts';
-import type { DeviceSnapshot, NewEnvelope } from '../store/types.ts';
+import type { DeviceSnapshot, NewEnvelope, SendKey } from '../store/types.ts';
 import { deviceAuth, errorResponses } from './schemas.ts';
 
 const queueFull = (accountId: string, deviceIds: number[]) =>
@@ -36,18 +49,56 @@ const queueFull = (accountId: string, deviceIds: number[]) =>
     deviceIds,
   });
 
-/** Devices whose queue cannot take one more envelope. */
-function fullDevices(
+const overShare = () =>
+  new RelayError(
+    429,
+    ErrorCode.RateLimited,
+    'you have too much queued for a recipient device; retry once it has caught up',
+  );
+
+/** The queue limits' rejection for one destination account, if any. */
+function queueRejection(
+  accountId: string,
   devices: readonly DeviceSnapshot[],
-  addressed: readonly number[],
-  cap: number,
-) {
-  const queued = new Map(devices.map((d) => [d.deviceId, d.queued]));
-  return addressed.filter((id) => (queued.get(id) ?? 0) >= cap);
+  addressed: readonly Addressed[],
+  limits: QueueLimits,
+  ownAccount: boolean,
+): RelayError | undefined {
+  const verdict = checkQueues(devices, addressed, limits, ownAccount);
+  if (verdict.kind === 'sender_over_share') return overShare();
+  if (verdict.kind === 'full') return queueFull(accountId, verdict.deviceIds);
+  return undefined;
 }
 
 const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, clock, config, hub } = app.relay;
+  const queueLimits: QueueLimits = {
+    envelopes: config.queueCapPerDevice,
+    bytes: config.queueCapBytesPerDevice,
+    senderSharePercent: config.queueSenderSharePercent,
+  };
+
+  const sendKey = (
+    sender: { accountId: string; deviceId: number },
+    sendId: string | undefined,
+    serverTimestamp: number,
+  ): SendKey | undefined =>
+    sendId === undefined
+      ? undefined
+      : {
+          sourceAccountId: sender.accountId,
+          sourceDeviceId: sender.deviceId,
+          sendId,
+          serverTimestamp,
+          notBefore: serverTimestamp - config.retentionMs,
+        };
+
+  /** Test hook (see `RelayConfig.testCrashAfterStoringSendId`): stored, never answered. */
+  const crashIfAsked = (sendId: string | undefined) => {
+    if (sendId !== undefined && sendId === config.testCrashAfterStoringSendId) {
+      process.kill(process.pid, 'SIGKILL');
+    }
+  };
 
   app.put(
     '/v1/messages/:accountId',
@@ -64,65 +115,88 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           409: MismatchedDevicesResponse,
           410: StaleDevicesResponse,
           507: QueueFullResponse,
-          ...errorResponses(400, 401, 404, 413),
+          ...errorResponses(400, 401, 404, 413, 429),
         },
       },
     },
     async (request) => {
       const sender = deviceOf(request);
       const destination = request.params.accountId;
-      const { messages, timestamp } = request.body;
+      const { messages, timestamp, sendId } = request.body;
       const duplicates = duplicateIds(messages.map((m) => String(m.destinationDeviceId)));
       if (duplicates.length > 0)
         throw badRequest(`destination devices listed twice: ${duplicates.join(', ')}`);
       const serverTimestamp = clock.now();
       const toSelf = destination === sender.accountId;
 
-      const result = await store.enqueue([destination], (snapshot) => {
-        const devices = snapshot.get(destination);
-        if (!devices) return { reject: notFound('no such account') };
-        const addressed = messages.map((m) => ({
-          deviceId: m.destinationDeviceId,
-          registrationId: m.destinationRegistrationId,
-        }));
-        const match = matchDevices(devices, addressed, toSelf ? sender.deviceId : undefined);
-        if (match.kind === 'mismatched') {
+      const key = sendKey(sender, sendId, serverTimestamp);
+      const result = await store.enqueue(
+        [destination],
+        (snapshot) => {
+          const devices = snapshot.get(destination);
+          if (!devices) return { reject: notFound('no such account') };
+          const addressed = messages.map((m) => ({
+            deviceId: m.destinationDeviceId,
+            registrationId: m.destinationRegistrationId,
+          }));
+          const match = matchDevices(devices, addressed, toSelf ? sender.deviceId : undefined);
+          if (match.kind === 'mismatched') {
+            return {
+              reject: new RelayError(
+                409,
+                ErrorCode.MismatchedDevices,
+                'device list does not match',
+                {
+                  missingDevices: match.missingDevices,
+                  extraDevices: match.extraDevices,
+                },
+              ),
+            };
+          }
+          if (match.kind === 'stale') {
+            return {
+              reject: new RelayError(
+                410,
+                ErrorCode.StaleDevices,
+                'some devices have re-registered',
+                {
+                  staleDevices: match.staleDevices,
+                },
+              ),
+            };
+          }
+          const rejection = queueRejection(
+            destination,
+            devices,
+            messages.map((m) => ({
+              deviceId: m.destinationDeviceId,
+              bytes: contentBytes(m.content),
+            })),
+            queueLimits,
+            toSelf,
+          );
+          if (rejection) return { reject: rejection };
           return {
-            reject: new RelayError(409, ErrorCode.MismatchedDevices, 'device list does not match', {
-              missingDevices: match.missingDevices,
-              extraDevices: match.extraDevices,
-            }),
+            envelopes: messages.map((m): NewEnvelope => ({
+              id: randomUUID(),
+              destinationAccountId: destination,
+              destinationDeviceId: m.destinationDeviceId,
+              type: m.type,
+              sourceAccountId: sender.accountId,
+              sourceDeviceId: sender.deviceId,
+              timestamp,
+              serverTimestamp,
+              content: m.content,
+            })),
           };
-        }
-        if (match.kind === 'stale') {
-          return {
-            reject: new RelayError(410, ErrorCode.StaleDevices, 'some devices have re-registered', {
-              staleDevices: match.staleDevices,
-            }),
-          };
-        }
-        const full = fullDevices(
-          devices,
-          addressed.map((d) => d.deviceId),
-          config.queueCapPerDevice,
-        );
-        if (full.length > 0) return { reject: queueFull(destination, full) };
-        return {
-          envelopes: messages.map((m): NewEnvelope => ({
-            id: randomUUID(),
-            destinationAccountId: destination,
-            destinationDeviceId: m.destinationDeviceId,
-            type: m.type,
-            sourceAccountId: sender.accountId,
-            sourceDeviceId: sender.deviceId,
-            timestamp,
-            serverTimestamp,
-            content: m.content,
-          })),
-        };
-      });
+        },
+        { sender: sender.accountId, send: key },
+      );
       if ('rejected' in result) throw result.rejected;
+      if ('stored' in result) crashIfAsked(sendId);
+      // Also on a replay: the first attempt may have died before it notified anyone.
       for (const m of messages) hub.notify(destination, m.destinationDeviceId);
+      if ('replayed' in result) return result.replayed;
       return { serverTimestamp, stored: result.stored.length };
     },
   );
@@ -141,13 +215,13 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           409: MultiMismatchedDevicesResponse,
           410: MultiStaleDevicesResponse,
           507: QueueFullResponse,
-          ...errorResponses(400, 401, 404, 413),
+          ...errorResponses(400, 401, 404, 413, 429),
         },
       },
     },
     async (request) => {
       const sender = deviceOf(request);
-      const { recipients, content, type, timestamp } = request.body;
+      const { recipients, content, type, timestamp, sendId } = request.body;
       const duplicates = duplicateIds(recipients.map((r) => `${r.accountId}.${r.deviceId}`));
       if (duplicates.length > 0)
         throw badRequest(`recipients listed twice: ${duplicates.join(', ')}`);
@@ -159,72 +233,91 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const serverTimestamp = clock.now();
 
-      const result = await store.enqueue([...byAccount.keys()], (snapshot) => {
-        const unknown = [...byAccount.keys()].filter((id) => !snapshot.has(id));
-        if (unknown.length > 0) {
-          return {
-            reject: new RelayError(
-              404,
-              ErrorCode.UnknownAccount,
-              `${unknown.length} recipient account(s) do not exist`,
-            ),
-          };
-        }
-        const mismatched = [];
-        const stale = [];
-        for (const [accountId, addressed] of byAccount) {
-          const devices = snapshot.get(accountId) ?? [];
-          const exclude = accountId === sender.accountId ? sender.deviceId : undefined;
-          const match = matchDevices(devices, addressed, exclude);
-          if (match.kind === 'mismatched') {
-            mismatched.push({
-              accountId,
-              missingDevices: match.missingDevices,
-              extraDevices: match.extraDevices,
-            });
-          } else if (match.kind === 'stale') {
-            stale.push({ accountId, staleDevices: match.staleDevices });
+      const key = sendKey(sender, sendId, serverTimestamp);
+      const result = await store.enqueue(
+        [...byAccount.keys()],
+        (snapshot) => {
+          const unknown = [...byAccount.keys()].filter((id) => !snapshot.has(id));
+          if (unknown.length > 0) {
+            return {
+              reject: new RelayError(
+                404,
+                ErrorCode.UnknownAccount,
+                `${unknown.length} recipient account(s) do not exist`,
+              ),
+            };
           }
-        }
-        if (mismatched.length > 0) {
+          const mismatched = [];
+          const stale = [];
+          for (const [accountId, addressed] of byAccount) {
+            const devices = snapshot.get(accountId) ?? [];
+            const exclude = accountId === sender.accountId ? sender.deviceId : undefined;
+            const match = matchDevices(devices, addressed, exclude);
+            if (match.kind === 'mismatched') {
+              mismatched.push({
+                accountId,
+                missingDevices: match.missingDevices,
+                extraDevices: match.extraDevices,
+              });
+            } else if (match.kind === 'stale') {
+              stale.push({ accountId, staleDevices: match.staleDevices });
+            }
+          }
+          if (mismatched.length > 0) {
+            return {
+              reject: new RelayError(
+                409,
+                ErrorCode.MismatchedDevices,
+                'device lists do not match',
+                {
+                  accounts: mismatched,
+                },
+              ),
+            };
+          }
+          if (stale.length > 0) {
+            return {
+              reject: new RelayError(
+                410,
+                ErrorCode.StaleDevices,
+                'some devices have re-registered',
+                {
+                  accounts: stale,
+                },
+              ),
+            };
+          }
+          const bytes = contentBytes(content);
+          for (const [accountId, addressed] of byAccount) {
+            const rejection = queueRejection(
+              accountId,
+              snapshot.get(accountId) ?? [],
+              addressed.map((d) => ({ deviceId: d.deviceId, bytes })),
+              queueLimits,
+              accountId === sender.accountId,
+            );
+            if (rejection) return { reject: rejection };
+          }
           return {
-            reject: new RelayError(409, ErrorCode.MismatchedDevices, 'device lists do not match', {
-              accounts: mismatched,
-            }),
+            envelopes: recipients.map((r): NewEnvelope => ({
+              id: randomUUID(),
+              destinationAccountId: r.accountId,
+              destinationDeviceId: r.deviceId,
+              type,
+              sourceAccountId: sender.accountId,
+              sourceDeviceId: sender.deviceId,
+              timestamp,
+              serverTimestamp,
+              content,
+            })),
           };
-        }
-        if (stale.length > 0) {
-          return {
-            reject: new RelayError(410, ErrorCode.StaleDevices, 'some devices have re-registered', {
-              accounts: stale,
-            }),
-          };
-        }
-        for (const [accountId, addressed] of byAccount) {
-          const devices = snapshot.get(accountId) ?? [];
-          const full = fullDevices(
-            devices,
-            addressed.map((d) => d.deviceId),
-            config.queueCapPerDevice,
-          );
-          if (full.length > 0) return { reject: queueFull(accountId, full) };
-        }
-        return {
-          envelopes: recipients.map((r): NewEnvelope => ({
-            id: randomUUID(),
-            destinationAccountId: r.accountId,
-            destinationDeviceId: r.deviceId,
-            type,
-            sourceAccountId: sender.accountId,
-            sourceDeviceId: sender.deviceId,
-            timestamp,
-            serverTimestamp,
-            content,
-          })),
-        };
-      });
+        },
+        { sender: sender.accountId, send: key },
+      );
       if ('rejected' in result) throw result.rejected;
+      if ('stored' in result) crashIfAsked(sendId);
       for (const r of recipients) hub.notify(r.accountId, r.deviceId);
+      if ('replayed' in result) return result.replayed;
       return { serverTimestamp, stored: result.stored.length };
     },
   );

@@ -12,7 +12,7 @@ import { requireSubprotocol } from './subprotocol.ts';
 import { deviceAuth, errorResponses } from './schemas.ts';
 
 const provisioningRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { clock, config, provisioning, keepalive, audit } = app.relay;
+  const { clock, config, provisioning, keepalive, audit, socketGuard } = app.relay;
 
   app.get(
     WS_PATHS.provisioning,
@@ -23,7 +23,8 @@ const provisioningRoutes: FastifyPluginAsyncTypebox = async (app) => {
         app.rateLimitBy('provisioning-socket', config.rateLimits.linking, (r) => r.ip),
       ],
     },
-    (socket) => {
+    (socket, request) => {
+      if (!socketGuard.admit(socket, request.ip)) return;
       keepalive.track(socket);
       provisioning.open(socket, config.provisioningTtlMs, clock.now());
     },

@@ -11,12 +11,13 @@ import { DeviceConnection } from '../delivery/connection.ts';
 import { requireSubprotocol } from './subprotocol.ts';
 
 const websocketRoutes: FastifyPluginAsync = async (app) => {
-  const { store, clock, config, hub, keepalive } = app.relay;
+  const { store, clock, config, hub, keepalive, socketGuard } = app.relay;
 
   app.get(
     WS_PATHS.messages,
     { websocket: true, onRequest: [requireSubprotocol, app.authenticate] },
     (socket, request) => {
+      if (!socketGuard.admit(socket, request.ip)) return;
       const { accountId, deviceId } = deviceOf(request);
       const connection = new DeviceConnection(socket, accountId, deviceId, {
         store,

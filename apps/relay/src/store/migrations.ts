@@ -80,4 +80,19 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX linking_codes_expiry ON linking_codes (expires_at);
   `,
+  // 2: one record per idempotent send (sender device + client send id), kept for the retention
+  // window like the envelopes it stored. No foreign key to the sender's device (a device removed
+  // while its send is in flight must not fail the send); removeDevice and deleteAccount delete
+  // the records instead.
+  `
+  CREATE TABLE sends (
+    source_account_id TEXT NOT NULL,
+    source_device_id  INTEGER NOT NULL,
+    send_id           TEXT NOT NULL,
+    server_timestamp  INTEGER NOT NULL,
+    stored            INTEGER NOT NULL,
+    PRIMARY KEY (source_account_id, source_device_id, send_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX sends_expiry ON sends (server_timestamp);
+  `,
 ];

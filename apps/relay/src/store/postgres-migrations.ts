@@ -79,4 +79,19 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX linking_codes_account ON linking_codes (account_id);
   CREATE INDEX linking_codes_expiry ON linking_codes (expires_at);
   `,
+  // 2: one record per idempotent send (sender device + client send id), kept for the retention
+  // window like the envelopes it stored. No foreign key to the sender's device: its KEY SHARE
+  // lock would conflict with enqueues locking that device FOR UPDATE (deadlock between two
+  // accounts sending to each other); removeDevice and deleteAccount delete the records instead.
+  `
+  CREATE TABLE sends (
+    source_account_id TEXT NOT NULL,
+    source_device_id  INTEGER NOT NULL,
+    send_id           TEXT NOT NULL,
+    server_timestamp  BIGINT NOT NULL,
+    stored            INTEGER NOT NULL,
+    PRIMARY KEY (source_account_id, source_device_id, send_id)
+  );
+  CREATE INDEX sends_expiry ON sends (server_timestamp);
+  `,
 ];

@@ -33,12 +33,15 @@ import type {
   AccountRecord,
   DeviceRecord,
   DeviceSnapshot,
+  EnqueueOptions,
   EnqueuePlanner,
   EnqueueResult,
   ExpiryResult,
   LinkResult,
   NewDevice,
   RelayStore,
+  SendKey,
+  SendRecord,
   StoredEnvelope,
 } from './types.ts';
 
@@ -299,11 +302,15 @@ export class PostgresRelayStore implements RelayStore {
   }
 
   async deleteAccount(accountId: string): Promise<boolean> {
-    // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement.
-    const rows = await this.#query('DELETE FROM accounts WHERE account_id = $1 RETURNING 1', [
-      accountId,
-    ]);
-    return rows.length > 0;
+    return this.#tx(async (db) => {
+      // Send records have no foreign key (see migration 2); ON DELETE CASCADE removes devices,
+      // keys, envelopes and linking codes.
+      await db.query('DELETE FROM sends WHERE source_account_id = $1', [accountId]);
+      const { rowCount } = await db.query('DELETE FROM accounts WHERE account_id = $1', [
+        accountId,
+      ]);
+      return (rowCount ?? 0) > 0;
+    });
   }
 
   async exportAccount(
@@ -462,11 +469,17 @@ export class PostgresRelayStore implements RelayStore {
   }
 
   async removeDevice(accountId: string, deviceId: number): Promise<boolean> {
-    const rows = await this.#query(
-      'DELETE FROM devices WHERE account_id = $1 AND device_id = $2 RETURNING 1',
-      [accountId, deviceId],
-    );
-    return rows.length > 0;
+    return this.#tx(async (db) => {
+      await db.query('DELETE FROM sends WHERE source_account_id = $1 AND source_device_id = $2', [
+        accountId,
+        deviceId,
+      ]);
+      const { rowCount } = await db.query(
+        'DELETE FROM devices WHERE account_id = $1 AND device_id = $2',
+        [accountId, deviceId],
+      );
+      return (rowCount ?? 0) > 0;
+    });
   }
 
   // ---- keys -----------------------------------------------------------------------------------
@@ -579,29 +592,48 @@ export class PostgresRelayStore implements RelayStore {
   async enqueue<R>(
     accountIds: readonly string[],
     plan: EnqueuePlanner<R>,
+    { sender = '', send }: EnqueueOptions = {},
   ): Promise<EnqueueResult<R>> {
     const ids = [...new Set(accountIds)].sort();
-    return this.#tx(async (db): Promise<EnqueueResult<R>> => {
+    const attempt = this.#tx(async (db): Promise<EnqueueResult<R>> => {
+      const earlier = send && (await reserveSend(db, send));
+      if (earlier) return { replayed: earlier };
       const { rows: accounts } = await db.query<{ account_id: string }>(
         'SELECT account_id FROM accounts WHERE account_id = ANY($1) ORDER BY account_id FOR SHARE',
         [ids],
       );
       // Serializes enqueues per destination device, so seq follows commit order per device.
+      // octet_length() of a TOASTed bytea reads its size, not the content.
       const { rows } = await db.query<DeviceSnapshot & { accountId: string }>(
         `SELECT d.account_id AS "accountId", d.device_id AS "deviceId",
-                d.registration_id AS "registrationId",
-                (SELECT COUNT(*) FROM envelopes e
-                  WHERE e.account_id = d.account_id AND e.device_id = d.device_id) AS queued
-           FROM devices d WHERE d.account_id = ANY($1)
-           ORDER BY d.account_id, d.device_id FOR UPDATE OF d`,
-        [ids],
+                d.registration_id AS "registrationId", q.queued, q."queuedBytes",
+                q."senderQueued", q."senderQueuedBytes"
+           FROM devices d, LATERAL (
+             SELECT COUNT(*) AS queued,
+                    COALESCE(SUM(octet_length(e.content)), 0)::bigint AS "queuedBytes",
+                    COUNT(*) FILTER (WHERE e.source_account_id = $2) AS "senderQueued",
+                    COALESCE(SUM(octet_length(e.content))
+                      FILTER (WHERE e.source_account_id = $2), 0)::bigint AS "senderQueuedBytes"
+               FROM envelopes e
+              WHERE e.account_id = d.account_id AND e.device_id = d.device_id) q
+          WHERE d.account_id = ANY($1)
+          ORDER BY d.account_id, d.device_id FOR UPDATE OF d`,
+        [ids, sender],
       );
       const snapshot = new Map<string, DeviceSnapshot[]>();
       for (const { account_id } of accounts) snapshot.set(account_id, []);
       for (const { accountId, ...device } of rows) snapshot.get(accountId)?.push(device);
       const decision = plan(snapshot);
-      if ('reject' in decision) return { rejected: decision.reject };
+      // Rolls the reservation back with everything else: a rejected send records nothing.
+      if ('reject' in decision) throw new Rejection(decision.reject);
       const envelopes = decision.envelopes;
+      if (send) {
+        await db.query(
+          `UPDATE sends SET stored = $4
+             WHERE source_account_id = $1 AND source_device_id = $2 AND send_id = $3`,
+          [send.sourceAccountId, send.sourceDeviceId, send.sendId, envelopes.length],
+        );
+      }
       if (envelopes.length === 0) return { stored: [] };
       const { rows: inserted } = await db.query<{ id: string; seq: number }>(
         `INSERT INTO envelopes (id, account_id, device_id, type, source_account_id, source_device_id,
@@ -637,6 +669,12 @@ export class PostgresRelayStore implements RelayStore {
         .sort((a, b) => a.seq - b.seq);
       return { stored };
     });
+    try {
+      return await attempt;
+    } catch (err) {
+      if (err instanceof Rejection) return { rejected: err.reason as R };
+      throw err;
+    }
   }
 
   async fetchEnvelopes(
@@ -661,6 +699,20 @@ export class PostgresRelayStore implements RelayStore {
     return rows.length > 0;
   }
 
+  async deleteEnvelopes(
+    accountId: string,
+    deviceId: number,
+    envelopeIds: readonly string[],
+  ): Promise<string[]> {
+    if (envelopeIds.length === 0) return [];
+    const rows = await this.#query<{ id: string }>(
+      `DELETE FROM envelopes WHERE account_id = $1 AND device_id = $2 AND id = ANY($3::text[])
+       RETURNING id`,
+      [accountId, deviceId, [...envelopeIds]],
+    );
+    return rows.map((row) => row.id);
+  }
+
   // ---- maintenance ----------------------------------------------------------------------------
 
   async expire(now: number, retentionMs: number): Promise<ExpiryResult> {
@@ -678,6 +730,8 @@ export class PostgresRelayStore implements RelayStore {
             [cutoff],
           )
         ).rowCount ?? 0,
+      sendRecords:
+        (await db.query('DELETE FROM sends WHERE server_timestamp < $1', [cutoff])).rowCount ?? 0,
     }));
   }
 
@@ -803,4 +857,37 @@ function retired(signed: readonly SignedKeyRow[], retentionMs: number): RetiredS
       retiredAt: k.retired_at,
       keepUntil: k.retired_at + retentionMs,
     }));
+}
+
+/** Carries a planner's rejection out of `#tx`, which rolls the transaction back. */
+class Rejection {
+  constructor(readonly reason: unknown) {}
+}
+
+/**
+ * Claims `send`'s key for this transaction, or returns the answer already recorded under it.
+ * The insert waits for a concurrent transaction holding the same key: if that one commits, its
+ * record is returned; if it rolls back, the claim succeeds. A record past retention is taken
+ * over.
+ */
+async function reserveSend(db: Db, send: SendKey): Promise<SendRecord | undefined> {
+  const key = [send.sourceAccountId, send.sourceDeviceId, send.sendId];
+  const { rowCount } = await db.query(
+    `INSERT INTO sends (source_account_id, source_device_id, send_id, server_timestamp, stored)
+       VALUES ($1, $2, $3, $4, 0)
+     ON CONFLICT (source_account_id, source_device_id, send_id) DO UPDATE
+       SET server_timestamp = EXCLUDED.server_timestamp, stored = 0
+       WHERE sends.server_timestamp < $5`,
+    [...key, send.serverTimestamp, send.notBefore],
+  );
+  if ((rowCount ?? 0) > 0) return undefined;
+  const {
+    rows: [record],
+  } = await db.query<SendRecord>(
+    `SELECT server_timestamp AS "serverTimestamp", stored FROM sends
+       WHERE source_account_id = $1 AND source_device_id = $2 AND send_id = $3`,
+    key,
+  );
+  if (!record) throw new Error('send record vanished while locked');
+  return { serverTimestamp: Number(record.serverTimestamp), stored: Number(record.stored) };
 }

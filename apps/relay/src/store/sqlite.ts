@@ -30,12 +30,15 @@ import type {
   AccountRecord,
   DeviceRecord,
   DeviceSnapshot,
+  EnqueueOptions,
   EnqueuePlanner,
   EnqueueResult,
   ExpiryResult,
   LinkResult,
   NewDevice,
   RelayStore,
+  SendKey,
+  SendRecord,
   StoredEnvelope,
 } from './types.ts';
 
@@ -276,10 +279,12 @@ export class SqliteRelayStore implements RelayStore {
   }
 
   async deleteAccount(accountId: string): Promise<boolean> {
-    // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement.
-    return this.#write(
-      () => this.#prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0,
-    );
+    // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement;
+    // send records have no foreign key (see migration 2).
+    return this.#write(() => {
+      this.#prepare('DELETE FROM sends WHERE source_account_id = ?').run(accountId);
+      return this.#prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0;
+    });
   }
 
   async exportAccount(
@@ -417,13 +422,19 @@ export class SqliteRelayStore implements RelayStore {
   }
 
   async removeDevice(accountId: string, deviceId: number): Promise<boolean> {
-    return this.#write(
-      () =>
+    return this.#write(() => {
+      // Send records have no foreign key (see migration 2).
+      this.#prepare('DELETE FROM sends WHERE source_account_id = ? AND source_device_id = ?').run(
+        accountId,
+        deviceId,
+      );
+      return (
         this.#prepare('DELETE FROM devices WHERE account_id = ? AND device_id = ?').run(
           accountId,
           deviceId,
-        ).changes > 0,
-    );
+        ).changes > 0
+      );
+    });
   }
 
   #insertDevice(accountId: string, deviceId: number, device: NewDevice): void {
@@ -598,19 +609,29 @@ export class SqliteRelayStore implements RelayStore {
   async enqueue<R>(
     accountIds: readonly string[],
     plan: EnqueuePlanner<R>,
+    { sender = '', send }: EnqueueOptions = {},
   ): Promise<EnqueueResult<R>> {
     return this.#write((): EnqueueResult<R> => {
+      // One writer at a time: nothing can record this key between this read and our insert.
+      const earlier = send && this.#sendRecord(send);
+      if (earlier) return { replayed: earlier };
       const snapshot = new Map<string, DeviceSnapshot[]>();
       const exists = this.#prepare('SELECT 1 FROM accounts WHERE account_id = ?');
+      // length() of a BLOB reads its size from the record header, not the content.
       const devices = this.#prepare(
         `SELECT d.device_id AS deviceId, d.registration_id AS registrationId,
-                (SELECT COUNT(*) FROM envelopes e
-                 WHERE e.account_id = d.account_id AND e.device_id = d.device_id) AS queued
-         FROM devices d WHERE d.account_id = ? ORDER BY d.device_id`,
+                COUNT(e.seq) AS queued,
+                COALESCE(SUM(length(e.content)), 0) AS queuedBytes,
+                COUNT(CASE WHEN e.source_account_id = @sender THEN 1 END) AS senderQueued,
+                COALESCE(SUM(CASE WHEN e.source_account_id = @sender THEN length(e.content) END), 0)
+                  AS senderQueuedBytes
+         FROM devices d
+         LEFT JOIN envelopes e ON e.account_id = d.account_id AND e.device_id = d.device_id
+         WHERE d.account_id = @accountId GROUP BY d.device_id ORDER BY d.device_id`,
       );
       for (const accountId of new Set(accountIds)) {
         if (exists.get(accountId) !== undefined) {
-          snapshot.set(accountId, devices.all(accountId) as DeviceSnapshot[]);
+          snapshot.set(accountId, devices.all({ accountId, sender }) as DeviceSnapshot[]);
         }
       }
       const decision = plan(snapshot);
@@ -644,8 +665,31 @@ export class SqliteRelayStore implements RelayStore {
           content: e.content,
         };
       });
+      if (send) {
+        // Replaces a record left past retention by a sweep that has not run yet.
+        this.#prepare(
+          `INSERT OR REPLACE INTO sends
+             (source_account_id, source_device_id, send_id, server_timestamp, stored)
+           VALUES (?, ?, ?, ?, ?)`,
+        ).run(
+          send.sourceAccountId,
+          send.sourceDeviceId,
+          send.sendId,
+          send.serverTimestamp,
+          stored.length,
+        );
+      }
       return { stored };
     });
+  }
+
+  #sendRecord(send: SendKey): SendRecord | undefined {
+    return this.#prepare(
+      `SELECT server_timestamp AS serverTimestamp, stored FROM sends
+         WHERE source_account_id = ? AND source_device_id = ? AND send_id = ?
+           AND server_timestamp >= ?`,
+    ).get(send.sourceAccountId, send.sourceDeviceId, send.sendId, send.notBefore) as
+      SendRecord | undefined;
   }
 
   async fetchEnvelopes(
@@ -670,6 +714,23 @@ export class SqliteRelayStore implements RelayStore {
     );
   }
 
+  async deleteEnvelopes(
+    accountId: string,
+    deviceId: number,
+    envelopeIds: readonly string[],
+  ): Promise<string[]> {
+    if (envelopeIds.length === 0) return [];
+    return this.#write(() =>
+      (
+        this.#prepare(
+          `DELETE FROM envelopes
+             WHERE account_id = ? AND device_id = ? AND id IN (SELECT value FROM json_each(?))
+           RETURNING id`,
+        ).all(accountId, deviceId, JSON.stringify(envelopeIds)) as { id: string }[]
+      ).map((row) => row.id),
+    );
+  }
+
   // ---- maintenance ----------------------------------------------------------------------------
 
   async expire(now: number, retentionMs: number): Promise<ExpiryResult> {
@@ -682,6 +743,8 @@ export class SqliteRelayStore implements RelayStore {
       retiredSignedPreKeys: this.#prepare(
         'DELETE FROM signed_prekeys WHERE retired_at IS NOT NULL AND retired_at < ?',
       ).run(cutoff).changes,
+      sendRecords: this.#prepare('DELETE FROM sends WHERE server_timestamp < ?').run(cutoff)
+        .changes,
     }));
   }
 

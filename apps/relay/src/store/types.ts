@@ -6,7 +6,8 @@
  * - Every method is atomic: it applies completely or not at all (one transaction each). There is
  *   no transaction object on the interface; operations that must be atomic together are one
  *   method (create account + device + keys, consume linking code + add device, check device
- *   list + enqueue), which keeps both backends honest and the callers simple.
+ *   list + enqueue + record the send id), which keeps both backends honest and the callers
+ *   simple.
  * - One-time prekeys are handed out at most once, even under concurrent `takeBundles` calls
  *   (SQLite: `DELETE … RETURNING` in a write transaction; PostgreSQL: `FOR UPDATE SKIP LOCKED`).
  * - Queues are paged by `seq`, which increases per device in commit order (SQLite: a single
@@ -87,6 +88,19 @@ export interface DeviceSnapshot {
   registrationId: number;
   /** Envelopes currently queued for the device. */
   queued: number;
+  /** Their content bytes. */
+  queuedBytes: number;
+  /** Envelopes queued for the device from the enqueue's `sender` account (0 without one). */
+  senderQueued: number;
+  /** Their content bytes. */
+  senderQueuedBytes: number;
+}
+
+export interface EnqueueOptions {
+  /** The sending account, whose share of each destination queue the snapshot reports. */
+  sender?: string;
+  /** Makes the send idempotent (see `SendKey`). */
+  send?: SendKey;
 }
 
 /**
@@ -98,7 +112,33 @@ export type EnqueuePlanner<R> = (
   devices: ReadonlyMap<string, readonly DeviceSnapshot[]>,
 ) => { reject: R } | { envelopes: NewEnvelope[] };
 
-export type EnqueueResult<R> = { stored: StoredEnvelope[] } | { rejected: R };
+/**
+ * Names one send for idempotent retries (the client's `sendId`). The store keeps at most one
+ * record per (sender account, sender device, send id), written in the same transaction as the
+ * send's envelopes, and pruned with them by `expire`.
+ */
+export interface SendKey {
+  sourceAccountId: string;
+  sourceDeviceId: number;
+  sendId: string;
+  /** The send's server timestamp, recorded as part of its answer. */
+  serverTimestamp: number;
+  /** Records older than this (past retention, not yet pruned) count as absent. */
+  notBefore: number;
+}
+
+/** The answer recorded for a stored send, given again to its retries. */
+export interface SendRecord {
+  serverTimestamp: number;
+  stored: number;
+}
+
+/**
+ * `replayed`: a send with the same key was already stored (nothing new is stored, the planner
+ * is not asked). A rejected send records nothing, so its retry is planned afresh.
+ */
+export type EnqueueResult<R> =
+  { stored: StoredEnvelope[] } | { rejected: R } | { replayed: SendRecord };
 
 export type LinkResult =
   | { ok: true; accountId: string; deviceId: number }
@@ -108,6 +148,7 @@ export interface ExpiryResult {
   envelopes: number;
   linkingCodes: number;
   retiredSignedPreKeys: number;
+  sendRecords: number;
 }
 
 export interface RelayStore {
@@ -172,8 +213,16 @@ export interface RelayStore {
   ): Promise<PreKeyBundleResponse | undefined>;
 
   // Messages
-  /** Atomically reads the destinations' devices, asks `plan`, and stores what it returns. */
-  enqueue<R>(accountIds: readonly string[], plan: EnqueuePlanner<R>): Promise<EnqueueResult<R>>;
+  /**
+   * Atomically reads the destinations' devices, asks `plan`, and stores what it returns. With a
+   * `send` key, a send already stored under that key is answered `replayed` instead (also when
+   * a concurrent call with the same key commits first), and a stored send records its answer.
+   */
+  enqueue<R>(
+    accountIds: readonly string[],
+    plan: EnqueuePlanner<R>,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult<R>>;
   /** A page of the device's queue in order, after `afterSeq`, skipping envelopes older than `notBefore`. */
   fetchEnvelopes(
     accountId: string,
@@ -182,9 +231,21 @@ export interface RelayStore {
   ): Promise<StoredEnvelope[]>;
   /** Deletes one envelope from that device's queue only; false if it is not there. */
   deleteEnvelope(accountId: string, deviceId: number, envelopeId: string): Promise<boolean>;
+  /**
+   * Deletes these envelopes from that device's queue only, in one statement (batched acks);
+   * returns the ids that were there.
+   */
+  deleteEnvelopes(
+    accountId: string,
+    deviceId: number,
+    envelopeIds: readonly string[],
+  ): Promise<string[]>;
 
   // Maintenance
-  /** Deletes envelopes older than `now - retentionMs`, expired linking codes and retired keys. */
+  /**
+   * Deletes envelopes and send records older than `now - retentionMs`, expired linking codes
+   * and retired keys.
+   */
   expire(now: number, retentionMs: number): Promise<ExpiryResult>;
   /** Throws if the store cannot serve requests (readiness). */
   ping(): Promise<void>;

@@ -5,19 +5,13 @@
  * storage, the `ws` package for WebSockets): what the screens see after registering,
  * chatting both ways, reading, and reopening storage.
  */
-import { startRelay, type RelayProcess } from '@parley/e2e/relay.js';
+import { useRelay } from '@parley/e2e/use-relay.js';
 import { WebSocket } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClientModel } from './client-model.ts';
 import type { ModelState } from './types.ts';
 
-let relay: RelayProcess;
-beforeAll(async () => {
-  relay = await startRelay();
-}, 60_000);
-afterAll(async () => {
-  await relay?.dispose();
-});
+const { relay } = useRelay();
 
 let n = 0;
 function model(profile = `p${++n}-${Date.now()}`) {
@@ -39,7 +33,7 @@ function until(
     const timer = setTimeout(() => {
       off();
       reject(new Error(`timed out waiting for ${what}`));
-    }, 30_000);
+    }, 90_000); // only bounds a hang: generous for a busy machine
     const check = () => {
       const s = m.getState();
       if (predicate(s)) {
@@ -136,7 +130,7 @@ describe('ClientModel with the real relay', () => {
     expect(exported.account.username).toBe(`alice_${run}`);
     expect(await blob.text()).not.toMatch(/identityKeyPair/);
     await Promise.all([alice.close(), bob.close(), again.close()]);
-  }, 120_000);
+  }, 240_000);
 
   it('links a second device, and runs a group of three with a member removed', async () => {
     const run = Date.now().toString(36);
@@ -220,7 +214,7 @@ describe('ClientModel with the real relay', () => {
     expect(texts(carol.getState(), groupConv)).not.toContain('after carol left');
 
     await Promise.all([alice, alice2, bob, carol].map((m) => m.close()));
-  }, 120_000);
+  }, 240_000);
   it('two models of one profile (tabs without Web Locks): a replaced socket comes back, and the other tab sees new messages', async () => {
     const run = Date.now().toString(36);
     const alice = model(`tabs-alice-${run}`);
@@ -263,5 +257,5 @@ describe('ClientModel with the real relay', () => {
       'from the second tab',
     ]);
     await Promise.all([alice.close(), tab2.close(), bob.close()]);
-  }, 120_000);
+  }, 240_000);
 });

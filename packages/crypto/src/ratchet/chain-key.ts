@@ -40,8 +40,8 @@ export class ChainKey {
     return hmacSha256(this.#key, MESSAGE_KEY_SEED);
   }
 
-  messageKeys(): MessageKeys {
-    return MessageKeys.derive(this.messageKeySeed(), this.index);
+  messageKeys(spqrKey?: Uint8Array): MessageKeys {
+    return MessageKeys.derive(this.messageKeySeed(), this.index, spqrKey);
   }
 
   toString(): string {

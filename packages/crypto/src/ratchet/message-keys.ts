@@ -21,9 +21,10 @@ export class MessageKeys {
     readonly counter: number,
   ) {}
 
-  static derive(seed: Uint8Array, counter: number): MessageKeys {
+  /** `salt` is the message's SPQR key, when the session uses SPQR (libsignal 0.92+). */
+  static derive(seed: Uint8Array, counter: number, salt?: Uint8Array): MessageKeys {
     abytes(seed, 'message key seed', 32);
-    const okm = hkdfSha256(seed, undefined, MESSAGE_KEYS_INFO, 80);
+    const okm = hkdfSha256(seed, salt, MESSAGE_KEYS_INFO, 80);
     const keys = new MessageKeys(okm.slice(0, 32), okm.slice(32, 64), okm.slice(64, 80), counter);
     wipe(okm);
     return keys;

@@ -38,17 +38,23 @@ import { systemRandom, type RandomSource } from '../random.ts';
 import { ChainKey } from '../ratchet/chain-key.ts';
 import { RootKey } from '../ratchet/root-key.ts';
 import { SessionState } from './session-state.ts';
+import { DEFAULT_SPQR_MODE, initialSessionSpqrState, type SpqrMode } from '../spqr/session-spqr.ts';
 
 const DISCONTINUITY = /* @__PURE__ */ new Uint8Array(32).fill(0xff);
 const INFO_X3DH = /* @__PURE__ */ utf8('WhisperText');
 const INFO_PQXDH = /* @__PURE__ */ utf8('WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024');
 
-function deriveInitialKeys(hasKyber: boolean, secrets: Uint8Array[]): [RootKey, ChainKey] {
+/** Root key, chain key and (bytes 64–96, libsignal ≥ 0.74) the SPQR auth key. */
+function deriveInitialKeys(
+  hasKyber: boolean,
+  secrets: Uint8Array[],
+): [RootKey, ChainKey, Uint8Array] {
   const ikm = concat(DISCONTINUITY, ...secrets);
-  const okm = hkdfSha256(ikm, undefined, hasKyber ? INFO_PQXDH : INFO_X3DH, 64);
-  const keys: [RootKey, ChainKey] = [
+  const okm = hkdfSha256(ikm, undefined, hasKyber ? INFO_PQXDH : INFO_X3DH, 96);
+  const keys: [RootKey, ChainKey, Uint8Array] = [
     new RootKey(okm.subarray(0, 32)),
     new ChainKey(okm.subarray(32, 64), 0),
+    okm.slice(64, 96),
   ];
   wipe(ikm, okm, ...secrets);
   return keys;
@@ -63,6 +69,7 @@ export interface AliceParameters {
   /** Bob's first ratchet key: his signed prekey, except in known-answer tests. */
   theirRatchetKey: PublicKey;
   theirKyberPreKey?: KemPublicKey | undefined;
+  spqr?: SpqrMode | undefined;
 }
 
 /** The initiator's new session and, for PQXDH, the Kyber ciphertext to send Bob. */
@@ -95,7 +102,7 @@ export async function initializeAliceSession(
   const secrets = await agreements;
   if (kyberSecret) secrets.push(kyberSecret);
   const hasKyber = kyberCiphertext !== undefined;
-  const [rootKey, chainKey] = deriveInitialKeys(hasKyber, secrets);
+  const [rootKey, chainKey, spqrKey] = deriveInitialKeys(hasKyber, secrets);
   const ratchetKey = await sendingRatchetKey;
   const [sendingRootKey, sendingChainKey] = await rootKey.createChain(
     p.theirRatchetKey,
@@ -110,6 +117,8 @@ export async function initializeAliceSession(
   });
   state.addReceiverChain(p.theirRatchetKey, chainKey);
   state.senderChain = { ratchetKey, chainKey: sendingChainKey };
+  const mode = p.spqr ?? DEFAULT_SPQR_MODE;
+  state.pqRatchetState = initialSessionSpqrState(mode, spqrKey, true, state.sessionVersion);
   return { state, kyberCiphertext };
 }
 
@@ -123,6 +132,7 @@ export interface BobParameters {
   theirIdentity: PublicKey;
   theirBaseKey: PublicKey;
   theirKyberCiphertext?: Uint8Array | undefined;
+  spqr?: SpqrMode | undefined;
 }
 
 /** The responder's new session, from the values in Alice's PreKey message. */
@@ -149,7 +159,7 @@ export async function initializeBobSession(p: BobParameters): Promise<SessionSta
   const secrets = await agreements;
   if (kyberSecret) secrets.push(kyberSecret);
   const hasKyber = p.ourKyberPreKey !== undefined;
-  const [rootKey, chainKey] = deriveInitialKeys(hasKyber, secrets);
+  const [rootKey, chainKey, spqrKey] = deriveInitialKeys(hasKyber, secrets);
   const state = new SessionState({
     sessionVersion: hasKyber ? KYBER_AWARE_MESSAGE_VERSION : PRE_KYBER_MESSAGE_VERSION,
     localIdentity: p.ourIdentity.publicKey,
@@ -158,5 +168,7 @@ export async function initializeBobSession(p: BobParameters): Promise<SessionSta
     aliceBaseKey: p.theirBaseKey.serialize(),
   });
   state.senderChain = { ratchetKey: p.ourRatchetKey, chainKey };
+  const mode = p.spqr ?? DEFAULT_SPQR_MODE;
+  state.pqRatchetState = initialSessionSpqrState(mode, spqrKey, false, state.sessionVersion);
   return state;
 }

@@ -17,6 +17,7 @@
  */
 import type { ProtocolAddress } from '../address.ts';
 import { KeyPair } from '../curve.ts';
+import { PRE_KYBER_MESSAGE_VERSION } from '../consts.ts';
 import { ProtocolError } from '../errors.ts';
 import type { PreKeySignalMessage } from '../messages.ts';
 import { PreKeyBundle } from '../prekeys.ts';
@@ -24,6 +25,7 @@ import type { RandomSource } from '../random.ts';
 import type { ProtocolStores } from '../stores.ts';
 import { initializeAliceSession, initializeBobSession } from './pqxdh.ts';
 import type { SessionRecord } from './session-record.ts';
+import type { SpqrMode } from '../spqr/session-spqr.ts';
 
 /** Checks a bundle and adds a new initiator session to `record` (made current). */
 export async function buildSessionFromBundle(
@@ -33,9 +35,19 @@ export async function buildSessionFromBundle(
   bundle: PreKeyBundle,
   now: number,
   rng: RandomSource,
+  spqr?: SpqrMode,
+  allowPreKyber = false,
 ): Promise<void> {
   if (!(bundle instanceof PreKeyBundle)) {
     throw new ProtocolError('InvalidArgument', 'bundle must be a PreKeyBundle');
+  }
+  // Without a Kyber prekey the session would be X3DH (v3): a downgrade anyone who can strip
+  // the Kyber fields could force. libsignal ≥ 0.75 refuses it too.
+  if (!bundle.kyberPreKey && !allowPreKyber) {
+    throw new ProtocolError(
+      'LegacyCiphertextVersion',
+      'bundle has no Kyber prekey; X3DH (version 3) sessions are refused',
+    );
   }
   const theirIdentity = bundle.identityKey;
   const [signedOk, kyberOk] = await Promise.all([
@@ -70,6 +82,7 @@ export async function buildSessionFromBundle(
       theirOneTimePreKey: bundle.preKey,
       theirRatchetKey: bundle.signedPreKey,
       theirKyberPreKey: bundle.kyberPreKey,
+      spqr,
     },
     rng,
   );
@@ -99,12 +112,29 @@ export async function buildSessionFromPreKeyMessage(
   address: ProtocolAddress,
   record: SessionRecord,
   message: PreKeySignalMessage,
+  spqr?: SpqrMode,
+  allowPreKyber = false,
 ): Promise<PreKeysUsed> {
   if (!(await stores.identity.isTrustedIdentity(address, message.identityKey, 'receiving'))) {
     throw new ProtocolError('UntrustedIdentity', `identity of ${address.toString()} has changed`);
   }
   if (record.promoteMatchingSession(message.messageVersion, message.baseKey.serialize())) {
+    // A repeat of a message we already set up a session for: its outer identity key is not
+    // covered by the inner MAC, so it must be the one the session was built with.
+    if (!record.currentState!.remoteIdentity.equals(message.identityKey)) {
+      throw new ProtocolError(
+        'InvalidMessage',
+        'identity key of a repeated PreKey message does not match its session',
+      );
+    }
     return { preKeyId: undefined, kyberPreKeyId: undefined };
+  }
+  // As libsignal: a session we already have is found first; a new one must be PQXDH.
+  if (message.messageVersion <= PRE_KYBER_MESSAGE_VERSION && !allowPreKyber) {
+    throw new ProtocolError(
+      'LegacyCiphertextVersion',
+      'X3DH (version 3) PreKey messages are refused; the sender must use PQXDH',
+    );
   }
 
   const signedPreKey = await stores.signedPreKey.getSignedPreKey(message.signedPreKeyId);
@@ -133,6 +163,7 @@ export async function buildSessionFromPreKeyMessage(
     theirIdentity: message.identityKey,
     theirBaseKey: message.baseKey,
     theirKyberCiphertext: message.kyberCiphertext,
+    spqr,
   });
   state.localRegistrationId = await stores.identity.getLocalRegistrationId();
   state.remoteRegistrationId = message.registrationId;

@@ -20,19 +20,26 @@
  * Each state is tried on a copy: the current state first, then archived states newest first
  * (a PreKey message only tries the current state, which was just set up for it); the state
  * that worked replaces its original and becomes current. Nothing is changed on failure.
+ *
+ * Bounded work: a forged message (no keys needed) with a fresh ratchet key and a high counter
+ * would cost a chain step per skipped message in every state tried (41 × 25,000). So states
+ * whose receiving chains hold the message's ratchet key are tried first, a further state only
+ * while the chain steps of all attempts stay within MAX_FORWARD_JUMPS, and skipped keys that
+ * MAX_MESSAGE_KEYS would evict at once are never derived (their chain steps are).
  * Internal module.
  * @module
  */
 import { wipe } from '../_bytes.ts';
 import { aes256CbcDecrypt, aes256CbcEncrypt } from '../_primitives.ts';
-import { MAX_FORWARD_JUMPS } from '../consts.ts';
+import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../consts.ts';
 import { KeyPair, type PublicKey } from '../curve.ts';
 import { ProtocolError, isProtocolError } from '../errors.ts';
 import { PreKeySignalMessage, SignalMessage } from '../messages.ts';
-import type { RandomSource } from '../random.ts';
+import { systemRandom, type RandomSource } from '../random.ts';
+import { spqrRecv, spqrSend } from '../spqr/index.ts';
 import { MessageKeys } from '../ratchet/message-keys.ts';
 import type { SessionRecord } from './session-record.ts';
-import { SessionState, type ReceiverChain } from './session-state.ts';
+import { SessionState, type ReceiverChain, type SkippedKey } from './session-state.ts';
 
 /** A ciphertext as sent: a PreKey message while unacknowledged, then plain ("whisper"). */
 export interface CiphertextMessage {
@@ -45,6 +52,7 @@ export function encryptWithRecord(
   record: SessionRecord,
   plaintext: Uint8Array,
   now: number,
+  rng: RandomSource = systemRandom,
 ): CiphertextMessage {
   const state = record.currentState;
   if (!state) throw new ProtocolError('SessionNotFound', 'no current session state');
@@ -56,7 +64,8 @@ export function encryptWithRecord(
       'session was never acknowledged and is too old to send on; process a fresh bundle',
     );
   }
-  const keys = chain.chainKey.messageKeys();
+  const spqr = spqrSend(state.pqRatchetState, rng);
+  const keys = chain.chainKey.messageKeys(spqr.key);
   const ciphertext = aes256CbcEncrypt(keys.cipherKey, keys.iv, plaintext);
   const message = SignalMessage.create({
     messageVersion: state.sessionVersion,
@@ -67,9 +76,11 @@ export function encryptWithRecord(
     ciphertext,
     senderIdentity: state.localIdentity,
     receiverIdentity: state.remoteIdentity,
+    pqRatchet: spqr.msg,
   });
   wipe(keys.cipherKey, keys.macKey, keys.iv);
   chain.chainKey = chain.chainKey.next();
+  state.pqRatchetState = spqr.state;
 
   const pending = state.pendingPreKey;
   if (!pending) return { type: 'whisper', body: message.serialize() };
@@ -113,29 +124,31 @@ export async function decryptWithRecord(
     }
   };
 
-  const current = record.currentState;
-  if (current) {
-    const result = await attempt(current);
-    if (result) {
-      record.setCurrentState(result[1]);
-      return result[0];
-    }
-    if (type === 'prekey') throw errors[0]!;
-  }
-  if (type === 'whisper') {
-    const previous = record.previousStates;
-    for (let i = 0; i < previous.length; i++) {
-      const result = await attempt(previous[i]!);
-      if (result) {
-        record.promoteArchivedState(i, result[1]);
-        return result[0];
-      }
-    }
+  // Candidates as [archive index or -1 for current, state]: libsignal's order, except that
+  // states whose receiving chains hold the message's ratchet key go first.
+  const ratchetKey = message.senderRatchetKey;
+  const candidates: [number, SessionState][] = [];
+  if (record.currentState) candidates.push([-1, record.currentState]);
+  if (type === 'whisper') record.previousStates.forEach((s, i) => candidates.push([i, s]));
+  const known = (s: SessionState) => s.receiverChain(ratchetKey);
+  candidates.sort(([, a], [, b]) => Number(!known(a)) - Number(!known(b)));
+
+  let spent = 0;
+  for (const [index, state] of candidates) {
+    // Chain steps this attempt costs: from the chain's index, or from 0 on a new chain.
+    const cost = Math.max(message.counter - (known(state)?.chainKey.index ?? 0), 0) + 1;
+    if (spent > 0 && spent + cost > MAX_FORWARD_JUMPS) break;
+    spent += cost;
+    const result = await attempt(state);
+    if (!result) continue;
+    if (index < 0) record.setCurrentState(result[1]);
+    else record.promoteArchivedState(index, result[1]);
+    return result[0];
   }
   if (errors.length === 0) throw new ProtocolError('SessionNotFound', 'no session to decrypt with');
   if (errors.length === 1) throw errors[0]!;
   const code = errors.every((e) => e.code === errors[0]!.code) ? errors[0]!.code : 'InvalidMessage';
-  throw new ProtocolError(code, `decryption failed with all ${errors.length} session states`, {
+  throw new ProtocolError(code, `decryption failed with ${errors.length} session states`, {
     cause: errors[0],
   });
 }
@@ -153,12 +166,15 @@ async function decryptWithState(
   }
   const chain = await getOrCreateReceiverChain(state, message.senderRatchetKey, rng);
   const seed = getOrCreateMessageKeySeed(state, chain, message.counter);
-  const keys = MessageKeys.derive(seed, message.counter);
+  // SPQR's state is only kept (below) once the MAC and the body check out.
+  const spqr = spqrRecv(state.pqRatchetState, message.pqRatchet);
+  const keys = MessageKeys.derive(seed, message.counter, spqr.key);
   try {
     if (!message.verifyMac(keys.macKey, state.remoteIdentity, state.localIdentity)) {
       throw new ProtocolError('InvalidMac', 'message MAC verification failed');
     }
     const plaintext = aes256CbcDecrypt(keys.cipherKey, keys.iv, message.ciphertext);
+    state.pqRatchetState = spqr.state;
     state.clearUnacknowledgedPreKeyMessage();
     return plaintext;
   } finally {
@@ -217,11 +233,16 @@ function getOrCreateMessageKeySeed(
       `message ${counter} is ${jump} ahead of the chain (limit ${MAX_FORWARD_JUMPS})`,
     );
   }
+  // Only the newest MAX_MESSAGE_KEYS skipped keys survive: older steps advance the chain only.
+  const keep = counter - MAX_MESSAGE_KEYS;
+  const skipped: SkippedKey[] = [];
   let chainKey = chain.chainKey;
   while (chainKey.index < counter) {
-    SessionState.addSkippedKey(chain, { index: chainKey.index, seed: chainKey.messageKeySeed() });
+    if (chainKey.index >= keep)
+      skipped.push({ index: chainKey.index, seed: chainKey.messageKeySeed() });
     chainKey = chainKey.next();
   }
+  SessionState.addSkippedKeys(chain, skipped);
   chain.chainKey = chainKey.next();
   return chainKey.messageKeySeed();
 }

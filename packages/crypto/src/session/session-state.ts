@@ -78,6 +78,8 @@ export class SessionState {
   localRegistrationId = 0;
   /** Serialised base key of the session's initiator: the session's identity on both sides. */
   aliceBaseKey: Uint8Array;
+  /** SPQR's `PqRatchetState` bytes (field 15); empty for a session without SPQR. */
+  pqRatchetState: Uint8Array = new Uint8Array(0);
 
   constructor(init: SessionStateInit) {
     this.sessionVersion = init.sessionVersion;
@@ -106,6 +108,13 @@ export class SessionState {
   static addSkippedKey(chain: ReceiverChain, key: SkippedKey): void {
     chain.messageKeys.unshift(key);
     if (chain.messageKeys.length > MAX_MESSAGE_KEYS) chain.messageKeys.pop();
+  }
+
+  /** Stores skipped keys given oldest first, as many `addSkippedKey` calls would. */
+  static addSkippedKeys(chain: ReceiverChain, keys: readonly SkippedKey[]): void {
+    if (keys.length === 0) return;
+    const newest = keys.slice(-MAX_MESSAGE_KEYS).reverse();
+    chain.messageKeys = newest.concat(chain.messageKeys).slice(0, MAX_MESSAGE_KEYS);
   }
 
   /** Removes and returns the skipped key for `index`, if there is one. */
@@ -171,6 +180,7 @@ export class SessionState {
           .finish(),
       );
     }
+    w.bytes(15, this.pqRatchetState.length ? this.pqRatchetState : undefined);
     return w.finish();
   }
 
@@ -290,5 +300,6 @@ function decodeState(bytes: Uint8Array): SessionState {
       ciphertext: (k.bytes(2) ?? new Uint8Array(0)).slice(),
     };
   }
+  state.pqRatchetState = (f.bytes(15) ?? new Uint8Array(0)).slice();
   return state;
 }

@@ -18,7 +18,7 @@ import {
   type CiphertextMessage,
   type SessionCipherOptions,
 } from '../../src/session.ts';
-import { bytesFor, ls072, ls090, u8 } from './libsignal.ts';
+import { bytesFor, ls072, ls090, ls0103, u8 } from './libsignal.ts';
 
 export type Ls = typeof ls090;
 export const LIBSIGNALS = [
@@ -222,6 +222,13 @@ export class LsParty implements Party {
     return this.ls.ProtocolAddress.new(peer.name, peer.deviceId);
   }
 
+  /** 0.91+ takes our own address after the peer's (it MACs both when they are ServiceIds). */
+  #local(): unknown[] {
+    return (this.ls as unknown) === ls0103
+      ? [this.ls.ProtocolAddress.new(this.name, this.deviceId)]
+      : [];
+  }
+
   async makeBundle({ oneTime = true, kyber = true }: BundleOptions = {}) {
     const { ls } = this;
     const preId = freshId();
@@ -291,18 +298,23 @@ export class LsParty implements Party {
       pk(bundle.identityKey),
       ...kyber,
     );
-    await ls.processPreKeyBundle(
+    await (ls.processPreKeyBundle as (...args: unknown[]) => Promise<void>)(
       lsBundle,
       this.#address(peer),
+      ...this.#local(),
       this.#stores.session,
       this.#stores.identity,
     );
   }
 
   async encrypt(peer: Party, plaintext: Uint8Array): Promise<CiphertextMessage> {
-    const m = await this.ls.signalEncrypt(
+    const encrypt = this.ls.signalEncrypt as (
+      ...args: unknown[]
+    ) => ReturnType<Ls['signalEncrypt']>;
+    const m = await encrypt(
       this.#b(plaintext),
       this.#address(peer),
+      ...this.#local(),
       this.#stores.session,
       this.#stores.identity,
     );
@@ -316,9 +328,10 @@ export class LsParty implements Party {
     const s = this.#stores;
     if (message.type === 'prekey') {
       return u8(
-        await ls.signalDecryptPreKey(
+        await (ls.signalDecryptPreKey as (...args: unknown[]) => Promise<Uint8Array>)(
           ls.PreKeySignalMessage.deserialize(b(message.body)),
           this.#address(peer),
+          ...this.#local(),
           s.session,
           s.identity,
           s.preKey,
@@ -328,9 +341,10 @@ export class LsParty implements Party {
       );
     }
     return u8(
-      await ls.signalDecrypt(
+      await (ls.signalDecrypt as (...args: unknown[]) => Promise<Uint8Array>)(
         ls.SignalMessage.deserialize(b(message.body)),
         this.#address(peer),
+        ...this.#local(),
         s.session,
         s.identity,
       ),
