@@ -23,7 +23,12 @@ import type {
   MessageStatus,
   SendFailure,
 } from './model.ts';
-import { RelayHttp, type FetchLike, type SocketState, type WebSocketConstructor } from './relay/index.ts';
+import {
+  RelayHttp,
+  type FetchLike,
+  type SocketState,
+  type WebSocketConstructor,
+} from './relay/index.ts';
 import type { Storage, StorageTx } from './storage/index.ts';
 
 export interface ParleyClientOptions {
@@ -94,8 +99,11 @@ export class Scope {
   emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void;
   emit(fn: () => void): void;
   emit(eventOrFn: unknown, payload?: unknown): void {
-    this.#emits.push(typeof eventOrFn === 'function' ? (eventOrFn as () => void) : () =>
-      this.#emitter?.emit(eventOrFn as keyof ClientEvents, payload as never));
+    this.#emits.push(
+      typeof eventOrFn === 'function'
+        ? (eventOrFn as () => void)
+        : () => this.#emitter?.emit(eventOrFn as keyof ClientEvents, payload as never),
+    );
   }
 
   /** Runs `task` after the commit, in order with this scope's other follow-ups. */
@@ -122,7 +130,11 @@ export class ClientContext {
   #http: RelayHttp | undefined;
   readonly #tasks = new Set<Promise<unknown>>();
 
-  constructor(options: ParleyClientOptions, account: AccountRecord | undefined, events: Emitter<ClientEvents>) {
+  constructor(
+    options: ParleyClientOptions,
+    account: AccountRecord | undefined,
+    events: Emitter<ClientEvents>,
+  ) {
     this.storage = options.storage;
     this.options = options;
     this.rng = options.rng ?? systemRandom;
@@ -167,7 +179,11 @@ export class ClientContext {
     if (account) {
       this.#http = new RelayHttp(
         account.relayUrl,
-        { accountId: account.accountId, deviceId: account.deviceId, credential: account.credential },
+        {
+          accountId: account.accountId,
+          deviceId: account.deviceId,
+          credential: account.credential,
+        },
         fetchOpt,
       );
     } else if (this.options.relayUrl) {
@@ -179,7 +195,11 @@ export class ClientContext {
 
   /** An unauthenticated HTTP client for `relayUrl` (registration, linking). */
   anonymousHttp(relayUrl: string): RelayHttp {
-    return new RelayHttp(relayUrl, undefined, this.options.fetch ? { fetch: this.options.fetch } : {});
+    return new RelayHttp(
+      relayUrl,
+      undefined,
+      this.options.fetch ? { fetch: this.options.fetch } : {},
+    );
   }
 
   get http(): RelayHttp {

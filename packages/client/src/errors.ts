@@ -16,7 +16,8 @@ export type ClientErrorCode =
   | 'no_devices'
   | 'devices_unstable'
   | 'too_large'
-  | 'invalid_argument';
+  | 'invalid_argument'
+  | 'not_retryable';
 
 /** Base class: `code` says what went wrong, `message` says it in English for logs. */
 export class ClientError extends Error {

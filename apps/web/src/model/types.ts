@@ -9,7 +9,9 @@
  * @module
  */
 
-export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+/** One state per outgoing message, declared once in the client core. */
+export type { MessageStatus } from '@parley/client';
+import type { MessageStatus } from '@parley/client';
 
 export type ConversationEventKind =
   | 'identity_changed'

@@ -18,9 +18,7 @@ export async function storeIdentityChanged(
   await storeEvent(ctx, scope, directConversationId(accountId), 'identity_changed', [accountId]);
   for (const g of await listGroups(scope.tx)) {
     if (!g.left && isMember(g, accountId)) {
-      await storeEvent(ctx, scope, groupConversationId(g.groupId), 'identity_changed', [
-        accountId,
-      ]);
+      await storeEvent(ctx, scope, groupConversationId(g.groupId), 'identity_changed', [accountId]);
     }
   }
 }

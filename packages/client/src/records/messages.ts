@@ -6,11 +6,7 @@
 import type { ClientContext, Scope } from '../context.ts';
 import { newMessageId } from '../content/index.ts';
 import { PROCESSED, messageKey } from '../keys.ts';
-import type {
-  ConversationEventKind,
-  ConversationRecord,
-  MessageRecord,
-} from '../model.ts';
+import type { ConversationEventKind, ConversationRecord, MessageRecord } from '../model.ts';
 import type { StorageTx } from '../storage/index.ts';
 
 /** Stores a message, indexes it by (sender, id) and updates its conversation. */
