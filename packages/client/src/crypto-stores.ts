@@ -31,6 +31,7 @@ import type { AccountRecord, IdentityRecord } from './model.ts';
 import type { StorageTx } from './storage/index.ts';
 import { bytesEqual, toHex } from './util/bytes.ts';
 import { senderKeyKey, sessionKey } from './keys.ts';
+import { NotRegisteredError } from './errors.ts';
 
 export { sessionKey, senderKeyKey };
 
@@ -55,7 +56,7 @@ export class TxIdentityStore implements IdentityKeyStore {
 
   async account(): Promise<AccountRecord> {
     const account = await this.tx.get<AccountRecord>('meta', 'account');
-    if (!account) throw new Error('no account on this device');
+    if (!account) throw new NotRegisteredError();
     return account;
   }
 

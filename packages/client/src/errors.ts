@@ -17,7 +17,15 @@ export type ClientErrorCode =
   | 'devices_unstable'
   | 'too_large'
   | 'invalid_argument'
-  | 'not_retryable';
+  | 'not_retryable'
+  /** The storage was closed, or a transaction used after it finished. */
+  | 'storage_closed'
+  /** The profile is locked with a passphrase, or the passphrase is wrong. */
+  | 'locked'
+  | 'wrong_passphrase'
+  /** The platform lacks something the client needs (WebSocket, Web Locks). */
+  | 'unsupported_platform'
+  | 'provisioning_failed';
 
 /** Base class: `code` says what went wrong, `message` says it in English for logs. */
 export class ClientError extends Error {

@@ -21,6 +21,7 @@ import {
   type Envelope,
   type ProvisioningServerFrame,
 } from '@parley/protocol';
+import { ClientError } from '../errors.ts';
 
 /** The part of the WebSocket API we use (browsers' WebSocket and the `ws` package both fit). */
 export interface WebSocketLike {
@@ -47,7 +48,10 @@ export function wsUrl(baseUrl: string, path: string): string {
 function defaultWebSocket(): WebSocketConstructor {
   const ctor = (globalThis as { WebSocket?: unknown }).WebSocket;
   if (typeof ctor !== 'function') {
-    throw new Error('no global WebSocket: pass one (e.g. the `ws` package) as options.WebSocket');
+    throw new ClientError(
+      'unsupported_platform',
+      'no global WebSocket: pass one (e.g. the `ws` package) as options.WebSocket',
+    );
   }
   return ctor as WebSocketConstructor;
 }
@@ -273,12 +277,17 @@ export function openProvisioningChannel(
       } else if (frame.type === 'provisioning_message') {
         resolveMessage(frame.body);
       } else if (frame.type === 'error') {
-        rejectMessage(new Error(`provisioning: ${frame.error}: ${frame.message}`));
+        rejectMessage(
+          new ClientError('provisioning_failed', `provisioning: ${frame.error}: ${frame.message}`),
+        );
       }
     };
     ws.onerror = () => undefined;
     ws.onclose = (ev) => {
-      const err = new Error(`provisioning socket closed (${ev.code} ${ev.reason})`);
+      const err = new ClientError(
+        'provisioning_failed',
+        `provisioning socket closed (${ev.code} ${ev.reason})`,
+      );
       if (!gotAddress) rejectChannel(err);
       rejectMessage(err);
     };
