@@ -65,6 +65,9 @@ class Lru<V> {
     this.#map.set(key, value);
     if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
   }
+  delete(key: string): void {
+    this.#map.delete(key);
+  }
   clear(): void {
     this.#map.clear();
   }
@@ -83,6 +86,13 @@ export function clearNodeCryptoCaches(): void {
   publicKeys.clear();
   edwardsKeys.clear();
   signingKeys.clear();
+}
+
+/** Drops the handles of private key `k` (import and signing seed): the protocol erased it. */
+export function forgetNodeCryptoKey(k: Uint8Array): void {
+  const id = secretId(k);
+  privateKeys.delete(id);
+  signingKeys.delete(id);
 }
 
 const b64url = (b: Uint8Array) =>
@@ -280,9 +290,12 @@ export const nodeCryptoBackend: CurveBackend = {
     return signature;
   },
   verify: async (u, message, signature) => verifySync(u, message, signature),
+  forget: forgetNodeCryptoKey,
+  clearCaches: clearNodeCryptoCaches,
 };
 
 /** Internals for the tests only. */
 export const __TESTS = Object.freeze({
   hasSigningKey: (k: Uint8Array) => signingKeys.get(secretId(k)) !== undefined,
+  hasPrivateKey: (k: Uint8Array) => privateKeys.get(secretId(k)) !== undefined,
 });

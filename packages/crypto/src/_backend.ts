@@ -23,7 +23,12 @@ import { ProtocolError } from './errors.ts';
 import { setSymmetricPrimitives, type SymmetricPrimitives } from './_primitives.ts';
 import { systemRandom, type RandomSource } from './random.ts';
 import { xeddsaSign, xeddsaVerify } from './_xeddsa.ts';
-import { webcryptoBackend, webcryptoWorks } from './_webcrypto.ts';
+import {
+  clearWebcryptoCaches,
+  forgetWebcryptoKey,
+  webcryptoBackend,
+  webcryptoWorks,
+} from './_webcrypto.ts';
 
 export type CryptoBackendName = 'noble' | 'webcrypto';
 /** A built-in backend by name, `auto`, or a backend of the application's own (`CurveBackend`). */
@@ -62,6 +67,14 @@ export interface CurveBackend {
   verify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
   /** Optional synchronous HMAC/HKDF/SHA-512/AES-CBC, used while this backend is selected. */
   readonly symmetric?: SymmetricPrimitives;
+  /**
+   * Optional, for backends that cache keys: drop every handle derived from private key `k`
+   * (import, signing seed). Called when the protocol erases `k` (a replaced ratchet key, a used
+   * one-time prekey, an evicted session or sender-key state).
+   */
+  forget?(k: Uint8Array): void;
+  /** Optional: drop every cached key (`clearCryptoCaches`, e.g. when an account is wiped). */
+  clearCaches?(): void;
 }
 
 /** `k` clamped as RFC 7748 §5 (and libsignal's `PrivateKey::from`) do, in place. */
@@ -141,4 +154,22 @@ export function curveBackend(): CurveBackend | Promise<CurveBackend> {
     return b;
   })();
   return detecting;
+}
+
+/**
+ * Drops the cached handles of private keys the protocol has just erased, in every backend
+ * that may hold them (the WebCrypto caches and the selected custom backend's).
+ */
+export function forgetPrivateKeys(...keys: Uint8Array[]): void {
+  const custom = typeof choice === 'object' ? choice : undefined;
+  for (const k of keys) {
+    forgetWebcryptoKey(k);
+    custom?.forget?.(k);
+  }
+}
+
+/** Drops every cached key of every backend (call it when the keys in storage are wiped). */
+export function clearCryptoCaches(): void {
+  clearWebcryptoCaches();
+  if (typeof choice === 'object') choice.clearCaches?.();
 }

@@ -69,6 +69,13 @@ export function clearWebcryptoCaches(): void {
   signingKeys.clear();
 }
 
+/** Drops the handles of private key `k` (import and signing seed): the protocol erased it. */
+export function forgetWebcryptoKey(k: Uint8Array): void {
+  const id = secretId(k);
+  privateKeys.delete(id);
+  signingKeys.delete(id);
+}
+
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 /** Our byte arrays never sit on a SharedArrayBuffer; WebCrypto's types want that said. */
 const bs = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
@@ -264,6 +271,8 @@ export const webcryptoBackend: CurveBackend = {
   generateSigning,
   sign,
   verify,
+  forget: forgetWebcryptoKey,
+  clearCaches: clearWebcryptoCaches,
 };
 
 // RFC 7748 §6.1 and RFC 8032 §7.1 test 1.
@@ -308,6 +317,7 @@ export const __TESTS = /* @__PURE__ */ Object.freeze({
   LOW_ORDER_U,
   SMALL_ORDER_R,
   hasSigningKey: (k: Uint8Array) => signingKeys.get(secretId(k)) !== undefined,
+  hasPrivateKey: (k: Uint8Array) => privateKeys.get(secretId(k)) !== undefined,
   /** Runs the other platform's import strategy (tests: both paths on one platform). */
   setJwkFirst: (on: boolean) => {
     jwkFirst = on;

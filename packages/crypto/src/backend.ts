@@ -50,3 +50,5 @@ export {
 } from './_ed25519-bridge.ts';
 
 export { clearWebcryptoCaches } from './_webcrypto.ts';
+/** `clearCryptoCaches()`: drop every cached key of every backend, e.g. when an account is wiped. */
+export { clearCryptoCaches, forgetPrivateKeys } from './_backend.ts';

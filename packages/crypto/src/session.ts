@@ -18,6 +18,7 @@
  * @module
  */
 import type { ProtocolAddress } from './address.ts';
+import { forgetPrivateKeys } from './_backend.ts';
 import { abytes } from './_bytes.ts';
 import { ProtocolError } from './errors.ts';
 import { InProcessKeyedLock, type KeyedLock } from './lock.ts';
@@ -220,6 +221,7 @@ export class SessionCipher {
       await this.#stores.session.storeSession(address, record);
       await this.#stores.identity.saveIdentity(address, message.identityKey);
       if (used.preKeyId !== undefined) await this.#stores.preKey.removePreKey(used.preKeyId);
+      if (used.preKeyPrivate) forgetPrivateKeys(used.preKeyPrivate);
       return plaintext;
     });
   }

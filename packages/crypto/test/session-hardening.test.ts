@@ -10,7 +10,7 @@ import { ProtocolAddress } from '../src/address.ts';
 import { KeyPair } from '../src/curve.ts';
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../src/consts.ts';
 import { PreKeySignalMessage, SignalMessage } from '../src/messages.ts';
-import { SessionCipher } from '../src/session.ts';
+import { SessionCipher, type SessionCipherOptions } from '../src/session.ts';
 import { SessionRecord } from '../src/session/session-record.ts';
 import type { ProtocolStores, SessionStore } from '../src/stores.ts';
 import { ls072 } from './support/libsignal.ts';
@@ -19,9 +19,9 @@ import { LsParty, OurParty } from './support/parties.ts';
 const code = (c: string) => expect.objectContaining({ name: 'ProtocolError', code: c });
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function established() {
-  const alice = new OurParty('alice', 1);
-  const bob = new OurParty('bob', 1);
+async function established(options: SessionCipherOptions = {}) {
+  const alice = new OurParty('alice', 1, options);
+  const bob = new OurParty('bob', 1, options);
   await alice.processBundle(bob, await bob.makeBundle());
   expect(dec(await bob.decrypt(alice, await alice.encrypt(bob, utf8('hi'))))).toBe('hi');
   expect(dec(await alice.decrypt(bob, await bob.encrypt(alice, utf8('yo'))))).toBe('yo');
@@ -203,9 +203,13 @@ async function countingHmacs(op: () => Promise<unknown>): Promise<number> {
 }
 
 describe('bounded work per decrypt', () => {
+  // The chain-walk bounds are stated for the classical ratchet (a forged message needs no SPQR
+  // part there); the last test shows the same bound with SPQR, the default.
+  const classical: SessionCipherOptions = { spqr: 'off' };
+
   /** Bob with a session with Alice and `n` archived copies of it. */
-  async function withArchive(n: number) {
-    const { alice, bob } = await established();
+  async function withArchive(n: number, options = classical) {
+    const { alice, bob } = await established(options);
     const record = (await bob.stores.session.loadSession(alice.address))!;
     for (let i = 0; i < n; i++) record.promoteState(record.currentState!.clone());
     await bob.stores.session.storeSession(alice.address, record);
@@ -240,7 +244,7 @@ describe('bounded work per decrypt', () => {
   });
 
   test('many states are still tried for a cheap message, and a real one on the oldest decrypts', async () => {
-    const { alice, bob } = await established();
+    const { alice, bob } = await established(classical);
     const old = await alice.encrypt(bob, utf8('from the oldest session'));
     // 39 newer sessions from Alice archive Bob's first one.
     for (let i = 0; i < 39; i++) {
@@ -255,5 +259,13 @@ describe('bounded work per decrypt', () => {
     expect(hmacs).toBeGreaterThanOrEqual(40 * 43);
     expect(hmacs).toBeLessThan(41 * 43);
     expect(dec(await bob.decrypt(alice, old))).toBe('from the oldest session');
+  });
+
+  test('with SPQR, a forged message also costs at most one chain walk', async () => {
+    const { alice, bob } = await withArchive(5, {});
+    const m = forged(alice, bob, MAX_FORWARD_JUMPS);
+    const hmacs = await countingHmacs(() => bob.decrypt(alice, m));
+    await failsCleanly([bob], () => bob.decrypt(alice, m), 'InvalidMessage');
+    expect(hmacs).toBeLessThanOrEqual(MAX_FORWARD_JUMPS + MAX_MESSAGE_KEYS + 10);
   });
 });

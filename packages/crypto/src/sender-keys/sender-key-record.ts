@@ -21,6 +21,7 @@ import { abytes } from '../_bytes.ts';
 import { ProtoFields, ProtoWriter } from '../_protobuf.ts';
 import type { PrivateKey, PublicKey } from '../curve.ts';
 import { ProtocolError } from '../errors.ts';
+import { forgetPrivateKeys } from '../_backend.ts';
 import { MAX_SENDER_KEY_STATES } from './consts.ts';
 import { SenderChainKey } from './sender-chain-key.ts';
 import { SenderKeyState } from './sender-key-state.ts';
@@ -60,6 +61,7 @@ export class SenderKeyRecord {
     const existing = this.#states.find(
       (s) => s.chainId === init.chainId && s.signingKey.equals(init.signingKey),
     );
+    const dropped = this.#states.filter((s) => s.chainId === init.chainId && s !== existing);
     this.#states = this.#states.filter((s) => s.chainId !== init.chainId);
     const state =
       existing ??
@@ -70,8 +72,11 @@ export class SenderKeyRecord {
         signingKey: init.signingKey,
         signingPrivateKey: init.signingPrivateKey,
       });
-    this.#states.length = Math.min(this.#states.length, MAX_SENDER_KEY_STATES - 1);
+    dropped.push(...this.#states.splice(MAX_SENDER_KEY_STATES - 1));
     this.#states.unshift(state);
+    for (const s of dropped) {
+      if (s.signingPrivateKey) forgetPrivateKeys(s.signingPrivateKey.serialize());
+    }
   }
 
   /** A deep copy to work on, so a failed operation leaves the original untouched. */

@@ -104,6 +104,8 @@ export async function buildSessionFromBundle(
 export interface PreKeysUsed {
   preKeyId: number | undefined;
   kyberPreKeyId: number | undefined;
+  /** The one-time prekey's scalar, for the key caches to forget once it is removed. */
+  preKeyPrivate?: Uint8Array | undefined;
 }
 
 /** Sets up (or finds) the responder session for `message` in `record`, made current. */
@@ -168,5 +170,9 @@ export async function buildSessionFromPreKeyMessage(
   state.localRegistrationId = await stores.identity.getLocalRegistrationId();
   state.remoteRegistrationId = message.registrationId;
   record.promoteState(state);
-  return { preKeyId: message.preKeyId, kyberPreKeyId: message.kyberPreKeyId };
+  return {
+    preKeyId: message.preKeyId,
+    kyberPreKeyId: message.kyberPreKeyId,
+    preKeyPrivate: preKey?.keyPair.privateKey.serialize(),
+  };
 }

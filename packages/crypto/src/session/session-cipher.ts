@@ -29,6 +29,7 @@
  * Internal module.
  * @module
  */
+import { forgetPrivateKeys } from '../_backend.ts';
 import { wipe } from '../_bytes.ts';
 import { aes256CbcDecrypt, aes256CbcEncrypt } from '../_primitives.ts';
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../consts.ts';
@@ -141,6 +142,10 @@ export async function decryptWithRecord(
     spent += cost;
     const result = await attempt(state);
     if (!result) continue;
+    const replaced = state.senderChain?.ratchetKey;
+    if (replaced && !result[1].senderChain?.ratchetKey.publicKey.equals(replaced.publicKey)) {
+      forgetPrivateKeys(replaced.privateKey.serialize()); // a DH ratchet step erased it
+    }
     if (index < 0) record.setCurrentState(result[1]);
     else record.promoteArchivedState(index, result[1]);
     return result[0];

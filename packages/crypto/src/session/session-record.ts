@@ -13,6 +13,7 @@
  * numbers and unknown ones are skipped — and a committed golden fixture pins the bytes.
  * @module
  */
+import { forgetPrivateKeys } from '../_backend.ts';
 import { abytes } from '../_bytes.ts';
 import { ProtoFields, ProtoWriter } from '../_protobuf.ts';
 import { ARCHIVED_STATES_MAX_LENGTH, MAX_UNACKNOWLEDGED_SESSION_AGE_MS } from '../consts.ts';
@@ -89,8 +90,9 @@ export class SessionRecord {
     // An archived session is never resumed as an initiator: it sends plain messages.
     archived.clearUnacknowledgedPreKeyMessage();
     this.#previous.unshift(archived);
-    if (this.#previous.length > ARCHIVED_STATES_MAX_LENGTH) {
-      this.#previous.length = ARCHIVED_STATES_MAX_LENGTH;
+    for (const evicted of this.#previous.splice(ARCHIVED_STATES_MAX_LENGTH)) {
+      const k = evicted.senderChain?.ratchetKey.privateKey;
+      if (k) forgetPrivateKeys(k.serialize());
     }
     this.#current = undefined;
   }
