@@ -557,7 +557,10 @@ export class ClientModel extends StateStore implements ChatModel {
       throw new Error(`Not sent: ${friendly(err)}`);
     } finally {
       clearTimeout(early);
-      this.#scheduleRefresh();
+      // Resolve with the message on screen in the state it reached (sent, or queued).
+      await this.#refresh().catch((err: unknown) =>
+        console.warn('parley: refresh failed', friendly(err)),
+      );
     }
   }
 
