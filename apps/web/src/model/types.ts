@@ -9,20 +9,9 @@
  * @module
  */
 
-/** One state per outgoing message, declared once in the client core. */
-export type { MessageStatus } from '@parley/client';
-import type { MessageStatus } from '@parley/client';
-
-export type ConversationEventKind =
-  | 'identity_changed'
-  | 'marked_verified'
-  | 'marked_unverified'
-  | 'decryption_failed'
-  | 'group_created'
-  | 'group_members_added'
-  | 'group_members_removed'
-  | 'group_renamed'
-  | 'group_left';
+/** One state per outgoing message, and the conversation event kinds: declared once, in the core. */
+export type { ConversationEventKind, MessageStatus } from '@parley/client';
+import type { ConversationEventKind, MessageStatus } from '@parley/client';
 
 export interface Me {
   accountId: string;

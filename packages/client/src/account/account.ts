@@ -4,6 +4,7 @@
  * so no storage transaction waits on the network.
  * @module
  */
+import { clearCryptoCaches } from '@parley/crypto/backend.js';
 import { IdentityKeyPair } from '@parley/crypto/curve.js';
 import type { ClientContext } from '../context.ts';
 import { ClientError } from '../errors.ts';
@@ -132,6 +133,8 @@ export class Account {
       }
     });
     this.ctx.setAccount(undefined);
+    // No private key of the wiped account stays in a backend's cache.
+    clearCryptoCaches();
   }
 
   /** Everything this device stores about the user, secrets excluded, plus the relay's export. */
