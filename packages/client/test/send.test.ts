@@ -85,3 +85,26 @@ describe('sending', () => {
     });
   });
 });
+
+describe('outbox entries from before the delivery model', () => {
+  it('sends a message an older client left in its outbox, and marks it sent', async () => {
+    const relay = new FakeRelay();
+    const alice = await relay.client('alice');
+    const bob = await relay.client('bob');
+    relay.down = true;
+    const queued = await alice.sendText(bob.accountId, 'left over');
+    // Rewrite the entry the way an older client stored it: keyed by message id, no legs.
+    const [[key, entry]] = (await alice.storage.list<{ legs: Array<{ content: Uint8Array }> }>(
+      'outbox',
+    )) as [[string, { legs: Array<{ content: Uint8Array }> }]];
+    await alice.storage.transaction(async (tx) => {
+      await tx.delete('outbox', key);
+      await tx.put('outbox', queued.id, { to: bob.accountId, content: entry.legs[0]!.content });
+    });
+    relay.down = false;
+    await alice.flushOutbox();
+    expect((await alice.messages(`direct:${bob.accountId}`))[0]!.status).toBe('sent');
+    expect(await alice.storage.list('outbox')).toEqual([]);
+    expect(await relay.deliver(bob)).toBe(1);
+  });
+});

@@ -44,6 +44,13 @@ export interface OutboxEntry {
   createdAt: number;
 }
 
+/** An outbox entry as clients before the delivery model stored it. */
+interface LegacyEntry {
+  to: string;
+  content: Uint8Array;
+  transcriptOnly?: boolean;
+}
+
 /** What an error means for a send: try again later, or a failure for good. */
 export type SendVerdict =
   { transient: true; offline: boolean } | { transient: false; failure: SendFailure };
@@ -199,7 +206,15 @@ export class Outbox {
   /** Sends what is left of entry `key`, unless its next leg goes to a `blocked` destination. */
   async #deliver(key: string, blocked: Set<string>): Promise<void> {
     const { ctx } = this;
-    let entry = await ctx.storage.get<OutboxEntry>('outbox', key);
+    const stored = await ctx.storage.get<OutboxEntry | LegacyEntry>('outbox', key);
+    let entry = this.#upgrade(key, stored);
+    if (entry && entry !== stored) {
+      const upgraded = entry;
+      await ctx.transaction(async ({ tx }) => {
+        if (upgraded.legs.length > 0) await tx.put('outbox', key, upgraded);
+        else await tx.delete('outbox', key);
+      });
+    }
     while (entry && entry.legs.length > 0) {
       const leg = entry.legs[0]!;
       if (blocked.has(leg.to)) return;
@@ -238,6 +253,22 @@ export class Outbox {
     }
   }
 
+  /**
+   * An entry stored by a client before legs and send ids (`outbox/<message id>`): its message
+   * goes as a one-leg entry; a pending transcript of it is given up (the message was sent).
+   */
+  #upgrade(key: string, stored: OutboxEntry | LegacyEntry | undefined): OutboxEntry | undefined {
+    if (!stored || 'legs' in stored) return stored;
+    if (stored.transcriptOnly) return { seq: 0, legs: [], primary: false, createdAt: 0 };
+    return {
+      seq: 0,
+      messageId: key,
+      primary: true,
+      createdAt: 0,
+      legs: [{ to: stored.to, content: stored.content, sendId: newSendId(this.ctx.rng) }],
+    };
+  }
+
   /** The relay accepted our message (`sent`), or it failed for good. */
   async #settle(scope: Scope, id: string, failure: SendFailure | undefined): Promise<void> {
     const self = this.ctx.requireAccount();
@@ -245,7 +276,7 @@ export class Outbox {
       if (failure) {
         m.status = 'failed';
         m.failure = failure;
-      } else if (m.status === 'queued' || m.status === 'failed') {
+      } else if (m.status !== 'delivered' && m.status !== 'read') {
         m.status = 'sent';
         delete m.failure;
       }
