@@ -76,6 +76,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   };
   const print = (human: string, data: unknown) => io.out(json() ? JSON.stringify(data) : human);
 
+  /** `sent <id>`, or `queued <id>` with what happens next when the relay was out of reach. */
+  function sentLine(m: MessageRecord): string {
+    if (m.status !== 'queued') return `sent ${m.id}`;
+    return `queued ${m.id}: the relay is out of reach; it is sent by the next command that connects (e.g. parley receive)`;
+  }
+
   async function withClient<T>(
     fn: (c: ParleyClient) => Promise<T>,
     needAccount = true,
@@ -209,7 +215,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         progress('encrypting and sending');
         try {
           const m = await client.sendText(accountId, words.join(' '));
-          print(`sent ${m.id}`, { id: m.id, status: m.status, timestamp: m.timestamp });
+          print(sentLine(m), { id: m.id, status: m.status, timestamp: m.timestamp });
         } catch (err) {
           if (err instanceof IdentityChangedError) {
             throw new CliError(
@@ -358,7 +364,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const id = await resolveGroup(client, ref);
         progress('sending to group');
         const m = await client.sendGroupText(id, words.join(' '));
-        print(`sent ${m.id}`, { id: m.id, status: m.status });
+        print(sentLine(m), { id: m.id, status: m.status });
       });
     });
 

@@ -30,10 +30,10 @@ import { KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord, SessionRecord } fr
 import type { AccountRecord, IdentityRecord } from './model.ts';
 import type { StorageTx } from './storage/index.ts';
 import { bytesEqual, toHex } from './util/bytes.ts';
+import { senderKeyKey, sessionKey } from './keys.ts';
+import { NotRegisteredError } from './errors.ts';
 
-export const sessionKey = (a: { name: string; deviceId: number }) => `${a.name}.${a.deviceId}`;
-export const senderKeyKey = (a: ProtocolAddress, distributionId: string) =>
-  `${a.name}.${a.deviceId}/${distributionId}`;
+export { sessionKey, senderKeyKey };
 
 interface StoredPreKey {
   record: Uint8Array;
@@ -56,7 +56,7 @@ export class TxIdentityStore implements IdentityKeyStore {
 
   async account(): Promise<AccountRecord> {
     const account = await this.tx.get<AccountRecord>('meta', 'account');
-    if (!account) throw new Error('no account on this device');
+    if (!account) throw new NotRegisteredError();
     return account;
   }
 

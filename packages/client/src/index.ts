@@ -3,13 +3,15 @@
  * storage/ for the storage contract.
  * @module
  */
+export { ParleyClient, type ParleyClientOptions, type ClientEvents } from './client.ts';
 export {
-  ParleyClient,
+  ClientError,
   IdentityChangedError,
   NotRegisteredError,
-  type ParleyClientOptions,
-  type ClientEvents,
-} from './client.ts';
+  GroupMembershipError,
+  type ClientErrorCode,
+} from './errors.ts';
+export { classifySendError, type SendVerdict } from './delivery/outbox.ts';
 export * from './model.ts';
 export { Emitter } from './events.ts';
 export { encodeLinkUri, parseLinkUri, LinkError } from './provisioning.ts';

@@ -77,7 +77,34 @@ export interface GroupRecord {
   left?: boolean;
 }
 
-export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+/**
+ * The one state of an outgoing message, shown the same way everywhere: `queued` (stored here,
+ * the relay has not accepted it yet; retried automatically) → `sent` (the relay accepted it) →
+ * `delivered` → `read`; or `failed` with a `SendFailure` saying why and whether a retry can help.
+ * Incoming messages use `read` once the user saw them.
+ */
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+
+/** Why an outgoing message failed for good (until the user does something about it). */
+export type SendFailureReason =
+  /** A recipient's safety number changed: acknowledge it, then retry. */
+  | 'identity_changed'
+  /** We are no longer a member of the group. */
+  | 'not_group_member'
+  /** The recipient's account no longer exists. */
+  | 'recipient_gone'
+  /** Larger than the relay accepts. */
+  | 'too_large'
+  /** The relay refused it for another reason (its code is kept). */
+  | 'rejected';
+
+export interface SendFailure {
+  reason: SendFailureReason;
+  /** Whether `retry` may succeed once the cause is dealt with (e.g. after acknowledging). */
+  retryable: boolean;
+  /** The accounts concerned (identity changes), or the relay's error code. */
+  detail?: string[];
+}
 
 export type ConversationEventKind =
   | 'identity_changed'
@@ -109,6 +136,8 @@ export interface MessageRecord {
   /** Account ids an event is about (member changes, identity changes). */
   subjects?: string[];
   status?: MessageStatus;
+  /** Set while `status` is `failed`. */
+  failure?: SendFailure;
   /** Accounts that confirmed delivery / reading of an outgoing message. */
   deliveredTo?: string[];
   readBy?: string[];

@@ -7,6 +7,7 @@
  * @module
  */
 import type { KeyedLock } from '@parley/crypto/lock.js';
+import { ClientError } from './errors.ts';
 
 interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
@@ -24,7 +25,7 @@ export function webLocksAvailable(): boolean {
 
 function locks(): LockManagerLike {
   const l = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
-  if (!l) throw new Error('the Web Locks API is not available here');
+  if (!l) throw new ClientError('unsupported_platform', 'the Web Locks API is not available here');
   return l;
 }
 

@@ -11,6 +11,7 @@
  * @module
  */
 import {
+  ClientError,
   IdentityChangedError,
   ParleyClient,
   RelayHttpError,
@@ -271,7 +272,11 @@ export class ClientModel extends StateStore implements ChatModel {
     for (const off of this.#unsubscribe) off();
     this.#client = client;
     const changed = () => this.#scheduleRefresh();
+    // The browser says the network is back: reconnect and resend now, not after the backoff.
+    const online = () => client.networkOnline();
+    globalThis.addEventListener?.('online', online);
     this.#unsubscribe = [
+      () => globalThis.removeEventListener?.('online', online),
       client.on('message', (m) => {
         this.#clearTyping(m.conversationId, m.senderAccountId);
         this.#post({
@@ -541,7 +546,7 @@ export class ClientModel extends StateStore implements ChatModel {
     this.#open.add(conversationId);
     const sending =
       kind === 'group' ? client.sendGroupText(peer, text) : client.sendText(peer, text);
-    // The message is stored (as "sending") before it goes out: show it right away.
+    // The message is stored (as "queued") before it goes out: show it right away.
     const early = setTimeout(() => this.#scheduleRefresh(), 50);
     try {
       await sending;
@@ -552,7 +557,10 @@ export class ClientModel extends StateStore implements ChatModel {
       throw new Error(`Not sent: ${friendly(err)}`);
     } finally {
       clearTimeout(early);
-      this.#scheduleRefresh();
+      // Resolve with the message on screen in the state it reached (sent, or queued).
+      await this.#refresh().catch((err: unknown) =>
+        console.warn('parley: refresh failed', friendly(err)),
+      );
     }
   }
 
@@ -892,13 +900,43 @@ function browserName(): string {
   return `${browser} (web)`;
 }
 
+/** What the relay's error codes mean to a user. */
+const RELAY_WORDS: Partial<Record<RelayHttpError['code'], string>> = {
+  bad_request: 'The relay did not accept that.',
+  unauthorized: 'This device is no longer signed in.',
+  forbidden: 'That is not allowed.',
+  not_found: 'Not found.',
+  unknown_account: 'No such account.',
+  username_taken: 'That username is taken.',
+  too_many_devices: 'This account has too many devices.',
+  invalid_linking_code: 'That link code is not valid any more. Start linking again.',
+  unsupported_protocol: 'This app is too old for the relay. Reload the page.',
+  payload_too_large: 'Too large to send.',
+  rate_limited: 'Too many attempts. Wait a little and try again.',
+  queue_full: 'The recipient has too many messages waiting. Try again later.',
+  not_ready: 'The relay is starting. Try again in a moment.',
+  internal_error: 'The relay had a problem. Try again later.',
+};
+
+/** What the client core's error codes mean to a user. */
+const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
+  not_registered: 'Not signed in.',
+  already_registered: 'This browser already has an account.',
+  no_relay: 'No relay is configured.',
+  identity_changed: 'This contact’s safety number changed. Review it first.',
+  unknown_identity: 'This contact’s safety number is not known yet.',
+  safety_number_mismatch: 'That is not the current safety number.',
+  not_group_member: 'You are not a member of this group.',
+  unknown_group: 'This group does not exist here.',
+  no_devices: 'This account has no devices.',
+  too_large: 'Too large to send.',
+};
+
 /** An error message fit for the user: no stack, no internals. */
 export function friendly(err: unknown): string {
   if (err instanceof RelayUnavailableError) return 'Cannot reach the relay. Check your connection.';
-  if (err instanceof RelayHttpError) {
-    if (err.status === 429) return 'Too many attempts. Wait a little and try again.';
-    return err.message.replace(/^relay \d+ \w+: /, '');
-  }
+  if (err instanceof RelayHttpError) return RELAY_WORDS[err.code] ?? 'The relay refused that.';
+  if (err instanceof ClientError) return CLIENT_WORDS[err.code] ?? 'Something went wrong.';
   if (err instanceof Error && err.message) return err.message;
   return 'Something went wrong.';
 }

@@ -9,18 +9,9 @@
  * @module
  */
 
-export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
-
-export type ConversationEventKind =
-  | 'identity_changed'
-  | 'marked_verified'
-  | 'marked_unverified'
-  | 'decryption_failed'
-  | 'group_created'
-  | 'group_members_added'
-  | 'group_members_removed'
-  | 'group_renamed'
-  | 'group_left';
+/** One state per outgoing message, and the conversation event kinds: declared once, in the core. */
+export type { ConversationEventKind, MessageStatus } from '@parley/client';
+import type { ConversationEventKind, MessageStatus } from '@parley/client';
 
 export interface Me {
   accountId: string;

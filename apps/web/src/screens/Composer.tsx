@@ -31,10 +31,9 @@ export function Composer({
     typing.stop();
     setText('');
     setError(undefined);
-    model.sendText(conversationId, body).catch((err: unknown) => {
-      setError(errorMessage(err));
-      setText((current) => (current === '' ? body : current));
-    });
+    // The message is stored before it goes out and shows in the list with its state; the
+    // composer is never refilled (pressing Enter again would send it twice).
+    model.sendText(conversationId, body).catch((err: unknown) => setError(errorMessage(err)));
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) send(e);

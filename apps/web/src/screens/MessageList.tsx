@@ -73,7 +73,7 @@ export function MessageList({
 }
 
 const STATUS_LABEL: Record<MessageStatus, string> = {
-  sending: 'Sending',
+  queued: 'Waiting to send',
   sent: 'Sent',
   delivered: 'Delivered',
   read: 'Read',
@@ -89,7 +89,7 @@ export function StatusMark({ status }: { status: MessageStatus }) {
       aria-label={label}
       data-status={status}
     >
-      {status === 'sending' && (
+      {status === 'queued' && (
         <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
           <circle cx="8" cy="8" r="6" fill="none" stroke="currentColor" strokeWidth="1.5" />
           <path d="M8 4.5V8l2.5 1.5" fill="none" stroke="currentColor" strokeWidth="1.5" />

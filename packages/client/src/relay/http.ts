@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  ErrorCode,
   basicAuthorization,
   type AccountExportResponse,
   type DeviceListResponse,
@@ -28,14 +29,24 @@ import {
   type UsernameResponse,
   type WhoAmIResponse,
 } from '@parley/protocol';
+import { NotRegisteredError } from '../errors.ts';
 
 export type FetchLike = typeof globalThis.fetch;
+
+/** The relay's stable error codes, or `http_error` for a response without one (a proxy's). */
+export type RelayErrorCode = ErrorCode | 'http_error';
+
+const RELAY_CODES = new Set<string>(Object.values(ErrorCode));
+
+function relayErrorCode(code: unknown): RelayErrorCode {
+  return typeof code === 'string' && RELAY_CODES.has(code) ? (code as ErrorCode) : 'http_error';
+}
 
 export class RelayHttpError extends Error {
   override readonly name = 'RelayHttpError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: RelayErrorCode,
     message: string,
     readonly body: unknown,
   ) {
@@ -111,7 +122,7 @@ export class RelayHttp {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (auth) {
-      if (!this.#login) throw new Error('not registered: no device login');
+      if (!this.#login) throw new NotRegisteredError();
       headers.authorization = basicAuthorization(this.#login);
     }
     let res: Response;
@@ -138,7 +149,7 @@ export class RelayHttp {
       const obj = (json ?? {}) as { error?: unknown; message?: unknown };
       throw new RelayHttpError(
         res.status,
-        typeof obj.error === 'string' ? obj.error : 'http_error',
+        relayErrorCode(obj.error),
         typeof obj.message === 'string' ? obj.message : res.statusText,
         json,
       );

@@ -21,6 +21,7 @@ import {
   type Envelope,
   type ProvisioningServerFrame,
 } from '@parley/protocol';
+import { ClientError } from '../errors.ts';
 
 /** The part of the WebSocket API we use (browsers' WebSocket and the `ws` package both fit). */
 export interface WebSocketLike {
@@ -47,7 +48,10 @@ export function wsUrl(baseUrl: string, path: string): string {
 function defaultWebSocket(): WebSocketConstructor {
   const ctor = (globalThis as { WebSocket?: unknown }).WebSocket;
   if (typeof ctor !== 'function') {
-    throw new Error('no global WebSocket: pass one (e.g. the `ws` package) as options.WebSocket');
+    throw new ClientError(
+      'unsupported_platform',
+      'no global WebSocket: pass one (e.g. the `ws` package) as options.WebSocket',
+    );
   }
   return ctor as WebSocketConstructor;
 }
@@ -81,6 +85,8 @@ export class DeliverySocket {
   #chain: Promise<void> = Promise.resolve();
   #stopped = true;
   #openWaiters: Array<() => void> = [];
+  /** A ping went out and nothing came back since. */
+  #awaitingPong = false;
 
   constructor(options: DeliverySocketOptions) {
     this.#o = options;
@@ -122,12 +128,19 @@ export class DeliverySocket {
       this.#attempt = 0;
       this.#setState('open');
       const every = this.#o.keepaliveMs ?? 25_000;
+      this.#awaitingPong = false;
       this.#keepalive = setInterval(() => {
-        if (ws.readyState === OPEN) ws.send(encodeFrame({ type: 'ping' }));
+        // Nothing since the last ping: the connection is gone, whatever the socket says.
+        if (this.#awaitingPong) return this.#lost(ws, 4001, 'keepalive missed');
+        if (ws.readyState === OPEN) {
+          this.#awaitingPong = true;
+          ws.send(encodeFrame({ type: 'ping' }));
+        }
       }, every);
     };
     ws.onmessage = (ev) => {
       if (this.#ws !== ws) return;
+      this.#awaitingPong = false;
       const parsed = parseServerFrame(typeof ev.data === 'string' ? ev.data : String(ev.data));
       if (!parsed.ok) {
         console.warn(`parley: ignoring invalid frame from relay: ${parsed.error}`);
@@ -160,22 +173,57 @@ export class DeliverySocket {
     };
     ws.onclose = (ev) => {
       if (this.#ws !== ws) return;
-      this.#ws = undefined;
-      clearInterval(this.#keepalive);
-      if (this.#stopped) return;
       if (ev.code === CloseCode.Replaced || ev.code === CloseCode.DeviceRemoved) {
+        this.#ws = undefined;
+        clearInterval(this.#keepalive);
+        if (this.#stopped) return;
         this.#stopped = true;
         this.#setState('stopped', { code: ev.code, reason: ev.reason });
         this.#o.onTerminated?.(ev.code, ev.reason);
         return;
       }
-      this.#setState('closed', { code: ev.code, reason: ev.reason });
-      const initial = this.#o.backoff?.initialMs ?? 250;
-      const max = this.#o.backoff?.maxMs ?? 30_000;
-      const ceiling = Math.min(max, initial * 2 ** this.#attempt++);
-      const delay = Math.max(initial / 2, (this.#o.random ?? Math.random)() * ceiling);
-      this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+      this.#lost(ws, ev.code, ev.reason);
     };
+  }
+
+  /** `ws` is gone (closed, or found dead): state `closed` at once, reconnect with backoff. */
+  #lost(ws: WebSocketLike, code: number, reason: string, delayMs?: number): void {
+    if (this.#ws !== ws) return;
+    this.#ws = undefined;
+    clearInterval(this.#keepalive);
+    if (ws.readyState === OPEN || ws.readyState === 0) ws.close(4001, reason);
+    if (this.#stopped) return;
+    this.#setState('closed', { code, reason });
+    const initial = this.#o.backoff?.initialMs ?? 250;
+    const max = this.#o.backoff?.maxMs ?? 30_000;
+    const ceiling = Math.min(max, initial * 2 ** this.#attempt++);
+    const delay = delayMs ?? Math.max(initial / 2, (this.#o.random ?? Math.random)() * ceiling);
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  /**
+   * Something else found the relay unreachable (an HTTP request failed): the connection is
+   * marked closed now, and a fresh one is tried with backoff.
+   */
+  markOffline(): void {
+    if (this.#stopped) return;
+    if (this.#ws) this.#lost(this.#ws, 4001, 'relay unreachable');
+  }
+
+  /** The network is back (the browser's `online` event): reconnect now, backoff reset. */
+  reconnectNow(): void {
+    if (this.#stopped) return;
+    this.#attempt = 0;
+    if (this.#state === 'open' && this.#ws) {
+      // Possibly a dead socket from before the outage: check it right away.
+      this.#awaitingPong = true;
+      this.#ws.send(encodeFrame({ type: 'ping' }));
+      return;
+    }
+    if (this.#ws) return; // connecting already
+    clearTimeout(this.#reconnectTimer);
+    this.#connect();
   }
 
   /** Closes the socket and stops reconnecting; resolves after in-flight envelopes settled. */
@@ -229,12 +277,17 @@ export function openProvisioningChannel(
       } else if (frame.type === 'provisioning_message') {
         resolveMessage(frame.body);
       } else if (frame.type === 'error') {
-        rejectMessage(new Error(`provisioning: ${frame.error}: ${frame.message}`));
+        rejectMessage(
+          new ClientError('provisioning_failed', `provisioning: ${frame.error}: ${frame.message}`),
+        );
       }
     };
     ws.onerror = () => undefined;
     ws.onclose = (ev) => {
-      const err = new Error(`provisioning socket closed (${ev.code} ${ev.reason})`);
+      const err = new ClientError(
+        'provisioning_failed',
+        `provisioning socket closed (${ev.code} ${ev.reason})`,
+      );
       if (!gotAddress) rejectChannel(err);
       rejectMessage(err);
     };

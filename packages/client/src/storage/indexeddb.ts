@@ -15,6 +15,7 @@ import {
   type ScryptParams,
 } from './at-rest.ts';
 import { STORE_NAMES, type StorageBackend, type StoreName, type WriteOp } from './types.ts';
+import { ClientError } from '../errors.ts';
 
 const DB_VERSION = 1;
 const KEYS_STORE = '_keys';
@@ -98,7 +99,8 @@ export async function openOrCreateDeviceKey(
   const existing = (await db.get(KEYS_STORE, 'at-rest')) as StoredKey | WrappedKey | undefined;
   if (existing?.kind === 'plain') return existing.key;
   if (existing?.kind === 'passphrase') {
-    if (!options.passphrase) throw new Error('this profile is locked with a passphrase');
+    if (!options.passphrase)
+      throw new ClientError('locked', 'this profile is locked with a passphrase');
     const kek = await importAtRestKey(
       await deriveFromPassphrase(options.passphrase, existing.salt, existing.params),
     );
@@ -112,7 +114,7 @@ export async function openOrCreateDeviceKey(
         ),
       );
     } catch {
-      throw new Error('wrong passphrase');
+      throw new ClientError('wrong_passphrase', 'wrong passphrase');
     }
     try {
       return await importAtRestKey(raw);

@@ -17,6 +17,7 @@ import { InProcessKeyedLock } from '@parley/crypto/lock.js';
 import { open, seal } from './at-rest.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { StorageBackend, StorageTx, StorageValue, StoreName, WriteOp } from './types.ts';
+import { ClientError } from '../errors.ts';
 
 export interface StorageOptions {
   /** AES-GCM key for encryption at rest; without it values are stored in the clear. */
@@ -60,7 +61,7 @@ export class Storage implements StorageTx {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new Error('storage is closed');
+    if (this.#closed) throw new ClientError('storage_closed', 'storage is closed');
   }
 
   async get<T = StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
@@ -117,7 +118,7 @@ class BufferedTx implements StorageTx {
   constructor(private readonly storage: Storage) {}
 
   #check(): void {
-    if (this.finished) throw new Error('transaction already finished');
+    if (this.finished) throw new ClientError('storage_closed', 'transaction already finished');
   }
 
   async get<T = StorageValue>(store: StoreName, key: string): Promise<T | undefined> {

@@ -1,0 +1,128 @@
+/**
+ * One content to every device of one account (our other devices when it is us), encrypted
+ * per device. 409/410 from the relay fix the device list and retry, invisibly; the same
+ * `sendId` goes with every attempt, so a retry of a send the relay already stored is answered
+ * with the first answer and stored nothing twice.
+ * @module
+ */
+import { ProtocolAddress } from '@parley/crypto/address.js';
+import type { OutgoingMessage } from '@parley/protocol';
+import type { ClientContext } from '../context.ts';
+import { ClientError, IdentityChangedError } from '../errors.ts';
+import {
+  encodeContent,
+  makeContent,
+  newMessageId,
+  timestampOf,
+  type Content,
+  type ContentInit,
+} from '../content/index.ts';
+import type { ContactRecord } from '../model.ts';
+import { knownDevices } from '../records/contacts.ts';
+import { RelayHttpError } from '../relay/index.ts';
+import type { Sessions } from '../sessions.ts';
+import { toBase64, toBase64Url } from '../util/bytes.ts';
+
+/** Attempts per send while the recipient's device list keeps changing under us. */
+export const MAX_SEND_ATTEMPTS = 5;
+
+/** A fresh client-chosen send id (16 random bytes, base64url). */
+export function newSendId(rng: (n: number) => Uint8Array): string {
+  return toBase64Url(rng(16));
+}
+
+export class DirectDelivery {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly sessions: Sessions,
+  ) {}
+
+  /** A new content from us: fresh message id; data and group control carry our username. */
+  content(body: ContentInit['body'], timestamp = this.ctx.now()): Content {
+    return this.withSenderUsername(makeContent(newMessageId(this.ctx.rng), timestamp, body));
+  }
+
+  /** Data messages and group control carry our username (a claim receivers confirm). */
+  withSenderUsername(content: Content): Content {
+    const kind = content.body.case;
+    if ((kind === 'data' || kind === 'groupControl') && this.ctx.account) {
+      content.senderUsername = this.ctx.account.username;
+    }
+    return content;
+  }
+
+  /**
+   * Encrypts `content` for every device of `accountId` and sends it. Returns false when there
+   * was nobody to send to (our own account with one device). Throws `IdentityChangedError`
+   * while the recipient's safety number change is unacknowledged.
+   */
+  async send(accountId: string, content: Content, sendId?: string): Promise<boolean> {
+    const { ctx, sessions } = this;
+    const toSelf = ctx.isSelf(accountId);
+    if (!toSelf) {
+      const contact = await ctx.storage.get<ContactRecord>('contacts', accountId);
+      if (contact?.identityChanged) throw new IdentityChangedError(accountId);
+    }
+    const plaintext = encodeContent(content);
+    const timestamp = timestampOf(content);
+    for (let attempt = 0; attempt < MAX_SEND_ATTEMPTS; attempt++) {
+      const devices = await sessions.ensureDevices(accountId);
+      const ids = Object.keys(devices).map(Number);
+      if (ids.length === 0) {
+        if (toSelf) return false;
+        throw new ClientError('no_devices', `${accountId} has no devices`);
+      }
+      // Devices without a session (e.g. a session dropped by repair) need a bundle first.
+      const withoutSession: number[] = [];
+      for (const id of ids)
+        if (!(await sessions.hasSession(accountId, id))) withoutSession.push(id);
+      if (withoutSession.length > 0)
+        await sessions.fetchAndProcessBundles(accountId, withoutSession);
+      const messages: OutgoingMessage[] = await ctx.transaction(async (scope) => {
+        const cipher = sessions.cipher(sessions.stores(scope));
+        const out: OutgoingMessage[] = [];
+        const current = await knownDevices(scope.tx, accountId, toSelf);
+        for (const [id, registrationId] of Object.entries(current)) {
+          const ct = await cipher.encrypt(new ProtocolAddress(accountId, Number(id)), plaintext);
+          out.push({
+            type: ct.type === 'prekey' ? 'prekey_message' : 'message',
+            destinationDeviceId: Number(id),
+            destinationRegistrationId: registrationId,
+            content: toBase64(ct.body),
+          });
+        }
+        return out;
+      });
+      if (messages.length === 0) {
+        if (toSelf) return false;
+        continue;
+      }
+      try {
+        await ctx.http.sendMessages(accountId, {
+          timestamp,
+          messages,
+          ...(sendId ? { sendId } : {}),
+        });
+        return true;
+      } catch (err) {
+        if (!(err instanceof RelayHttpError)) throw err;
+        if (err.mismatched) {
+          await sessions.removeDevices(accountId, err.mismatched.extraDevices);
+          if (err.mismatched.missingDevices.length > 0) {
+            await sessions.fetchAndProcessBundles(accountId, err.mismatched.missingDevices);
+          }
+          continue;
+        }
+        if (err.stale) {
+          await sessions.dropStaleSessions(accountId, err.stale.staleDevices);
+          continue;
+        }
+        throw err;
+      }
+    }
+    throw new ClientError(
+      'devices_unstable',
+      `could not send to ${accountId}: device list kept changing`,
+    );
+  }
+}

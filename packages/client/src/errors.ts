@@ -1,0 +1,77 @@
+/**
+ * Every error the client core throws. Each has a stable `code` a UI maps to words; none carries
+ * key material. Relay failures keep their own classes (relay/http.ts) with the relay's codes.
+ * @module
+ */
+
+export type ClientErrorCode =
+  | 'not_registered'
+  | 'already_registered'
+  | 'no_relay'
+  | 'identity_changed'
+  | 'unknown_identity'
+  | 'safety_number_mismatch'
+  | 'not_group_member'
+  | 'unknown_group'
+  | 'no_devices'
+  | 'devices_unstable'
+  | 'too_large'
+  | 'invalid_argument'
+  | 'not_retryable'
+  /** The storage was closed, or a transaction used after it finished. */
+  | 'storage_closed'
+  /** The profile is locked with a passphrase, or the passphrase is wrong. */
+  | 'locked'
+  | 'wrong_passphrase'
+  /** The platform lacks something the client needs (WebSocket, Web Locks). */
+  | 'unsupported_platform'
+  | 'provisioning_failed';
+
+/** Base class: `code` says what went wrong, `message` says it in English for logs. */
+export class ClientError extends Error {
+  override readonly name: string = 'ClientError';
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class IdentityChangedError extends ClientError {
+  override readonly name = 'IdentityChangedError';
+  /** Every account whose safety number changed (a group send names all of them). */
+  readonly accountIds: string[];
+  constructor(
+    /** The (first) account whose safety number changed. */
+    readonly accountId: string,
+    accountIds: string[] = [accountId],
+  ) {
+    super(
+      'identity_changed',
+      `the safety number with ${accountIds.join(', ')} changed; acknowledge it before sending`,
+    );
+    this.accountIds = accountIds;
+  }
+}
+
+export class NotRegisteredError extends ClientError {
+  override readonly name = 'NotRegisteredError';
+  constructor() {
+    super('not_registered', 'this device has no account: register or link first');
+  }
+}
+
+/** We are not (or no longer) a member of the group, or it does not exist here. */
+export class GroupMembershipError extends ClientError {
+  override readonly name = 'GroupMembershipError';
+  constructor(
+    readonly groupId: string,
+    known: boolean,
+  ) {
+    super(
+      known ? 'not_group_member' : 'unknown_group',
+      known ? `not a member of group ${groupId}` : `no such group ${groupId}`,
+    );
+  }
+}

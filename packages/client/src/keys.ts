@@ -1,0 +1,46 @@
+/**
+ * Every storage key the client core writes, in one place (the keyspaces are storage/types.ts).
+ * @module
+ */
+import type { ProtocolAddress } from '@parley/crypto/address.js';
+
+export { messageKey } from './model.ts';
+
+/** `meta/*`: one record each. */
+export const META = {
+  account: 'account',
+  keys: 'keys',
+  ownDevices: 'ownDevices',
+  outboxSeq: 'outboxSeq',
+} as const;
+
+/** `sessions/<account>.<device>`. */
+export const sessionKey = (a: { name: string; deviceId: number }) => `${a.name}.${a.deviceId}`;
+/** Every session of an account: a prefix of `sessionKey`. */
+export const sessionPrefix = (accountId: string) => `${accountId}.`;
+/** `senderKeys/<account>.<device>/<distribution id>`. */
+export const senderKeyKey = (a: ProtocolAddress, distributionId: string) =>
+  `${a.name}.${a.deviceId}/${distributionId}`;
+/** `groups/*.senderKeySentTo` entries: which device has our sender key. */
+export const deviceTag = (accountId: string, deviceId: number | string) =>
+  `${accountId}.${deviceId}`;
+
+/** `processed/*`: dedupe and indexes. */
+export const PROCESSED = {
+  /** An envelope id already handled (value: when). */
+  envelope: (envelopeId: string) => `env:${envelopeId}`,
+  /** A (sender, message id) already handled (value: when). */
+  message: (senderAccountId: string, messageId: string) => `msg:${senderAccountId}:${messageId}`,
+  /** Where a message is stored (value: its `messages` key). */
+  messageIndex: (senderAccountId: string, messageId: string) =>
+    `msgkey:${senderAccountId}:${messageId}`,
+  /** A 1:1 message we sent to `to` at `timestamp` (value: message id), for retry requests. */
+  sentDirect: (to: string, timestamp: number) => `sent:${to}:${timestamp}`,
+  /** A group message we sent at `timestamp` (value: { groupId, id }). */
+  sentGroup: (timestamp: number) => `sentg:${timestamp}`,
+  /** The prefixes `pruneProcessed` ages out. */
+  agedPrefixes: ['env:', 'msg:'] as const,
+} as const;
+
+/** `outbox/<sequence>`: zero-padded so a scan is first-in first-out. */
+export const outboxKey = (seq: number) => seq.toString().padStart(16, '0');

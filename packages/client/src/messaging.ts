@@ -1,0 +1,253 @@
+/**
+ * Text messages, receipts, typing and reading local state. A text (1:1 or group) takes one
+ * path: stored as `queued` with its outbox entry in one transaction, then the first attempt
+ * is awaited; the record comes back `sent`, or still `queued` when the relay could not be
+ * reached (the outbox keeps trying). A permanent refusal marks it `failed` and throws the
+ * typed error (e.g. `IdentityChangedError`).
+ * @module
+ */
+import {
+  ContentError,
+  ReceiptMessage_Type,
+  TypingMessage_Action,
+  encodeContent,
+  makeContent,
+  timestampOf,
+  type Content,
+} from './content/index.ts';
+import type { ClientContext } from './context.ts';
+import type { DirectDelivery } from './delivery/direct.ts';
+import type { Outbox, OutboxLeg } from './delivery/outbox.ts';
+import { ClientError, GroupMembershipError } from './errors.ts';
+import { PROCESSED } from './keys.ts';
+import {
+  directConversationId,
+  groupConversationId,
+  type ContactRecord,
+  type ConversationRecord,
+  type GroupRecord,
+  type MessageRecord,
+} from './model.ts';
+import { findMessage, listMessages, storeMessage } from './records/messages.ts';
+import type { SelfSync } from './sync/index.ts';
+import type { Scope } from './context.ts';
+
+/** Where a text goes: an account, or a group (with the group context it carries). */
+type Target = { accountId: string } | { group: GroupRecord };
+
+export class Messaging {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly direct: DirectDelivery,
+    private readonly outbox: Outbox,
+    private readonly sync: SelfSync,
+  ) {}
+
+  /** Sends a text message to a contact; resolves with the stored outgoing message. */
+  sendText(accountId: string, text: string): Promise<MessageRecord> {
+    return this.#sendText({ accountId }, text);
+  }
+
+  /** Sends a text to a group: sender key distributed as needed, one ciphertext, fan-out. */
+  async sendGroupText(groupId: string, text: string): Promise<MessageRecord> {
+    const group = await this.ctx.storage.get<GroupRecord>('groups', groupId);
+    if (!group || group.left) throw new GroupMembershipError(groupId, group !== undefined);
+    return this.#sendText({ group }, text);
+  }
+
+  #content(target: Target, id: string | undefined, timestamp: number, text: string): Content {
+    const body = {
+      case: 'data' as const,
+      value: {
+        text,
+        ...('group' in target
+          ? { group: { groupId: target.group.groupId, revision: target.group.revision } }
+          : {}),
+      },
+    };
+    const content = id
+      ? this.direct.withSenderUsername(makeContent(id, timestamp, body))
+      : this.direct.content(body, timestamp);
+    try {
+      encodeContent(content);
+    } catch (err) {
+      if (err instanceof ContentError)
+        throw new ClientError('too_large', 'the message is too large');
+      throw err;
+    }
+    return content;
+  }
+
+  async #sendText(target: Target, text: string): Promise<MessageRecord> {
+    const self = this.ctx.requireAccount();
+    const content = this.#content(target, undefined, this.ctx.now(), text);
+    const record: MessageRecord = {
+      id: content.messageId,
+      conversationId:
+        'group' in target
+          ? groupConversationId(target.group.groupId)
+          : directConversationId(target.accountId),
+      kind: 'text',
+      direction: 'out',
+      senderAccountId: self.accountId,
+      senderDeviceId: self.deviceId,
+      timestamp: timestampOf(content),
+      storedAt: this.ctx.now(),
+      text,
+      status: 'queued',
+    };
+    await this.ctx.transaction(async (scope) => {
+      await storeMessage(scope.tx, record);
+      await this.#enqueue(scope, target, content, record);
+    });
+    return this.#firstAttempt(record);
+  }
+
+  /** The outbox entry of our text: to the recipient (or group), then the sent transcript. */
+  async #enqueue(scope: Scope, target: Target, content: Content, record: MessageRecord) {
+    const { tx } = scope;
+    const legs: OutboxLeg[] = [];
+    if ('group' in target) {
+      // The group fan-out reaches our other devices too.
+      await tx.put('processed', PROCESSED.sentGroup(record.timestamp), {
+        groupId: target.group.groupId,
+        id: record.id,
+      });
+      legs.push(this.outbox.leg(`group:${target.group.groupId}`, content));
+    } else {
+      const to = target.accountId;
+      await tx.put('processed', PROCESSED.sentDirect(to, record.timestamp), record.id);
+      legs.push(this.outbox.leg(to, content));
+      const destinationUsername = (await tx.get<ContactRecord>('contacts', to))?.username ?? '';
+      const transcript = this.direct.content(
+        {
+          case: 'sync',
+          value: {
+            body: {
+              case: 'sent',
+              value: { destinationAccountId: to, content, destinationUsername },
+            },
+          },
+        },
+        record.timestamp,
+      );
+      legs.push(this.outbox.leg(this.ctx.accountId, transcript));
+    }
+    await this.outbox.enqueue(scope, { messageId: record.id, legs });
+  }
+
+  /** Awaits the outbox's first attempt at `record`; throws what failed it for good. */
+  async #firstAttempt(record: MessageRecord): Promise<MessageRecord> {
+    await this.outbox.flush();
+    const err = this.outbox.takeError(record.id);
+    if (err) throw err;
+    const self = this.ctx.requireAccount();
+    return (await findMessage(this.ctx.storage, self.accountId, record.id))?.message ?? record;
+  }
+
+  /**
+   * Sends a failed message again (e.g. after acknowledging a changed safety number): same
+   * message id and timestamp, so the recipient can never show it twice.
+   */
+  async retry(conversationId: string, id: string): Promise<MessageRecord> {
+    const self = this.ctx.requireAccount();
+    const found = await findMessage(this.ctx.storage, self.accountId, id);
+    const m = found?.message;
+    if (
+      !m ||
+      m.conversationId !== conversationId ||
+      m.status !== 'failed' ||
+      m.text === undefined
+    ) {
+      throw new ClientError('not_retryable', `message ${id} has not failed`);
+    }
+    let target: Target;
+    if (conversationId.startsWith('group:')) {
+      const groupId = conversationId.slice('group:'.length);
+      const group = await this.ctx.storage.get<GroupRecord>('groups', groupId);
+      if (!group || group.left) throw new GroupMembershipError(groupId, group !== undefined);
+      target = { group };
+    } else {
+      target = { accountId: conversationId.slice('direct:'.length) };
+    }
+    const content = this.#content(target, m.id, m.timestamp, m.text);
+    await this.ctx.transaction(async (scope) => {
+      const { failure: _f, ...rest } = m;
+      const queued: MessageRecord = { ...rest, status: 'queued' };
+      await scope.tx.put('messages', found!.key, queued);
+      await this.#enqueue(scope, target, content, queued);
+      scope.emit('status', { conversationId, id, status: 'queued' });
+    });
+    return this.#firstAttempt(m);
+  }
+
+  /** Sends a delivery or read receipt for messages from `accountId`. */
+  async sendReceipt(accountId: string, ids: string[], type: 'delivery' | 'read'): Promise<void> {
+    await this.ctx.transaction((scope) => this.queueReceipt(scope, accountId, ids, type));
+    await this.outbox.flush();
+  }
+
+  /** Queues a receipt in `scope`'s transaction. */
+  async queueReceipt(
+    scope: Scope,
+    accountId: string,
+    ids: string[],
+    type: 'delivery' | 'read',
+  ): Promise<void> {
+    const content = this.direct.content({
+      case: 'receipt',
+      value: {
+        type: type === 'read' ? ReceiptMessage_Type.READ : ReceiptMessage_Type.DELIVERY,
+        messageIds: ids,
+      },
+    });
+    await this.outbox.enqueue(scope, { legs: [this.outbox.leg(accountId, content)] });
+  }
+
+  /** Marks a conversation read and tells the senders (and our other devices). */
+  async markRead(conversationId: string): Promise<void> {
+    await this.ctx.transaction(async (scope) => {
+      const { tx } = scope;
+      const unreadBySender = new Map<string, string[]>();
+      for (const [key, m] of await tx.list<MessageRecord>('messages', `${conversationId}/`)) {
+        if (m.direction === 'in' && m.kind === 'text' && m.status !== 'read') {
+          m.status = 'read';
+          await tx.put('messages', key, m);
+          const list = unreadBySender.get(m.senderAccountId) ?? [];
+          list.push(m.id);
+          unreadBySender.set(m.senderAccountId, list);
+        }
+      }
+      const conv = await tx.get<ConversationRecord>('conversations', conversationId);
+      if (conv) await tx.put('conversations', conversationId, { ...conv, unread: 0 });
+      for (const [sender, ids] of unreadBySender) {
+        await this.queueReceipt(scope, sender, ids, 'read');
+      }
+      // Our other devices mark the same messages read.
+      const all = [...unreadBySender.values()].flat();
+      if (all.length > 0) {
+        await this.sync.send(scope, {
+          body: { case: 'read', value: { conversationId, messageIds: all } },
+        });
+      }
+    });
+    await this.outbox.flush();
+  }
+
+  /** Typing indicators are not queued: one that cannot go now means nothing later. */
+  async sendTyping(accountId: string, started: boolean): Promise<void> {
+    const content = this.direct.content({
+      case: 'typing',
+      value: { action: started ? TypingMessage_Action.STARTED : TypingMessage_Action.STOPPED },
+    });
+    await this.direct.send(accountId, content);
+  }
+
+  messages(conversationId: string): Promise<MessageRecord[]> {
+    return listMessages(this.ctx.storage, conversationId);
+  }
+
+  async conversations(): Promise<ConversationRecord[]> {
+    return (await this.ctx.storage.list<ConversationRecord>('conversations')).map(([, v]) => v);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * A group change from a member (or from our own device): merged if newer, with its
+ * conversation event; removals and leaves rotate our sender key.
+ * @module
+ */
+import type { Envelope } from '@parley/protocol';
+import type { Content } from '../content/index.ts';
+import type { ClientContext, Scope } from '../context.ts';
+import { mergeGroupState } from '../groups/state.ts';
+import { groupConversationId, type GroupRecord } from '../model.ts';
+import { isMember, rotateSenderKey } from '../records/groups.ts';
+import { storeEvent } from '../records/messages.ts';
+import type { Usernames } from '../usernames.ts';
+
+export class GroupControlHandler {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly usernames: Usernames,
+  ) {}
+
+  async apply(scope: Scope, env: Envelope, content: Content): Promise<void> {
+    if (content.body.case !== 'groupControl') return;
+    const { ctx } = this;
+    const control = content.body.value;
+    const state = control.state;
+    if (!state) return;
+    const before = await scope.tx.get<GroupRecord>('groups', state.groupId);
+    const fromSelf = ctx.isSelf(env.sourceAccountId);
+    // Only members may change a group (anyone may be told they were added).
+    if (before && !fromSelf && !isMember(before, env.sourceAccountId)) return;
+    const group = await mergeGroupState(ctx, scope, state, this.usernames);
+    if (!group) return;
+    const conv = groupConversationId(group.groupId);
+    const sender = { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId };
+    const event = (kind: Parameters<typeof storeEvent>[3], subjects: string[]) =>
+      storeEvent(ctx, scope, conv, kind, subjects, sender);
+    const rotate = async () => {
+      if (!group.left) await rotateSenderKey(scope.tx, group, ctx.ourAddress(), ctx.rng);
+    };
+    const action = control.action;
+    switch (action.case) {
+      case 'create':
+        await event('group_created', [env.sourceAccountId]);
+        break;
+      case 'add':
+        await event('group_members_added', action.value.accountIds);
+        break;
+      case 'remove':
+        await event('group_members_removed', action.value.accountIds);
+        await rotate();
+        break;
+      case 'rename':
+        await event('group_renamed', [action.value.title]);
+        break;
+      case 'leave':
+        await event('group_left', [env.sourceAccountId]);
+        await rotate();
+        break;
+      default:
+        break;
+    }
+  }
+}

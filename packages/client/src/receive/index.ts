@@ -1,0 +1,130 @@
+/**
+ * Receiving: each envelope is decrypted and its effects stored in one storage transaction,
+ * *then* acked (the socket acks when `handle` resolves). Dedupe by envelope id and by (sender,
+ * message id). A message that cannot be decrypted becomes a conversation event and the
+ * session is repaired: a fresh session plus a retry request the sender answers by resending.
+ * @module
+ */
+import { ProtocolAddress } from '@parley/crypto/address.js';
+import { isProtocolError } from '@parley/crypto/errors.js';
+import { GroupCipher } from '@parley/crypto/group.js';
+import type { Envelope } from '@parley/protocol';
+import { ContentError, decodeContent, type Content } from '../content/index.ts';
+import type { ClientContext, Scope } from '../context.ts';
+import type { DirectDelivery } from '../delivery/direct.ts';
+import type { Outbox } from '../delivery/outbox.ts';
+import { PROCESSED, sessionKey } from '../keys.ts';
+import { directConversationId } from '../model.ts';
+import { storeEvent } from '../records/messages.ts';
+import type { Sessions } from '../sessions.ts';
+import * as signal from '../signal.ts';
+import { fromBase64 } from '../util/bytes.ts';
+import type { ContentHandler } from './content.ts';
+
+export class Receiver {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly sessions: Sessions,
+    private readonly direct: DirectDelivery,
+    private readonly outbox: Outbox,
+    private readonly content: ContentHandler,
+  ) {}
+
+  /**
+   * Processes one envelope: decrypt, store its effects, all in one transaction. Resolves when
+   * it is durable (the caller acks then). Never throws for bad ciphertext (that becomes a
+   * conversation event); throws only when storage fails, so the envelope is redelivered.
+   */
+  async handle(envelope: Envelope): Promise<void> {
+    const { ctx } = this;
+    ctx.requireAccount();
+    ctx.events.emit('envelope', envelope);
+    await ctx.transaction(async (scope) => {
+      const { tx } = scope;
+      if (await tx.get('processed', PROCESSED.envelope(envelope.id))) return;
+      await tx.put('processed', PROCESSED.envelope(envelope.id), ctx.now());
+      const plaintext = await this.#decrypt(scope, envelope);
+      if (!plaintext) return;
+      let content: Content;
+      try {
+        content = decodeContent(plaintext);
+      } catch (err) {
+        if (!(err instanceof ContentError)) throw err;
+        await this.#onDecryptionFailure(scope, envelope, err, false);
+        return;
+      }
+      const dedupe = PROCESSED.message(envelope.sourceAccountId, content.messageId);
+      if (await tx.get('processed', dedupe)) return;
+      await tx.put('processed', dedupe, ctx.now());
+      await this.content.apply(scope, envelope, content);
+    });
+    ctx.events.emit('processed', envelope);
+  }
+
+  async #decrypt(scope: Scope, envelope: Envelope): Promise<Uint8Array | undefined> {
+    const { ctx, sessions } = this;
+    const sender = new ProtocolAddress(envelope.sourceAccountId, envelope.sourceDeviceId);
+    const stores = sessions.stores(scope);
+    try {
+      const body = fromBase64(envelope.content);
+      if (envelope.type === 'sender_key_message') {
+        return await new GroupCipher(stores.senderKey, { rng: ctx.rng }).decrypt(sender, body);
+      }
+      const plaintext = await sessions.cipher(stores).decrypt(sender, {
+        type: envelope.type === 'prekey_message' ? 'prekey' : 'whisper',
+        body,
+      });
+      // A device we did not know about (e.g. a newly linked one) started a session.
+      if (envelope.type === 'prekey_message') {
+        const regId = await signal.remoteRegistrationId(stores, sender);
+        if (regId !== undefined) {
+          await sessions.setDevices(scope.tx, sender.name, (d) => {
+            d[String(sender.deviceId)] = regId;
+          });
+        }
+      }
+      return plaintext;
+    } catch (err) {
+      if (isProtocolError(err, 'DuplicatedMessage')) {
+        // A new envelope id with an already-used message key: a replay, or a sender bug.
+        console.warn(`parley: dropped a replayed message from ${sender.toString()}`);
+        return undefined;
+      }
+      await this.#onDecryptionFailure(scope, envelope, err);
+      return undefined;
+    }
+  }
+
+  async #onDecryptionFailure(
+    scope: Scope,
+    envelope: Envelope,
+    err: unknown,
+    repair = true,
+  ): Promise<void> {
+    const { ctx } = this;
+    const reason = err instanceof Error ? err.message : String(err);
+    const accountId = envelope.sourceAccountId;
+    const deviceId = envelope.sourceDeviceId;
+    await storeEvent(
+      ctx,
+      scope,
+      directConversationId(accountId),
+      'decryption_failed',
+      [accountId],
+      {
+        accountId,
+        deviceId,
+      },
+    );
+    scope.emit('decryptionFailed', { accountId, deviceId, envelopeId: envelope.id, reason });
+    if (!repair) return;
+    const isGroup = envelope.type === 'sender_key_message';
+    // Without a session the outbox starts a fresh one from their current bundle first.
+    if (!isGroup) await scope.tx.delete('sessions', sessionKey({ name: accountId, deviceId }));
+    const request = this.direct.content({
+      case: 'retryRequest',
+      value: { timestamp: BigInt(envelope.timestamp), deviceId, groupId: isGroup ? 'any' : '' },
+    });
+    await this.outbox.enqueue(scope, { legs: [this.outbox.leg(accountId, request)] });
+  }
+}
