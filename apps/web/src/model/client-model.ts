@@ -564,6 +564,21 @@ export class ClientModel extends StateStore implements ChatModel {
     }
   }
 
+  async retrySend(conversationId: string, messageId: string): Promise<void> {
+    try {
+      await this.#requireClient().retrySend(conversationId, messageId);
+    } catch (err) {
+      if (err instanceof IdentityChangedError) {
+        throw new Error('Not sent: this contact’s safety number changed. Review it first.');
+      }
+      throw new Error(`Not sent: ${friendly(err)}`);
+    } finally {
+      await this.#refresh().catch((err: unknown) =>
+        console.warn('parley: refresh failed', friendly(err)),
+      );
+    }
+  }
+
   async markRead(conversationId: string): Promise<void> {
     await this.#requireClient().markRead(conversationId);
     this.update((s) => ({
@@ -825,6 +840,7 @@ export function toMessage(m: MessageRecord): Message {
     ...(m.event ? { event: m.event } : {}),
     ...(m.subjects ? { subjects: m.subjects } : {}),
     ...(m.status ? { status: m.status } : {}),
+    ...(m.failure ? { failure: { reason: m.failure.reason, retryable: m.failure.retryable } } : {}),
   };
 }
 

@@ -130,6 +130,39 @@ export class FakeModel extends StateStore implements ChatModel {
     );
   }
 
+  /** Simulates an outgoing message that failed for good (`failure` says why). */
+  failedOutgoing(conversationId: string, text: string, failure: Message['failure']): string {
+    const { id, kind, peer, title } = this.#summaryFor(conversationId);
+    const messageId = `m${++this.#seq}`;
+    this.#add(
+      {
+        id: messageId,
+        conversationId,
+        kind: 'text',
+        direction: 'out',
+        senderAccountId: this.getState().me?.accountId ?? '',
+        timestamp: this.now(),
+        text,
+        status: 'failed',
+        ...(failure ? { failure } : {}),
+      },
+      { id, kind, peer, title },
+    );
+    return messageId;
+  }
+
+  async retrySend(conversationId: string, messageId: string): Promise<void> {
+    this.calls.push(['retrySend', conversationId, messageId]);
+    this.update((s) => ({
+      messages: {
+        ...s.messages,
+        [conversationId]: (s.messages[conversationId] ?? []).map((m) =>
+          m.id === messageId ? { ...withoutFailure(m), status: 'sent' as const } : m,
+        ),
+      },
+    }));
+  }
+
   /** Simulates an incoming message. */
   receive(conversationId: string, from: string, text: string, timestamp = this.now()): void {
     const { id, kind, peer, title } = this.#summaryFor(conversationId);
@@ -254,4 +287,10 @@ export class FakeModel extends StateStore implements ChatModel {
     this.calls.push(['deleteAccount']);
     this.update({ phase: { kind: 'welcome' }, me: undefined, conversations: [], messages: {} });
   }
+}
+
+function withoutFailure(m: Message): Message {
+  const copy = { ...m };
+  delete copy.failure;
+  return copy;
 }

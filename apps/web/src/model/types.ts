@@ -10,8 +10,8 @@
  */
 
 /** One state per outgoing message, and the conversation event kinds: declared once, in the core. */
-export type { ConversationEventKind, MessageStatus } from '@parley/client';
-import type { ConversationEventKind, MessageStatus } from '@parley/client';
+export type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
+import type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 
 export interface Me {
   accountId: string;
@@ -55,6 +55,8 @@ export interface Message {
   /** Usernames (or ids) an event is about. */
   subjects?: string[];
   status?: MessageStatus;
+  /** Why a `failed` message was not sent, and whether sending it again can help. */
+  failure?: { reason: SendFailureReason; retryable: boolean };
 }
 
 export interface ConversationSummary {
@@ -144,6 +146,8 @@ export interface ChatModel {
   /** Loads the messages of a conversation into `state.messages`. */
   openConversation(conversationId: string): Promise<void>;
   sendText(conversationId: string, text: string): Promise<void>;
+  /** Sends a `failed` message again (after its cause was dealt with); no new bubble. */
+  retrySend(conversationId: string, messageId: string): Promise<void>;
   markRead(conversationId: string): Promise<void>;
   setTyping(conversationId: string, typing: boolean): void;
   /** Finds an account by username; returns the direct conversation id. */

@@ -1,8 +1,8 @@
 import { EmptyState } from '../components/States.tsx';
 import { displayName } from '../lib/names.ts';
 import { formatClock, formatDayLabel, withDaySeparators } from '../lib/time.ts';
-import { useModelState } from '../model/context.tsx';
-import type { Message, MessageStatus, ModelState } from '../model/types.ts';
+import { useAction, useChatModel, useModelState } from '../model/context.tsx';
+import type { Message, MessageStatus, ModelState, SendFailureReason } from '../model/types.ts';
 
 export function MessageList({
   messages,
@@ -64,11 +64,43 @@ export function MessageList({
                 </time>
                 {m.direction === 'out' && m.status && <StatusMark status={m.status} />}
               </span>
+              {m.direction === 'out' && m.status === 'failed' && <FailedNote message={m} />}
             </div>
           </li>
         );
       })}
     </ol>
+  );
+}
+
+const FAILURE_TEXT: Record<SendFailureReason, string> = {
+  identity_changed: 'Not sent: the safety number changed. Review it, then retry.',
+  not_group_member: 'Not sent: you are no longer in this group.',
+  recipient_gone: 'Not sent: this account no longer exists.',
+  too_large: 'Not sent: the message is too large.',
+  rejected: 'Not sent: the relay refused it.',
+};
+
+/** Why a message was not sent, and a retry where one can help (never a second bubble). */
+function FailedNote({ message }: { message: Message }) {
+  const model = useChatModel();
+  const [retry, state] = useAction((m: Message) => model.retrySend(m.conversationId, m.id));
+  const failure = message.failure;
+  return (
+    <p className="bubble__failure" role="status" data-testid="send-failure">
+      {failure ? FAILURE_TEXT[failure.reason] : 'Not sent.'}
+      {(!failure || failure.retryable) && (
+        <button
+          type="button"
+          className="link-button"
+          disabled={state.busy}
+          onClick={() => void retry(message)}
+        >
+          Retry
+        </button>
+      )}
+      {state.error && <span className="bubble__failure-error">{state.error}</span>}
+    </p>
   );
 }
 

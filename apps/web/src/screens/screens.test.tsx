@@ -104,6 +104,28 @@ describe('conversations', () => {
     expect(within(out).getByLabelText('Sent')).toBeTruthy();
   });
 
+  it('says why a message was not sent and retries it in place where that can help', async () => {
+    const model = setup();
+    const bob = model.addContact('bob');
+    const conv = `direct:${bob}`;
+    let id = '';
+    act(() => {
+      id = model.failedOutgoing(conv, 'first', { reason: 'identity_changed', retryable: true });
+      model.failedOutgoing(conv, 'second', { reason: 'recipient_gone', retryable: false });
+    });
+    await openChat('bob');
+    const [changed, gone] = screen.getAllByTestId('send-failure');
+    expect(changed!.textContent).toMatch(/safety number changed/);
+    expect(gone!.textContent).toMatch(/no longer exists/);
+    expect(within(gone!).queryByRole('button', { name: 'Retry' })).toBeNull();
+    fireEvent.click(within(changed!).getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(model.calls).toContainEqual(['retrySend', conv, id]));
+    // Sent in place: still two bubbles, the first now marked sent.
+    await waitFor(() => expect(screen.getAllByTestId('send-failure')).toHaveLength(1));
+    expect(screen.getAllByTestId('message')).toHaveLength(2);
+    expect(within(screen.getAllByTestId('message')[0]!).getByLabelText('Sent')).toBeTruthy();
+  });
+
   it('separates days and shows who is typing', async () => {
     const model = setup();
     const bob = model.addContact('bob');
