@@ -29,6 +29,7 @@ import type {
 import pg from 'pg';
 import { startOfUtcDay } from '../clock.ts';
 import { PG_MIGRATIONS } from './postgres-migrations.ts';
+import { storedEnvelope } from './types.ts';
 import { TurnBatcher } from './turn-batcher.ts';
 import type {
   AccountRecord,
@@ -684,17 +685,7 @@ export class PostgresRelayStore implements RelayStore {
       );
       const seqs = new Map(inserted.map((r) => [r.id, r.seq]));
       const stored = envelopes
-        .map((e): StoredEnvelope => ({
-          seq: seqs.get(e.id) as number,
-          id: e.id,
-          type: e.type,
-          sourceAccountId: e.sourceAccountId,
-          sourceDeviceId: e.sourceDeviceId,
-          destinationDeviceId: e.destinationDeviceId,
-          timestamp: e.timestamp,
-          serverTimestamp: e.serverTimestamp,
-          content: e.content,
-        }))
+        .map((e) => storedEnvelope(e, seqs.get(e.id) as number))
         .sort((a, b) => a.seq - b.seq);
       return { stored };
     });
@@ -817,17 +808,7 @@ export class PostgresRelayStore implements RelayStore {
     if (seqs.size !== envelopes.length)
       throw new Error('enqueue stored an unexpected number of envelopes');
     const stored = envelopes
-      .map((e): StoredEnvelope => ({
-        seq: seqs.get(e.id) as number,
-        id: e.id,
-        type: e.type,
-        sourceAccountId: e.sourceAccountId,
-        sourceDeviceId: e.sourceDeviceId,
-        destinationDeviceId: e.destinationDeviceId,
-        timestamp: e.timestamp,
-        serverTimestamp: e.serverTimestamp,
-        content: e.content,
-      }))
+      .map((e) => storedEnvelope(e, seqs.get(e.id) as number))
       .sort((a, b) => a.seq - b.seq);
     return { stored };
   }

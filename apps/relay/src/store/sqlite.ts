@@ -26,6 +26,7 @@ import type {
 } from '@parley/protocol';
 import { startOfUtcDay } from '../clock.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { storedEnvelope } from './types.ts';
 import type {
   AccountRecord,
   DeviceRecord,
@@ -653,17 +654,7 @@ export class SqliteRelayStore implements RelayStore {
           e.serverTimestamp,
           Buffer.from(e.content, 'base64'),
         ) as { seq: number };
-        return {
-          seq,
-          id: e.id,
-          type: e.type,
-          sourceAccountId: e.sourceAccountId,
-          sourceDeviceId: e.sourceDeviceId,
-          destinationDeviceId: e.destinationDeviceId,
-          timestamp: e.timestamp,
-          serverTimestamp: e.serverTimestamp,
-          content: e.content,
-        };
+        return storedEnvelope(e, seq);
       });
       if (send) {
         // Replaces a record left past retention by a sweep that has not run yet.

@@ -82,6 +82,21 @@ export interface NewEnvelope {
   content: string;
 }
 
+/** A new envelope as stored at queue position `seq` (what every backend's `enqueue` returns). */
+export function storedEnvelope(e: NewEnvelope, seq: number): StoredEnvelope {
+  return {
+    seq,
+    id: e.id,
+    type: e.type,
+    sourceAccountId: e.sourceAccountId,
+    sourceDeviceId: e.sourceDeviceId,
+    destinationDeviceId: e.destinationDeviceId,
+    timestamp: e.timestamp,
+    serverTimestamp: e.serverTimestamp,
+    content: e.content,
+  };
+}
+
 /** A destination device as `enqueue` sees it inside its transaction. */
 export interface DeviceSnapshot {
   deviceId: number;
