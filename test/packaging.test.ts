@@ -5,17 +5,18 @@
  * and from a browser bundle in Chromium, with the READMEs' own examples, extracted here. publint
  * (strict) and are-the-types-wrong (ESM-only profile) check each tarball.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { exampleName, readmeExamples, run, serveScript } from './support/packaging.ts';
+import { cleanEnv, exampleName, readmeExamples, run, serveScript } from './support/packaging.ts';
+import { startRelay, type RelayProcess } from './support/relay.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['crypto', 'crypto-node', 'protocol'] as const;
+const PACKAGES = ['crypto', 'crypto-node', 'protocol', 'client'] as const;
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 const SLOW = 600_000;
@@ -45,6 +46,10 @@ const PROBES: Record<string, { code: string; expected: unknown }> = {
     code: 'const { activeCryptoBackend } = await import("@parley/crypto/backend.js");\nconsole.log("README:" + JSON.stringify([await activeCryptoBackend()]));',
     expected: ['node'],
   },
+  'client#A bot in Node': {
+    code: 'console.log("README:" + JSON.stringify([reply, typeof bot.account?.accountId]));',
+    expected: ['echo: hello', 'string'],
+  },
   'protocol#': {
     code: 'console.log("README:" + JSON.stringify([WS_SUBPROTOCOL, typeof parseServerFrame, basicAuthorization({ accountId: "a", deviceId: 1, credential: "p" }).startsWith("Basic ")]));',
     expected: ['parley.v1', 'function', true],
@@ -64,6 +69,7 @@ interface Example {
 
 let work = '';
 let app = '';
+let relay: RelayProcess | undefined;
 const tarballs = new Map<string, string>();
 const examples: Example[] = [];
 
@@ -87,11 +93,26 @@ beforeAll(async () => {
     join(app, 'package.json'),
     JSON.stringify({ name: 'parley-consumer', private: true, type: 'module' }),
   );
+  // What a bot on @parley/client installs beside it: ws (Node 20 has no global WebSocket) and
+  // the optional peer better-sqlite3. The latter is the workspace's own build, linked, so the
+  // test does not compile it a second time (the CLI install below compiles it from the registry).
+  const sqlite = await realpath(join(ROOT, 'packages', 'client', 'node_modules', 'better-sqlite3'));
   await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs.values()],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      ...tarballs.values(),
+      'ws@^8.18.0',
+      '@types/ws@^8.18.0',
+      '@types/node@^20.19.0',
+      sqlite,
+    ],
     { cwd: app },
   );
+  relay = await startRelay();
 
   for (const pkg of PACKAGES) {
     const readme = await readFile(join(ROOT, 'packages', pkg, 'README.md'), 'utf8');
@@ -127,6 +148,7 @@ beforeAll(async () => {
 }, SLOW);
 
 afterAll(async () => {
+  await relay?.dispose();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -179,6 +201,9 @@ console.log(JSON.stringify({ exported, internal }));
         '@parley/crypto-node/dist/index.js',
         '@parley/protocol/dist/auth.js',
         '@parley/protocol/auth.js',
+        '@parley/client/context.js',
+        '@parley/client/dist/client.js',
+        '@parley/client/storage/at-rest.js',
       ];
       const { stdout } = await run(process.execPath, ['import-all.mjs', ...internals], {
         cwd: app,
@@ -232,6 +257,7 @@ console.log(JSON.stringify({ exported, internal }));
         for (const { key, name } of examples) {
           const { stdout } = await run(process.execPath, [join(outDir, `${name}.js`)], {
             cwd: app,
+            env: { ...cleanEnv(), PARLEY_RELAY_URL: relay!.url },
           });
           if (PROBES[key])
             expect(probeOutput(stdout), `${key} (${config})`).toEqual(PROBES[key].expected);

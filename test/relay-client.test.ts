@@ -9,7 +9,7 @@ import { DeliverySocket, RelayHttp, RelayHttpError } from '@parley/client/relay.
 import WebSocket from 'ws';
 import type { WebSocketConstructor } from '@parley/client/relay.js';
 
-const WS = WebSocket as unknown as WebSocketConstructor;
+const WS: WebSocketConstructor = WebSocket;
 import { useRelay } from './support/use-relay.ts';
 
 const { relay } = useRelay();

@@ -15,7 +15,7 @@ import {
 import { SqliteBackend } from '@parley/client/storage/sqlite.js';
 import { generateAtRestKey } from '@parley/client/storage.js';
 
-export const WS = WebSocket as unknown as WebSocketConstructor;
+export const WS: WebSocketConstructor = WebSocket;
 
 export interface ClientOptions extends Partial<ParleyClientOptions> {
   /** Use an encrypted SQLite file instead of memory. */

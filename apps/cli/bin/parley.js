@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx. Workspace packages export their sources under
-// the "@parley/source" condition (dist/ otherwise; docs/packaging.md), so a resolve hook adds it,
-// as `node --conditions=@parley/source` would.
+// The workspace's `parley`: runs the TypeScript sources directly through tsx (the published
+// package runs the built bundle, dist/parley.js: publishConfig.bin in package.json). Workspace
+// packages export their sources under the "@parley/source" condition (dist/ otherwise;
+// docs/packaging.md), so a resolve hook adds it, as `node --conditions=@parley/source` would.
 import { register } from 'node:module';
 import { register as registerTsx } from 'tsx/esm/api';
 
@@ -14,5 +15,4 @@ register(
         " return next(specifier, { ...context, conditions: [...context.conditions, '@parley/source'] }); }",
     ),
 );
-const { main } = await import('../src/main.ts');
-process.exitCode = await main(process.argv);
+await import('../src/bin.ts');

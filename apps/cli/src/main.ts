@@ -15,12 +15,12 @@ import {
   ParleyClient,
   RelayHttpError,
   type MessageRecord,
-  type WebSocketConstructor,
 } from '@parley/client';
 import { setCryptoBackend } from '@parley/crypto/backend.js';
 import { CloseCode } from '@parley/protocol';
 import { nodeCryptoBackend } from '@parley/crypto-node';
 import { openDataDir } from './store.ts';
+import { cliVersion } from './version.ts';
 
 // Node's synchronous node:crypto for the curve work: the fastest backend here (same bytes).
 setCryptoBackend(nodeCryptoBackend);
@@ -56,6 +56,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   program
     .name('parley')
     .description('Parley: end-to-end encrypted chat in the terminal')
+    .version(cliVersion(), '-V, --version', 'print the version')
     .option(
       '-d, --data-dir <dir>',
       'data directory',
@@ -91,7 +92,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const client = await ParleyClient.open({
         storage,
         ...(g().relay ? { relayUrl: g().relay } : {}),
-        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        WebSocket,
         backoff: { initialMs: 200, maxMs: 5000 },
       });
       if (needAccount && !client.account) {
@@ -392,7 +393,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           {
             storage,
             relayUrl: g().relay!,
-            WebSocket: WebSocket as unknown as WebSocketConstructor,
+            WebSocket,
             ...(opts.name ? { deviceName: opts.name } : {}),
           },
           (uri) => {

@@ -23,15 +23,22 @@ import {
 } from '@parley/protocol';
 import { ClientError } from '../errors.ts';
 
-/** The part of the WebSocket API we use (browsers' WebSocket and the `ws` package both fit). */
+/**
+ * An event handler property. Written as a method's type so its parameter is compared
+ * bivariantly: the DOM's WebSocket and the `ws` package (whose events carry more fields than the
+ * ones read here) both fit without a cast.
+ */
+type Handler<E> = { handle(ev: E): void }['handle'];
+
+/** The part of the WebSocket API we use: the browser's, or the `ws` package's on Node 20. */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
 }
 
 export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
