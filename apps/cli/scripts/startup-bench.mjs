@@ -24,7 +24,10 @@ const cases = {
 
 function once(args) {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--import', hook, ...args], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', hook, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const cpu = /CPU_US:(\d+)/.exec(r.stderr);
@@ -37,14 +40,20 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [name, args] of Object.entries(cases)) results[name].push(once(args));
 }
 const base = results['node -e ""'];
-console.log(`\nparley start-up, ${ROUNDS} rounds (median; ratio to a bare node start: median of per-round ratios, min–max)`);
+console.log(
+  `\nparley start-up, ${ROUNDS} rounds (median; ratio to a bare node start: median of per-round ratios, min–max)`,
+);
 for (const [name, runs] of Object.entries(results)) {
   const ratios = runs.map((r, i) => r.wallMs / base[i].wallMs);
   const cpuRatios = runs.map((r, i) => r.cpuMs / base[i].cpuMs);
   console.log(
-    `${name.padEnd(32)} wall ${median(runs.map((r) => r.wallMs)).toFixed(0).padStart(5)} ms` +
+    `${name.padEnd(32)} wall ${median(runs.map((r) => r.wallMs))
+      .toFixed(0)
+      .padStart(5)} ms` +
       ` (${median(ratios).toFixed(2)}x, ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` +
-      `  cpu ${median(runs.map((r) => r.cpuMs)).toFixed(0).padStart(5)} ms` +
+      `  cpu ${median(runs.map((r) => r.cpuMs))
+        .toFixed(0)
+        .padStart(5)} ms` +
       ` (${median(cpuRatios).toFixed(2)}x, ${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)})`,
   );
 }
