@@ -1,3 +1,4 @@
+import { LinkifiedText } from '../components/LinkifiedText.tsx';
 import { EmptyState } from '../components/States.tsx';
 import { displayName } from '../lib/names.ts';
 import { formatClock, formatDayLabel, withDaySeparators } from '../lib/time.ts';
@@ -52,14 +53,22 @@ export function MessageList({
             data-testid="message"
           >
             <div className={`bubble bubble--${m.direction}`}>
-              {showSenders && m.direction === 'in' && first && (
+              {showSenders && m.direction === 'in' && first ? (
                 <span className="bubble__sender">{displayName(state, m.senderAccountId)}</span>
+              ) : (
+                // Screen readers hear who wrote every message, not only the first of a run.
+                <span className="visually-hidden" data-testid="message-sender">
+                  {m.direction === 'out' ? 'You' : displayName(state, m.senderAccountId)}:
+                </span>
               )}
               <p className="bubble__text" data-testid="message-text">
-                {m.text}
+                <LinkifiedText text={m.text ?? ''} />
               </p>
               <span className="bubble__meta">
-                <time dateTime={new Date(m.timestamp).toISOString()}>
+                <time
+                  dateTime={new Date(m.timestamp).toISOString()}
+                  title={new Date(m.timestamp).toLocaleString()}
+                >
                   {formatClock(m.timestamp)}
                 </time>
                 {m.direction === 'out' && m.status && <StatusMark status={m.status} />}
@@ -118,6 +127,7 @@ export function StatusMark({ status }: { status: MessageStatus }) {
     <span
       className={`status status--${status}`}
       title={label}
+      role="img"
       aria-label={label}
       data-status={status}
     >
