@@ -19,6 +19,7 @@ import {
 import { setCryptoBackend } from '@parley/crypto/backend.js';
 import { CloseCode } from '@parley/protocol';
 import { nodeCryptoBackend } from '@parley/crypto-node';
+import { eventWords, messageText } from './event-words.ts';
 import { openDataDir } from './store.ts';
 import { cliVersion } from './version.ts';
 
@@ -130,6 +131,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     return g1.groupId;
   }
 
+  function requireText(words: string[]): string {
+    const text = messageText(words);
+    if (text === undefined) throw new CliError('an empty message is not sent', 2);
+    return text;
+  }
+
   async function describe(client: ParleyClient, m: MessageRecord): Promise<string> {
     const name = async (id: string) =>
       id === client.accountId ? 'me' : ((await client.contact(id))?.username ?? id.slice(0, 8));
@@ -138,7 +145,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       ? `[${(await client.group(m.conversationId.slice(6)))?.title ?? 'group'}] `
       : '';
     if (m.kind === 'event') {
-      return `${when} ${where}* ${m.event} ${(await Promise.all((m.subjects ?? []).map(name))).join(', ')}`;
+      const subjects = await Promise.all((m.subjects ?? []).map(name));
+      return `${when} ${where}* ${eventWords(m, await name(m.senderAccountId), subjects)}`;
     }
     const who =
       m.direction === 'out'
@@ -215,7 +223,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const accountId = await resolveAccount(client, to);
         progress('encrypting and sending');
         try {
-          const m = await client.sendText(accountId, words.join(' '));
+          const m = await client.sendText(accountId, requireText(words));
           print(sentLine(m), { id: m.id, status: m.status, timestamp: m.timestamp });
         } catch (err) {
           if (err instanceof IdentityChangedError) {
@@ -364,7 +372,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       await withClient(async (client) => {
         const id = await resolveGroup(client, ref);
         progress('sending to group');
-        const m = await client.sendGroupText(id, words.join(' '));
+        const m = await client.sendGroupText(id, requireText(words));
         print(sentLine(m), { id: m.id, status: m.status });
       });
     });
