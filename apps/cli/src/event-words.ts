@@ -7,7 +7,7 @@ import type { MessageRecord } from '@parley/client';
 
 /** `who`: the event's sender's name ("me" for us); `subjects`: the names it is about. */
 export function eventWords(m: MessageRecord, who: string, subjects: string[]): string {
-  const them = subjects.join(', ');
+  const them = subjects.map((s) => (s === 'me' ? 'you' : s)).join(', ');
   const actor = who === 'me' ? 'you' : who;
   const Actor = who === 'me' ? 'You' : who; // a username keeps its case
   switch (m.event) {

@@ -286,7 +286,7 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
     expect((await cli('gdi', 'receive')).stdout).toMatch(/\[club\] gal: after the change/);
     // Carol learns she was removed (so her queue was read) but not what was said after.
     const carol = await cli('gcy', 'receive');
-    expect(carol.stdout).toMatch(/group_members_removed me/);
+    expect(carol.stdout).toMatch(/\[club\] \* gal removed you\./);
     expect(carol.stdout).not.toMatch(/after the change/);
     expect((await cli('gcy', 'messages', 'club')).stdout).not.toMatch(/after the change/);
     expect((await cli('gcy', 'groups', 'list')).stdout).toMatch(/\tclub\t.*\(left\)/);
