@@ -274,6 +274,7 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
           linkingCodes: 1,
           retiredSignedPreKeys: 1,
           sendRecords: 0,
+          usernameHolds: 0,
         });
         expect(
           await store.fetchEnvelopes(accountId, 1, { afterSeq: 0, limit: 10, notBefore: 0 }),
