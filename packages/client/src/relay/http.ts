@@ -11,6 +11,7 @@ import {
   type DeviceListResponse,
   type DeviceLogin,
   type FetchMessagesResponse,
+  type GoneAccountsResponse,
   type LinkDeviceRequest,
   type LinkDeviceResponse,
   type LinkingCodeResponse,
@@ -72,10 +73,21 @@ export class RelayHttpError extends Error {
   }
 
   get multiStale(): MultiStaleDevicesResponse | undefined {
-    return this.status === 410 && hasArray(this.body, 'accounts')
+    return this.status === 410 && this.code === ErrorCode.StaleDevices && hasArray(this.body, 'accounts')
       ? (this.body as MultiStaleDevicesResponse)
       : undefined;
   }
+}
+
+/**
+ * The deleted accounts a 410 `account_gone` names (`accounts` on a multi-recipient send), or
+ * `[]` when it names none (a single-recipient send or bundle fetch: the addressed account);
+ * undefined for any other error.
+ */
+export function goneAccountsOf(err: unknown): string[] | undefined {
+  if (!(err instanceof RelayHttpError) || err.code !== ErrorCode.AccountGone) return undefined;
+  const accounts = (err.body as { accounts?: unknown } | undefined)?.accounts;
+  return Array.isArray(accounts) ? accounts.filter((a): a is string => typeof a === 'string') : [];
 }
 
 /** The relay could not be reached at all (connection refused, DNS, reset). */
@@ -175,6 +187,11 @@ export class RelayHttp {
 
   setUsername(username: string): Promise<UsernameResponse> {
     return this.#request('PUT', '/v1/accounts/me/username', { username });
+  }
+
+  /** Which of `accountIds` (1–100) were deleted. */
+  goneAccounts(accountIds: string[]): Promise<GoneAccountsResponse> {
+    return this.#request('POST', '/v1/accounts/gone', { accountIds });
   }
 
   lookupUsername(username: string): Promise<UsernameResponse> {
