@@ -31,6 +31,7 @@ import {
 } from '@parley/client/web-locks.js';
 import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
+import { toContact } from './lifecycle.ts';
 import { sortConversations, StateStore } from './store.ts';
 import type {
   ChatModel,
@@ -414,14 +415,7 @@ export class ClientModel extends StateStore implements ChatModel {
       client.conversations(),
     ]);
     const contacts: Record<string, Contact> = {};
-    for (const c of contactRecords) {
-      contacts[c.accountId] = {
-        accountId: c.accountId,
-        username: c.username ?? `${c.accountId.slice(0, 8)}…`,
-        verified: c.verified ?? false,
-        identityChanged: c.identityChanged ?? false,
-      };
-    }
+    for (const c of contactRecords) contacts[c.accountId] = toContact(c);
     const groups: Record<string, Group> = {};
     for (const g of groupRecords) groups[g.groupId] = toGroup(g, account.accountId);
 
@@ -943,6 +937,7 @@ const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
   unknown_identity: 'This contact’s safety number is not known yet.',
   safety_number_mismatch: 'That is not the current safety number.',
   not_group_member: 'You are not a member of this group.',
+  account_gone: 'This account was deleted. Messages can no longer be sent to it.',
   unknown_group: 'This group does not exist here.',
   no_devices: 'This account has no devices.',
   too_large: 'Too large to send.',

@@ -150,12 +150,7 @@ export function StatusMark({ status }: { status: MessageStatus }) {
 
 function names(state: ModelState, ids: readonly string[] = []): string {
   return ids
-    .map(
-      (id) =>
-        state.contacts[id]?.username ??
-        state.contacts[id]?.formerUsername ??
-        (state.me?.accountId === id ? 'you' : id),
-    )
+    .map((id) => state.contacts[id]?.username ?? (state.me?.accountId === id ? 'you' : id))
     .join(', ');
 }
 
