@@ -55,9 +55,9 @@ describe('deleted accounts', () => {
     const contact = await alice.contact(carol.accountId);
     expect(contact?.goneAt).toEqual(expect.any(Number));
     expect(contact?.formerUsername).toBe('dg_carol');
-    expect((await alice.messages(conv)).filter((m) => m.kind === 'event').map((m) => m.event)).toEqual([
-      'account_deleted',
-    ]);
+    expect(
+      (await alice.messages(conv)).filter((m) => m.kind === 'event').map((m) => m.event),
+    ).toEqual(['account_deleted']);
 
     // A new message is refused at once, typed, and marked failed: nothing goes to the relay.
     await expect(alice.sendText(carol.accountId, 'after')).rejects.toBeInstanceOf(AccountGoneError);
@@ -73,7 +73,11 @@ describe('deleted accounts', () => {
     const carol = { accountId: carolClient.accountId };
     const group = await alice.createGroup('trio', [bob.accountId, carol.accountId]);
     await until(bob, 'group', async () => (await bob.group(group.groupId)) !== undefined);
-    await until(carolClient, 'group', async () => (await carolClient.group(group.groupId)) !== undefined);
+    await until(
+      carolClient,
+      'group',
+      async () => (await carolClient.group(group.groupId)) !== undefined,
+    );
     const bobIn = inbox(bob);
     await alice.sendGroupText(group.groupId, 'all three');
     await bobIn.waitFor(1);
@@ -95,7 +99,11 @@ describe('deleted accounts', () => {
     expect(await events(alice)).toEqual([[carol.accountId]]);
 
     // Bob is told, checks with the relay, and drops Carol too; he sees why.
-    await until(bob, 'contacts', async () => (await bob.contact(carol.accountId))?.goneAt !== undefined);
+    await until(
+      bob,
+      'contacts',
+      async () => (await bob.contact(carol.accountId))?.goneAt !== undefined,
+    );
     expect(await memberIds(bob)).toEqual(twoOfUs);
     expect(await events(bob)).toEqual([[carol.accountId]]);
 
@@ -115,7 +123,11 @@ describe('usernames are not identities', () => {
     await carolClient.addContact('ui_alice');
     await carolClient.sendText(alice.accountId, 'hi, it is carol');
     await aliceIn.waitFor(1);
-    await until(alice, 'contacts', async () => (await alice.contact(carol.accountId))?.username === 'ui_carol');
+    await until(
+      alice,
+      'contacts',
+      async () => (await alice.contact(carol.accountId))?.username === 'ui_carol',
+    );
 
     await carolClient.deleteAccount();
     const impostor = track(await registeredClient(relay.url, 'ui_carol'));
@@ -126,16 +138,23 @@ describe('usernames are not identities', () => {
 
     // Once the newcomer's claim is confirmed, the name is theirs, flagged as reused from Carol;
     // the real Carol keeps her name as a former one and is found deleted.
-    await until(alice, 'contacts', async () => (await alice.contact(impostor.accountId))?.username === 'ui_carol');
+    await until(
+      alice,
+      'contacts',
+      async () => (await alice.contact(impostor.accountId))?.username === 'ui_carol',
+    );
     expect((await alice.contact(impostor.accountId))?.usernameReusedFrom).toBe(carol.accountId);
-    await until(alice, 'contacts', async () => (await alice.contact(carol.accountId))?.goneAt !== undefined);
+    await until(
+      alice,
+      'contacts',
+      async () => (await alice.contact(carol.accountId))?.goneAt !== undefined,
+    );
     const old = await alice.contact(carol.accountId);
     expect(old?.username).toBeUndefined();
     expect(old?.formerUsername).toBe('ui_carol');
-    expect((await alice.messages(`direct:${carol.accountId}`)).map((m) => m.text ?? m.event)).toEqual([
-      'hi, it is carol',
-      'account_deleted',
-    ]);
+    expect(
+      (await alice.messages(`direct:${carol.accountId}`)).map((m) => m.text ?? m.event),
+    ).toEqual(['hi, it is carol', 'account_deleted']);
 
     // Starting a chat with the name resolves to its current owner, keyed by account id.
     expect((await alice.addContact('ui_carol')).accountId).toBe(impostor.accountId);

@@ -68,7 +68,9 @@ test('a deleted account: its chat says so, and its group keeps working without i
   await box.fill('Are you there?');
   await box.press('Enter');
   await expect(alice.getByTestId('send-failure')).toHaveText('Not sent: this account was deleted.');
-  await expect(alice.getByTestId('send-failure').getByRole('button', { name: 'Retry' })).toHaveCount(0);
+  await expect(
+    alice.getByTestId('send-failure').getByRole('button', { name: 'Retry' }),
+  ).toHaveCount(0);
   await expect(subtitle(alice)).toHaveText('Account deleted');
   await expect(alice.getByTestId('account-deleted')).toContainText(
     `${names.carol} deleted their account`,

@@ -50,8 +50,9 @@ describe.each(backends)('deleted accounts and username holds (%s)', (_name, open
   const remove = (device: TestDevice) =>
     relay.app.inject({ method: 'DELETE', url: '/v1/accounts/me', headers: device.headers });
   const usernameOf = async (device: TestDevice): Promise<string> =>
-    (await relay.app.inject({ method: 'GET', url: '/v1/accounts/me', headers: device.headers }))
-      .json<{ username: string }>().username;
+    (
+      await relay.app.inject({ method: 'GET', url: '/v1/accounts/me', headers: device.headers })
+    ).json<{ username: string }>().username;
 
   it('answers sends and bundle fetches to a deleted account 410 account_gone, never 404', async () => {
     const carol = await register(relay.app);

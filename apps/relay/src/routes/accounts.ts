@@ -153,7 +153,11 @@ const accountsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // caller already knows, which are random and cannot be enumerated.
       onRequest: [
         app.authenticate,
-        app.rateLimitBy('gone-lookup', config.rateLimits.usernameLookup, (r) => deviceOf(r).accountId),
+        app.rateLimitBy(
+          'gone-lookup',
+          config.rateLimits.usernameLookup,
+          (r) => deviceOf(r).accountId,
+        ),
       ],
       schema: {
         summary: 'Which of these accounts were deleted (a tombstone of the id is all that is kept)',

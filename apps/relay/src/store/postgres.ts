@@ -329,7 +329,8 @@ export class PostgresRelayStore implements RelayStore {
           'SELECT username FROM accounts WHERE account_id = $1 FOR UPDATE',
           [accountId],
         );
-        if (rows[0] && rows[0].username !== username) await holdName(db, accountId, accountId, hold);
+        if (rows[0] && rows[0].username !== username)
+          await holdName(db, accountId, accountId, hold);
         await db.query('UPDATE accounts SET username = $1 WHERE account_id = $2', [
           username,
           accountId,
@@ -956,8 +957,7 @@ export class PostgresRelayStore implements RelayStore {
       sendRecords:
         (await db.query('DELETE FROM sends WHERE server_timestamp < $1', [cutoff])).rowCount ?? 0,
       usernameHolds:
-        (await db.query('DELETE FROM username_holds WHERE hold_until <= $1', [now])).rowCount ??
-        0,
+        (await db.query('DELETE FROM username_holds WHERE hold_until <= $1', [now])).rowCount ?? 0,
     }));
   }
 

@@ -109,7 +109,8 @@ export class GoneAccounts {
         goneAt: now,
         ...(formerUsername ? { formerUsername } : {}),
       } satisfies ContactRecord);
-      for (const [k] of await tx.list('sessions', sessionPrefix(id))) await tx.delete('sessions', k);
+      for (const [k] of await tx.list('sessions', sessionPrefix(id)))
+        await tx.delete('sessions', k);
       const direct = directConversationId(id);
       if (await tx.get<ConversationRecord>('conversations', direct)) {
         await storeEvent(ctx, scope, direct, 'account_deleted', [id]);
@@ -126,7 +127,9 @@ export class GoneAccounts {
       const next: GroupRecord = {
         ...g,
         members: g.members.filter((m) => !gone.has(m.accountId)),
-        senderKeySentTo: g.senderKeySentTo.filter((d) => !dropped.some((a) => d.startsWith(`${a}.`))),
+        senderKeySentTo: g.senderKeySentTo.filter(
+          (d) => !dropped.some((a) => d.startsWith(`${a}.`)),
+        ),
       };
       await tx.put('groups', groupId, next);
       await storeEvent(ctx, scope, groupConversationId(groupId), 'member_account_deleted', dropped);

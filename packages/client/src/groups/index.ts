@@ -121,7 +121,8 @@ export class Groups {
       g.revision++;
       await tx.put('groups', groupId, g);
       if (options.rotate) await rotateSenderKey(tx, g, ctx.ourAddress(), ctx.rng);
-      if (!options.quiet) await storeEvent(ctx, scope, groupConversationId(groupId), event, subjects);
+      if (!options.quiet)
+        await storeEvent(ctx, scope, groupConversationId(groupId), event, subjects);
       await this.#broadcast(scope, g, action, alsoNotify);
       if (options.leave) g.left = true;
       await tx.put('groups', groupId, g);

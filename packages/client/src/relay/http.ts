@@ -73,7 +73,9 @@ export class RelayHttpError extends Error {
   }
 
   get multiStale(): MultiStaleDevicesResponse | undefined {
-    return this.status === 410 && this.code === ErrorCode.StaleDevices && hasArray(this.body, 'accounts')
+    return this.status === 410 &&
+      this.code === ErrorCode.StaleDevices &&
+      hasArray(this.body, 'accounts')
       ? (this.body as MultiStaleDevicesResponse)
       : undefined;
   }
