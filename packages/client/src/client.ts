@@ -134,8 +134,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Account ------------------------------------------------------------------------------
-  register(username: string, relayUrl?: string): Promise<AccountRecord> {
-    return this.#account.register(username, relayUrl);
+  /** Registers; `deviceName` is encrypted so only our own devices can read it. */
+  register(username: string, relayUrl?: string, deviceName?: string): Promise<AccountRecord> {
+    return this.#account.register(username, relayUrl, deviceName);
   }
   whoami() {
     return this.#account.whoami();

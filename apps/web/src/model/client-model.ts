@@ -293,6 +293,9 @@ export class ClientModel extends StateStore implements ChatModel {
       client.on('contacts', changed),
       client.on('identityChanged', changed),
       client.on('queueEmpty', changed),
+      client.on('ownDevices', () =>
+        this.update((st) => ({ devicesRevision: (st.devicesRevision ?? 0) + 1 })),
+      ),
       client.on('connection', (state) => {
         if (!this.#leader) return;
         const connection: Connection =
@@ -450,7 +453,7 @@ export class ClientModel extends StateStore implements ChatModel {
     const client = this.#client;
     if (!client) throw new Error('Storage is not open.');
     try {
-      await client.register(username, this.#options.relayUrl);
+      await client.register(username, this.#options.relayUrl, browserName());
     } catch (err) {
       if (err instanceof RelayHttpError && err.status === 409) {
         throw new Error(`The username “${username}” is taken.`);
@@ -704,7 +707,8 @@ export class ClientModel extends StateStore implements ChatModel {
     return devices
       .map((d) => ({
         deviceId: d.deviceId,
-        ...(d.name ? { name: d.name } : {}),
+        // The relay holds names sealed to the account: only the decrypted one is shown.
+        ...(d.displayName ? { name: d.displayName } : {}),
         createdAt: d.createdAt,
         lastSeenAt: d.lastSeenAt,
         current: d.deviceId === client.deviceId,

@@ -132,6 +132,8 @@ export interface ModelState {
   typing: Readonly<Record<string, readonly string[]>>;
   /** A passphrase protects the local data. */
   hasPassphrase: boolean;
+  /** Bumped when another of our devices announces itself (the device list changed). */
+  devicesRevision?: number;
 }
 
 export interface ChatModel {
@@ -193,4 +195,5 @@ export const emptyState = (): ModelState => ({
   messages: {},
   typing: {},
   hasPassphrase: false,
+  devicesRevision: 0,
 });

@@ -2,6 +2,7 @@ import { Avatar } from '../components/Avatar.tsx';
 import { EmptyState } from '../components/States.tsx';
 import { useModelState } from '../model/context.tsx';
 import { formatListTime } from '../lib/time.ts';
+import { LinkedDeviceNote } from './LinkedDeviceNote.tsx';
 
 export function ConversationList({
   selected,
@@ -19,6 +20,7 @@ export function ConversationList({
         <EmptyState title="No conversations yet">
           Start one with the pencil button above.
         </EmptyState>
+        <LinkedDeviceNote />
       </div>
     );
   }

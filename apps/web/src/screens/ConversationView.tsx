@@ -8,6 +8,7 @@ import { useChatModel, useModelState } from '../model/context.tsx';
 import { accountStatus, reusedUsernameWarning } from '../model/lifecycle.ts';
 import { Composer } from './Composer.tsx';
 import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
+import { LinkedDeviceNote } from './LinkedDeviceNote.tsx';
 import { MessageList } from './MessageList.tsx';
 import type { Navigate } from './route.ts';
 
@@ -103,7 +104,10 @@ export function ConversationView({
             <Spinner label="Loading messages…" />
           </div>
         ) : (
-          <MessageList messages={messages} showSenders={info.kind === 'group'} />
+          <>
+            <LinkedDeviceNote />
+            <MessageList messages={messages} showSenders={info.kind === 'group'} />
+          </>
         )}
       </div>
       {typing && (
