@@ -32,6 +32,7 @@ import {
 import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
 import { toContact } from './lifecycle.ts';
+import { rateLimitedText } from '../lib/wait.ts';
 import { sortConversations, StateStore } from './store.ts';
 import type {
   ChatModel,
@@ -950,6 +951,9 @@ const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
 /** An error message fit for the user: no stack, no internals. */
 export function friendly(err: unknown): string {
   if (err instanceof RelayUnavailableError) return 'Cannot reach the relay. Check your connection.';
+  if (err instanceof RelayHttpError && err.code === 'rate_limited') {
+    return rateLimitedText(err.retryAfterSeconds);
+  }
   if (err instanceof RelayHttpError) return RELAY_WORDS[err.code] ?? 'The relay refused that.';
   if (err instanceof ClientError) return CLIENT_WORDS[err.code] ?? 'Something went wrong.';
   if (err instanceof Error && err.message) return err.message;

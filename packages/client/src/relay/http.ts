@@ -50,6 +50,8 @@ export class RelayHttpError extends Error {
     readonly code: RelayErrorCode,
     message: string,
     readonly body: unknown,
+    /** From `Retry-After` (429, 503): how long the relay asks us to wait, in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`relay ${status} ${code}: ${message}`);
   }
@@ -95,6 +97,14 @@ export function goneAccountsOf(err: unknown): string[] | undefined {
 /** The relay could not be reached at all (connection refused, DNS, reset). */
 export class RelayUnavailableError extends Error {
   override readonly name = 'RelayUnavailableError';
+}
+
+/** `Retry-After` as seconds (RFC 9110 §10.2.3: delay-seconds, or an HTTP date). */
+function retryAfter(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  if (/^\d{1,9}$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 function hasArray(body: unknown, key: string): boolean {
@@ -166,6 +176,7 @@ export class RelayHttp {
         relayErrorCode(obj.error),
         typeof obj.message === 'string' ? obj.message : res.statusText,
         json,
+        retryAfter(res.headers.get('retry-after')),
       );
     }
     return json as T;
