@@ -20,6 +20,13 @@ import {
 import { setCryptoBackend } from '@parley/crypto/backend.js';
 import { CloseCode } from '@parley/protocol';
 import { nodeCryptoBackend } from '@parley/crypto-node';
+import {
+  contactJson,
+  contactState,
+  deviceJson,
+  lastActiveDay,
+  lifecycleErrorText,
+} from './lifecycle.ts';
 import { openDataDir } from './store.ts';
 
 // Node's synchronous node:crypto for the curve work: the fastest backend here (same bytes).
@@ -117,7 +124,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     );
     if (known) return known.accountId;
     if (who.toLowerCase() === client.account!.username.toLowerCase()) return client.accountId;
-    return (await client.addContact(who)).accountId;
+    try {
+      return (await client.addContact(who)).accountId;
+    } catch (err) {
+      // Nobody has the name now: a contact who had it and deleted their account is meant.
+      const former = (await client.contacts()).find(
+        (c) => c.goneAt !== undefined && c.formerUsername?.toLowerCase() === who.toLowerCase(),
+      );
+      if (former && err instanceof RelayHttpError && err.status === 404) return former.accountId;
+      throw err;
+    }
   }
 
   async function resolveGroup(client: ParleyClient, ref: string): Promise<string> {
@@ -130,8 +146,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
 
   async function describe(client: ParleyClient, m: MessageRecord): Promise<string> {
-    const name = async (id: string) =>
-      id === client.accountId ? 'me' : ((await client.contact(id))?.username ?? id.slice(0, 8));
+    const name = async (id: string) => {
+      if (id === client.accountId) return 'me';
+      const c = await client.contact(id);
+      return c?.username ?? c?.formerUsername ?? id.slice(0, 8);
+    };
     const when = new Date(m.timestamp).toISOString().replace('T', ' ').slice(0, 19);
     const where = m.conversationId.startsWith('group:')
       ? `[${(await client.group(m.conversationId.slice(6)))?.title ?? 'group'}] `
@@ -150,12 +169,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .command('register')
     .description('create an account with this device as its primary device')
     .argument('<username>')
-    .action(async (username: string) => {
+    .option('--name <name>', 'a name for this device (only your devices can read it)')
+    .action(async (username: string, opts: { name?: string }) => {
       await withClient(async (client) => {
         if (client.account) throw new CliError(`already registered as ${client.account.username}`);
         if (!g().relay) throw new CliError('relay URL needed: --relay <url> or PARLEY_RELAY_URL');
         progress('generating keys and registering');
-        const a = await client.register(username, g().relay);
+        const a = await client.register(username, g().relay, opts.name);
         print(`registered ${a.username} (account ${a.accountId}, device ${a.deviceId})`, {
           accountId: a.accountId,
           deviceId: a.deviceId,
@@ -187,20 +207,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   contacts.command('list').action(async () => {
     await withClient(async (client) => {
       const list = await client.contacts();
-      if (json())
-        print(
-          '',
-          list.map((c) => ({
-            accountId: c.accountId,
-            username: c.username,
-            identityChanged: !!c.identityChanged,
-          })),
-        );
-      else
-        for (const c of list)
+      if (json()) print('', list.map(contactJson));
+      else {
+        const names = new Map(list.map((c) => [c.accountId, c.username ?? c.formerUsername]));
+        const name = (id: string) => names.get(id) ?? id.slice(0, 8);
+        for (const c of list) {
+          const state = contactState(c, name);
           io.out(
-            `${c.username ?? '?'}\t${c.accountId}${c.identityChanged ? '\t(safety number changed)' : ''}`,
+            `${c.username ?? c.formerUsername ?? '?'}\t${c.accountId}${c.identityChanged ? '\t(safety number changed)' : ''}${state ? `\t(${state})` : ''}`,
           );
+        }
+      }
     });
   });
 
@@ -222,6 +239,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
               `${to}'s safety number changed. Compare it (parley safety-number ${to}) and accept it with: parley safety-number ${to} --accept`,
             );
           }
+          const words = lifecycleErrorText(err, to);
+          if (words) throw new CliError(words);
           throw err;
         }
       });
@@ -372,11 +391,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   devices.command('list').action(async () => {
     await withClient(async (client) => {
       const list = await client.devices();
-      if (json()) print('', list);
+      if (json())
+        print(
+          '',
+          list.map((d) => deviceJson(d, client.deviceId)),
+        );
       else
         for (const d of list)
           io.out(
-            `${d.deviceId}${d.deviceId === client.deviceId ? ' (this device)' : ''}\t${d.displayName ?? ''}\tcreated ${new Date(d.createdAt).toISOString()}`,
+            `${d.deviceId}${d.deviceId === client.deviceId ? ' (this device)' : ''}\t${d.displayName ?? ''}\tcreated ${new Date(d.createdAt).toISOString()}\tlast active ${lastActiveDay(d.lastSeenAt)}`,
           );
     });
   });
@@ -478,6 +501,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     } else if (err instanceof CliError) {
       io.err(`parley: ${err.message}`);
       exitCode = err.exitCode;
+    } else if (lifecycleErrorText(err)) {
+      io.err(`parley: ${lifecycleErrorText(err)}`);
+      exitCode = 1;
     } else {
       const e = err as Error;
       io.err(`parley: ${e.message ?? String(err)}`);

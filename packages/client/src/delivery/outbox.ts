@@ -243,7 +243,15 @@ export class Outbox {
           blocked.add(leg.to);
           return;
         }
-        if (entry.primary && entry.messageId) this.#errors.set(entry.messageId, err);
+        // One typed error for a deleted recipient, whichever step found out.
+        const reported =
+          !verdict.transient &&
+          verdict.failure.reason === 'account_deleted' &&
+          !(err instanceof AccountGoneError) &&
+          !leg.to.startsWith('group:')
+            ? new AccountGoneError([leg.to])
+            : err;
+        if (entry.primary && entry.messageId) this.#errors.set(entry.messageId, reported);
         else console.warn(`parley: dropped an outgoing message to ${leg.to}`, err);
       }
       const failure = verdict && !verdict.transient ? verdict.failure : undefined;
