@@ -31,7 +31,7 @@ import {
 } from '@parley/client/web-locks.js';
 import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
-import { toContact } from './lifecycle.ts';
+import { DeletedAccountChecks, toContact } from './lifecycle.ts';
 import { rateLimitedText } from '../lib/wait.ts';
 import { sortConversations, StateStore } from './store.ts';
 import type {
@@ -123,6 +123,8 @@ export class ClientModel extends StateStore implements ChatModel {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: Array<() => void> = [];
   #open = new Set<string>();
+  /** Deleted-account checks done this session (see `DeletedAccountChecks`). */
+  readonly #deletedChecks = new DeletedAccountChecks();
   #refreshing: Promise<void> | undefined;
   #again = false;
   #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -536,6 +538,7 @@ export class ClientModel extends StateStore implements ChatModel {
     this.#open.add(conversationId);
     const list = (await this.#requireClient().messages(conversationId)).map(toMessage);
     this.update((s) => ({ messages: { ...s.messages, [conversationId]: list } }));
+    void this.#deletedChecks.check(this.#requireClient(), conversationId);
   }
 
   async sendText(conversationId: string, text: string): Promise<void> {

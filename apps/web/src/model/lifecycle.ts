@@ -44,3 +44,39 @@ export function reusedUsernameWarning(contact: Contact | undefined): string | un
     `account until recently. Compare safety numbers before you trust it.`
   );
 }
+
+/** What `DeletedAccountChecks` needs of the client. */
+interface GoneChecker {
+  checkDeletedAccounts(accountIds: string[]): Promise<string[]>;
+  group(groupId: string): Promise<{ members: { accountId: string }[] } | undefined>;
+  readonly accountId: string;
+}
+
+/**
+ * Opening a conversation asks the relay (once per account per session) whether its other
+ * account, or a group's members, were deleted: every device then shows "account deleted" and
+ * drops deleted members, also when it never sent to them itself.
+ */
+export class DeletedAccountChecks {
+  readonly #checked = new Set<string>();
+
+  async check(client: GoneChecker, conversationId: string): Promise<void> {
+    const [kind, peer] = [
+      conversationId.slice(0, conversationId.indexOf(':')),
+      conversationId.slice(conversationId.indexOf(':') + 1),
+    ];
+    const ids =
+      kind === 'group'
+        ? ((await client.group(peer))?.members.map((m) => m.accountId) ?? [])
+        : [peer];
+    const fresh = ids.filter((id) => id !== client.accountId && !this.#checked.has(id));
+    if (fresh.length === 0) return;
+    for (const id of fresh) this.#checked.add(id);
+    try {
+      await client.checkDeletedAccounts(fresh);
+    } catch (err) {
+      for (const id of fresh) this.#checked.delete(id); // try again next time
+      console.warn('parley: could not check for deleted accounts', err);
+    }
+  }
+}
