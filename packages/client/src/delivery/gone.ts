@@ -101,7 +101,8 @@ export class GoneAccounts {
       if (ctx.isSelf(id)) continue;
       const contact = await contactOrNew(tx, id);
       if (contact.goneAt !== undefined) continue;
-      const { username, ...rest } = contact;
+      // Nothing goes to it any more: a pending identity change must not block group sends.
+      const { username, identityChanged: _changed, ...rest } = contact;
       const formerUsername = username ?? contact.formerUsername;
       await tx.put('contacts', id, {
         ...rest,
