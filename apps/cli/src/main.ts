@@ -273,8 +273,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             const p = show(m).finally(() => printing.delete(p));
             printing.add(p);
           };
-          client.on('message', track);
-          client.on('event', track);
+          // Unsubscribed before the client stops: what its last background work stores then
+          // is kept, not printed after the storage closed.
+          const listening = [client.on('message', track), client.on('event', track)];
+          const stopListening = () => listening.forEach((off) => off());
           let terminated: CliError | undefined;
           client.on('terminated', (t) => {
             terminated = new CliError(
@@ -298,6 +300,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           }
           await Promise.race([client.start(), finished]);
           if (!keepListening && opts.count === undefined) {
+            stopListening();
             await Promise.all(printing);
             if (terminated) throw terminated;
             return;
@@ -309,6 +312,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           await finished;
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          stopListening();
           await Promise.all(printing);
           if (terminated) throw terminated;
         });
@@ -470,12 +474,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const sn = await client.safetyNumber(accountId);
         const contact = await client.contact(accountId);
         const groupsOf5 = sn.digits.match(/.{5}/g)!.join(' ');
+        const reused =
+          contact?.usernameReusedFrom && contact.username
+            ? `\n(not the ${contact.username} you talked to before: this username was another account's)`
+            : '';
         print(
-          `${groupsOf5}${contact?.identityChanged ? '\n(changed — run with --accept after comparing)' : ''}`,
+          `${groupsOf5}${contact?.identityChanged ? '\n(changed — run with --accept after comparing)' : ''}${reused}`,
           {
             digits: sn.digits,
             scannable: Buffer.from(sn.scannable).toString('base64'),
             changed: !!contact?.identityChanged,
+            ...(contact?.usernameReusedFrom
+              ? { usernameReusedFrom: contact.usernameReusedFrom }
+              : {}),
           },
         );
       });

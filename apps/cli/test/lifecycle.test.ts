@@ -52,6 +52,27 @@ describe('parley and the account lifecycle', () => {
     expect(history).toMatch(/still there\?/);
   });
 
+  it('a newcomer with a deleted contact’s username is flagged, next to the safety number', async () => {
+    expect((await cli('h', 'register', 'lcli_hana')).code).toBe(0);
+    expect((await cli('e', 'register', 'lcli_erin')).code).toBe(0);
+    expect((await cli('e', 'send', 'lcli_hana', 'hi hana')).code).toBe(0);
+    expect((await cli('h', 'receive')).stdout).toMatch(/hi hana/);
+    expect((await cli('e', 'delete-account', '--yes')).code).toBe(0);
+    expect((await cli('m', 'register', 'lcli_erin')).code).toBe(0);
+    expect((await cli('m', 'send', 'lcli_hana', 'it is erin, new phone')).code).toBe(0);
+    expect((await cli('h', 'receive')).stdout).toMatch(/it is erin, new phone/);
+
+    const contacts = (await cli('h', 'contacts', 'list')).stdout.split('\n');
+    expect(contacts).toContainEqual(expect.stringMatching(/^lcli_erin\t.*\t\(account deleted\)$/));
+    expect(contacts).toContainEqual(
+      expect.stringMatching(/^lcli_erin\t.*\t\(not the lcli_erin you talked to before/),
+    );
+    const safety = await cli('h', 'safety-number', 'lcli_erin');
+    expect(safety.stdout).toMatch(/not the lcli_erin you talked to before/);
+    const shape = one((await cli('h', '--json', 'safety-number', 'lcli_erin')).stdout);
+    expect(shape).toMatchObject({ usernameReusedFrom: expect.any(String) });
+  });
+
   it('lists devices with decrypted names and the day they were last active', async () => {
     expect((await cli('d', 'register', 'lcli_dave', '--name', 'work laptop')).code).toBe(0);
     const devices = one((await cli('d', '--json', 'devices', 'list')).stdout);
