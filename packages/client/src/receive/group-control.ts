@@ -56,6 +56,8 @@ export class GroupControlHandler {
           if (were.length > 0) await event('member_account_deleted', were);
           const gone = this.gone;
           if (gone) scope.after(async () => void (await gone.check(ids)));
+          // As for any removal: should the claim be false, they cannot read what follows.
+          await rotate();
           break;
         }
         await event('group_members_removed', ids);
