@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AccountGoneError, ParleyClient } from '@parley/client';
-import { inbox, registeredClient, until } from './support/clients.ts';
+import { inbox, linkDevice, registeredClient, until } from './support/clients.ts';
 import { useRelay } from './support/use-relay.ts';
 
 const { relay, track } = useRelay<ParleyClient>();
@@ -82,6 +82,9 @@ describe('deleted accounts', () => {
     await alice.sendGroupText(group.groupId, 'all three');
     await bobIn.waitFor(1);
 
+    const alice2 = track(await linkDevice(relay.url, alice));
+    await until(alice2, 'group', async () => (await alice2.group(group.groupId)) !== undefined);
+
     await carolClient.deleteAccount();
     const sent = await alice.sendGroupText(group.groupId, 'after carol left');
     expect(sent.status).toBe('sent');
@@ -106,6 +109,13 @@ describe('deleted accounts', () => {
     );
     expect(await memberIds(bob)).toEqual(twoOfUs);
     expect(await events(bob)).toEqual([[carol.accountId]]);
+    // So does Alice's other device.
+    await until(
+      alice2,
+      'contacts',
+      async () => (await alice2.contact(carol.accountId))?.goneAt !== undefined,
+    );
+    expect(await memberIds(alice2)).toEqual(twoOfUs);
 
     // Bob's next group message needs no detour and reaches Alice.
     const aliceIn = inbox(alice);
