@@ -60,19 +60,20 @@ interface GoneChecker {
 export class DeletedAccountChecks {
   readonly #checked = new Set<string>();
 
+  /** Never throws: a failed check is logged and tried again next time. */
   async check(client: GoneChecker, conversationId: string): Promise<void> {
-    const [kind, peer] = [
-      conversationId.slice(0, conversationId.indexOf(':')),
-      conversationId.slice(conversationId.indexOf(':') + 1),
-    ];
-    const ids =
-      kind === 'group'
-        ? ((await client.group(peer))?.members.map((m) => m.accountId) ?? [])
-        : [peer];
-    const fresh = ids.filter((id) => id !== client.accountId && !this.#checked.has(id));
-    if (fresh.length === 0) return;
-    for (const id of fresh) this.#checked.add(id);
+    const colon = conversationId.indexOf(':');
+    const kind = conversationId.slice(0, colon);
+    const peer = conversationId.slice(colon + 1);
+    let fresh: string[] = [];
     try {
+      const ids =
+        kind === 'group'
+          ? ((await client.group(peer))?.members.map((m) => m.accountId) ?? [])
+          : [peer];
+      fresh = ids.filter((id) => id !== client.accountId && !this.#checked.has(id));
+      if (fresh.length === 0) return;
+      for (const id of fresh) this.#checked.add(id);
       await client.checkDeletedAccounts(fresh);
     } catch (err) {
       for (const id of fresh) this.#checked.delete(id); // try again next time
