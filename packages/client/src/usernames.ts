@@ -50,7 +50,8 @@ export async function storeUsername(
     devices: {},
   };
   if (contact.username !== username) {
-    const { formerUsername: _old, ...rest } = contact;
+    // A new name: the flag says whether *this* name was someone else's.
+    const { formerUsername: _old, usernameReusedFrom: _before, ...rest } = contact;
     const reused =
       previous !== undefined && contact.username?.toLowerCase() !== name
         ? { usernameReusedFrom: previous }
