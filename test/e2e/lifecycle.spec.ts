@@ -118,6 +118,13 @@ test('a newcomer with Carol’s username gets a new conversation, flagged', asyn
   );
   await alice.getByRole('button', { name: 'Back' }).click();
 
+  // The old one is marked in the list too; the newcomer's is not.
+  await expect(
+    items.filter({ hasText: 'Are you there?' }).getByTestId('account-status'),
+  ).toHaveText('deleted');
+  await expect(
+    items.filter({ hasText: 'It is me, Carol, new phone' }).getByTestId('account-status'),
+  ).toHaveCount(0);
   await items.filter({ hasText: 'Are you there?' }).click();
   await expect(subtitle(alice)).toHaveText('Account deleted');
   await expect(alice.getByTestId('reused-username')).toHaveCount(0);
