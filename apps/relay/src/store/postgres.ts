@@ -972,7 +972,12 @@ export class PostgresRelayStore implements RelayStore {
   }
 }
 
-/** Whether `username` is held at `now` for someone other than `accountId`. */
+/**
+ * Whether `username` is held at `now` for someone other than `accountId`. Under READ COMMITTED
+ * a registration that checked just before a deletion of the name's owner committed can still
+ * take the name (its INSERT waits on the unique index, then succeeds): a window of one commit,
+ * which costs the hold nothing that matters.
+ */
 async function held(db: Db, username: string, accountId: string, now: number): Promise<boolean> {
   const { rows } = await db.query<{ held_for: string | null }>(
     'SELECT held_for FROM username_holds WHERE username = $1 AND hold_until > $2',
