@@ -131,7 +131,18 @@ test('Alice links a second device and both of her devices stay in the conversati
   await expect(alice.getByText('Device linked.')).toBeVisible();
   await expect(alice2.getByTestId('my-username')).toHaveText(names.alice);
   await expect(alice.getByTestId('device')).toHaveCount(2);
+  // Names are sealed to the account: both devices read them; "last active" is a day.
+  await expect(alice.getByTestId('device-name')).toHaveText(['Chrome (web)', 'Chrome (web)']);
+  await expect(alice.getByTestId('device-last-active')).toHaveText([
+    'Active today',
+    'Active today',
+  ]);
   await shot(alice, '06-devices');
+  await alice2.getByRole('button', { name: 'Devices' }).click();
+  await expect(alice2.getByTestId('device-name')).toHaveText(['Chrome (web)', 'Chrome (web)']);
+  await alice2.getByRole('button', { name: 'Back' }).click();
+  // History is not copied: the new device says where older messages are.
+  await expect(alice2.getByTestId('linked-device-note').first()).toBeVisible();
 
   // Bob → Alice reaches both devices.
   const toBoth = say('Bob to both of your devices');

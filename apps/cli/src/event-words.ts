@@ -29,6 +29,10 @@ export function eventWords(m: MessageRecord, who: string, subjects: string[]): s
       return `${Actor} renamed the group${m.text ? ` to “${m.text}”` : ''}.`;
     case 'group_left':
       return `${Actor} left the group.`;
+    case 'account_deleted':
+      return 'This account was deleted.';
+    case 'member_account_deleted':
+      return `${them} deleted their account and left the group.`;
     default:
       return `${Actor}: ${String(m.event ?? 'event')}${them ? ` (${them})` : ''}`;
   }

@@ -352,7 +352,7 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
     // A contact who knew the account can no longer send to it.
     const toGone = await parley('dan', 'send', 'dora', 'anyone', 'there?');
     expect(toGone.code).not.toBe(0);
-    expect(toGone.stderr).toMatch(/^parley: .*no such account/m);
+    expect(toGone.stderr).toMatch(/^parley: dora deleted their account/m);
     expect((await cli('gal', 'contacts', 'add', 'dora')).stderr).toMatch(
       /no account has this username/,
     );
@@ -440,7 +440,7 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
     const added = one((await cli('jay', '--json', 'contacts', 'add', 'gbo')).stdout);
     expect(added).toMatchObject({ accountId: await idOf('gbo'), username: 'gbo' });
     expect(one((await cli('jay', '--json', 'contacts', 'list')).stdout)).toEqual([
-      { accountId: added.accountId, username: 'gbo', identityChanged: false },
+      { accountId: added.accountId, username: 'gbo', identityChanged: false, deleted: false },
     ]);
     const sent = one((await cli('jay', '--json', 'send', 'gbo', 'shape')).stdout);
     expect(sent).toEqual({ id: expect.any(String), status: 'sent', timestamp: expect.any(Number) });

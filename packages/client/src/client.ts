@@ -15,6 +15,7 @@ import { PreKeys } from './account/prekeys.ts';
 import { ClientContext, type ClientEvents, type ParleyClientOptions } from './context.ts';
 import { sessionKey } from './crypto-stores.ts';
 import { DirectDelivery } from './delivery/direct.ts';
+import { GoneAccounts } from './delivery/gone.ts';
 import { GroupDelivery } from './delivery/group.ts';
 import { Outbox } from './delivery/outbox.ts';
 import { Emitter } from './events.ts';
@@ -51,6 +52,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #sessions: Sessions;
   readonly #account: Account;
   readonly #outbox: Outbox;
+  readonly #gone: GoneAccounts;
   readonly #identity: Identity;
   readonly #sync: SelfSync;
   readonly #groups: Groups;
@@ -65,22 +67,33 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const ctx = (this.#ctx = new ClientContext(options, account, this));
     const sessions = (this.#sessions = new Sessions(ctx));
     const usernames = new Usernames(ctx);
+    usernames.onNameMoved = async (ids) => void (await this.#gone.check(ids));
     this.#account = new Account(ctx, sessions, new PreKeys(ctx, sessions));
     const direct = new DirectDelivery(ctx, sessions);
-    const group = new GroupDelivery(ctx, sessions, direct);
-    const outbox = (this.#outbox = new Outbox(ctx, direct, group, {
-      offline: () => this.#connection.markOffline(),
-    }));
+    const gone = new GoneAccounts(ctx);
+    const group = new GroupDelivery(ctx, sessions, direct, gone);
+    const outbox = (this.#outbox = new Outbox(
+      ctx,
+      direct,
+      group,
+      { offline: () => this.#connection.markOffline() },
+      gone,
+    ));
     this.#identity = new Identity(ctx, sessions, direct, outbox);
     const sync = (this.#sync = new SelfSync(ctx, direct, outbox));
-    this.#groups = new Groups(ctx, direct, outbox);
+    const groups = (this.#groups = new Groups(ctx, direct, outbox));
+    this.#gone = gone;
+    // Members we found deleted: the other members are told (they check with the relay).
+    gone.onGroupsChanged(async ({ groups: changed }) => {
+      for (const [groupId, accountIds] of changed) await groups.announceGone(groupId, accountIds);
+    });
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
       ctx,
       usernames,
       messaging,
-      new GroupControlHandler(ctx, usernames),
+      new GroupControlHandler(ctx, usernames, gone),
       new SyncHandler(ctx, usernames, sync),
       new RetryAnswers(ctx, direct, outbox),
     );
@@ -121,8 +134,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Account ------------------------------------------------------------------------------
-  register(username: string, relayUrl?: string): Promise<AccountRecord> {
-    return this.#account.register(username, relayUrl);
+  /** Registers; `deviceName` is encrypted so only our own devices can read it. */
+  register(username: string, relayUrl?: string, deviceName?: string): Promise<AccountRecord> {
+    return this.#account.register(username, relayUrl, deviceName);
   }
   whoami() {
     return this.#account.whoami();
@@ -182,9 +196,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async addContact(username: string): Promise<ContactRecord> {
     const found = await this.#ctx.http.lookupUsername(username);
     return this.#ctx.transaction(async (scope) => {
-      for (const g of await storeUsername(scope.tx, found.accountId, found.username)) {
+      const moved: string[] = [];
+      for (const g of await storeUsername(scope.tx, found.accountId, found.username, moved)) {
         scope.emit('group', g);
       }
+      // Whoever had the name before was renamed or deleted: the relay tells which.
+      if (moved.length > 0) scope.after(async () => void (await this.#gone.check(moved)));
       await this.#sync.sendContacts(scope);
       return (await scope.tx.get<ContactRecord>('contacts', found.accountId))!;
     });
@@ -203,6 +220,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
   acknowledgeIdentity(accountId: string): Promise<void> {
     return this.#identity.acknowledgeIdentity(accountId);
+  }
+  /**
+   * Asks the relay which of these accounts were deleted and marks them (conversation "account
+   * deleted", queued messages failed, dropped from groups); returns the deleted ones.
+   */
+  checkDeletedAccounts(accountIds: string[]): Promise<string[]> {
+    return this.#gone.check(accountIds);
   }
   refreshOwnDevices(): Promise<DeviceInfo[]> {
     return this.#sessions.refreshOwnDevices();

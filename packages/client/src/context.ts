@@ -77,6 +77,8 @@ export interface ClientEvents {
   contacts: ContactRecord[];
   /** The relay's stored backlog has been handled. */
   queueEmpty: void;
+  /** Another device of our account announced itself (e.g. just linked): list devices again. */
+  ownDevices: { deviceId: number };
   connection: SocketState;
   /** This device was unlinked or the account deleted elsewhere. */
   terminated: { code: number; reason: string };

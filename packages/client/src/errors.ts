@@ -12,6 +12,8 @@ export type ClientErrorCode =
   | 'unknown_identity'
   | 'safety_number_mismatch'
   | 'not_group_member'
+  /** The account was deleted (the relay answered "gone"). */
+  | 'account_gone'
   | 'unknown_group'
   | 'no_devices'
   | 'devices_unstable'
@@ -73,5 +75,13 @@ export class GroupMembershipError extends ClientError {
       known ? 'not_group_member' : 'unknown_group',
       known ? `not a member of group ${groupId}` : `no such group ${groupId}`,
     );
+  }
+}
+
+/** The recipient's account was deleted: nothing is sent to it again. */
+export class AccountGoneError extends ClientError {
+  override readonly name = 'AccountGoneError';
+  constructor(readonly accountIds: string[]) {
+    super('account_gone', `account ${accountIds.join(', ')} was deleted`);
   }
 }

@@ -9,6 +9,7 @@ export {
   IdentityChangedError,
   NotRegisteredError,
   GroupMembershipError,
+  AccountGoneError,
   type ClientErrorCode,
 } from './errors.ts';
 export { classifySendError, type SendVerdict } from './delivery/outbox.ts';

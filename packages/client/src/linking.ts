@@ -13,7 +13,12 @@ import type { ClientContext } from './context.ts';
 import { ClientError } from './errors.ts';
 import { mergeGroupState } from './groups/state.ts';
 import { META } from './keys.ts';
-import type { AccountRecord, ContactRecord, IdentityRecord } from './model.ts';
+import {
+  groupConversationId,
+  type AccountRecord,
+  type ContactRecord,
+  type IdentityRecord,
+} from './model.ts';
 import {
   encodeLinkUri,
   LinkError,
@@ -28,6 +33,7 @@ import {
   setOwnDevicesFetchedAt,
   type OwnDevicesRecord,
 } from './records/contacts.ts';
+import { ensureConversation } from './records/messages.ts';
 import { openProvisioningChannel } from './relay/index.ts';
 import type { Sessions } from './sessions.ts';
 import { contactList, groupList, type SelfSync } from './sync/index.ts';
@@ -103,7 +109,13 @@ export class Linking {
               c.verified ? adoptVerified(contact, known, c.identityKey) : contact,
             );
           }
-          for (const g of msg.groups?.groups ?? []) await mergeGroupState(ctx, scope, g);
+          for (const g of msg.groups?.groups ?? []) {
+            const group = await mergeGroupState(ctx, scope, g);
+            // Listed at once, not only once someone posts to it.
+            if (group && !group.left) {
+              await ensureConversation(tx, groupConversationId(group.groupId), ctx.now());
+            }
+          }
         });
       } catch (err) {
         ctx.setAccount(undefined);

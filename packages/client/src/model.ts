@@ -48,6 +48,22 @@ export interface ContactRecord {
    * deciding device's clock: an older decision synced from another device is ignored.
    */
   verifiedAt?: number;
+  /**
+   * When we learned that the relay deleted this account (it answered "gone"). Nothing is sent
+   * to it any more; its conversations say "account deleted".
+   */
+  goneAt?: number;
+  /**
+   * The username this account had when it lost it (deleted, or renamed and the name now
+   * belongs to another account): shown with "account deleted" or "renamed", never as the
+   * current owner of the name.
+   */
+  formerUsername?: string;
+  /**
+   * The username this account has was last seen on another account we knew (this id): it is
+   * "not the <name> you talked to before".
+   */
+  usernameReusedFrom?: string;
 }
 
 /** A trusted remote identity (TOFU), per account. `identities/<accountId>`. */
@@ -93,6 +109,8 @@ export type SendFailureReason =
   | 'not_group_member'
   /** The recipient's account no longer exists. */
   | 'recipient_gone'
+  /** The relay says the recipient deleted their account: never retried. */
+  | 'account_deleted'
   /** Larger than the relay accepts. */
   | 'too_large'
   /** The relay refused it for another reason (its code is kept). */
@@ -117,7 +135,11 @@ export type ConversationEventKind =
   | 'group_members_added'
   | 'group_members_removed'
   | 'group_renamed'
-  | 'group_left';
+  | 'group_left'
+  /** The other account (direct) was deleted. */
+  | 'account_deleted'
+  /** A member's account was deleted; they were dropped from the group (subjects: them). */
+  | 'member_account_deleted';
 
 export interface MessageRecord {
   /** The sender's message id (hex). */

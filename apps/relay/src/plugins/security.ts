@@ -61,6 +61,8 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ['GET', 'PUT', 'POST', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type'],
+    // A cross-origin web app reads how long a 429 asks it to wait.
+    exposedHeaders: ['retry-after'],
     maxAge: 600,
   });
 

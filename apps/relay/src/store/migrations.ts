@@ -95,4 +95,19 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX sends_expiry ON sends (server_timestamp);
   `,
+  // 3: tombstones of deleted accounts (the id alone: sends to it are answered "gone", never
+  // "no such account") and usernames held after they were freed (held_for: the account that
+  // renamed away from it may take it back; NULL after a deletion).
+  `
+  CREATE TABLE deleted_accounts (
+    account_id TEXT PRIMARY KEY
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE username_holds (
+    username   TEXT PRIMARY KEY,
+    held_for   TEXT,
+    hold_until INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX username_holds_expiry ON username_holds (hold_until);
+  `,
 ];

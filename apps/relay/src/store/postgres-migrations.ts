@@ -94,4 +94,17 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sends_expiry ON sends (server_timestamp);
   `,
+  // 3: tombstones of deleted accounts and held usernames (see the SQLite migration 3).
+  `
+  CREATE TABLE deleted_accounts (
+    account_id TEXT PRIMARY KEY
+  );
+
+  CREATE TABLE username_holds (
+    username   TEXT PRIMARY KEY,
+    held_for   TEXT,
+    hold_until BIGINT NOT NULL
+  );
+  CREATE INDEX username_holds_expiry ON username_holds (hold_until);
+  `,
 ];

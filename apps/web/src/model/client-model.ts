@@ -31,6 +31,8 @@ import {
 } from '@parley/client/web-locks.js';
 import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
+import { DeletedAccountChecks, toContact } from './lifecycle.ts';
+import { rateLimitedText } from '../lib/wait.ts';
 import { sortConversations, StateStore } from './store.ts';
 import type {
   ChatModel,
@@ -121,6 +123,8 @@ export class ClientModel extends StateStore implements ChatModel {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: Array<() => void> = [];
   #open = new Set<string>();
+  /** Deleted-account checks done this session (see `DeletedAccountChecks`). */
+  readonly #deletedChecks = new DeletedAccountChecks();
   #refreshing: Promise<void> | undefined;
   #again = false;
   #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -292,6 +296,9 @@ export class ClientModel extends StateStore implements ChatModel {
       client.on('contacts', changed),
       client.on('identityChanged', changed),
       client.on('queueEmpty', changed),
+      client.on('ownDevices', () =>
+        this.update((st) => ({ devicesRevision: (st.devicesRevision ?? 0) + 1 })),
+      ),
       client.on('connection', (state) => {
         if (!this.#leader) return;
         const connection: Connection =
@@ -414,14 +421,7 @@ export class ClientModel extends StateStore implements ChatModel {
       client.conversations(),
     ]);
     const contacts: Record<string, Contact> = {};
-    for (const c of contactRecords) {
-      contacts[c.accountId] = {
-        accountId: c.accountId,
-        username: c.username ?? `${c.accountId.slice(0, 8)}…`,
-        verified: c.verified ?? false,
-        identityChanged: c.identityChanged ?? false,
-      };
-    }
+    for (const c of contactRecords) contacts[c.accountId] = toContact(c);
     const groups: Record<string, Group> = {};
     for (const g of groupRecords) groups[g.groupId] = toGroup(g, account.accountId);
 
@@ -456,7 +456,7 @@ export class ClientModel extends StateStore implements ChatModel {
     const client = this.#client;
     if (!client) throw new Error('Storage is not open.');
     try {
-      await client.register(username, this.#options.relayUrl);
+      await client.register(username, this.#options.relayUrl, browserName());
     } catch (err) {
       if (err instanceof RelayHttpError && err.status === 409) {
         throw new Error(`The username “${username}” is taken.`);
@@ -538,6 +538,7 @@ export class ClientModel extends StateStore implements ChatModel {
     this.#open.add(conversationId);
     const list = (await this.#requireClient().messages(conversationId)).map(toMessage);
     this.update((s) => ({ messages: { ...s.messages, [conversationId]: list } }));
+    void this.#deletedChecks.check(this.#requireClient(), conversationId);
   }
 
   async sendText(conversationId: string, text: string): Promise<void> {
@@ -710,7 +711,8 @@ export class ClientModel extends StateStore implements ChatModel {
     return devices
       .map((d) => ({
         deviceId: d.deviceId,
-        ...(d.name ? { name: d.name } : {}),
+        // The relay holds names sealed to the account: only the decrypted one is shown.
+        ...(d.displayName ? { name: d.displayName } : {}),
         createdAt: d.createdAt,
         lastSeenAt: d.lastSeenAt,
         current: d.deviceId === client.deviceId,
@@ -943,6 +945,7 @@ const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
   unknown_identity: 'This contact’s safety number is not known yet.',
   safety_number_mismatch: 'That is not the current safety number.',
   not_group_member: 'You are not a member of this group.',
+  account_gone: 'This account was deleted. Messages can no longer be sent to it.',
   unknown_group: 'This group does not exist here.',
   no_devices: 'This account has no devices.',
   too_large: 'Too large to send.',
@@ -951,6 +954,9 @@ const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
 /** An error message fit for the user: no stack, no internals. */
 export function friendly(err: unknown): string {
   if (err instanceof RelayUnavailableError) return 'Cannot reach the relay. Check your connection.';
+  if (err instanceof RelayHttpError && err.code === 'rate_limited') {
+    return rateLimitedText(err.retryAfterSeconds);
+  }
   if (err instanceof RelayHttpError) return RELAY_WORDS[err.code] ?? 'The relay refused that.';
   if (err instanceof ClientError) return CLIENT_WORDS[err.code] ?? 'Something went wrong.';
   if (err instanceof Error && err.message) return err.message;

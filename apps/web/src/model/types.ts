@@ -27,6 +27,12 @@ export interface Contact {
   verified: boolean;
   /** The contact's identity key changed and the user has not acknowledged it yet. */
   identityChanged: boolean;
+  /** The account was deleted: nothing can be sent to it any more. */
+  deleted?: boolean;
+  /** The username it had until it lost it (deleted, or renamed and now someone else's). */
+  formerUsername?: string;
+  /** Its username was last seen on another account we talked to (that account's id). */
+  usernameReusedFrom?: string;
 }
 
 export interface GroupMember {
@@ -126,6 +132,8 @@ export interface ModelState {
   typing: Readonly<Record<string, readonly string[]>>;
   /** A passphrase protects the local data. */
   hasPassphrase: boolean;
+  /** Bumped when another of our devices announces itself (the device list changed). */
+  devicesRevision?: number;
 }
 
 export interface ChatModel {
@@ -187,4 +195,5 @@ export const emptyState = (): ModelState => ({
   messages: {},
   typing: {},
   hasPassphrase: false,
+  devicesRevision: 0,
 });

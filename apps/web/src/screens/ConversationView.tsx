@@ -5,8 +5,10 @@ import { Spinner } from '../components/States.tsx';
 import { changedIdentities, conversationInfo, typingLabel } from '../lib/conversation.ts';
 import { displayName } from '../lib/names.ts';
 import { useChatModel, useModelState } from '../model/context.tsx';
+import { accountStatus, reusedUsernameWarning } from '../model/lifecycle.ts';
 import { Composer } from './Composer.tsx';
 import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
+import { LinkedDeviceNote } from './LinkedDeviceNote.tsx';
 import { MessageList } from './MessageList.tsx';
 import type { Navigate } from './route.ts';
 
@@ -47,11 +49,12 @@ export function ConversationView({
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages?.length, typing]);
 
+  const peer = info.kind === 'direct' ? state.contacts[info.peer] : undefined;
+  const status = accountStatus(peer);
+  const reused = reusedUsernameWarning(peer);
   const subtitle = group
     ? `${group.members.length + (group.left ? 0 : 1)} members`
-    : state.contacts[info.peer]?.verified
-      ? 'Verified'
-      : undefined;
+    : (status ?? (peer?.verified ? 'Verified' : undefined));
 
   return (
     <section className="conversation" aria-label={`Conversation with ${info.title}`}>
@@ -67,7 +70,11 @@ export function ConversationView({
         <Avatar name={info.title} seed={info.peer} group={info.kind === 'group'} />
         <div className="conversation__title">
           <h2 data-testid="conversation-title">{info.title}</h2>
-          {subtitle && <span className="conversation__subtitle">{subtitle}</span>}
+          {subtitle && (
+            <span className="conversation__subtitle" data-testid="conversation-subtitle">
+              {subtitle}
+            </span>
+          )}
         </div>
         {info.kind === 'direct' ? (
           <button
@@ -97,7 +104,10 @@ export function ConversationView({
             <Spinner label="Loading messages…" />
           </div>
         ) : (
-          <MessageList messages={messages} showSenders={info.kind === 'group'} />
+          <>
+            <LinkedDeviceNote />
+            <MessageList messages={messages} showSenders={info.kind === 'group'} />
+          </>
         )}
       </div>
       {typing && (
@@ -117,8 +127,17 @@ export function ConversationView({
           onShowSafety={() => navigate({ name: 'safety', accountId: id, from: conversationId })}
         />
       ))}
+      {reused && (
+        <p className="warning-text conversation__notice" role="note" data-testid="reused-username">
+          {reused}
+        </p>
+      )}
       {group?.left ? (
         <p className="composer composer--disabled">You are no longer a member of this group.</p>
+      ) : peer?.deleted ? (
+        <p className="composer composer--disabled" data-testid="account-deleted">
+          {info.title} deleted their account. Messages can no longer be sent here.
+        </p>
       ) : (
         <Composer conversationId={conversationId} disabled={changed.length > 0} />
       )}

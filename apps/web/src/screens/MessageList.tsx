@@ -86,6 +86,7 @@ const FAILURE_TEXT: Record<SendFailureReason, string> = {
   identity_changed: 'Not sent: the safety number changed. Review it, then retry.',
   not_group_member: 'Not sent: you are no longer in this group.',
   recipient_gone: 'Not sent: this account no longer exists.',
+  account_deleted: 'Not sent: this account was deleted.',
   too_large: 'Not sent: the message is too large.',
   rejected: 'Not sent: the relay refused it.',
 };
@@ -185,6 +186,10 @@ export function eventText(state: ModelState, m: Message): string {
       return `${who} renamed the group${m.text ? ` to “${m.text}”` : ''}.`;
     case 'group_left':
       return `${who === 'You' ? 'You' : who} left the group.`;
+    case 'account_deleted':
+      return `${names(state, m.subjects)} deleted their account. Messages can no longer be sent here.`;
+    case 'member_account_deleted':
+      return `${names(state, m.subjects)} deleted their account and is no longer in the group.`;
     default:
       return m.text ?? '';
   }

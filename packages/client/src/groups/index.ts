@@ -98,6 +98,8 @@ export class Groups {
       alsoNotify?: string[];
       notifyIfTrusted?: string[];
       leave?: boolean;
+      /** No conversation event (the caller stored one already). */
+      quiet?: boolean;
     } = {},
   ): Promise<GroupRecord> {
     const { ctx } = this;
@@ -119,7 +121,8 @@ export class Groups {
       g.revision++;
       await tx.put('groups', groupId, g);
       if (options.rotate) await rotateSenderKey(tx, g, ctx.ourAddress(), ctx.rng);
-      await storeEvent(ctx, scope, groupConversationId(groupId), event, subjects);
+      if (!options.quiet)
+        await storeEvent(ctx, scope, groupConversationId(groupId), event, subjects);
       await this.#broadcast(scope, g, action, alsoNotify);
       if (options.leave) g.left = true;
       await tx.put('groups', groupId, g);
@@ -164,6 +167,23 @@ export class Groups {
       // A removed member whose safety number changed is not told (the others are), so a
       // changed member can still be removed without acknowledging the change first.
       { rotate: true, notifyIfTrusted: accountIds },
+    );
+  }
+
+  /**
+   * Tells the other members (and our devices) that these members' accounts were deleted (we
+   * dropped them already, see `delivery/gone.ts`): each checks with the relay and drops them.
+   */
+  async announceGone(groupId: string, accountIds: string[]): Promise<GroupRecord> {
+    return this.#change(
+      groupId,
+      (g) => {
+        g.members = g.members.filter((m) => !accountIds.includes(m.accountId));
+      },
+      { case: 'remove', value: { accountIds, accountsGone: true } },
+      'member_account_deleted',
+      accountIds,
+      { quiet: true },
     );
   }
 

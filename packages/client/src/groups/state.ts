@@ -26,10 +26,12 @@ export async function mergeGroupState(
   const members: GroupMemberRecord[] = [];
   for (const m of state.members) {
     if (members.some((x) => x.accountId === m.accountId)) continue;
-    const username =
+    const contact =
       m.accountId === self.accountId
-        ? self.username
-        : (await tx.get<ContactRecord>('contacts', m.accountId))?.username;
+        ? undefined
+        : await tx.get<ContactRecord>('contacts', m.accountId);
+    if (contact?.goneAt !== undefined) continue; // deleted: dropped from every group
+    const username = m.accountId === self.accountId ? self.username : contact?.username;
     members.push({ accountId: m.accountId, ...(username ? { username } : {}) });
   }
   const stillMember = members.some((m) => m.accountId === self.accountId);

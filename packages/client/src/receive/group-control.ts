@@ -6,6 +6,7 @@
 import type { Envelope } from '@parley/protocol';
 import type { Content } from '../content/index.ts';
 import type { ClientContext, Scope } from '../context.ts';
+import type { GoneAccounts } from '../delivery/gone.ts';
 import { mergeGroupState } from '../groups/state.ts';
 import { groupConversationId, type GroupRecord } from '../model.ts';
 import { isMember, rotateSenderKey } from '../records/groups.ts';
@@ -16,6 +17,7 @@ export class GroupControlHandler {
   constructor(
     private readonly ctx: ClientContext,
     private readonly usernames: Usernames,
+    private readonly gone?: GoneAccounts,
   ) {}
 
   async apply(scope: Scope, env: Envelope, content: Content): Promise<void> {
@@ -45,10 +47,23 @@ export class GroupControlHandler {
       case 'add':
         await event('group_members_added', action.value.accountIds);
         break;
-      case 'remove':
-        await event('group_members_removed', action.value.accountIds);
+      case 'remove': {
+        const ids = action.value.accountIds;
+        if (action.value.accountsGone) {
+          // Deleted accounts: said once (for those still members here), and checked with the
+          // relay before we mark them gone everywhere.
+          const were = ids.filter((id) => before && isMember(before, id));
+          if (were.length > 0) await event('member_account_deleted', were);
+          const gone = this.gone;
+          if (gone) scope.after(async () => void (await gone.check(ids)));
+          // As for any removal: should the claim be false, they cannot read what follows.
+          await rotate();
+          break;
+        }
+        await event('group_members_removed', ids);
         await rotate();
         break;
+      }
       case 'rename':
         await event('group_renamed', [action.value.title]);
         break;

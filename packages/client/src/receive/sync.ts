@@ -10,13 +10,14 @@ import { mergeGroupState } from '../groups/state.ts';
 import { PROCESSED } from '../keys.ts';
 import {
   directConversationId,
+  groupConversationId,
   type ContactRecord,
   type ConversationRecord,
   type IdentityRecord,
   type MessageRecord,
 } from '../model.ts';
 import { adoptVerified, contactOrNew, isVerified, listContacts } from '../records/contacts.ts';
-import { storeEvent, storeMessage } from '../records/messages.ts';
+import { ensureConversation, storeEvent, storeMessage } from '../records/messages.ts';
 import type { SelfSync } from '../sync/index.ts';
 import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
@@ -139,10 +140,17 @@ export class SyncHandler {
         return;
       }
       case 'groups': {
-        for (const g of sync.value.groups) await mergeGroupState(ctx, scope, g, this.usernames);
+        for (const g of sync.value.groups) {
+          const group = await mergeGroupState(ctx, scope, g, this.usernames);
+          if (group && !group.left) {
+            await ensureConversation(tx, groupConversationId(group.groupId), ctx.now());
+          }
+        }
         return;
       }
       case 'request':
+        // A device of ours (newly linked) asks for our lists: it is in our device list now.
+        scope.emit('ownDevices', { deviceId: env.sourceDeviceId });
         scope.after(() => this.selfSync.sendListsNow());
         return;
       case 'read': {
