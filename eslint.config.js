@@ -38,6 +38,7 @@ const CLIENT_LAYERS = [
   { name: 'identity', files: ['identity.ts'], imports: ['(^|/)identity\\.ts$'] },
   { name: 'sync', files: ['sync/**'], imports: ['(^|/)sync/'] },
   { name: 'groups', files: ['groups/**'], imports: ['(^|/)groups/'] },
+  { name: 'trust', files: ['trust/**'], imports: ['(^|/)trust/'] },
   { name: 'messaging', files: ['messaging.ts'], imports: ['(^|/)messaging\\.ts$'] },
   { name: 'linking', files: ['linking.ts'], imports: ['(^|/)linking\\.ts$'] },
   { name: 'receive', files: ['receive/**'], imports: ['(^|/)receive/'] },

@@ -19,6 +19,7 @@ import { GroupDelivery } from './delivery/group.ts';
 import { Outbox } from './delivery/outbox.ts';
 import { Emitter } from './events.ts';
 import { Groups } from './groups/index.ts';
+import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
 import { Messaging } from './messaging.ts';
@@ -41,9 +42,15 @@ import { Sessions } from './sessions.ts';
 import type { Storage } from './storage/index.ts';
 import { SelfSync } from './sync/index.ts';
 import { storeUsername, Usernames } from './usernames.ts';
+import { markAccepted } from './records/trust.ts';
 
 export type { ClientEvents, ParleyClientOptions } from './context.ts';
-export { IdentityChangedError, NotRegisteredError } from './errors.ts';
+export {
+  BlockedContactError,
+  GroupAdminError,
+  IdentityChangedError,
+  NotRegisteredError,
+} from './errors.ts';
 
 export class ParleyClient extends Emitter<ClientEvents> {
   readonly storage: Storage;
@@ -54,6 +61,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #identity: Identity;
   readonly #sync: SelfSync;
   readonly #groups: Groups;
+  readonly #trust: Trust;
   readonly #messaging: Messaging;
   readonly #linking: Linking;
   readonly #receiver: Receiver;
@@ -74,6 +82,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#identity = new Identity(ctx, sessions, direct, outbox);
     const sync = (this.#sync = new SelfSync(ctx, direct, outbox));
     this.#groups = new Groups(ctx, direct, outbox);
+    this.#trust = new Trust(ctx, outbox, sync, this.#groups);
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
@@ -185,6 +194,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       for (const g of await storeUsername(scope.tx, found.accountId, found.username)) {
         scope.emit('group', g);
       }
+      await markAccepted(scope.tx, found.accountId); // we chose to write to them
       await this.#sync.sendContacts(scope);
       return (await scope.tx.get<ContactRecord>('contacts', found.accountId))!;
     });
@@ -257,6 +267,30 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
   leaveGroup(groupId: string): Promise<void> {
     return this.#groups.leave(groupId);
+  }
+  /** Makes members admins of a group (only an admin may: `GroupAdminError`). */
+  makeGroupAdmins(groupId: string, accountIds: string[]): Promise<GroupRecord> {
+    return this.#groups.makeAdmins(groupId, accountIds);
+  }
+
+  // Message requests and blocking ----------------------------------------------------------
+  /** Accepts a message request (`direct:…` or `group:…`), on every device of ours. */
+  acceptRequest(conversationId: string): Promise<void> {
+    return this.#trust.acceptRequest(conversationId);
+  }
+  /** Deletes a message request and its messages (a group request is left). */
+  deleteRequest(conversationId: string): Promise<void> {
+    return this.#trust.deleteRequest(conversationId);
+  }
+  /** Blocks whoever is behind a request, and deletes a group request. */
+  blockRequest(conversationId: string): Promise<void> {
+    return this.#trust.blockRequest(conversationId);
+  }
+  block(accountId: string): Promise<void> {
+    return this.#trust.setBlocked(accountId, true);
+  }
+  unblock(accountId: string): Promise<void> {
+    return this.#trust.setBlocked(accountId, false);
   }
 
   // Devices ------------------------------------------------------------------------------

@@ -13,6 +13,10 @@ export type ClientErrorCode =
   | 'safety_number_mismatch'
   | 'not_group_member'
   | 'unknown_group'
+  /** Only a group admin may do that (groups/admins.ts). */
+  | 'not_group_admin'
+  /** The contact is blocked: unblock them first. */
+  | 'blocked'
   | 'no_devices'
   | 'devices_unstable'
   | 'too_large'
@@ -73,5 +77,21 @@ export class GroupMembershipError extends ClientError {
       known ? 'not_group_member' : 'unknown_group',
       known ? `not a member of group ${groupId}` : `no such group ${groupId}`,
     );
+  }
+}
+
+/** Only an admin of the group may add, remove, rename or make admins. */
+export class GroupAdminError extends ClientError {
+  override readonly name = 'GroupAdminError';
+  constructor(readonly groupId: string) {
+    super('not_group_admin', `only an admin of group ${groupId} may do that`);
+  }
+}
+
+/** The contact is blocked; unblock them before writing to them. */
+export class BlockedContactError extends ClientError {
+  override readonly name = 'BlockedContactError';
+  constructor(readonly accountId: string) {
+    super('blocked', `${accountId} is blocked; unblock them first`);
   }
 }

@@ -48,6 +48,15 @@ export interface ContactRecord {
    * deciding device's clock: an older decision synced from another device is ignored.
    */
   verifiedAt?: number;
+  /**
+   * We wrote to them, started a conversation, chose them for a group or accepted their
+   * message request (trust/requests.ts). Until then their direct conversation is a request.
+   */
+  accepted?: boolean;
+  /** We blocked them: everything they send is dropped, without receipts (trust/blocking.ts). */
+  blocked?: boolean;
+  /** When (the deciding device's clock) `blocked` was last set or cleared. */
+  blockedAt?: number;
 }
 
 /** A trusted remote identity (TOFU), per account. `identities/<accountId>`. */
@@ -75,6 +84,15 @@ export interface GroupRecord {
   senderKeySentTo: string[];
   /** We left or were removed: no more sending. */
   left?: boolean;
+  /**
+   * Who may change the group (groups/admins.ts); missing in groups from before admins
+   * existed: then the creator alone.
+   */
+  admins?: string[];
+  /** Someone we have not accepted added us: a message request until we accept it. */
+  request?: boolean;
+  /** Who added us, while `request`. */
+  invitedBy?: string;
 }
 
 /**
@@ -117,7 +135,14 @@ export type ConversationEventKind =
   | 'group_members_added'
   | 'group_members_removed'
   | 'group_renamed'
-  | 'group_left';
+  | 'group_left'
+  /** Members were made admins (subjects: who). */
+  | 'group_admins_added'
+  /** A group update from someone not allowed to make it was ignored (subjects: who sent it). */
+  | 'group_update_refused'
+  /** We blocked / unblocked the contact (this or another of our devices). */
+  | 'contact_blocked'
+  | 'contact_unblocked';
 
 export interface MessageRecord {
   /** The sender's message id (hex). */
@@ -150,6 +175,11 @@ export interface ConversationRecord {
   peer: string;
   lastMessageAt: number;
   unread: number;
+  /**
+   * A message request (records/trust.ts; worked out when listed, not stored): a stranger
+   * wrote first, or added us to a group. No read receipts or typing go back until accepted.
+   */
+  request?: boolean;
 }
 
 export const directConversationId = (accountId: string) => `direct:${accountId}`;

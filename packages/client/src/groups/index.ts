@@ -19,7 +19,9 @@ import {
 } from '../model.ts';
 import { groupState, rotateSenderKey, uuid } from '../records/groups.ts';
 import { storeEvent } from '../records/messages.ts';
+import { markAccepted, markGroupAccepted } from '../records/trust.ts';
 import { toHex } from '../util/bytes.ts';
+import { adminsOf, requireAdmin } from './admins.ts';
 
 type GroupAction = NonNullable<(ContentInit['body'] & { case: 'groupControl' })['value']>['action'];
 
@@ -72,10 +74,13 @@ export class Groups {
         revision: 1,
         members,
         creator: self.accountId,
+        admins: [self.accountId],
         distributionId: uuid(ctx.rng),
         senderKeySentTo: [],
       };
       await scope.tx.put('groups', group.groupId, group);
+      // Members we chose are people we wrote to: not message requests.
+      for (const id of memberAccountIds) await markAccepted(scope.tx, id);
       await storeEvent(ctx, scope, groupConversationId(group.groupId), 'group_created', [
         self.accountId,
       ]);
@@ -98,6 +103,8 @@ export class Groups {
       alsoNotify?: string[];
       notifyIfTrusted?: string[];
       leave?: boolean;
+      /** Accounts we chose (added members): accepted, not message requests. */
+      accept?: string[];
     } = {},
   ): Promise<GroupRecord> {
     const { ctx } = this;
@@ -105,6 +112,9 @@ export class Groups {
       const { tx } = scope;
       const g = await tx.get<GroupRecord>('groups', groupId);
       if (!g || g.left) throw new GroupMembershipError(groupId, g !== undefined);
+      if (!options.leave) requireAdmin(g, ctx.accountId);
+      await markGroupAccepted(tx, g); // changing a group we were invited to accepts it
+      for (const id of options.accept ?? []) await markAccepted(tx, id);
       const alsoNotify = [...(options.alsoNotify ?? [])];
       if (options.leave) alsoNotify.push(...g.members.map((m) => m.accountId));
       change(g);
@@ -148,6 +158,7 @@ export class Groups {
       { case: 'add', value: { accountIds } },
       'group_members_added',
       accountIds,
+      { accept: accountIds },
     );
   }
 
@@ -157,6 +168,7 @@ export class Groups {
       groupId,
       (g) => {
         g.members = g.members.filter((m) => !accountIds.includes(m.accountId));
+        g.admins = adminsOf(g).filter((a) => !accountIds.includes(a));
       },
       { case: 'remove', value: { accountIds } },
       'group_members_removed',
@@ -179,12 +191,29 @@ export class Groups {
     );
   }
 
+  /** Makes members admins (only an admin may). */
+  async makeAdmins(groupId: string, accountIds: string[]): Promise<GroupRecord> {
+    return this.#change(
+      groupId,
+      (g) => {
+        const members = new Set(g.members.map((m) => m.accountId));
+        g.admins = [...new Set([...adminsOf(g), ...accountIds.filter((a) => members.has(a))])];
+      },
+      { case: 'makeAdmins', value: { accountIds } },
+      'group_admins_added',
+      accountIds,
+    );
+  }
+
   async leave(groupId: string): Promise<void> {
     const self = this.ctx.requireAccount();
     await this.#change(
       groupId,
       (g) => {
         g.members = g.members.filter((m) => m.accountId !== self.accountId);
+        // The last admin to leave hands the group to the longest-standing member.
+        const admins = adminsOf(g).filter((a) => a !== self.accountId);
+        g.admins = admins.length > 0 || !g.members[0] ? admins : [g.members[0].accountId];
       },
       { case: 'leave', value: {} },
       'group_left',

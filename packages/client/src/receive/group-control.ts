@@ -6,11 +6,13 @@
 import type { Envelope } from '@parley/protocol';
 import type { Content } from '../content/index.ts';
 import type { ClientContext, Scope } from '../context.ts';
+import { mayApply } from '../groups/admins.ts';
 import { mergeGroupState } from '../groups/state.ts';
 import { groupConversationId, type GroupRecord } from '../model.ts';
 import { isMember, rotateSenderKey } from '../records/groups.ts';
 import { storeEvent } from '../records/messages.ts';
 import type { Usernames } from '../usernames.ts';
+import { adoptGroup } from './trust.ts';
 
 export class GroupControlHandler {
   constructor(
@@ -28,12 +30,18 @@ export class GroupControlHandler {
     const fromSelf = ctx.isSelf(env.sourceAccountId);
     // Only members may change a group (anyone may be told they were added).
     if (before && !fromSelf && !isMember(before, env.sourceAccountId)) return;
-    const group = await mergeGroupState(ctx, scope, state, this.usernames);
-    if (!group) return;
-    const conv = groupConversationId(group.groupId);
+    const conv = groupConversationId(state.groupId);
     const sender = { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId };
     const event = (kind: Parameters<typeof storeEvent>[3], subjects: string[]) =>
       storeEvent(ctx, scope, conv, kind, subjects, sender);
+    // Only admins change a group; anyone else may only leave (groups/admins.ts).
+    if (before && before.revision < state.revision && !mayApply(before, state, sender.accountId)) {
+      if (!before.left) await event('group_update_refused', [sender.accountId]);
+      return;
+    }
+    const group = await mergeGroupState(ctx, scope, state, this.usernames);
+    if (!group) return;
+    await adoptGroup(scope, group, !before, env, control.action, ctx.accountId);
     const rotate = async () => {
       if (!group.left) await rotateSenderKey(scope.tx, group, ctx.ourAddress(), ctx.rng);
     };
@@ -55,6 +63,9 @@ export class GroupControlHandler {
       case 'leave':
         await event('group_left', [env.sourceAccountId]);
         await rotate();
+        break;
+      case 'makeAdmins':
+        await event('group_admins_added', action.value.accountIds);
         break;
       default:
         break;

@@ -20,6 +20,8 @@ import { storeEvent, storeMessage } from '../records/messages.ts';
 import type { SelfSync } from '../sync/index.ts';
 import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
+import { markAccepted } from '../records/trust.ts';
+import { applyBlockedSync, applyRequestResponse } from './trust.ts';
 
 export class SyncHandler {
   constructor(
@@ -60,6 +62,7 @@ export class SyncHandler {
         }
         // Which username our device wrote to: confirmed with the relay like any other claim.
         await this.usernames.claim(scope, to, sync.value.destinationUsername);
+        await markAccepted(tx, to); // our device wrote to them
         scope.emit('message', record);
         return;
       }
@@ -74,6 +77,9 @@ export class SyncHandler {
           const contact: ContactRecord = {
             ...(existing ?? { accountId: c.accountId, devices: {} }),
             ...(c.username ? { username: c.username } : {}),
+            ...(c.accepted ? { accepted: true } : {}),
+            // A list fills in blocking only where this device has no decision of its own.
+            ...(c.blocked && existing?.blockedAt === undefined ? { blocked: true } : {}),
           };
           // A list only fills in a verification we have made no decision about for that key.
           const decided =
@@ -158,6 +164,10 @@ export class SyncHandler {
         if (conv) await tx.put('conversations', conversationId, { ...conv, unread: 0 });
         return;
       }
+      case 'blocked':
+        return applyBlockedSync(ctx, scope, env, content, sync.value);
+      case 'requestResponse':
+        return applyRequestResponse(scope, sync.value);
       case undefined:
         return;
     }

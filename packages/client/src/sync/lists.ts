@@ -19,6 +19,8 @@ export async function contactList(tx: Reader) {
       username: c.username ?? '',
       identityKey: identity?.publicKey ?? new Uint8Array(0),
       verified: c.verified === true, // listContacts says true only for the key trusted now
+      blocked: c.blocked === true,
+      accepted: c.accepted === true,
     });
   }
   return create(ContactListSchema, { contacts });

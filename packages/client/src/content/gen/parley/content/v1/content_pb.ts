@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSK2BAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIuCgRkYXRhGAogASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGF0YU1lc3NhZ2VIABI0CgdyZWNlaXB0GAsgASgLMiEucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2VIABIyCgZ0eXBpbmcYDCABKAsyIC5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlSAASOAoNZ3JvdXBfY29udHJvbBgNIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbEgAEksKF3NlbmRlcl9rZXlfZGlzdHJpYnV0aW9uGA4gASgLMigucGFybGV5LmNvbnRlbnQudjEuU2VuZGVyS2V5RGlzdHJpYnV0aW9uSAASLgoEc3luYxgPIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNNZXNzYWdlSAASOAoNcmV0cnlfcmVxdWVzdBgQIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlJldHJ5UmVxdWVzdEgAEjYKDG51bGxfbWVzc2FnZRgRIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLk51bGxNZXNzYWdlSAASDwoHcGFkZGluZxhjIAEoDEIGCgRib2R5IjIKDEdyb3VwQ29udGV4dBIQCghncm91cF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDSJhCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIoEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJIuMDCgxHcm91cENvbnRyb2wSLAoFc3RhdGUYASABKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjgKBmNyZWF0ZRgKIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5DcmVhdGVIABI5CgNhZGQYCyABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQWRkTWVtYmVyc0gAEj8KBnJlbW92ZRgMIAEoCzItLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW1vdmVNZW1iZXJzSAASOAoGcmVuYW1lGA0gASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbmFtZUgAEjYKBWxlYXZlGA4gASgLMiUucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkxlYXZlSAAaCAoGQ3JlYXRlGiEKCkFkZE1lbWJlcnMSEwoLYWNjb3VudF9pZHMYASADKAkaJAoNUmVtb3ZlTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRoXCgZSZW5hbWUSDQoFdGl0bGUYASABKAkaBwoFTGVhdmVCCAoGYWN0aW9uIkcKFVNlbmRlcktleURpc3RyaWJ1dGlvbhIQCghncm91cF9pZBgBIAEoCRIcChRkaXN0cmlidXRpb25fbWVzc2FnZRgCIAEoDCJXCgdDb250YWN0EhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFAoMaWRlbnRpdHlfa2V5GAMgASgMEhAKCHZlcmlmaWVkGAQgASgIIjsKC0NvbnRhY3RMaXN0EiwKCGNvbnRhY3RzGAEgAygLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdCI6CglHcm91cExpc3QSLQoGZ3JvdXBzGAEgAygLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZSJ7Cg5TZW50VHJhbnNjcmlwdBIeChZkZXN0aW5hdGlvbl9hY2NvdW50X2lkGAEgASgJEisKB2NvbnRlbnQYAiABKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250ZW50EhwKFGRlc3RpbmF0aW9uX3VzZXJuYW1lGAMgASgJIsECCgtTeW5jTWVzc2FnZRIxCgRzZW50GAEgASgLMiEucGFybGV5LmNvbnRlbnQudjEuU2VudFRyYW5zY3JpcHRIABIyCghjb250YWN0cxgCIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0SAASLgoGZ3JvdXBzGAMgASgLMhwucGFybGV5LmNvbnRlbnQudjEuR3JvdXBMaXN0SAASMQoHcmVxdWVzdBgEIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNSZXF1ZXN0SAASKwoEcmVhZBgFIAEoCzIbLnBhcmxleS5jb250ZW50LnYxLlJlYWRTeW5jSAASMwoIdmVyaWZpZWQYBiABKAsyHy5wYXJsZXkuY29udGVudC52MS5WZXJpZmllZFN5bmNIAEIGCgRib2R5IkoKDFZlcmlmaWVkU3luYxISCgphY2NvdW50X2lkGAEgASgJEhQKDGlkZW50aXR5X2tleRgCIAEoDBIQCgh2ZXJpZmllZBgDIAEoCCINCgtTeW5jUmVxdWVzdCI4CghSZWFkU3luYxIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiRgoMUmV0cnlSZXF1ZXN0EhEKCXRpbWVzdGFtcBgBIAEoBBIQCghncm91cF9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKA0iDQoLTnVsbE1lc3NhZ2UiOgoTUHJvdmlzaW9uaW5nUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwi6QEKEFByb3Zpc2lvbk1lc3NhZ2USGQoRaWRlbnRpdHlfa2V5X3BhaXIYASABKAwSEgoKYWNjb3VudF9pZBgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCRIUCgxsaW5raW5nX2NvZGUYBCABKAkSMAoIY29udGFjdHMYBSABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdBIsCgZncm91cHMYBiABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3QSHgoWcHJvdmlzaW9uaW5nX2RldmljZV9pZBgHIAEoDSJGChFQcm92aXNpb25FbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwSDAoEYm9keRgDIAEoDGIGcHJvdG8z',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSK2BAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIuCgRkYXRhGAogASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGF0YU1lc3NhZ2VIABI0CgdyZWNlaXB0GAsgASgLMiEucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2VIABIyCgZ0eXBpbmcYDCABKAsyIC5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlSAASOAoNZ3JvdXBfY29udHJvbBgNIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbEgAEksKF3NlbmRlcl9rZXlfZGlzdHJpYnV0aW9uGA4gASgLMigucGFybGV5LmNvbnRlbnQudjEuU2VuZGVyS2V5RGlzdHJpYnV0aW9uSAASLgoEc3luYxgPIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNNZXNzYWdlSAASOAoNcmV0cnlfcmVxdWVzdBgQIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlJldHJ5UmVxdWVzdEgAEjYKDG51bGxfbWVzc2FnZRgRIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLk51bGxNZXNzYWdlSAASDwoHcGFkZGluZxhjIAEoDEIGCgRib2R5IjIKDEdyb3VwQ29udGV4dBIQCghncm91cF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDSJhCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIpEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJEg4KBmFkbWlucxgKIAMoCSLJBAoMR3JvdXBDb250cm9sEiwKBXN0YXRlGAEgASgLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZRI4CgZjcmVhdGUYCiABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQ3JlYXRlSAASOQoDYWRkGAsgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkFkZE1lbWJlcnNIABI/CgZyZW1vdmUYDCABKAsyLS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVtb3ZlTWVtYmVyc0gAEjgKBnJlbmFtZRgNIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW5hbWVIABI2CgVsZWF2ZRgOIAEoCzIlLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5MZWF2ZUgAEkEKC21ha2VfYWRtaW5zGBQgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLk1ha2VBZG1pbnNIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRokCg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGhcKBlJlbmFtZRINCgV0aXRsZRgBIAEoCRoHCgVMZWF2ZRohCgpNYWtlQWRtaW5zEhMKC2FjY291bnRfaWRzGAEgAygJQggKBmFjdGlvbiJHChVTZW5kZXJLZXlEaXN0cmlidXRpb24SEAoIZ3JvdXBfaWQYASABKAkSHAoUZGlzdHJpYnV0aW9uX21lc3NhZ2UYAiABKAwiegoHQ29udGFjdBISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGlkZW50aXR5X2tleRgDIAEoDBIQCgh2ZXJpZmllZBgEIAEoCBIPCgdibG9ja2VkGAogASgIEhAKCGFjY2VwdGVkGAsgASgIIjsKC0NvbnRhY3RMaXN0EiwKCGNvbnRhY3RzGAEgAygLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdCI6CglHcm91cExpc3QSLQoGZ3JvdXBzGAEgAygLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZSJ7Cg5TZW50VHJhbnNjcmlwdBIeChZkZXN0aW5hdGlvbl9hY2NvdW50X2lkGAEgASgJEisKB2NvbnRlbnQYAiABKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250ZW50EhwKFGRlc3RpbmF0aW9uX3VzZXJuYW1lGAMgASgJIrsDCgtTeW5jTWVzc2FnZRIxCgRzZW50GAEgASgLMiEucGFybGV5LmNvbnRlbnQudjEuU2VudFRyYW5zY3JpcHRIABIyCghjb250YWN0cxgCIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0SAASLgoGZ3JvdXBzGAMgASgLMhwucGFybGV5LmNvbnRlbnQudjEuR3JvdXBMaXN0SAASMQoHcmVxdWVzdBgEIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNSZXF1ZXN0SAASKwoEcmVhZBgFIAEoCzIbLnBhcmxleS5jb250ZW50LnYxLlJlYWRTeW5jSAASMwoIdmVyaWZpZWQYBiABKAsyHy5wYXJsZXkuY29udGVudC52MS5WZXJpZmllZFN5bmNIABIxCgdibG9ja2VkGBQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQmxvY2tlZFN5bmNIABJFChByZXF1ZXN0X3Jlc3BvbnNlGBUgASgLMikucGFybGV5LmNvbnRlbnQudjEuTWVzc2FnZVJlcXVlc3RSZXNwb25zZUgAQgYKBGJvZHkiMgoLQmxvY2tlZFN5bmMSEgoKYWNjb3VudF9pZBgBIAEoCRIPCgdibG9ja2VkGAIgASgIIqYBChZNZXNzYWdlUmVxdWVzdFJlc3BvbnNlEjwKBHR5cGUYASABKA4yLi5wYXJsZXkuY29udGVudC52MS5NZXNzYWdlUmVxdWVzdFJlc3BvbnNlLlR5cGUSEgoKYWNjb3VudF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCSIoCgRUeXBlEg8KC1RZUEVfQUNDRVBUEAASDwoLVFlQRV9ERUxFVEUQASJKCgxWZXJpZmllZFN5bmMSEgoKYWNjb3VudF9pZBgBIAEoCRIUCgxpZGVudGl0eV9rZXkYAiABKAwSEAoIdmVyaWZpZWQYAyABKAgiDQoLU3luY1JlcXVlc3QiOAoIUmVhZFN5bmMSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhMKC21lc3NhZ2VfaWRzGAIgAygJIkYKDFJldHJ5UmVxdWVzdBIRCgl0aW1lc3RhbXAYASABKAQSEAoIZ3JvdXBfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgNIg0KC051bGxNZXNzYWdlIjoKE1Byb3Zpc2lvbmluZ1JlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCRISCgpwdWJsaWNfa2V5GAIgASgMIukBChBQcm92aXNpb25NZXNzYWdlEhkKEWlkZW50aXR5X2tleV9wYWlyGAEgASgMEhIKCmFjY291bnRfaWQYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSFAoMbGlua2luZ19jb2RlGAQgASgJEjAKCGNvbnRhY3RzGAUgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3QSLAoGZ3JvdXBzGAYgASgLMhwucGFybGV5LmNvbnRlbnQudjEuR3JvdXBMaXN0Eh4KFnByb3Zpc2lvbmluZ19kZXZpY2VfaWQYByABKA0iRgoRUHJvdmlzaW9uRW52ZWxvcGUSDwoHdmVyc2lvbhgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEgwKBGJvZHkYAyABKAxiBnByb3RvMw',
   );
 
 /**
@@ -333,6 +333,14 @@ export type GroupState = Message<'parley.content.v1.GroupState'> & {
    * @generated from field: string creator = 5;
    */
   creator: string;
+
+  /**
+   * Members who may add, remove, rename and make admins (groups/admins.ts); empty in states
+   * from before admins existed: then the creator alone is admin.
+   *
+   * @generated from field: repeated string admins = 10;
+   */
+  admins: string[];
 };
 
 /**
@@ -392,6 +400,13 @@ export type GroupControl = Message<'parley.content.v1.GroupControl'> & {
          */
         value: GroupControl_Leave;
         case: 'leave';
+      }
+    | {
+        /**
+         * @generated from field: parley.content.v1.GroupControl.MakeAdmins make_admins = 20;
+         */
+        value: GroupControl_MakeAdmins;
+        case: 'makeAdmins';
       }
     | { case: undefined; value?: undefined };
 };
@@ -485,6 +500,24 @@ export const GroupControl_LeaveSchema: GenMessage<GroupControl_Leave> =
   messageDesc(file_parley_content_v1_content, 7, 4);
 
 /**
+ * @generated from message parley.content.v1.GroupControl.MakeAdmins
+ */
+export type GroupControl_MakeAdmins = Message<'parley.content.v1.GroupControl.MakeAdmins'> & {
+  /**
+   * @generated from field: repeated string account_ids = 1;
+   */
+  accountIds: string[];
+};
+
+/**
+ * Describes the message parley.content.v1.GroupControl.MakeAdmins.
+ * Use `create(GroupControl_MakeAdminsSchema)` to create a new message.
+ */
+export const GroupControl_MakeAdminsSchema: GenMessage<GroupControl_MakeAdmins> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 7, 5);
+
+/**
  * @generated from message parley.content.v1.SenderKeyDistribution
  */
 export type SenderKeyDistribution = Message<'parley.content.v1.SenderKeyDistribution'> & {
@@ -534,6 +567,20 @@ export type Contact = Message<'parley.content.v1.Contact'> & {
    * @generated from field: bool verified = 4;
    */
   verified: boolean;
+
+  /**
+   * We blocked them (trust/blocking.ts).
+   *
+   * @generated from field: bool blocked = 10;
+   */
+  blocked: boolean;
+
+  /**
+   * We wrote to them or accepted their message request (trust/requests.ts).
+   *
+   * @generated from field: bool accepted = 11;
+   */
+  accepted: boolean;
 };
 
 /**
@@ -673,6 +720,24 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
         value: VerifiedSync;
         case: 'verified';
       }
+    | {
+        /**
+         * Our own device blocked or unblocked an account (as of the content's timestamp).
+         *
+         * @generated from field: parley.content.v1.BlockedSync blocked = 20;
+         */
+        value: BlockedSync;
+        case: 'blocked';
+      }
+    | {
+        /**
+         * Our own device accepted or deleted a message request.
+         *
+         * @generated from field: parley.content.v1.MessageRequestResponse request_response = 21;
+         */
+        value: MessageRequestResponse;
+        case: 'requestResponse';
+      }
     | { case: undefined; value?: undefined };
 };
 
@@ -683,6 +748,81 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
 export const SyncMessageSchema: GenMessage<SyncMessage> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 13);
+
+/**
+ * @generated from message parley.content.v1.BlockedSync
+ */
+export type BlockedSync = Message<'parley.content.v1.BlockedSync'> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: bool blocked = 2;
+   */
+  blocked: boolean;
+};
+
+/**
+ * Describes the message parley.content.v1.BlockedSync.
+ * Use `create(BlockedSyncSchema)` to create a new message.
+ */
+export const BlockedSyncSchema: GenMessage<BlockedSync> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 14);
+
+/**
+ * @generated from message parley.content.v1.MessageRequestResponse
+ */
+export type MessageRequestResponse = Message<'parley.content.v1.MessageRequestResponse'> & {
+  /**
+   * @generated from field: parley.content.v1.MessageRequestResponse.Type type = 1;
+   */
+  type: MessageRequestResponse_Type;
+
+  /**
+   * A direct request: the stranger's account; or a group request: the group.
+   *
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string group_id = 3;
+   */
+  groupId: string;
+};
+
+/**
+ * Describes the message parley.content.v1.MessageRequestResponse.
+ * Use `create(MessageRequestResponseSchema)` to create a new message.
+ */
+export const MessageRequestResponseSchema: GenMessage<MessageRequestResponse> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 15);
+
+/**
+ * @generated from enum parley.content.v1.MessageRequestResponse.Type
+ */
+export enum MessageRequestResponse_Type {
+  /**
+   * @generated from enum value: TYPE_ACCEPT = 0;
+   */
+  ACCEPT = 0,
+
+  /**
+   * @generated from enum value: TYPE_DELETE = 1;
+   */
+  DELETE = 1,
+}
+
+/**
+ * Describes the enum parley.content.v1.MessageRequestResponse.Type.
+ */
+export const MessageRequestResponse_TypeSchema: GenEnum<MessageRequestResponse_Type> =
+  /*@__PURE__*/
+  enumDesc(file_parley_content_v1_content, 15, 0);
 
 /**
  * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
@@ -713,7 +853,7 @@ export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
  */
 export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 14);
+  messageDesc(file_parley_content_v1_content, 16);
 
 /**
  * @generated from message parley.content.v1.SyncRequest
@@ -726,7 +866,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 15);
+  messageDesc(file_parley_content_v1_content, 17);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -751,7 +891,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 16);
+  messageDesc(file_parley_content_v1_content, 18);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -784,7 +924,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 17);
+  messageDesc(file_parley_content_v1_content, 19);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -797,7 +937,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 18);
+  messageDesc(file_parley_content_v1_content, 20);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -826,7 +966,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 19);
+  messageDesc(file_parley_content_v1_content, 21);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -878,7 +1018,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 22);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -908,4 +1048,4 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 21);
+  messageDesc(file_parley_content_v1_content, 23);
