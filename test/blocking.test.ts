@@ -30,7 +30,11 @@ describe('blocking', () => {
     }
 
     // Blocked from the request on device 1; device 2 follows.
-    const synced = until(ada2, 'contacts', async () => (await ada2.contact(troll.accountId))?.blocked === true);
+    const synced = until(
+      ada2,
+      'contacts',
+      async () => (await ada2.contact(troll.accountId))?.blocked === true,
+    );
     await ada1.blockRequest(conv);
     expect((await ada1.contact(troll.accountId))?.blocked).toBe(true);
     await synced;
@@ -56,7 +60,11 @@ describe('blocking', () => {
     }
 
     // Unblocked on device 2; device 1 follows, and messages arrive (with receipts) again.
-    const unsynced = until(ada1, 'contacts', async () => (await ada1.contact(troll.accountId))?.blocked !== true);
+    const unsynced = until(
+      ada1,
+      'contacts',
+      async () => (await ada1.contact(troll.accountId))?.blocked !== true,
+    );
     await ada2.unblock(troll.accountId);
     await unsynced;
     const inboxes = [ada1, ada2].map(inbox);
@@ -81,7 +89,11 @@ describe('blocking', () => {
     for (const c of [eve2, fay, gus]) {
       await until(c, 'group', async () => (await c.group(group.groupId)) !== undefined);
     }
-    const synced = until(eve2, 'contacts', async () => (await eve2.contact(gus.accountId))?.blocked === true);
+    const synced = until(
+      eve2,
+      'contacts',
+      async () => (await eve2.contact(gus.accountId))?.blocked === true,
+    );
     await eve1.block(gus.accountId);
     await synced;
 

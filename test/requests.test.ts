@@ -75,7 +75,11 @@ describe('message requests', () => {
     expect(await isRequest(friend, `direct:${ann1.accountId}`)).toBe(true); // ann is a stranger to them
     await friend.sendText(ann1.accountId, 'hello ann');
     expect(await isRequest(friend, `direct:${ann1.accountId}`)).toBe(false); // replying accepts
-    await until(ann1, 'message', async () => (await ann1.messages(`direct:${friend.accountId}`)).length === 2);
+    await until(
+      ann1,
+      'message',
+      async () => (await ann1.messages(`direct:${friend.accountId}`)).length === 2,
+    );
     expect(await isRequest(ann1, `direct:${friend.accountId}`)).toBe(false);
 
     const conv = `direct:${spam.accountId}`;
@@ -119,7 +123,11 @@ describe('message requests', () => {
     expect(await isRequest(amy1, conv)).toBe(true);
     await amy1.markRead(conv); // no read receipt from a request
 
-    const followed = until(amy2, 'group', async () => (await amy2.group(group.groupId))?.request !== true);
+    const followed = until(
+      amy2,
+      'group',
+      async () => (await amy2.group(group.groupId))?.request !== true,
+    );
     await amy1.acceptRequest(conv);
     await followed;
     expect(await isRequest(amy1, conv)).toBe(false);

@@ -33,7 +33,8 @@ function target(conversationId: string): Target {
   if (conversationId.startsWith('direct:')) {
     return { accountId: conversationId.slice('direct:'.length) };
   }
-  if (conversationId.startsWith('group:')) return { groupId: conversationId.slice('group:'.length) };
+  if (conversationId.startsWith('group:'))
+    return { groupId: conversationId.slice('group:'.length) };
   throw new ClientError('invalid_argument', `not a conversation id: ${conversationId}`);
 }
 
