@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import WebSocket from 'ws';
 import {
+  GroupAdminError,
   IdentityChangedError,
   ParleyClient,
   RelayHttpError,
@@ -21,6 +22,7 @@ import { setCryptoBackend } from '@parley/crypto/backend.js';
 import { CloseCode } from '@parley/protocol';
 import { nodeCryptoBackend } from '@parley/crypto-node';
 import { openDataDir } from './store.ts';
+import { ADMIN_ONLY, registerTrustCommands } from './trust-commands.ts';
 
 // Node's synchronous node:crypto for the curve work: the fastest backend here (same bytes).
 setCryptoBackend(nodeCryptoBackend);
@@ -194,12 +196,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             accountId: c.accountId,
             username: c.username,
             identityChanged: !!c.identityChanged,
+            ...(c.blocked ? { blocked: true } : {}),
           })),
         );
       else
         for (const c of list)
           io.out(
-            `${c.username ?? '?'}\t${c.accountId}${c.identityChanged ? '\t(safety number changed)' : ''}`,
+            `${c.username ?? '?'}\t${c.accountId}${c.identityChanged ? '\t(safety number changed)' : ''}${c.blocked ? '\t(blocked)' : ''}`,
           );
     });
   });
@@ -347,10 +350,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           const id = await resolveGroup(client, ref);
           const ids = [];
           for (const m of members) ids.push(await resolveAccount(client, m));
-          const grp =
-            cmd === 'add'
-              ? await client.addGroupMembers(id, ids)
-              : await client.removeGroupMembers(id, ids);
+          const grp = await (
+            cmd === 'add' ? client.addGroupMembers(id, ids) : client.removeGroupMembers(id, ids)
+          ).catch((err: unknown) => {
+            throw err instanceof GroupAdminError ? new CliError(ADMIN_ONLY) : err;
+          });
           print(`${grp.title}: ${grp.members.length} members`, grp);
         });
       });
@@ -367,6 +371,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         print(sentLine(m), { id: m.id, status: m.status });
       });
     });
+
+  registerTrustCommands(program, {
+    withClient: (fn) => withClient(fn),
+    resolveAccount,
+    resolveGroup,
+    print,
+    json,
+    out: (line) => io.out(line),
+    fail: (message) => new CliError(message),
+  });
 
   const devices = program.command('devices').description('this account’s devices');
   devices.command('list').action(async () => {

@@ -28,13 +28,19 @@ export async function isAccepted(tx: Reader, accountId: string): Promise<boolean
   return (await tx.list('processed', PROCESSED.sentDirectPrefix(accountId))).length > 0;
 }
 
-/** Whether a conversation (`direct:…` / `group:…`) is a request we have not accepted. */
+/**
+ * Whether a conversation (`direct:…` / `group:…`) is a request we have not accepted. Callers
+ * that answer messages check `isBlocked` too.
+ */
 export async function isRequest(tx: Reader, conversationId: string): Promise<boolean> {
   if (conversationId.startsWith('group:')) {
     const g = await tx.get<GroupRecord>('groups', conversationId.slice('group:'.length));
     return g?.request === true;
   }
-  return !(await isAccepted(tx, conversationId.slice('direct:'.length)));
+  // A blocked stranger's conversation is no pending request (it is blocked; unblocking makes
+  // it one again).
+  const peer = conversationId.slice('direct:'.length);
+  return !(await isAccepted(tx, peer)) && !(await isBlocked(tx, peer));
 }
 
 /** Marks `accountId` accepted: its direct conversation is no longer a request. */
