@@ -11,6 +11,7 @@
  * @module
  */
 import {
+  adminsOf,
   ClientError,
   IdentityChangedError,
   ParleyClient,
@@ -32,6 +33,7 @@ import {
 import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
 import { sortConversations, StateStore } from './store.ts';
+import { TRUST_WORDS } from './trust.ts';
 import type {
   ChatModel,
   Connection,
@@ -290,6 +292,7 @@ export class ClientModel extends StateStore implements ChatModel {
       client.on('status', changed),
       client.on('group', changed),
       client.on('contacts', changed),
+      client.on('trust', changed),
       client.on('identityChanged', changed),
       client.on('queueEmpty', changed),
       client.on('connection', (state) => {
@@ -420,6 +423,7 @@ export class ClientModel extends StateStore implements ChatModel {
         username: c.username ?? `${c.accountId.slice(0, 8)}…`,
         verified: c.verified ?? false,
         identityChanged: c.identityChanged ?? false,
+        ...(c.blocked ? { blocked: true } : {}),
       };
     }
     const groups: Record<string, Group> = {};
@@ -682,12 +686,50 @@ export class ClientModel extends StateStore implements ChatModel {
     await this.#refresh();
   }
 
+  async makeAdmin(groupId: string, accountId: string): Promise<void> {
+    await this.#groupChange(() => this.#requireClient().makeGroupAdmins(groupId, [accountId]));
+    await this.#refresh();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Message requests and blocking (model/trust.ts)
+  // ---------------------------------------------------------------------------------------
+
+  async acceptRequest(conversationId: string): Promise<void> {
+    await this.#trustChange(() => this.#requireClient().acceptRequest(conversationId));
+  }
+
+  async deleteRequest(conversationId: string): Promise<void> {
+    this.#open.delete(conversationId);
+    await this.#trustChange(() => this.#requireClient().deleteRequest(conversationId));
+  }
+
+  async blockRequest(conversationId: string): Promise<void> {
+    await this.#trustChange(() => this.#requireClient().blockRequest(conversationId));
+  }
+
+  async setBlocked(accountId: string, blocked: boolean): Promise<void> {
+    const client = this.#requireClient();
+    await this.#trustChange(() => (blocked ? client.block(accountId) : client.unblock(accountId)));
+  }
+
+  async #trustChange(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (err) {
+      throw new Error(friendly(err));
+    }
+    await this.#refresh();
+  }
+
   /** A group change the client refused because a member's safety number changed, said by name. */
   async #groupChange<T>(change: () => Promise<T>): Promise<T> {
     try {
       return await change();
     } catch (err) {
-      if (!(err instanceof IdentityChangedError)) throw err;
+      if (!(err instanceof IdentityChangedError)) {
+        throw err instanceof ClientError ? new Error(friendly(err)) : err;
+      }
       const client = this.#requireClient();
       const names = await Promise.all(
         err.accountIds.map(
@@ -855,6 +897,8 @@ export function toGroup(g: GroupRecord, self: string): Group {
         username: m.username ?? `${m.accountId.slice(0, 8)}…`,
       })),
     left: g.left ?? false,
+    admins: adminsOf(g),
+    ...(g.request && g.invitedBy ? { invitedBy: g.invitedBy } : {}),
   };
 }
 
@@ -877,6 +921,7 @@ export function summarize(
     title,
     lastMessageAt: c.lastMessageAt,
     unread: c.unread,
+    ...(c.request ? { request: true } : {}),
     ...(last
       ? {
           lastMessage: {
@@ -946,6 +991,7 @@ const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
   unknown_group: 'This group does not exist here.',
   no_devices: 'This account has no devices.',
   too_large: 'Too large to send.',
+  ...TRUST_WORDS,
 };
 
 /** An error message fit for the user: no stack, no internals. */

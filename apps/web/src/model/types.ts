@@ -12,6 +12,7 @@
 /** One state per outgoing message, and the conversation event kinds: declared once, in the core. */
 export type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 import type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
+import type { TrustActions } from './trust.ts';
 
 export interface Me {
   accountId: string;
@@ -27,6 +28,8 @@ export interface Contact {
   verified: boolean;
   /** The contact's identity key changed and the user has not acknowledged it yet. */
   identityChanged: boolean;
+  /** We blocked them (model/trust.ts). */
+  blocked?: boolean;
 }
 
 export interface GroupMember {
@@ -40,6 +43,10 @@ export interface Group {
   members: GroupMember[];
   /** We left or were removed. */
   left: boolean;
+  /** Account ids of the admins (we may be one); undefined: no admin rules known. */
+  admins?: readonly string[];
+  /** Who added us, while the group is a message request. */
+  invitedBy?: string;
 }
 
 export interface Message {
@@ -69,6 +76,8 @@ export interface ConversationSummary {
   lastMessage?: { text: string; direction: 'in' | 'out'; senderName?: string };
   lastMessageAt: number;
   unread: number;
+  /** A message request: a stranger wrote, or added us to a group (model/trust.ts). */
+  request?: boolean;
 }
 
 export interface Device {
@@ -128,7 +137,7 @@ export interface ModelState {
   hasPassphrase: boolean;
 }
 
-export interface ChatModel {
+export interface ChatModel extends TrustActions {
   getState(): ModelState;
   subscribe(listener: () => void): () => void;
 

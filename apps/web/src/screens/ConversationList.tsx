@@ -36,7 +36,10 @@ export function ConversationList({
             <Avatar name={c.title} seed={c.peer} group={c.kind === 'group'} />
             <span className="conversation-item__body">
               <span className="conversation-item__top">
-                <span className="conversation-item__title">{c.title}</span>
+                <span className="conversation-item__title">
+                  {c.title}
+                  {c.request && <span className="request-tag">Request</span>}
+                </span>
                 {c.lastMessageAt > 0 && (
                   <time
                     className="conversation-item__time"

@@ -8,6 +8,8 @@ import { useChatModel, useModelState } from '../model/context.tsx';
 import { Composer } from './Composer.tsx';
 import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
 import { MessageList } from './MessageList.tsx';
+import { BlockButton, BlockedBar, RequestBar } from './RequestBar.tsx';
+import { trustOf } from '../model/trust.ts';
 import type { Navigate } from './route.ts';
 
 export function ConversationView({
@@ -25,6 +27,7 @@ export function ConversationView({
   const unread = state.conversations.find((c) => c.id === conversationId)?.unread ?? 0;
   const changed = changedIdentities(state, conversationId);
   const group = info.kind === 'group' ? state.groups[info.peer] : undefined;
+  const trust = trustOf(state, conversationId);
   const typing = typingLabel(
     (state.typing[conversationId] ?? []).map((id) => displayName(state, id)),
   );
@@ -69,6 +72,9 @@ export function ConversationView({
           <h2 data-testid="conversation-title">{info.title}</h2>
           {subtitle && <span className="conversation__subtitle">{subtitle}</span>}
         </div>
+        {info.kind === 'direct' && !trust.request && (
+          <BlockButton conversationId={conversationId} />
+        )}
         {info.kind === 'direct' ? (
           <button
             type="button"
@@ -117,7 +123,11 @@ export function ConversationView({
           onShowSafety={() => navigate({ name: 'safety', accountId: id, from: conversationId })}
         />
       ))}
-      {group?.left ? (
+      {trust.request ? (
+        <RequestBar conversationId={conversationId} onGone={() => navigate({ name: 'home' })} />
+      ) : trust.blocked ? (
+        <BlockedBar accountId={info.peer} />
+      ) : group?.left ? (
         <p className="composer composer--disabled">You are no longer a member of this group.</p>
       ) : (
         <Composer conversationId={conversationId} disabled={changed.length > 0} />

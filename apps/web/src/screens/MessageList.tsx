@@ -175,6 +175,14 @@ export function eventText(state: ModelState, m: Message): string {
       return `${who} renamed the group${m.text ? ` to “${m.text}”` : ''}.`;
     case 'group_left':
       return `${who === 'You' ? 'You' : who} left the group.`;
+    case 'group_admins_added':
+      return `${who} made ${names(state, m.subjects)} ${m.subjects?.length === 1 ? 'an admin' : 'admins'}.`;
+    case 'group_update_refused':
+      return `${names(state, m.subjects)} tried to change the group, but only admins can. Ignored.`;
+    case 'contact_blocked':
+      return `You blocked ${names(state, m.subjects)}.`;
+    case 'contact_unblocked':
+      return `You unblocked ${names(state, m.subjects)}.`;
     default:
       return m.text ?? '';
   }
