@@ -17,9 +17,14 @@ async function isRequest(client: ParleyClient, conversationId: string) {
 describe('message requests', () => {
   it('a stranger gets delivery receipts only until the request is accepted, on both devices', async () => {
     const alice1 = track(await registeredClient(relay.url, 'req_alice'));
-    const alice2 = track(await linkDevice(relay.url, alice1));
+    // Alice's second device sends no delivery receipts: every receipt Bob gets is device 1's,
+    // so one arriving proves that nothing device 1 queued before it is still on the way.
+    const alice2 = track(await linkDevice(relay.url, alice1, { deliveryReceipts: false }));
     const bob = track(await registeredClient(relay.url, 'req_bob'));
     const conv = `direct:${bob.accountId}`;
+    const bobConv = `direct:${alice1.accountId}`;
+    const statusOf = async (id: string) =>
+      (await bob.messages(bobConv)).find((m) => m.id === id)?.status;
 
     await bob.addContact('req_alice');
     const first = await bob.sendText(alice1.accountId, 'hi, we have not met');
@@ -28,38 +33,30 @@ describe('message requests', () => {
       expect(await isRequest(a, conv)).toBe(true);
     }
     // Delivery receipts are fine: Bob learns it arrived.
-    await until(bob, 'status', async () => {
-      const [m] = await bob.messages(`direct:${alice1.accountId}`);
-      return m?.status === 'delivered';
-    });
+    await until(bob, 'status', async () => (await statusOf(first.id)) === 'delivered');
 
-    // Reading and typing before accepting send nothing back.
+    // Reading and typing before accepting send nothing back ...
     const typing: boolean[] = [];
     bob.on('typing', (t) => typing.push(t.started));
     await alice1.markRead(conv);
     await alice1.sendTyping(bob.accountId, true);
+    // ... as a later delivery receipt from the same device shows.
+    const second = await bob.sendText(alice1.accountId, 'are you there?');
+    await until(bob, 'status', async () => (await statusOf(second.id)) === 'delivered');
+    expect(await statusOf(first.id)).toBe('delivered');
+    expect(typing).toEqual([]);
 
     const accepted = until(alice2, 'trust', async () => !(await isRequest(alice2, conv)));
     await alice1.acceptRequest(conv);
     expect(await isRequest(alice1, conv)).toBe(false);
     await accepted; // the other device follows
-
-    // After accepting, typing and read receipts flow (and arrive after anything sent before).
+    // Accepting sends the read receipts held back (as Signal does), then typing flows.
+    for (const m of [first, second]) {
+      await until(bob, 'status', async () => (await statusOf(m.id)) === 'read');
+    }
     await alice1.sendTyping(bob.accountId, false);
     await until(bob, 'typing', async () => typing.length > 0);
     expect(typing).toEqual([false]);
-    const second = await bob.sendText(alice1.accountId, 'thanks for accepting');
-    await until(alice1, 'message', async () => (await alice1.messages(conv)).length === 2);
-    await alice1.markRead(conv);
-    await until(bob, 'status', async () => {
-      const sent = await bob.messages(`direct:${alice1.accountId}`);
-      return sent.find((m) => m.id === second.id)?.status === 'read';
-    });
-    const firstNow = (await bob.messages(`direct:${alice1.accountId}`)).find(
-      (m) => m.id === first.id,
-    );
-    expect(firstNow?.status).toBe('delivered');
-    expect(firstNow?.readBy).toBeUndefined();
   });
 
   it('deleting a request removes it on every device; a conversation we start is no request', async () => {
@@ -98,6 +95,18 @@ describe('message requests', () => {
     await gone;
     expect(await ann2.messages(conv)).toEqual([]);
 
+    // Accepting on one device accepts on the other (and marks it read there too).
+    const pen = track(await registeredClient(relay.url, 'req_pen'));
+    const penConv = `direct:${pen.accountId}`;
+    await pen.sendText(ann1.accountId, 'hello from pen');
+    for (const a of [ann1, ann2]) {
+      await until(a, 'message', async () => (await a.messages(penConv)).length === 1);
+    }
+    const followed = until(ann2, 'trust', async () => !(await isRequest(ann2, penConv)));
+    await ann1.acceptRequest(penConv);
+    await followed;
+    expect((await ann2.messages(penConv))[0]?.status).toBe('read');
+
     // Writing again makes a new request.
     await spam.sendText(ann1.accountId, 'buy now, really');
     await until(ann1, 'message', async () => (await ann1.messages(conv)).length === 1);
@@ -106,7 +115,7 @@ describe('message requests', () => {
 
   it('a group created by a stranger is a request; one from a contact we accepted is not', async () => {
     const amy1 = track(await registeredClient(relay.url, 'req_amy'));
-    const amy2 = track(await linkDevice(relay.url, amy1));
+    const amy2 = track(await linkDevice(relay.url, amy1, { deliveryReceipts: false }));
     const stranger = track(await registeredClient(relay.url, 'req_stranger'));
     const pal = track(await registeredClient(relay.url, 'req_pal'));
     await amy1.addContact('req_pal'); // amy chose to write to pal: accepted
@@ -121,7 +130,14 @@ describe('message requests', () => {
     const posted = await stranger.sendGroupText(group.groupId, 'welcome');
     await amyInbox.waitFor(1, (m) => m.text === 'welcome');
     expect(await isRequest(amy1, conv)).toBe(true);
-    await amy1.markRead(conv); // no read receipt from a request
+    await amy1.markRead(conv); // no read receipt from a request ...
+    // ... as a later delivery receipt from the same device (amy2 sends none) shows.
+    const marker = await stranger.sendText(amy1.accountId, 'did you get my invitation?');
+    await until(stranger, 'status', async () => {
+      const sent = await stranger.messages(`direct:${amy1.accountId}`);
+      return sent.find((m) => m.id === marker.id)?.status === 'delivered';
+    });
+    expect((await stranger.messages(conv)).find((m) => m.id === posted.id)?.readBy).toBeUndefined();
 
     const followed = until(
       amy2,
@@ -131,6 +147,11 @@ describe('message requests', () => {
     await amy1.acceptRequest(conv);
     await followed;
     expect(await isRequest(amy1, conv)).toBe(false);
+    // The read receipt held back goes now; later messages are read as usual.
+    await until(stranger, 'status', async () => {
+      const sent = await stranger.messages(conv);
+      return sent.find((m) => m.id === posted.id)?.status === 'read';
+    });
     const after = await stranger.sendGroupText(group.groupId, 'glad you are here');
     await amyInbox.waitFor(1, (m) => m.text === 'glad you are here');
     await amy1.markRead(conv);
@@ -138,7 +159,6 @@ describe('message requests', () => {
       const sent = await stranger.messages(conv);
       return sent.find((m) => m.id === after.id)?.status === 'read';
     });
-    expect((await stranger.messages(conv)).find((m) => m.id === posted.id)?.readBy).toBeUndefined();
 
     await pal.addContact('req_amy');
     const palGroup = await pal.createGroup('from a friend', [amy1.accountId]);

@@ -82,8 +82,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#identity = new Identity(ctx, sessions, direct, outbox);
     const sync = (this.#sync = new SelfSync(ctx, direct, outbox));
     this.#groups = new Groups(ctx, direct, outbox);
-    this.#trust = new Trust(ctx, outbox, sync, this.#groups);
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
+    this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
       ctx,

@@ -27,8 +27,9 @@ describe('message requests', () => {
 
     await alice.acceptRequest(conv);
     expect((await conversation(alice, conv))?.request).toBeUndefined();
+    expect(relay.queued(bob.accountId)).toHaveLength(2); // the read receipt held back
     await alice.sendTyping(bob.accountId, true);
-    expect(relay.queued(bob.accountId)).toHaveLength(2);
+    expect(relay.queued(bob.accountId)).toHaveLength(3);
   });
 
   it('counts a conversation we start, and members we choose for a group, as accepted', async () => {

@@ -23,6 +23,7 @@ import {
   isBlocked,
   markAccepted,
   markGroupAccepted,
+  readAll,
   setBlocked,
 } from '../records/trust.ts';
 
@@ -126,6 +127,8 @@ export async function applyRequestResponse(
   } else {
     return;
   }
-  if (!accept) await deleteConversation(tx, conversationId);
+  // The accepting device marked it read (and sent the receipts); so do we.
+  if (accept) await readAll(tx, conversationId);
+  else await deleteConversation(tx, conversationId);
   scope.emit('trust', { conversationId, change: accept ? 'accepted' : 'deleted' });
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import { PROCESSED } from '../keys.ts';
-import type { ContactRecord, GroupRecord } from '../model.ts';
+import type { ContactRecord, ConversationRecord, GroupRecord, MessageRecord } from '../model.ts';
 import type { StorageTx } from '../storage/index.ts';
 import { contactOrNew } from './contacts.ts';
 
@@ -76,6 +76,26 @@ export async function setBlocked(
   const { blocked: _b, ...rest } = contact;
   await tx.put('contacts', accountId, { ...rest, ...(blocked ? { blocked } : {}), blockedAt: at });
   return true;
+}
+
+/**
+ * Marks every incoming text of a conversation read (an accepted request); returns their ids
+ * by sender, for the read receipts the request held back.
+ */
+export async function readAll(
+  tx: StorageTx,
+  conversationId: string,
+): Promise<Map<string, string[]>> {
+  const bySender = new Map<string, string[]>();
+  for (const [key, m] of await tx.list<MessageRecord>('messages', `${conversationId}/`)) {
+    if (m.direction !== 'in' || m.kind !== 'text') continue;
+    if (m.status !== 'read') await tx.put('messages', key, { ...m, status: 'read' });
+    bySender.set(m.senderAccountId, [...(bySender.get(m.senderAccountId) ?? []), m.id]);
+  }
+  const conv = await tx.get<ConversationRecord>('conversations', conversationId);
+  if (conv && conv.unread > 0)
+    await tx.put('conversations', conversationId, { ...conv, unread: 0 });
+  return bySender;
 }
 
 /** Deletes a conversation and every message in it (a deleted request). */

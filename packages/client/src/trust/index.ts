@@ -16,13 +16,16 @@ import type { ClientContext, Scope } from '../context.ts';
 import type { Outbox } from '../delivery/outbox.ts';
 import { ClientError } from '../errors.ts';
 import type { Groups } from '../groups/index.ts';
+import type { Messaging } from '../messaging.ts';
 import { directConversationId, type GroupRecord } from '../model.ts';
 import { listContacts } from '../records/contacts.ts';
 import { storeEvent } from '../records/messages.ts';
 import {
   deleteConversation,
+  isBlocked,
   markAccepted,
   markGroupAccepted,
+  readAll,
   setBlocked,
 } from '../records/trust.ts';
 import type { SelfSync } from '../sync/index.ts';
@@ -44,9 +47,13 @@ export class Trust {
     private readonly outbox: Outbox,
     private readonly sync: SelfSync,
     private readonly groups: Groups,
+    private readonly messaging: Messaging,
   ) {}
 
-  /** Accepts a message request: receipts and typing flow from now on, on every device. */
+  /**
+   * Accepts a message request: receipts and typing flow from now on, on every device. As in
+   * Signal, the conversation is marked read and its senders get the read receipts held back.
+   */
   async acceptRequest(conversationId: string): Promise<void> {
     const t = target(conversationId);
     await this.ctx.transaction(async (scope) => {
@@ -57,6 +64,7 @@ export class Trust {
         await markAccepted(scope.tx, t.accountId);
       }
       await this.#respond(scope, t, MessageRequestResponse_Type.ACCEPT);
+      await this.#readHeldBack(scope, conversationId);
       scope.emit('trust', { conversationId, change: 'accepted' });
     });
     await this.outbox.flush();
@@ -120,6 +128,14 @@ export class Trust {
       scope.emit('trust', { conversationId, change: blocked ? 'blocked' : 'unblocked' });
     });
     await this.outbox.flush();
+  }
+
+  /** Marks every incoming text read and sends the read receipts a request held back. */
+  async #readHeldBack(scope: Scope, conversationId: string): Promise<void> {
+    for (const [sender, ids] of await readAll(scope.tx, conversationId)) {
+      if (await isBlocked(scope.tx, sender)) continue;
+      await this.messaging.queueReceipt(scope, sender, ids, 'read');
+    }
   }
 
   async #respond(scope: Scope, t: Target, type: MessageRequestResponse_Type): Promise<void> {
