@@ -36,10 +36,7 @@ export function ConversationList({
             <Avatar name={c.title} seed={c.peer} group={c.kind === 'group'} />
             <span className="conversation-item__body">
               <span className="conversation-item__top">
-                <span className="conversation-item__title">
-                  {c.title}
-                  {c.request && <span className="request-tag">Request</span>}
-                </span>
+                <span className="conversation-item__title">{c.title}</span>
                 {c.lastMessageAt > 0 && (
                   <time
                     className="conversation-item__time"
@@ -55,6 +52,7 @@ export function ConversationList({
                     ? `${c.lastMessage.direction === 'out' ? 'You: ' : c.lastMessage.senderName ? `${c.lastMessage.senderName}: ` : ''}${c.lastMessage.text}`
                     : 'No messages yet'}
                 </span>
+                {c.request && <span className="request-tag">Request</span>}
                 {c.unread > 0 && (
                   <span className="badge" aria-label={`${c.unread} unread`}>
                     {c.unread > 99 ? '99+' : c.unread}
