@@ -43,6 +43,9 @@ describe('blocking', () => {
       'contact_blocked',
     ]);
     await expect(ada1.sendText(troll.accountId, 'no')).rejects.toBeInstanceOf(BlockedContactError);
+    // A device linked now starts with the troll blocked.
+    const ada3 = track(await linkDevice(relay.url, ada1));
+    expect((await ada3.contact(troll.accountId))?.blocked).toBe(true);
 
     // Both devices drop what the troll sends now (from any of its devices), and answer nothing.
     const dropped = [processedFrom(ada1, troll), processedFrom(ada2, troll)];

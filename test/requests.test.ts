@@ -144,6 +144,12 @@ describe('message requests', () => {
       'group',
       async () => (await amy2.group(group.groupId))?.request !== true,
     );
+    // A device linked now starts with the group as a request too.
+    const amy3 = track(await linkDevice(relay.url, amy1, { deliveryReceipts: false }));
+    expect(await amy3.group(group.groupId)).toMatchObject({
+      request: true,
+      invitedBy: stranger.accountId,
+    });
     await amy1.acceptRequest(conv);
     await followed;
     expect(await isRequest(amy1, conv)).toBe(false);

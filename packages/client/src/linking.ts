@@ -29,6 +29,7 @@ import {
   type OwnDevicesRecord,
 } from './records/contacts.ts';
 import { openProvisioningChannel } from './relay/index.ts';
+import { adoptGroupRequests } from './records/trust.ts';
 import type { Sessions } from './sessions.ts';
 import { contactList, groupList, type SelfSync } from './sync/index.ts';
 import { fromBase64, toBase64 } from './util/bytes.ts';
@@ -90,6 +91,8 @@ export class Linking {
             const contact: ContactRecord = {
               accountId: c.accountId,
               ...(c.username ? { username: c.username } : {}),
+              ...(c.accepted ? { accepted: true } : {}),
+              ...(c.blocked ? { blocked: true } : {}),
               devices: {},
             };
             let known: IdentityRecord | undefined;
@@ -104,6 +107,7 @@ export class Linking {
             );
           }
           for (const g of msg.groups?.groups ?? []) await mergeGroupState(ctx, scope, g);
+          await adoptGroupRequests(tx, msg.groups?.requests ?? [], new Set());
         });
       } catch (err) {
         ctx.setAccount(undefined);

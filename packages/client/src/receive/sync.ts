@@ -20,7 +20,7 @@ import { storeEvent, storeMessage } from '../records/messages.ts';
 import type { SelfSync } from '../sync/index.ts';
 import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
-import { markAccepted } from '../records/trust.ts';
+import { adoptGroupRequests, knownGroupIds, markAccepted } from '../records/trust.ts';
 import { applyBlockedSync, applyRequestResponse } from './trust.ts';
 
 export class SyncHandler {
@@ -145,7 +145,9 @@ export class SyncHandler {
         return;
       }
       case 'groups': {
+        const known = await knownGroupIds(tx);
         for (const g of sync.value.groups) await mergeGroupState(ctx, scope, g, this.usernames);
+        await adoptGroupRequests(tx, sync.value.requests, known);
         return;
       }
       case 'request':

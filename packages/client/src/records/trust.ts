@@ -79,6 +79,32 @@ export async function setBlocked(
 }
 
 /**
+ * Marks the groups our own device lists as requests, among those this device did not hold
+ * before (`known`): a group it already had keeps its own state.
+ */
+export async function adoptGroupRequests(
+  tx: StorageTx,
+  requests: ReadonlyArray<{ groupId: string; invitedBy: string }>,
+  known: ReadonlySet<string>,
+): Promise<void> {
+  for (const r of requests) {
+    if (known.has(r.groupId)) continue;
+    const g = await tx.get<GroupRecord>('groups', r.groupId);
+    if (!g || g.left) continue;
+    await tx.put('groups', g.groupId, {
+      ...g,
+      request: true,
+      ...(r.invitedBy ? { invitedBy: r.invitedBy } : {}),
+    });
+  }
+}
+
+/** The ids of the groups stored here. */
+export async function knownGroupIds(tx: Pick<StorageTx, 'list'>): Promise<Set<string>> {
+  return new Set((await tx.list('groups')).map(([id]) => id));
+}
+
+/**
  * Marks every incoming text of a conversation read (an accepted request); returns their ids
  * by sender, for the read receipts the request held back.
  */

@@ -27,7 +27,11 @@ export async function contactList(tx: Reader) {
 }
 
 export async function groupList(tx: Pick<StorageTx, 'list'>) {
+  const groups = (await listGroups(tx)).filter((g) => !g.left);
   return create(GroupListSchema, {
-    groups: (await listGroups(tx)).filter((g) => !g.left).map(groupState),
+    groups: groups.map(groupState),
+    requests: groups
+      .filter((g) => g.request)
+      .map((g) => ({ groupId: g.groupId, invitedBy: g.invitedBy ?? '' })),
   });
 }

@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSK2BAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIuCgRkYXRhGAogASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGF0YU1lc3NhZ2VIABI0CgdyZWNlaXB0GAsgASgLMiEucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2VIABIyCgZ0eXBpbmcYDCABKAsyIC5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlSAASOAoNZ3JvdXBfY29udHJvbBgNIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbEgAEksKF3NlbmRlcl9rZXlfZGlzdHJpYnV0aW9uGA4gASgLMigucGFybGV5LmNvbnRlbnQudjEuU2VuZGVyS2V5RGlzdHJpYnV0aW9uSAASLgoEc3luYxgPIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNNZXNzYWdlSAASOAoNcmV0cnlfcmVxdWVzdBgQIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlJldHJ5UmVxdWVzdEgAEjYKDG51bGxfbWVzc2FnZRgRIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLk51bGxNZXNzYWdlSAASDwoHcGFkZGluZxhjIAEoDEIGCgRib2R5IjIKDEdyb3VwQ29udGV4dBIQCghncm91cF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDSJhCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIpEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJEg4KBmFkbWlucxgKIAMoCSLJBAoMR3JvdXBDb250cm9sEiwKBXN0YXRlGAEgASgLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZRI4CgZjcmVhdGUYCiABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQ3JlYXRlSAASOQoDYWRkGAsgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkFkZE1lbWJlcnNIABI/CgZyZW1vdmUYDCABKAsyLS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVtb3ZlTWVtYmVyc0gAEjgKBnJlbmFtZRgNIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW5hbWVIABI2CgVsZWF2ZRgOIAEoCzIlLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5MZWF2ZUgAEkEKC21ha2VfYWRtaW5zGBQgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLk1ha2VBZG1pbnNIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRokCg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGhcKBlJlbmFtZRINCgV0aXRsZRgBIAEoCRoHCgVMZWF2ZRohCgpNYWtlQWRtaW5zEhMKC2FjY291bnRfaWRzGAEgAygJQggKBmFjdGlvbiJHChVTZW5kZXJLZXlEaXN0cmlidXRpb24SEAoIZ3JvdXBfaWQYASABKAkSHAoUZGlzdHJpYnV0aW9uX21lc3NhZ2UYAiABKAwiegoHQ29udGFjdBISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGlkZW50aXR5X2tleRgDIAEoDBIQCgh2ZXJpZmllZBgEIAEoCBIPCgdibG9ja2VkGAogASgIEhAKCGFjY2VwdGVkGAsgASgIIjsKC0NvbnRhY3RMaXN0EiwKCGNvbnRhY3RzGAEgAygLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdCI6CglHcm91cExpc3QSLQoGZ3JvdXBzGAEgAygLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZSJ7Cg5TZW50VHJhbnNjcmlwdBIeChZkZXN0aW5hdGlvbl9hY2NvdW50X2lkGAEgASgJEisKB2NvbnRlbnQYAiABKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250ZW50EhwKFGRlc3RpbmF0aW9uX3VzZXJuYW1lGAMgASgJIrsDCgtTeW5jTWVzc2FnZRIxCgRzZW50GAEgASgLMiEucGFybGV5LmNvbnRlbnQudjEuU2VudFRyYW5zY3JpcHRIABIyCghjb250YWN0cxgCIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0SAASLgoGZ3JvdXBzGAMgASgLMhwucGFybGV5LmNvbnRlbnQudjEuR3JvdXBMaXN0SAASMQoHcmVxdWVzdBgEIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNSZXF1ZXN0SAASKwoEcmVhZBgFIAEoCzIbLnBhcmxleS5jb250ZW50LnYxLlJlYWRTeW5jSAASMwoIdmVyaWZpZWQYBiABKAsyHy5wYXJsZXkuY29udGVudC52MS5WZXJpZmllZFN5bmNIABIxCgdibG9ja2VkGBQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQmxvY2tlZFN5bmNIABJFChByZXF1ZXN0X3Jlc3BvbnNlGBUgASgLMikucGFybGV5LmNvbnRlbnQudjEuTWVzc2FnZVJlcXVlc3RSZXNwb25zZUgAQgYKBGJvZHkiMgoLQmxvY2tlZFN5bmMSEgoKYWNjb3VudF9pZBgBIAEoCRIPCgdibG9ja2VkGAIgASgIIqYBChZNZXNzYWdlUmVxdWVzdFJlc3BvbnNlEjwKBHR5cGUYASABKA4yLi5wYXJsZXkuY29udGVudC52MS5NZXNzYWdlUmVxdWVzdFJlc3BvbnNlLlR5cGUSEgoKYWNjb3VudF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCSIoCgRUeXBlEg8KC1RZUEVfQUNDRVBUEAASDwoLVFlQRV9ERUxFVEUQASJKCgxWZXJpZmllZFN5bmMSEgoKYWNjb3VudF9pZBgBIAEoCRIUCgxpZGVudGl0eV9rZXkYAiABKAwSEAoIdmVyaWZpZWQYAyABKAgiDQoLU3luY1JlcXVlc3QiOAoIUmVhZFN5bmMSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhMKC21lc3NhZ2VfaWRzGAIgAygJIkYKDFJldHJ5UmVxdWVzdBIRCgl0aW1lc3RhbXAYASABKAQSEAoIZ3JvdXBfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgNIg0KC051bGxNZXNzYWdlIjoKE1Byb3Zpc2lvbmluZ1JlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCRISCgpwdWJsaWNfa2V5GAIgASgMIukBChBQcm92aXNpb25NZXNzYWdlEhkKEWlkZW50aXR5X2tleV9wYWlyGAEgASgMEhIKCmFjY291bnRfaWQYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSFAoMbGlua2luZ19jb2RlGAQgASgJEjAKCGNvbnRhY3RzGAUgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3QSLAoGZ3JvdXBzGAYgASgLMhwucGFybGV5LmNvbnRlbnQudjEuR3JvdXBMaXN0Eh4KFnByb3Zpc2lvbmluZ19kZXZpY2VfaWQYByABKA0iRgoRUHJvdmlzaW9uRW52ZWxvcGUSDwoHdmVyc2lvbhgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEgwKBGJvZHkYAyABKAxiBnByb3RvMw',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSK2BAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIuCgRkYXRhGAogASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGF0YU1lc3NhZ2VIABI0CgdyZWNlaXB0GAsgASgLMiEucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2VIABIyCgZ0eXBpbmcYDCABKAsyIC5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlSAASOAoNZ3JvdXBfY29udHJvbBgNIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbEgAEksKF3NlbmRlcl9rZXlfZGlzdHJpYnV0aW9uGA4gASgLMigucGFybGV5LmNvbnRlbnQudjEuU2VuZGVyS2V5RGlzdHJpYnV0aW9uSAASLgoEc3luYxgPIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNNZXNzYWdlSAASOAoNcmV0cnlfcmVxdWVzdBgQIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlJldHJ5UmVxdWVzdEgAEjYKDG51bGxfbWVzc2FnZRgRIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLk51bGxNZXNzYWdlSAASDwoHcGFkZGluZxhjIAEoDEIGCgRib2R5IjIKDEdyb3VwQ29udGV4dBIQCghncm91cF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDSJhCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIpEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJEg4KBmFkbWlucxgKIAMoCSLJBAoMR3JvdXBDb250cm9sEiwKBXN0YXRlGAEgASgLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZRI4CgZjcmVhdGUYCiABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQ3JlYXRlSAASOQoDYWRkGAsgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkFkZE1lbWJlcnNIABI/CgZyZW1vdmUYDCABKAsyLS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVtb3ZlTWVtYmVyc0gAEjgKBnJlbmFtZRgNIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW5hbWVIABI2CgVsZWF2ZRgOIAEoCzIlLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5MZWF2ZUgAEkEKC21ha2VfYWRtaW5zGBQgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLk1ha2VBZG1pbnNIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRokCg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGhcKBlJlbmFtZRINCgV0aXRsZRgBIAEoCRoHCgVMZWF2ZRohCgpNYWtlQWRtaW5zEhMKC2FjY291bnRfaWRzGAEgAygJQggKBmFjdGlvbiJHChVTZW5kZXJLZXlEaXN0cmlidXRpb24SEAoIZ3JvdXBfaWQYASABKAkSHAoUZGlzdHJpYnV0aW9uX21lc3NhZ2UYAiABKAwiegoHQ29udGFjdBISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGlkZW50aXR5X2tleRgDIAEoDBIQCgh2ZXJpZmllZBgEIAEoCBIPCgdibG9ja2VkGAogASgIEhAKCGFjY2VwdGVkGAsgASgIIjsKC0NvbnRhY3RMaXN0EiwKCGNvbnRhY3RzGAEgAygLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdCJtCglHcm91cExpc3QSLQoGZ3JvdXBzGAEgAygLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZRIxCghyZXF1ZXN0cxgKIAMoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwUmVxdWVzdCI0CgxHcm91cFJlcXVlc3QSEAoIZ3JvdXBfaWQYASABKAkSEgoKaW52aXRlZF9ieRgCIAEoCSJ7Cg5TZW50VHJhbnNjcmlwdBIeChZkZXN0aW5hdGlvbl9hY2NvdW50X2lkGAEgASgJEisKB2NvbnRlbnQYAiABKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250ZW50EhwKFGRlc3RpbmF0aW9uX3VzZXJuYW1lGAMgASgJIrsDCgtTeW5jTWVzc2FnZRIxCgRzZW50GAEgASgLMiEucGFybGV5LmNvbnRlbnQudjEuU2VudFRyYW5zY3JpcHRIABIyCghjb250YWN0cxgCIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0SAASLgoGZ3JvdXBzGAMgASgLMhwucGFybGV5LmNvbnRlbnQudjEuR3JvdXBMaXN0SAASMQoHcmVxdWVzdBgEIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNSZXF1ZXN0SAASKwoEcmVhZBgFIAEoCzIbLnBhcmxleS5jb250ZW50LnYxLlJlYWRTeW5jSAASMwoIdmVyaWZpZWQYBiABKAsyHy5wYXJsZXkuY29udGVudC52MS5WZXJpZmllZFN5bmNIABIxCgdibG9ja2VkGBQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQmxvY2tlZFN5bmNIABJFChByZXF1ZXN0X3Jlc3BvbnNlGBUgASgLMikucGFybGV5LmNvbnRlbnQudjEuTWVzc2FnZVJlcXVlc3RSZXNwb25zZUgAQgYKBGJvZHkiMgoLQmxvY2tlZFN5bmMSEgoKYWNjb3VudF9pZBgBIAEoCRIPCgdibG9ja2VkGAIgASgIIqYBChZNZXNzYWdlUmVxdWVzdFJlc3BvbnNlEjwKBHR5cGUYASABKA4yLi5wYXJsZXkuY29udGVudC52MS5NZXNzYWdlUmVxdWVzdFJlc3BvbnNlLlR5cGUSEgoKYWNjb3VudF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCSIoCgRUeXBlEg8KC1RZUEVfQUNDRVBUEAASDwoLVFlQRV9ERUxFVEUQASJKCgxWZXJpZmllZFN5bmMSEgoKYWNjb3VudF9pZBgBIAEoCRIUCgxpZGVudGl0eV9rZXkYAiABKAwSEAoIdmVyaWZpZWQYAyABKAgiDQoLU3luY1JlcXVlc3QiOAoIUmVhZFN5bmMSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhMKC21lc3NhZ2VfaWRzGAIgAygJIkYKDFJldHJ5UmVxdWVzdBIRCgl0aW1lc3RhbXAYASABKAQSEAoIZ3JvdXBfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgNIg0KC051bGxNZXNzYWdlIjoKE1Byb3Zpc2lvbmluZ1JlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCRISCgpwdWJsaWNfa2V5GAIgASgMIukBChBQcm92aXNpb25NZXNzYWdlEhkKEWlkZW50aXR5X2tleV9wYWlyGAEgASgMEhIKCmFjY291bnRfaWQYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSFAoMbGlua2luZ19jb2RlGAQgASgJEjAKCGNvbnRhY3RzGAUgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3QSLAoGZ3JvdXBzGAYgASgLMhwucGFybGV5LmNvbnRlbnQudjEuR3JvdXBMaXN0Eh4KFnByb3Zpc2lvbmluZ19kZXZpY2VfaWQYByABKA0iRgoRUHJvdmlzaW9uRW52ZWxvcGUSDwoHdmVyc2lvbhgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEgwKBGJvZHkYAyABKAxiBnByb3RvMw',
   );
 
 /**
@@ -617,6 +617,13 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
    * @generated from field: repeated parley.content.v1.GroupState groups = 1;
    */
   groups: GroupState[];
+
+  /**
+   * Groups among them that are still message requests (trust/requests), for a new device.
+   *
+   * @generated from field: repeated parley.content.v1.GroupRequest requests = 10;
+   */
+  requests: GroupRequest[];
 };
 
 /**
@@ -626,6 +633,31 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
 export const GroupListSchema: GenMessage<GroupList> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 11);
+
+/**
+ * @generated from message parley.content.v1.GroupRequest
+ */
+export type GroupRequest = Message<'parley.content.v1.GroupRequest'> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * Who added us.
+   *
+   * @generated from field: string invited_by = 2;
+   */
+  invitedBy: string;
+};
+
+/**
+ * Describes the message parley.content.v1.GroupRequest.
+ * Use `create(GroupRequestSchema)` to create a new message.
+ */
+export const GroupRequestSchema: GenMessage<GroupRequest> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 12);
 
 /**
  * What one of our devices sent, so our other devices show it too.
@@ -662,7 +694,7 @@ export type SentTranscript = Message<'parley.content.v1.SentTranscript'> & {
  */
 export const SentTranscriptSchema: GenMessage<SentTranscript> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 12);
+  messageDesc(file_parley_content_v1_content, 13);
 
 /**
  * @generated from message parley.content.v1.SyncMessage
@@ -747,7 +779,7 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
  */
 export const SyncMessageSchema: GenMessage<SyncMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 13);
+  messageDesc(file_parley_content_v1_content, 14);
 
 /**
  * @generated from message parley.content.v1.BlockedSync
@@ -770,7 +802,7 @@ export type BlockedSync = Message<'parley.content.v1.BlockedSync'> & {
  */
 export const BlockedSyncSchema: GenMessage<BlockedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 14);
+  messageDesc(file_parley_content_v1_content, 15);
 
 /**
  * @generated from message parley.content.v1.MessageRequestResponse
@@ -800,7 +832,7 @@ export type MessageRequestResponse = Message<'parley.content.v1.MessageRequestRe
  */
 export const MessageRequestResponseSchema: GenMessage<MessageRequestResponse> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 15);
+  messageDesc(file_parley_content_v1_content, 16);
 
 /**
  * @generated from enum parley.content.v1.MessageRequestResponse.Type
@@ -822,7 +854,7 @@ export enum MessageRequestResponse_Type {
  */
 export const MessageRequestResponse_TypeSchema: GenEnum<MessageRequestResponse_Type> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 15, 0);
+  enumDesc(file_parley_content_v1_content, 16, 0);
 
 /**
  * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
@@ -853,7 +885,7 @@ export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
  */
 export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 16);
+  messageDesc(file_parley_content_v1_content, 17);
 
 /**
  * @generated from message parley.content.v1.SyncRequest
@@ -866,7 +898,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 17);
+  messageDesc(file_parley_content_v1_content, 18);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -891,7 +923,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 18);
+  messageDesc(file_parley_content_v1_content, 19);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -924,7 +956,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 19);
+  messageDesc(file_parley_content_v1_content, 20);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -937,7 +969,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 21);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -966,7 +998,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 21);
+  messageDesc(file_parley_content_v1_content, 22);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -1018,7 +1050,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 22);
+  messageDesc(file_parley_content_v1_content, 23);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -1048,4 +1080,4 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 23);
+  messageDesc(file_parley_content_v1_content, 24);
