@@ -36,7 +36,11 @@ export class GroupControlHandler {
       storeEvent(ctx, scope, conv, kind, subjects, sender);
     // Only admins change a group; anyone else may only leave (groups/admins.ts).
     if (before && before.revision < state.revision && !mayApply(before, state, sender.accountId)) {
-      if (!before.left) await event('group_update_refused', [sender.accountId]);
+      // A change attempt is shown; a bare state (a catch-up after a safety number change)
+      // from a member who may not change the group is only ignored.
+      if (!before.left && control.action.case) {
+        await event('group_update_refused', [sender.accountId]);
+      }
       return;
     }
     const group = await mergeGroupState(ctx, scope, state, this.usernames);
