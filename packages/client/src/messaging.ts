@@ -273,12 +273,14 @@ export class Messaging {
 
   /** Every conversation, each saying whether it is a message request. */
   async conversations(): Promise<ConversationRecord[]> {
-    const { storage } = this.ctx;
-    const out: ConversationRecord[] = [];
-    for (const [, c] of await storage.list<ConversationRecord>('conversations')) {
-      const { request: _r, ...rest } = c;
-      out.push((await isRequest(storage, c.id)) ? { ...rest, request: true } : rest);
-    }
-    return out;
+    // A transaction: isRequest may record an old conversation's peer as accepted.
+    return this.ctx.transaction(async ({ tx }) => {
+      const out: ConversationRecord[] = [];
+      for (const [, c] of await tx.list<ConversationRecord>('conversations')) {
+        const { request: _r, ...rest } = c;
+        out.push((await isRequest(tx, c.id)) ? { ...rest, request: true } : rest);
+      }
+      return out;
+    });
   }
 }

@@ -22,17 +22,25 @@ export async function isBlocked(tx: Pick<StorageTx, 'get'>, accountId: string): 
   return (await tx.get<ContactRecord>('contacts', accountId))?.blocked === true;
 }
 
-/** Whether we wrote to `accountId` or accepted them (see the module comment). */
-export async function isAccepted(tx: Reader, accountId: string): Promise<boolean> {
-  if ((await tx.get<ContactRecord>('contacts', accountId))?.accepted) return true;
-  return (await tx.list('processed', PROCESSED.sentDirectPrefix(accountId))).length > 0;
+/**
+ * Whether we wrote to `accountId` or accepted them (see the module comment). In a writable
+ * transaction, an account found accepted only by the texts we sent before requests existed is
+ * marked accepted, so the next look is one read.
+ */
+export async function isAccepted(tx: Reader | StorageTx, accountId: string): Promise<boolean> {
+  const contact = await tx.get<ContactRecord>('contacts', accountId);
+  if (contact?.accepted) return true;
+  const wrote = (await tx.list('processed', PROCESSED.sentDirectPrefix(accountId))).length > 0;
+  if (wrote && contact && 'put' in tx)
+    await tx.put('contacts', accountId, { ...contact, accepted: true });
+  return wrote;
 }
 
 /**
  * Whether a conversation (`direct:…` / `group:…`) is a request we have not accepted. Callers
  * that answer messages check `isBlocked` too.
  */
-export async function isRequest(tx: Reader, conversationId: string): Promise<boolean> {
+export async function isRequest(tx: Reader | StorageTx, conversationId: string): Promise<boolean> {
   if (conversationId.startsWith('group:')) {
     const g = await tx.get<GroupRecord>('groups', conversationId.slice('group:'.length));
     return g?.request === true;
