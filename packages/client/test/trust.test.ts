@@ -49,6 +49,20 @@ describe('message requests', () => {
     }
   });
 
+  it('counts someone we wrote to before requests existed as accepted', async () => {
+    const relay = new FakeRelay();
+    const alice = await relay.client('alice');
+    const bob = await relay.client('bob');
+    await alice.sendText(bob.accountId, 'from the old days');
+    // As stored before requests existed: the contact has no `accepted`.
+    const { accepted: _a, ...old } = (await alice.contact(bob.accountId))!;
+    await alice.storage.put('contacts', bob.accountId, old);
+    await bob.sendText(alice.accountId, 'still here');
+    await relay.deliver(alice);
+    expect((await conversation(alice, `direct:${bob.accountId}`))?.request).toBeUndefined();
+    expect((await alice.contact(bob.accountId))?.accepted).toBe(true); // recorded on the way
+  });
+
   it('deletes a request with its messages', async () => {
     const relay = new FakeRelay();
     const alice = await relay.client('alice');
