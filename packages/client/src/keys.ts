@@ -40,6 +40,8 @@ export const PROCESSED = {
   sentDirectPrefix: (to: string) => `sent:${to}:`,
   /** A group message we sent at `timestamp` (value: { groupId, id }). */
   sentGroup: (timestamp: number) => `sentg:${timestamp}`,
+  /** A group update parked until the one it builds on arrives (receive/group-pending.ts). */
+  pendingGroupUpdate: (groupId: string) => `gpend:${groupId}`,
   /** The prefixes `pruneProcessed` ages out. */
   agedPrefixes: ['env:', 'msg:'] as const,
 } as const;

@@ -78,4 +78,58 @@ describe('group admin rules', () => {
     expect((await ben.group(g.groupId))?.admins).toEqual([ben.accountId]);
     await ben.renameGroup(g.groupId, 'mine now');
   });
+
+  it('applies an update by a new admin that arrives before the promotion', async () => {
+    const relay = new FakeRelay();
+    const ann = await relay.client('ann');
+    const bo = await relay.client('bo');
+    const cy = await relay.client('cy');
+    const di = await relay.client('di');
+    const g = await ann.createGroup('g', [bo.accountId, cy.accountId, di.accountId]);
+    for (const c of [bo, cy, di]) await relay.deliver(c);
+    await ann.makeGroupAdmins(g.groupId, [bo.accountId]);
+    await relay.deliver(bo);
+    await bo.removeGroupMembers(g.groupId, [cy.accountId]);
+    // Di gets Bo's removal before Ann's promotion of Bo.
+    const queue = relay.queued(di.accountId);
+    const fromBo = queue.filter((e) => e.sourceAccountId === bo.accountId);
+    const others = queue.filter((e) => e.sourceAccountId !== bo.accountId);
+    expect(fromBo.length).toBeGreaterThan(0);
+    queue.splice(0, queue.length, ...fromBo, ...others);
+    await relay.deliver(di);
+    const seen = await di.group(g.groupId);
+    expect(seen?.revision).toBe(3);
+    expect(seen?.members.map((m) => m.accountId).sort()).toEqual(
+      [ann.accountId, bo.accountId, di.accountId].sort(),
+    );
+    const events = (await di.messages(`group:${g.groupId}`)).map((m) => m.event);
+    expect(events).not.toContain('group_update_refused');
+    expect(events).toContain('group_members_removed');
+  });
+
+  it('refuses a parked update whose sender is still no admin once the gap is filled', async () => {
+    const relay = new FakeRelay();
+    const ann = await relay.client('ann');
+    const bo = await relay.client('bo');
+    const cy = await relay.client('cy');
+    const g = await ann.createGroup('g', [bo.accountId, cy.accountId]);
+    for (const c of [bo, cy]) await relay.deliver(c);
+    // Bo, no admin, forges a change two revisions ahead; then Ann renames (revision 2).
+    const mine = (await bo.group(g.groupId))!;
+    await bo.storage.put('groups', g.groupId, {
+      ...mine,
+      revision: 2,
+      admins: [ann.accountId, bo.accountId],
+    });
+    await bo.renameGroup(g.groupId, 'forged');
+    await ann.renameGroup(g.groupId, 'real');
+    const queue = relay.queued(cy.accountId);
+    const fromBo = queue.filter((e) => e.sourceAccountId === bo.accountId);
+    const others = queue.filter((e) => e.sourceAccountId !== bo.accountId);
+    queue.splice(0, queue.length, ...fromBo, ...others);
+    await relay.deliver(cy);
+    expect((await cy.group(g.groupId))?.title).toBe('real');
+    const events = (await cy.messages(`group:${g.groupId}`)).map((m) => m.event);
+    expect(events).toContain('group_update_refused');
+  });
 });

@@ -5,10 +5,12 @@
  * checks each group update it receives against the state it holds (`mayApply`): an update
  * its sender was not allowed to make is ignored and shown as a `group_update_refused` event.
  *
- * Limits (the groups are client-managed, with no server holding the authoritative state):
- * a device that does not know a group yet (it is being added) takes the state it is given;
- * and an update made by a freshly promoted admin that reaches a member before the promotion
- * does is refused there (updates from different senders are not ordered).
+ * Updates from different members are not ordered: one that skips ahead of the revision we
+ * hold (a new admin's change arriving before their promotion) waits until the group catches
+ * up, and is checked then (receive/group-pending.ts).
+ *
+ * Limit (the groups are client-managed, with no server holding the authoritative state): a
+ * device that does not know a group yet (it is being added) takes the state it is given.
  * @module
  */
 import type { GroupState } from '../content/index.ts';

@@ -12,6 +12,7 @@ import { groupConversationId, type GroupRecord } from '../model.ts';
 import { isMember, rotateSenderKey } from '../records/groups.ts';
 import { storeEvent } from '../records/messages.ts';
 import type { Usernames } from '../usernames.ts';
+import { parkIfAhead, takeParked } from './group-pending.ts';
 import { adoptGroup } from './trust.ts';
 
 export class GroupControlHandler {
@@ -36,6 +37,9 @@ export class GroupControlHandler {
       storeEvent(ctx, scope, conv, kind, subjects, sender);
     // Only admins change a group; anyone else may only leave (groups/admins.ts).
     if (before && before.revision < state.revision && !mayApply(before, state, sender.accountId)) {
+      // It may build on an update not here yet (from another member): wait for that.
+      const { groupId, revision } = state;
+      if (await parkIfAhead(scope.tx, env, content, groupId, revision, before.revision)) return;
       // A change attempt is shown; a bare state (a catch-up after a safety number change)
       // from a member who may not change the group is only ignored.
       if (!before.left && control.action.case) {
@@ -74,5 +78,8 @@ export class GroupControlHandler {
       default:
         break;
     }
+    // An update that was waiting for this one is checked now.
+    const parked = await takeParked(scope.tx, group.groupId, group.revision);
+    if (parked) await this.apply(scope, parked.env, parked.content);
   }
 }
