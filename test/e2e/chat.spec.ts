@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
+  acceptRequest,
   expectConversation,
   expectMessage,
   openConversation,
@@ -77,6 +78,7 @@ test('Alice and Bob register and chat both ways', async ({ browser }) => {
   // Bob never looked Alice up: her first message names her (confirmed with the relay).
   await openConversation(bob, names.alice);
   await expectMessage(bob, hello);
+  await acceptRequest(bob); // a first message from a stranger is a request
   const reply = say('Hi Alice! Bob here <b>not bold</b>');
   await send(bob, reply);
 
@@ -177,6 +179,7 @@ test('a group of three, then a member is removed', async ({ browser }) => {
     await openConversation(page, 'Weekend trip');
     await expectMessage(page, plan);
   }
+  await acceptRequest(carol); // Carol never wrote to Alice: the group is a request for her
   const carolSays = say('Carol agrees');
   await send(carol, carolSays);
   await expectMessage(alice, carolSays);

@@ -29,6 +29,14 @@ export function eventWords(m: MessageRecord, who: string, subjects: string[]): s
       return `${Actor} renamed the group${m.text ? ` to “${m.text}”` : ''}.`;
     case 'group_left':
       return `${Actor} left the group.`;
+    case 'group_admins_added':
+      return `${Actor} made ${them} ${subjects.length === 1 ? 'an admin' : 'admins'}.`;
+    case 'group_update_refused':
+      return `${them} tried to change the group, but only admins can. Ignored.`;
+    case 'contact_blocked':
+      return `You blocked ${them}.`;
+    case 'contact_unblocked':
+      return `You unblocked ${them}.`;
     case 'account_deleted':
       return 'This account was deleted.';
     case 'member_account_deleted':

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import WebSocket from 'ws';
 import {
+  GroupAdminError,
   IdentityChangedError,
   ParleyClient,
   RelayHttpError,
@@ -28,6 +29,7 @@ import {
   lifecycleErrorText,
 } from './lifecycle.ts';
 import { openDataDir } from './store.ts';
+import { ADMIN_ONLY, registerTrustCommands } from './trust-commands.ts';
 import { cliVersion } from './version.ts';
 
 // Node's synchronous node:crypto for the curve work: the fastest backend here (same bytes).
@@ -216,14 +218,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   contacts.command('list').action(async () => {
     await withClient(async (client) => {
       const list = await client.contacts();
-      if (json()) print('', list.map(contactJson));
+      if (json())
+        print(
+          '',
+          list.map((c) => ({ ...contactJson(c), ...(c.blocked ? { blocked: true } : {}) })),
+        );
       else {
         const names = new Map(list.map((c) => [c.accountId, c.username ?? c.formerUsername]));
         const name = (id: string) => names.get(id) ?? id.slice(0, 8);
         for (const c of list) {
           const state = contactState(c, name);
           io.out(
-            `${c.username ?? c.formerUsername ?? '?'}\t${c.accountId}${c.identityChanged ? '\t(safety number changed)' : ''}${state ? `\t(${state})` : ''}`,
+            `${c.username ?? c.formerUsername ?? '?'}\t${c.accountId}${c.identityChanged ? '\t(safety number changed)' : ''}${state ? `\t(${state})` : ''}${c.blocked ? '\t(blocked)' : ''}`,
           );
         }
       }
@@ -379,10 +385,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           const id = await resolveGroup(client, ref);
           const ids = [];
           for (const m of members) ids.push(await resolveAccount(client, m));
-          const grp =
-            cmd === 'add'
-              ? await client.addGroupMembers(id, ids)
-              : await client.removeGroupMembers(id, ids);
+          const grp = await (
+            cmd === 'add' ? client.addGroupMembers(id, ids) : client.removeGroupMembers(id, ids)
+          ).catch((err: unknown) => {
+            throw err instanceof GroupAdminError ? new CliError(ADMIN_ONLY) : err;
+          });
           print(`${grp.title}: ${grp.members.length} members`, grp);
         });
       });
@@ -399,6 +406,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         print(sentLine(m), { id: m.id, status: m.status });
       });
     });
+
+  registerTrustCommands(program, {
+    withClient: (fn) => withClient(fn),
+    resolveAccount,
+    resolveGroup,
+    print,
+    json,
+    out: (line) => io.out(line),
+    fail: (message) => new CliError(message),
+  });
 
   const devices = program.command('devices').description('this account’s devices');
   devices.command('list').action(async () => {

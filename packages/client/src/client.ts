@@ -20,6 +20,7 @@ import { GroupDelivery } from './delivery/group.ts';
 import { Outbox } from './delivery/outbox.ts';
 import { Emitter } from './events.ts';
 import { Groups } from './groups/index.ts';
+import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
 import { Messaging } from './messaging.ts';
@@ -42,9 +43,15 @@ import { Sessions } from './sessions.ts';
 import type { Storage } from './storage/index.ts';
 import { SelfSync } from './sync/index.ts';
 import { storeUsername, Usernames } from './usernames.ts';
+import { markAccepted } from './records/trust.ts';
 
 export type { ClientEvents, ParleyClientOptions } from './context.ts';
-export { IdentityChangedError, NotRegisteredError } from './errors.ts';
+export {
+  BlockedContactError,
+  GroupAdminError,
+  IdentityChangedError,
+  NotRegisteredError,
+} from './errors.ts';
 
 export class ParleyClient extends Emitter<ClientEvents> {
   readonly storage: Storage;
@@ -56,6 +63,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #identity: Identity;
   readonly #sync: SelfSync;
   readonly #groups: Groups;
+  readonly #trust: Trust;
   readonly #messaging: Messaging;
   readonly #linking: Linking;
   readonly #receiver: Receiver;
@@ -88,6 +96,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       for (const [groupId, accountIds] of changed) await groups.announceGone(groupId, accountIds);
     });
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
+    this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
       ctx,
@@ -202,6 +211,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       }
       // Whoever had the name before was renamed or deleted: the relay tells which.
       if (moved.length > 0) scope.after(async () => void (await this.#gone.check(moved)));
+      await markAccepted(scope.tx, found.accountId); // we chose to write to them
       await this.#sync.sendContacts(scope);
       return (await scope.tx.get<ContactRecord>('contacts', found.accountId))!;
     });
@@ -281,6 +291,30 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
   leaveGroup(groupId: string): Promise<void> {
     return this.#groups.leave(groupId);
+  }
+  /** Makes members admins of a group (only an admin may: `GroupAdminError`). */
+  makeGroupAdmins(groupId: string, accountIds: string[]): Promise<GroupRecord> {
+    return this.#groups.makeAdmins(groupId, accountIds);
+  }
+
+  // Message requests and blocking ----------------------------------------------------------
+  /** Accepts a message request (`direct:…` or `group:…`), on every device of ours. */
+  acceptRequest(conversationId: string): Promise<void> {
+    return this.#trust.acceptRequest(conversationId);
+  }
+  /** Deletes a message request and its messages (a group request is left). */
+  deleteRequest(conversationId: string): Promise<void> {
+    return this.#trust.deleteRequest(conversationId);
+  }
+  /** Blocks whoever is behind a request, and deletes a group request. */
+  blockRequest(conversationId: string): Promise<void> {
+    return this.#trust.blockRequest(conversationId);
+  }
+  block(accountId: string): Promise<void> {
+    return this.#trust.setBlocked(accountId, true);
+  }
+  unblock(accountId: string): Promise<void> {
+    return this.#trust.setBlocked(accountId, false);
   }
 
   // Devices ------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import {
 } from './records/contacts.ts';
 import { ensureConversation } from './records/messages.ts';
 import { openProvisioningChannel } from './relay/index.ts';
+import { adoptGroupRequests } from './records/trust.ts';
 import type { Sessions } from './sessions.ts';
 import { contactList, groupList, type SelfSync } from './sync/index.ts';
 import { fromBase64, toBase64 } from './util/bytes.ts';
@@ -96,6 +97,8 @@ export class Linking {
             const contact: ContactRecord = {
               accountId: c.accountId,
               ...(c.username ? { username: c.username } : {}),
+              ...(c.accepted ? { accepted: true } : {}),
+              ...(c.blocked ? { blocked: true } : {}),
               devices: {},
             };
             let known: IdentityRecord | undefined;
@@ -116,6 +119,7 @@ export class Linking {
               await ensureConversation(tx, groupConversationId(group.groupId), ctx.now());
             }
           }
+          await adoptGroupRequests(tx, msg.groups?.requests ?? [], new Set());
         });
       } catch (err) {
         ctx.setAccount(undefined);

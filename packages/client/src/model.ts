@@ -64,6 +64,15 @@ export interface ContactRecord {
    * "not the <name> you talked to before".
    */
   usernameReusedFrom?: string;
+  /**
+   * We wrote to them, started a conversation, chose them for a group or accepted their
+   * message request (trust/requests.ts). Until then their direct conversation is a request.
+   */
+  accepted?: boolean;
+  /** We blocked them: everything they send is dropped, without receipts (trust/blocking.ts). */
+  blocked?: boolean;
+  /** When (the deciding device's clock) `blocked` was last set or cleared. */
+  blockedAt?: number;
 }
 
 /** A trusted remote identity (TOFU), per account. `identities/<accountId>`. */
@@ -91,6 +100,15 @@ export interface GroupRecord {
   senderKeySentTo: string[];
   /** We left or were removed: no more sending. */
   left?: boolean;
+  /**
+   * Who may change the group (groups/admins.ts); missing in groups from before admins
+   * existed: then the creator alone.
+   */
+  admins?: string[];
+  /** Someone we have not accepted added us: a message request until we accept it. */
+  request?: boolean;
+  /** Who added us, while `request`. */
+  invitedBy?: string;
 }
 
 /**
@@ -139,7 +157,14 @@ export type ConversationEventKind =
   /** The other account (direct) was deleted. */
   | 'account_deleted'
   /** A member's account was deleted; they were dropped from the group (subjects: them). */
-  | 'member_account_deleted';
+  | 'member_account_deleted'
+  /** Members were made admins (subjects: who). */
+  | 'group_admins_added'
+  /** A group update from someone not allowed to make it was ignored (subjects: who sent it). */
+  | 'group_update_refused'
+  /** We blocked / unblocked the contact (this or another of our devices). */
+  | 'contact_blocked'
+  | 'contact_unblocked';
 
 export interface MessageRecord {
   /** The sender's message id (hex). */
@@ -172,6 +197,11 @@ export interface ConversationRecord {
   peer: string;
   lastMessageAt: number;
   unread: number;
+  /**
+   * A message request (records/trust.ts; worked out when listed, not stored): a stranger
+   * wrote first, or added us to a group. No read receipts or typing go back until accepted.
+   */
+  request?: boolean;
 }
 
 export const directConversationId = (accountId: string) => `direct:${accountId}`;

@@ -11,6 +11,7 @@
  * @module
  */
 import {
+  adminsOf,
   ClientError,
   IdentityChangedError,
   ParleyClient,
@@ -34,6 +35,7 @@ import { Keyring, WrongPassphraseError } from './keyring.ts';
 import { DeletedAccountChecks, toContact } from './lifecycle.ts';
 import { rateLimitedText } from '../lib/wait.ts';
 import { sortConversations, StateStore } from './store.ts';
+import { TRUST_WORDS } from './trust.ts';
 import type {
   ChatModel,
   Connection,
@@ -294,6 +296,7 @@ export class ClientModel extends StateStore implements ChatModel {
       client.on('status', changed),
       client.on('group', changed),
       client.on('contacts', changed),
+      client.on('trust', changed),
       client.on('identityChanged', changed),
       client.on('queueEmpty', changed),
       client.on('ownDevices', () =>
@@ -683,12 +686,50 @@ export class ClientModel extends StateStore implements ChatModel {
     await this.#refresh();
   }
 
+  async makeAdmin(groupId: string, accountId: string): Promise<void> {
+    await this.#groupChange(() => this.#requireClient().makeGroupAdmins(groupId, [accountId]));
+    await this.#refresh();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Message requests and blocking (model/trust.ts)
+  // ---------------------------------------------------------------------------------------
+
+  async acceptRequest(conversationId: string): Promise<void> {
+    await this.#trustChange(() => this.#requireClient().acceptRequest(conversationId));
+  }
+
+  async deleteRequest(conversationId: string): Promise<void> {
+    this.#open.delete(conversationId);
+    await this.#trustChange(() => this.#requireClient().deleteRequest(conversationId));
+  }
+
+  async blockRequest(conversationId: string): Promise<void> {
+    await this.#trustChange(() => this.#requireClient().blockRequest(conversationId));
+  }
+
+  async setBlocked(accountId: string, blocked: boolean): Promise<void> {
+    const client = this.#requireClient();
+    await this.#trustChange(() => (blocked ? client.block(accountId) : client.unblock(accountId)));
+  }
+
+  async #trustChange(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (err) {
+      throw new Error(friendly(err));
+    }
+    await this.#refresh();
+  }
+
   /** A group change the client refused because a member's safety number changed, said by name. */
   async #groupChange<T>(change: () => Promise<T>): Promise<T> {
     try {
       return await change();
     } catch (err) {
-      if (!(err instanceof IdentityChangedError)) throw err;
+      if (!(err instanceof IdentityChangedError)) {
+        throw err instanceof ClientError ? new Error(friendly(err)) : err;
+      }
       const client = this.#requireClient();
       const names = await Promise.all(
         err.accountIds.map(
@@ -857,6 +898,8 @@ export function toGroup(g: GroupRecord, self: string): Group {
         username: m.username ?? `${m.accountId.slice(0, 8)}…`,
       })),
     left: g.left ?? false,
+    admins: adminsOf(g),
+    ...(g.request && g.invitedBy ? { invitedBy: g.invitedBy } : {}),
   };
 }
 
@@ -879,6 +922,7 @@ export function summarize(
     title,
     lastMessageAt: c.lastMessageAt,
     unread: c.unread,
+    ...(c.request ? { request: true } : {}),
     ...(last
       ? {
           lastMessage: {
@@ -949,6 +993,7 @@ const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
   unknown_group: 'This group does not exist here.',
   no_devices: 'This account has no devices.',
   too_large: 'Too large to send.',
+  ...TRUST_WORDS,
 };
 
 /** An error message fit for the user: no stack, no internals. */

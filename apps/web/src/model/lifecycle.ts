@@ -22,6 +22,7 @@ export function toContact(c: ContactRecord): Contact {
     ...(c.goneAt !== undefined ? { deleted: true } : {}),
     ...(lost ? { formerUsername: lost } : {}),
     ...(c.usernameReusedFrom ? { usernameReusedFrom: c.usernameReusedFrom } : {}),
+    ...(c.blocked ? { blocked: true } : {}),
   };
 }
 

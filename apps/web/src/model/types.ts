@@ -12,6 +12,7 @@
 /** One state per outgoing message, and the conversation event kinds: declared once, in the core. */
 export type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 import type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
+import type { TrustActions } from './trust.ts';
 
 export interface Me {
   accountId: string;
@@ -33,6 +34,8 @@ export interface Contact {
   formerUsername?: string;
   /** Its username was last seen on another account we talked to (that account's id). */
   usernameReusedFrom?: string;
+  /** We blocked them (model/trust.ts). */
+  blocked?: boolean;
 }
 
 export interface GroupMember {
@@ -46,6 +49,10 @@ export interface Group {
   members: GroupMember[];
   /** We left or were removed. */
   left: boolean;
+  /** Account ids of the admins (we may be one); undefined: no admin rules known. */
+  admins?: readonly string[];
+  /** Who added us, while the group is a message request. */
+  invitedBy?: string;
 }
 
 export interface Message {
@@ -75,6 +82,8 @@ export interface ConversationSummary {
   lastMessage?: { text: string; direction: 'in' | 'out'; senderName?: string };
   lastMessageAt: number;
   unread: number;
+  /** A message request: a stranger wrote, or added us to a group (model/trust.ts). */
+  request?: boolean;
 }
 
 export interface Device {
@@ -136,7 +145,7 @@ export interface ModelState {
   devicesRevision?: number;
 }
 
-export interface ChatModel {
+export interface ChatModel extends TrustActions {
   getState(): ModelState;
   subscribe(listener: () => void): () => void;
 

@@ -58,6 +58,7 @@ export function ConversationList({
                     ? `${c.lastMessage.direction === 'out' ? 'You: ' : c.lastMessage.senderName ? `${c.lastMessage.senderName}: ` : ''}${c.lastMessage.text}`
                     : 'No messages yet'}
                 </span>
+                {c.request && <span className="request-tag">Request</span>}
                 {c.unread > 0 && (
                   <span className="badge" aria-label={`${c.unread} unread`}>
                     {c.unread > 99 ? '99+' : c.unread}

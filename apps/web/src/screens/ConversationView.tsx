@@ -10,6 +10,8 @@ import { Composer } from './Composer.tsx';
 import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
 import { LinkedDeviceNote } from './LinkedDeviceNote.tsx';
 import { MessageList } from './MessageList.tsx';
+import { BlockButton, BlockedBar, RequestBar } from './RequestBar.tsx';
+import { trustOf } from '../model/trust.ts';
 import type { Navigate } from './route.ts';
 
 export function ConversationView({
@@ -27,6 +29,7 @@ export function ConversationView({
   const unread = state.conversations.find((c) => c.id === conversationId)?.unread ?? 0;
   const changed = changedIdentities(state, conversationId);
   const group = info.kind === 'group' ? state.groups[info.peer] : undefined;
+  const trust = trustOf(state, conversationId);
   const typing = typingLabel(
     (state.typing[conversationId] ?? []).map((id) => displayName(state, id)),
   );
@@ -76,6 +79,9 @@ export function ConversationView({
             </span>
           )}
         </div>
+        {info.kind === 'direct' && !trust.request && (
+          <BlockButton conversationId={conversationId} />
+        )}
         {info.kind === 'direct' ? (
           <button
             type="button"
@@ -132,7 +138,11 @@ export function ConversationView({
           {reused}
         </p>
       )}
-      {group?.left ? (
+      {trust.request ? (
+        <RequestBar conversationId={conversationId} onGone={() => navigate({ name: 'home' })} />
+      ) : trust.blocked ? (
+        <BlockedBar accountId={info.peer} />
+      ) : group?.left ? (
         <p className="composer composer--disabled">You are no longer a member of this group.</p>
       ) : peer?.deleted ? (
         <p className="composer composer--disabled" data-testid="account-deleted">

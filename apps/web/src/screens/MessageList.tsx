@@ -190,6 +190,14 @@ export function eventText(state: ModelState, m: Message): string {
       return `${names(state, m.subjects)} deleted their account. Messages can no longer be sent here.`;
     case 'member_account_deleted':
       return `${names(state, m.subjects)} deleted their account and is no longer in the group.`;
+    case 'group_admins_added':
+      return `${who} made ${names(state, m.subjects)} ${m.subjects?.length === 1 ? 'an admin' : 'admins'}.`;
+    case 'group_update_refused':
+      return `${names(state, m.subjects)} tried to change the group, but only admins can. Ignored.`;
+    case 'contact_blocked':
+      return `You blocked ${names(state, m.subjects)}.`;
+    case 'contact_unblocked':
+      return `You unblocked ${names(state, m.subjects)}.`;
     default:
       return m.text ?? '';
   }

@@ -7,6 +7,7 @@ import type { GroupState } from '../content/index.ts';
 import type { ClientContext, Scope } from '../context.ts';
 import type { ContactRecord, GroupMemberRecord, GroupRecord } from '../model.ts';
 import { uuid } from '../records/groups.ts';
+import { stateAdmins } from './admins.ts';
 import type { Usernames } from '../usernames.ts';
 
 /**
@@ -41,6 +42,8 @@ export async function mergeGroupState(
     revision: state.revision,
     members,
     creator: state.creator,
+    admins: stateAdmins(state),
+    ...(existing?.request ? { request: true } : {}),
     distributionId: existing?.distributionId ?? uuid(ctx.rng),
     senderKeySentTo: existing?.senderKeySentTo ?? [],
     ...(stillMember ? {} : { left: true }),

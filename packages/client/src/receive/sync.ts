@@ -21,6 +21,8 @@ import { ensureConversation, storeEvent, storeMessage } from '../records/message
 import type { SelfSync } from '../sync/index.ts';
 import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
+import { adoptGroupRequests, knownGroupIds, markAccepted } from '../records/trust.ts';
+import { applyBlockedSync, applyRequestResponse } from './trust.ts';
 
 export class SyncHandler {
   constructor(
@@ -61,6 +63,7 @@ export class SyncHandler {
         }
         // Which username our device wrote to: confirmed with the relay like any other claim.
         await this.usernames.claim(scope, to, sync.value.destinationUsername);
+        await markAccepted(tx, to); // our device wrote to them
         scope.emit('message', record);
         return;
       }
@@ -75,6 +78,9 @@ export class SyncHandler {
           const contact: ContactRecord = {
             ...(existing ?? { accountId: c.accountId, devices: {} }),
             ...(c.username ? { username: c.username } : {}),
+            ...(c.accepted ? { accepted: true } : {}),
+            // A list fills in blocking only where this device has no decision of its own.
+            ...(c.blocked && existing?.blockedAt === undefined ? { blocked: true } : {}),
           };
           // A list only fills in a verification we have made no decision about for that key.
           const decided =
@@ -140,12 +146,14 @@ export class SyncHandler {
         return;
       }
       case 'groups': {
+        const known = await knownGroupIds(tx);
         for (const g of sync.value.groups) {
           const group = await mergeGroupState(ctx, scope, g, this.usernames);
           if (group && !group.left) {
             await ensureConversation(tx, groupConversationId(group.groupId), ctx.now());
           }
         }
+        await adoptGroupRequests(tx, sync.value.requests, known);
         return;
       }
       case 'request':
@@ -166,6 +174,10 @@ export class SyncHandler {
         if (conv) await tx.put('conversations', conversationId, { ...conv, unread: 0 });
         return;
       }
+      case 'blocked':
+        return applyBlockedSync(ctx, scope, env, content, sync.value);
+      case 'requestResponse':
+        return applyRequestResponse(scope, sync.value);
       case undefined:
         return;
     }

@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSK2BAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIuCgRkYXRhGAogASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGF0YU1lc3NhZ2VIABI0CgdyZWNlaXB0GAsgASgLMiEucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2VIABIyCgZ0eXBpbmcYDCABKAsyIC5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlSAASOAoNZ3JvdXBfY29udHJvbBgNIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbEgAEksKF3NlbmRlcl9rZXlfZGlzdHJpYnV0aW9uGA4gASgLMigucGFybGV5LmNvbnRlbnQudjEuU2VuZGVyS2V5RGlzdHJpYnV0aW9uSAASLgoEc3luYxgPIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNNZXNzYWdlSAASOAoNcmV0cnlfcmVxdWVzdBgQIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlJldHJ5UmVxdWVzdEgAEjYKDG51bGxfbWVzc2FnZRgRIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLk51bGxNZXNzYWdlSAASDwoHcGFkZGluZxhjIAEoDEIGCgRib2R5IjIKDEdyb3VwQ29udGV4dBIQCghncm91cF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDSJhCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIoEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJIvoDCgxHcm91cENvbnRyb2wSLAoFc3RhdGUYASABKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjgKBmNyZWF0ZRgKIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5DcmVhdGVIABI5CgNhZGQYCyABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQWRkTWVtYmVyc0gAEj8KBnJlbW92ZRgMIAEoCzItLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW1vdmVNZW1iZXJzSAASOAoGcmVuYW1lGA0gASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbmFtZUgAEjYKBWxlYXZlGA4gASgLMiUucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkxlYXZlSAAaCAoGQ3JlYXRlGiEKCkFkZE1lbWJlcnMSEwoLYWNjb3VudF9pZHMYASADKAkaOwoNUmVtb3ZlTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRIVCg1hY2NvdW50c19nb25lGAIgASgIGhcKBlJlbmFtZRINCgV0aXRsZRgBIAEoCRoHCgVMZWF2ZUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMIlcKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgiOwoLQ29udGFjdExpc3QSLAoIY29udGFjdHMYASADKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250YWN0IjoKCUdyb3VwTGlzdBItCgZncm91cHMYASADKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlInsKDlNlbnRUcmFuc2NyaXB0Eh4KFmRlc3RpbmF0aW9uX2FjY291bnRfaWQYASABKAkSKwoHY29udGVudBgCIAEoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRlbnQSHAoUZGVzdGluYXRpb25fdXNlcm5hbWUYAyABKAkiwQIKC1N5bmNNZXNzYWdlEjEKBHNlbnQYASABKAsyIS5wYXJsZXkuY29udGVudC52MS5TZW50VHJhbnNjcmlwdEgAEjIKCGNvbnRhY3RzGAIgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3RIABIuCgZncm91cHMYAyABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3RIABIxCgdyZXF1ZXN0GAQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY1JlcXVlc3RIABIrCgRyZWFkGAUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhZFN5bmNIABIzCgh2ZXJpZmllZBgGIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlZlcmlmaWVkU3luY0gAQgYKBGJvZHkiSgoMVmVyaWZpZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSFAoMaWRlbnRpdHlfa2V5GAIgASgMEhAKCHZlcmlmaWVkGAMgASgIIg0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCLpAQoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMYgZwcm90bzM',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSK2BAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIuCgRkYXRhGAogASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGF0YU1lc3NhZ2VIABI0CgdyZWNlaXB0GAsgASgLMiEucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2VIABIyCgZ0eXBpbmcYDCABKAsyIC5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlSAASOAoNZ3JvdXBfY29udHJvbBgNIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbEgAEksKF3NlbmRlcl9rZXlfZGlzdHJpYnV0aW9uGA4gASgLMigucGFybGV5LmNvbnRlbnQudjEuU2VuZGVyS2V5RGlzdHJpYnV0aW9uSAASLgoEc3luYxgPIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNNZXNzYWdlSAASOAoNcmV0cnlfcmVxdWVzdBgQIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlJldHJ5UmVxdWVzdEgAEjYKDG51bGxfbWVzc2FnZRgRIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLk51bGxNZXNzYWdlSAASDwoHcGFkZGluZxhjIAEoDEIGCgRib2R5IjIKDEdyb3VwQ29udGV4dBIQCghncm91cF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDSJhCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIpEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJEg4KBmFkbWlucxgKIAMoCSLgBAoMR3JvdXBDb250cm9sEiwKBXN0YXRlGAEgASgLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZRI4CgZjcmVhdGUYCiABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQ3JlYXRlSAASOQoDYWRkGAsgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkFkZE1lbWJlcnNIABI/CgZyZW1vdmUYDCABKAsyLS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVtb3ZlTWVtYmVyc0gAEjgKBnJlbmFtZRgNIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW5hbWVIABI2CgVsZWF2ZRgOIAEoCzIlLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5MZWF2ZUgAEkEKC21ha2VfYWRtaW5zGBQgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLk1ha2VBZG1pbnNIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRo7Cg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJEhUKDWFjY291bnRzX2dvbmUYAiABKAgaFwoGUmVuYW1lEg0KBXRpdGxlGAEgASgJGgcKBUxlYXZlGiEKCk1ha2VBZG1pbnMSEwoLYWNjb3VudF9pZHMYASADKAlCCAoGYWN0aW9uIkcKFVNlbmRlcktleURpc3RyaWJ1dGlvbhIQCghncm91cF9pZBgBIAEoCRIcChRkaXN0cmlidXRpb25fbWVzc2FnZRgCIAEoDCJ6CgdDb250YWN0EhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFAoMaWRlbnRpdHlfa2V5GAMgASgMEhAKCHZlcmlmaWVkGAQgASgIEg8KB2Jsb2NrZWQYCiABKAgSEAoIYWNjZXB0ZWQYCyABKAgiOwoLQ29udGFjdExpc3QSLAoIY29udGFjdHMYASADKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250YWN0Im0KCUdyb3VwTGlzdBItCgZncm91cHMYASADKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjEKCHJlcXVlc3RzGAogAygLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBSZXF1ZXN0IjQKDEdyb3VwUmVxdWVzdBIQCghncm91cF9pZBgBIAEoCRISCgppbnZpdGVkX2J5GAIgASgJInsKDlNlbnRUcmFuc2NyaXB0Eh4KFmRlc3RpbmF0aW9uX2FjY291bnRfaWQYASABKAkSKwoHY29udGVudBgCIAEoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRlbnQSHAoUZGVzdGluYXRpb25fdXNlcm5hbWUYAyABKAkiuwMKC1N5bmNNZXNzYWdlEjEKBHNlbnQYASABKAsyIS5wYXJsZXkuY29udGVudC52MS5TZW50VHJhbnNjcmlwdEgAEjIKCGNvbnRhY3RzGAIgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3RIABIuCgZncm91cHMYAyABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3RIABIxCgdyZXF1ZXN0GAQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY1JlcXVlc3RIABIrCgRyZWFkGAUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhZFN5bmNIABIzCgh2ZXJpZmllZBgGIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlZlcmlmaWVkU3luY0gAEjEKB2Jsb2NrZWQYFCABKAsyHi5wYXJsZXkuY29udGVudC52MS5CbG9ja2VkU3luY0gAEkUKEHJlcXVlc3RfcmVzcG9uc2UYFSABKAsyKS5wYXJsZXkuY29udGVudC52MS5NZXNzYWdlUmVxdWVzdFJlc3BvbnNlSABCBgoEYm9keSIyCgtCbG9ja2VkU3luYxISCgphY2NvdW50X2lkGAEgASgJEg8KB2Jsb2NrZWQYAiABKAgipgEKFk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2USPAoEdHlwZRgBIAEoDjIuLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2UuVHlwZRISCgphY2NvdW50X2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJIigKBFR5cGUSDwoLVFlQRV9BQ0NFUFQQABIPCgtUWVBFX0RFTEVURRABIkoKDFZlcmlmaWVkU3luYxISCgphY2NvdW50X2lkGAEgASgJEhQKDGlkZW50aXR5X2tleRgCIAEoDBIQCgh2ZXJpZmllZBgDIAEoCCINCgtTeW5jUmVxdWVzdCI4CghSZWFkU3luYxIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiRgoMUmV0cnlSZXF1ZXN0EhEKCXRpbWVzdGFtcBgBIAEoBBIQCghncm91cF9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKA0iDQoLTnVsbE1lc3NhZ2UiOgoTUHJvdmlzaW9uaW5nUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwi6QEKEFByb3Zpc2lvbk1lc3NhZ2USGQoRaWRlbnRpdHlfa2V5X3BhaXIYASABKAwSEgoKYWNjb3VudF9pZBgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCRIUCgxsaW5raW5nX2NvZGUYBCABKAkSMAoIY29udGFjdHMYBSABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdBIsCgZncm91cHMYBiABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3QSHgoWcHJvdmlzaW9uaW5nX2RldmljZV9pZBgHIAEoDSJGChFQcm92aXNpb25FbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwSDAoEYm9keRgDIAEoDGIGcHJvdG8z',
   );
 
 /**
@@ -333,6 +333,14 @@ export type GroupState = Message<'parley.content.v1.GroupState'> & {
    * @generated from field: string creator = 5;
    */
   creator: string;
+
+  /**
+   * Members who may add, remove, rename and make admins (groups/admins.ts); empty in states
+   * from before admins existed: then the creator alone is admin.
+   *
+   * @generated from field: repeated string admins = 10;
+   */
+  admins: string[];
 };
 
 /**
@@ -392,6 +400,13 @@ export type GroupControl = Message<'parley.content.v1.GroupControl'> & {
          */
         value: GroupControl_Leave;
         case: 'leave';
+      }
+    | {
+        /**
+         * @generated from field: parley.content.v1.GroupControl.MakeAdmins make_admins = 20;
+         */
+        value: GroupControl_MakeAdmins;
+        case: 'makeAdmins';
       }
     | { case: undefined; value?: undefined };
 };
@@ -493,6 +508,24 @@ export const GroupControl_LeaveSchema: GenMessage<GroupControl_Leave> =
   messageDesc(file_parley_content_v1_content, 7, 4);
 
 /**
+ * @generated from message parley.content.v1.GroupControl.MakeAdmins
+ */
+export type GroupControl_MakeAdmins = Message<'parley.content.v1.GroupControl.MakeAdmins'> & {
+  /**
+   * @generated from field: repeated string account_ids = 1;
+   */
+  accountIds: string[];
+};
+
+/**
+ * Describes the message parley.content.v1.GroupControl.MakeAdmins.
+ * Use `create(GroupControl_MakeAdminsSchema)` to create a new message.
+ */
+export const GroupControl_MakeAdminsSchema: GenMessage<GroupControl_MakeAdmins> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 7, 5);
+
+/**
  * @generated from message parley.content.v1.SenderKeyDistribution
  */
 export type SenderKeyDistribution = Message<'parley.content.v1.SenderKeyDistribution'> & {
@@ -542,6 +575,20 @@ export type Contact = Message<'parley.content.v1.Contact'> & {
    * @generated from field: bool verified = 4;
    */
   verified: boolean;
+
+  /**
+   * We blocked them (trust/blocking.ts).
+   *
+   * @generated from field: bool blocked = 10;
+   */
+  blocked: boolean;
+
+  /**
+   * We wrote to them or accepted their message request (trust/requests.ts).
+   *
+   * @generated from field: bool accepted = 11;
+   */
+  accepted: boolean;
 };
 
 /**
@@ -578,6 +625,13 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
    * @generated from field: repeated parley.content.v1.GroupState groups = 1;
    */
   groups: GroupState[];
+
+  /**
+   * Groups among them that are still message requests (trust/requests), for a new device.
+   *
+   * @generated from field: repeated parley.content.v1.GroupRequest requests = 10;
+   */
+  requests: GroupRequest[];
 };
 
 /**
@@ -587,6 +641,31 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
 export const GroupListSchema: GenMessage<GroupList> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 11);
+
+/**
+ * @generated from message parley.content.v1.GroupRequest
+ */
+export type GroupRequest = Message<'parley.content.v1.GroupRequest'> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * Who added us.
+   *
+   * @generated from field: string invited_by = 2;
+   */
+  invitedBy: string;
+};
+
+/**
+ * Describes the message parley.content.v1.GroupRequest.
+ * Use `create(GroupRequestSchema)` to create a new message.
+ */
+export const GroupRequestSchema: GenMessage<GroupRequest> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 12);
 
 /**
  * What one of our devices sent, so our other devices show it too.
@@ -623,7 +702,7 @@ export type SentTranscript = Message<'parley.content.v1.SentTranscript'> & {
  */
 export const SentTranscriptSchema: GenMessage<SentTranscript> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 12);
+  messageDesc(file_parley_content_v1_content, 13);
 
 /**
  * @generated from message parley.content.v1.SyncMessage
@@ -681,6 +760,24 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
         value: VerifiedSync;
         case: 'verified';
       }
+    | {
+        /**
+         * Our own device blocked or unblocked an account (as of the content's timestamp).
+         *
+         * @generated from field: parley.content.v1.BlockedSync blocked = 20;
+         */
+        value: BlockedSync;
+        case: 'blocked';
+      }
+    | {
+        /**
+         * Our own device accepted or deleted a message request.
+         *
+         * @generated from field: parley.content.v1.MessageRequestResponse request_response = 21;
+         */
+        value: MessageRequestResponse;
+        case: 'requestResponse';
+      }
     | { case: undefined; value?: undefined };
 };
 
@@ -690,7 +787,82 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
  */
 export const SyncMessageSchema: GenMessage<SyncMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 13);
+  messageDesc(file_parley_content_v1_content, 14);
+
+/**
+ * @generated from message parley.content.v1.BlockedSync
+ */
+export type BlockedSync = Message<'parley.content.v1.BlockedSync'> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: bool blocked = 2;
+   */
+  blocked: boolean;
+};
+
+/**
+ * Describes the message parley.content.v1.BlockedSync.
+ * Use `create(BlockedSyncSchema)` to create a new message.
+ */
+export const BlockedSyncSchema: GenMessage<BlockedSync> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 15);
+
+/**
+ * @generated from message parley.content.v1.MessageRequestResponse
+ */
+export type MessageRequestResponse = Message<'parley.content.v1.MessageRequestResponse'> & {
+  /**
+   * @generated from field: parley.content.v1.MessageRequestResponse.Type type = 1;
+   */
+  type: MessageRequestResponse_Type;
+
+  /**
+   * A direct request: the stranger's account; or a group request: the group.
+   *
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string group_id = 3;
+   */
+  groupId: string;
+};
+
+/**
+ * Describes the message parley.content.v1.MessageRequestResponse.
+ * Use `create(MessageRequestResponseSchema)` to create a new message.
+ */
+export const MessageRequestResponseSchema: GenMessage<MessageRequestResponse> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 16);
+
+/**
+ * @generated from enum parley.content.v1.MessageRequestResponse.Type
+ */
+export enum MessageRequestResponse_Type {
+  /**
+   * @generated from enum value: TYPE_ACCEPT = 0;
+   */
+  ACCEPT = 0,
+
+  /**
+   * @generated from enum value: TYPE_DELETE = 1;
+   */
+  DELETE = 1,
+}
+
+/**
+ * Describes the enum parley.content.v1.MessageRequestResponse.Type.
+ */
+export const MessageRequestResponse_TypeSchema: GenEnum<MessageRequestResponse_Type> =
+  /*@__PURE__*/
+  enumDesc(file_parley_content_v1_content, 16, 0);
 
 /**
  * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
@@ -721,7 +893,7 @@ export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
  */
 export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 14);
+  messageDesc(file_parley_content_v1_content, 17);
 
 /**
  * @generated from message parley.content.v1.SyncRequest
@@ -734,7 +906,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 15);
+  messageDesc(file_parley_content_v1_content, 18);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -759,7 +931,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 16);
+  messageDesc(file_parley_content_v1_content, 19);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -792,7 +964,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 17);
+  messageDesc(file_parley_content_v1_content, 20);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -805,7 +977,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 18);
+  messageDesc(file_parley_content_v1_content, 21);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -834,7 +1006,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 19);
+  messageDesc(file_parley_content_v1_content, 22);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -886,7 +1058,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 23);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -916,4 +1088,4 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 21);
+  messageDesc(file_parley_content_v1_content, 24);
