@@ -7,6 +7,7 @@ import { displayName } from '../lib/names.ts';
 import { useChatModel, useModelState } from '../model/context.tsx';
 import { Composer } from './Composer.tsx';
 import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
+import type { Draft } from './MessageActions.tsx';
 import { MessageList } from './MessageList.tsx';
 import type { Navigate } from './route.ts';
 
@@ -20,6 +21,7 @@ export function ConversationView({
   const model = useChatModel();
   const state = useModelState();
   const [loadError, setLoadError] = useState<string>();
+  const [draft, setDraft] = useState<Draft>();
   const info = conversationInfo(state, conversationId);
   const messages = state.messages[conversationId];
   const unread = state.conversations.find((c) => c.id === conversationId)?.unread ?? 0;
@@ -97,7 +99,7 @@ export function ConversationView({
             <Spinner label="Loading messages…" />
           </div>
         ) : (
-          <MessageList messages={messages} showSenders={info.kind === 'group'} />
+          <MessageList messages={messages} showSenders={info.kind === 'group'} onDraft={setDraft} />
         )}
       </div>
       {typing && (
@@ -120,7 +122,12 @@ export function ConversationView({
       {group?.left ? (
         <p className="composer composer--disabled">You are no longer a member of this group.</p>
       ) : (
-        <Composer conversationId={conversationId} disabled={changed.length > 0} />
+        <Composer
+          conversationId={conversationId}
+          disabled={changed.length > 0}
+          draft={draft}
+          onDraftDone={() => setDraft(undefined)}
+        />
       )}
     </section>
   );
