@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSK2BAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIuCgRkYXRhGAogASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGF0YU1lc3NhZ2VIABI0CgdyZWNlaXB0GAsgASgLMiEucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2VIABIyCgZ0eXBpbmcYDCABKAsyIC5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlSAASOAoNZ3JvdXBfY29udHJvbBgNIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbEgAEksKF3NlbmRlcl9rZXlfZGlzdHJpYnV0aW9uGA4gASgLMigucGFybGV5LmNvbnRlbnQudjEuU2VuZGVyS2V5RGlzdHJpYnV0aW9uSAASLgoEc3luYxgPIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNNZXNzYWdlSAASOAoNcmV0cnlfcmVxdWVzdBgQIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlJldHJ5UmVxdWVzdEgAEjYKDG51bGxfbWVzc2FnZRgRIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLk51bGxNZXNzYWdlSAASDwoHcGFkZGluZxhjIAEoDEIGCgRib2R5IjIKDEdyb3VwQ29udGV4dBIQCghncm91cF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDSJhCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIpEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJEg4KBmFkbWlucxgKIAMoCSLgBAoMR3JvdXBDb250cm9sEiwKBXN0YXRlGAEgASgLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZRI4CgZjcmVhdGUYCiABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQ3JlYXRlSAASOQoDYWRkGAsgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkFkZE1lbWJlcnNIABI/CgZyZW1vdmUYDCABKAsyLS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVtb3ZlTWVtYmVyc0gAEjgKBnJlbmFtZRgNIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW5hbWVIABI2CgVsZWF2ZRgOIAEoCzIlLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5MZWF2ZUgAEkEKC21ha2VfYWRtaW5zGBQgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLk1ha2VBZG1pbnNIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRo7Cg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJEhUKDWFjY291bnRzX2dvbmUYAiABKAgaFwoGUmVuYW1lEg0KBXRpdGxlGAEgASgJGgcKBUxlYXZlGiEKCk1ha2VBZG1pbnMSEwoLYWNjb3VudF9pZHMYASADKAlCCAoGYWN0aW9uIkcKFVNlbmRlcktleURpc3RyaWJ1dGlvbhIQCghncm91cF9pZBgBIAEoCRIcChRkaXN0cmlidXRpb25fbWVzc2FnZRgCIAEoDCJ6CgdDb250YWN0EhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFAoMaWRlbnRpdHlfa2V5GAMgASgMEhAKCHZlcmlmaWVkGAQgASgIEg8KB2Jsb2NrZWQYCiABKAgSEAoIYWNjZXB0ZWQYCyABKAgiOwoLQ29udGFjdExpc3QSLAoIY29udGFjdHMYASADKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250YWN0Im0KCUdyb3VwTGlzdBItCgZncm91cHMYASADKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjEKCHJlcXVlc3RzGAogAygLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBSZXF1ZXN0IjQKDEdyb3VwUmVxdWVzdBIQCghncm91cF9pZBgBIAEoCRISCgppbnZpdGVkX2J5GAIgASgJInsKDlNlbnRUcmFuc2NyaXB0Eh4KFmRlc3RpbmF0aW9uX2FjY291bnRfaWQYASABKAkSKwoHY29udGVudBgCIAEoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRlbnQSHAoUZGVzdGluYXRpb25fdXNlcm5hbWUYAyABKAkiuwMKC1N5bmNNZXNzYWdlEjEKBHNlbnQYASABKAsyIS5wYXJsZXkuY29udGVudC52MS5TZW50VHJhbnNjcmlwdEgAEjIKCGNvbnRhY3RzGAIgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3RIABIuCgZncm91cHMYAyABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3RIABIxCgdyZXF1ZXN0GAQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY1JlcXVlc3RIABIrCgRyZWFkGAUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhZFN5bmNIABIzCgh2ZXJpZmllZBgGIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlZlcmlmaWVkU3luY0gAEjEKB2Jsb2NrZWQYFCABKAsyHi5wYXJsZXkuY29udGVudC52MS5CbG9ja2VkU3luY0gAEkUKEHJlcXVlc3RfcmVzcG9uc2UYFSABKAsyKS5wYXJsZXkuY29udGVudC52MS5NZXNzYWdlUmVxdWVzdFJlc3BvbnNlSABCBgoEYm9keSIyCgtCbG9ja2VkU3luYxISCgphY2NvdW50X2lkGAEgASgJEg8KB2Jsb2NrZWQYAiABKAgipgEKFk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2USPAoEdHlwZRgBIAEoDjIuLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2UuVHlwZRISCgphY2NvdW50X2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJIigKBFR5cGUSDwoLVFlQRV9BQ0NFUFQQABIPCgtUWVBFX0RFTEVURRABIkoKDFZlcmlmaWVkU3luYxISCgphY2NvdW50X2lkGAEgASgJEhQKDGlkZW50aXR5X2tleRgCIAEoDBIQCgh2ZXJpZmllZBgDIAEoCCINCgtTeW5jUmVxdWVzdCI4CghSZWFkU3luYxIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiRgoMUmV0cnlSZXF1ZXN0EhEKCXRpbWVzdGFtcBgBIAEoBBIQCghncm91cF9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKA0iDQoLTnVsbE1lc3NhZ2UiOgoTUHJvdmlzaW9uaW5nUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwi6QEKEFByb3Zpc2lvbk1lc3NhZ2USGQoRaWRlbnRpdHlfa2V5X3BhaXIYASABKAwSEgoKYWNjb3VudF9pZBgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCRIUCgxsaW5raW5nX2NvZGUYBCABKAkSMAoIY29udGFjdHMYBSABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdBIsCgZncm91cHMYBiABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3QSHgoWcHJvdmlzaW9uaW5nX2RldmljZV9pZBgHIAEoDSJGChFQcm92aXNpb25FbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwSDAoEYm9keRgDIAEoDGIGcHJvdG8z',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSK2BAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIuCgRkYXRhGAogASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGF0YU1lc3NhZ2VIABI0CgdyZWNlaXB0GAsgASgLMiEucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2VIABIyCgZ0eXBpbmcYDCABKAsyIC5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlSAASOAoNZ3JvdXBfY29udHJvbBgNIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbEgAEksKF3NlbmRlcl9rZXlfZGlzdHJpYnV0aW9uGA4gASgLMigucGFybGV5LmNvbnRlbnQudjEuU2VuZGVyS2V5RGlzdHJpYnV0aW9uSAASLgoEc3luYxgPIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLlN5bmNNZXNzYWdlSAASOAoNcmV0cnlfcmVxdWVzdBgQIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlJldHJ5UmVxdWVzdEgAEjYKDG51bGxfbWVzc2FnZRgRIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLk51bGxNZXNzYWdlSAASDwoHcGFkZGluZxhjIAEoDEIGCgRib2R5IjIKDEdyb3VwQ29udGV4dBIQCghncm91cF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDSKLAgoLRGF0YU1lc3NhZ2USDAoEdGV4dBgBIAEoCRIuCgVncm91cBgCIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udGV4dBIUCgxleHBpcmVfdGltZXIYAyABKA0SJwoFcXVvdGUYFCABKAsyGC5wYXJsZXkuY29udGVudC52MS5RdW90ZRItCghyZWFjdGlvbhgVIAEoCzIbLnBhcmxleS5jb250ZW50LnYxLlJlYWN0aW9uEiUKBGVkaXQYFiABKAsyFy5wYXJsZXkuY29udGVudC52MS5FZGl0EikKBmRlbGV0ZRgXIAEoCzIZLnBhcmxleS5jb250ZW50LnYxLkRlbGV0ZSJECgVRdW90ZRISCgptZXNzYWdlX2lkGAEgASgJEhkKEWF1dGhvcl9hY2NvdW50X2lkGAIgASgJEgwKBHRleHQYAyABKAkiZgoIUmVhY3Rpb24SGQoRdGFyZ2V0X21lc3NhZ2VfaWQYASABKAkSIAoYdGFyZ2V0X2F1dGhvcl9hY2NvdW50X2lkGAIgASgJEg0KBWVtb2ppGAMgASgJEg4KBnJlbW92ZRgEIAEoCCIhCgRFZGl0EhkKEXRhcmdldF9tZXNzYWdlX2lkGAEgASgJIiMKBkRlbGV0ZRIZChF0YXJnZXRfbWVzc2FnZV9pZBgBIAEoCSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIpEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJEg4KBmFkbWlucxgKIAMoCSLgBAoMR3JvdXBDb250cm9sEiwKBXN0YXRlGAEgASgLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZRI4CgZjcmVhdGUYCiABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQ3JlYXRlSAASOQoDYWRkGAsgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkFkZE1lbWJlcnNIABI/CgZyZW1vdmUYDCABKAsyLS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVtb3ZlTWVtYmVyc0gAEjgKBnJlbmFtZRgNIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW5hbWVIABI2CgVsZWF2ZRgOIAEoCzIlLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5MZWF2ZUgAEkEKC21ha2VfYWRtaW5zGBQgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLk1ha2VBZG1pbnNIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRo7Cg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJEhUKDWFjY291bnRzX2dvbmUYAiABKAgaFwoGUmVuYW1lEg0KBXRpdGxlGAEgASgJGgcKBUxlYXZlGiEKCk1ha2VBZG1pbnMSEwoLYWNjb3VudF9pZHMYASADKAlCCAoGYWN0aW9uIkcKFVNlbmRlcktleURpc3RyaWJ1dGlvbhIQCghncm91cF9pZBgBIAEoCRIcChRkaXN0cmlidXRpb25fbWVzc2FnZRgCIAEoDCJ6CgdDb250YWN0EhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFAoMaWRlbnRpdHlfa2V5GAMgASgMEhAKCHZlcmlmaWVkGAQgASgIEg8KB2Jsb2NrZWQYCiABKAgSEAoIYWNjZXB0ZWQYCyABKAgiOwoLQ29udGFjdExpc3QSLAoIY29udGFjdHMYASADKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250YWN0Im0KCUdyb3VwTGlzdBItCgZncm91cHMYASADKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjEKCHJlcXVlc3RzGAogAygLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBSZXF1ZXN0IjQKDEdyb3VwUmVxdWVzdBIQCghncm91cF9pZBgBIAEoCRISCgppbnZpdGVkX2J5GAIgASgJInsKDlNlbnRUcmFuc2NyaXB0Eh4KFmRlc3RpbmF0aW9uX2FjY291bnRfaWQYASABKAkSKwoHY29udGVudBgCIAEoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRlbnQSHAoUZGVzdGluYXRpb25fdXNlcm5hbWUYAyABKAki9AMKC1N5bmNNZXNzYWdlEjEKBHNlbnQYASABKAsyIS5wYXJsZXkuY29udGVudC52MS5TZW50VHJhbnNjcmlwdEgAEjIKCGNvbnRhY3RzGAIgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3RIABIuCgZncm91cHMYAyABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3RIABIxCgdyZXF1ZXN0GAQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY1JlcXVlc3RIABIrCgRyZWFkGAUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhZFN5bmNIABIzCgh2ZXJpZmllZBgGIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlZlcmlmaWVkU3luY0gAEjEKB2Jsb2NrZWQYFCABKAsyHi5wYXJsZXkuY29udGVudC52MS5CbG9ja2VkU3luY0gAEkUKEHJlcXVlc3RfcmVzcG9uc2UYFSABKAsyKS5wYXJsZXkuY29udGVudC52MS5NZXNzYWdlUmVxdWVzdFJlc3BvbnNlSAASNwoNZGVsZXRlX2Zvcl9tZRgWIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkRlbGV0ZUZvck1lSABCBgoEYm9keSIyCgtCbG9ja2VkU3luYxISCgphY2NvdW50X2lkGAEgASgJEg8KB2Jsb2NrZWQYAiABKAgipgEKFk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2USPAoEdHlwZRgBIAEoDjIuLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2UuVHlwZRISCgphY2NvdW50X2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJIigKBFR5cGUSDwoLVFlQRV9BQ0NFUFQQABIPCgtUWVBFX0RFTEVURRABIkoKDFZlcmlmaWVkU3luYxISCgphY2NvdW50X2lkGAEgASgJEhQKDGlkZW50aXR5X2tleRgCIAEoDBIQCgh2ZXJpZmllZBgDIAEoCCINCgtTeW5jUmVxdWVzdCI4CghSZWFkU3luYxIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiRgoMUmV0cnlSZXF1ZXN0EhEKCXRpbWVzdGFtcBgBIAEoBBIQCghncm91cF9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKA0iDQoLTnVsbE1lc3NhZ2UiOgoTUHJvdmlzaW9uaW5nUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwi6QEKEFByb3Zpc2lvbk1lc3NhZ2USGQoRaWRlbnRpdHlfa2V5X3BhaXIYASABKAwSEgoKYWNjb3VudF9pZBgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCRIUCgxsaW5raW5nX2NvZGUYBCABKAkSMAoIY29udGFjdHMYBSABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdBIsCgZncm91cHMYBiABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3QSHgoWcHJvdmlzaW9uaW5nX2RldmljZV9pZBgHIAEoDSJGChFQcm92aXNpb25FbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwSDAoEYm9keRgDIAEoDCI7CgtEZWxldGVGb3JNZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAliBnByb3RvMw',
   );
 
 /**
@@ -178,6 +178,31 @@ export type DataMessage = Message<'parley.content.v1.DataMessage'> & {
    * @generated from field: uint32 expire_timer = 3;
    */
   expireTimer: number;
+
+  /**
+   * This text replies to an earlier message.
+   *
+   * @generated from field: parley.content.v1.Quote quote = 20;
+   */
+  quote?: Quote | undefined;
+
+  /**
+   * Not a new message: a reaction to, an edit of, or the deletion of an earlier one (by its
+   * author's message id). Receivers check the rules (who, within what window) themselves.
+   *
+   * @generated from field: parley.content.v1.Reaction reaction = 21;
+   */
+  reaction?: Reaction | undefined;
+
+  /**
+   * @generated from field: parley.content.v1.Edit edit = 22;
+   */
+  edit?: Edit | undefined;
+
+  /**
+   * @generated from field: parley.content.v1.Delete delete = 23;
+   */
+  delete?: Delete | undefined;
 };
 
 /**
@@ -187,6 +212,112 @@ export type DataMessage = Message<'parley.content.v1.DataMessage'> & {
 export const DataMessageSchema: GenMessage<DataMessage> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 2);
+
+/**
+ * Which message a reply quotes: its id and author, and the start of its text as the replier
+ * saw it (shown if the quoted message is not on the receiving device).
+ *
+ * @generated from message parley.content.v1.Quote
+ */
+export type Quote = Message<'parley.content.v1.Quote'> & {
+  /**
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * @generated from field: string author_account_id = 2;
+   */
+  authorAccountId: string;
+
+  /**
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.content.v1.Quote.
+ * Use `create(QuoteSchema)` to create a new message.
+ */
+export const QuoteSchema: GenMessage<Quote> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 3);
+
+/**
+ * One emoji per person per message; `remove` takes the sender's reaction back.
+ *
+ * @generated from message parley.content.v1.Reaction
+ */
+export type Reaction = Message<'parley.content.v1.Reaction'> & {
+  /**
+   * @generated from field: string target_message_id = 1;
+   */
+  targetMessageId: string;
+
+  /**
+   * @generated from field: string target_author_account_id = 2;
+   */
+  targetAuthorAccountId: string;
+
+  /**
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * @generated from field: bool remove = 4;
+   */
+  remove: boolean;
+};
+
+/**
+ * Describes the message parley.content.v1.Reaction.
+ * Use `create(ReactionSchema)` to create a new message.
+ */
+export const ReactionSchema: GenMessage<Reaction> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 4);
+
+/**
+ * The author's new text (`DataMessage.text`) for their message `target_message_id`.
+ *
+ * @generated from message parley.content.v1.Edit
+ */
+export type Edit = Message<'parley.content.v1.Edit'> & {
+  /**
+   * @generated from field: string target_message_id = 1;
+   */
+  targetMessageId: string;
+};
+
+/**
+ * Describes the message parley.content.v1.Edit.
+ * Use `create(EditSchema)` to create a new message.
+ */
+export const EditSchema: GenMessage<Edit> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 5);
+
+/**
+ * The author deletes their message `target_message_id` for everyone.
+ *
+ * @generated from message parley.content.v1.Delete
+ */
+export type Delete = Message<'parley.content.v1.Delete'> & {
+  /**
+   * @generated from field: string target_message_id = 1;
+   */
+  targetMessageId: string;
+};
+
+/**
+ * Describes the message parley.content.v1.Delete.
+ * Use `create(DeleteSchema)` to create a new message.
+ */
+export const DeleteSchema: GenMessage<Delete> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 6);
 
 /**
  * @generated from message parley.content.v1.ReceiptMessage
@@ -209,7 +340,7 @@ export type ReceiptMessage = Message<'parley.content.v1.ReceiptMessage'> & {
  */
 export const ReceiptMessageSchema: GenMessage<ReceiptMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 3);
+  messageDesc(file_parley_content_v1_content, 7);
 
 /**
  * @generated from enum parley.content.v1.ReceiptMessage.Type
@@ -231,7 +362,7 @@ export enum ReceiptMessage_Type {
  */
 export const ReceiptMessage_TypeSchema: GenEnum<ReceiptMessage_Type> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 3, 0);
+  enumDesc(file_parley_content_v1_content, 7, 0);
 
 /**
  * @generated from message parley.content.v1.TypingMessage
@@ -254,7 +385,7 @@ export type TypingMessage = Message<'parley.content.v1.TypingMessage'> & {
  */
 export const TypingMessageSchema: GenMessage<TypingMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 4);
+  messageDesc(file_parley_content_v1_content, 8);
 
 /**
  * @generated from enum parley.content.v1.TypingMessage.Action
@@ -276,7 +407,7 @@ export enum TypingMessage_Action {
  */
 export const TypingMessage_ActionSchema: GenEnum<TypingMessage_Action> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 4, 0);
+  enumDesc(file_parley_content_v1_content, 8, 0);
 
 /**
  * @generated from message parley.content.v1.GroupMember
@@ -301,7 +432,7 @@ export type GroupMember = Message<'parley.content.v1.GroupMember'> & {
  */
 export const GroupMemberSchema: GenMessage<GroupMember> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 5);
+  messageDesc(file_parley_content_v1_content, 9);
 
 /**
  * A group's full state at `revision`. Client-managed: every control message carries it.
@@ -349,7 +480,7 @@ export type GroupState = Message<'parley.content.v1.GroupState'> & {
  */
 export const GroupStateSchema: GenMessage<GroupState> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 6);
+  messageDesc(file_parley_content_v1_content, 10);
 
 /**
  * @generated from message parley.content.v1.GroupControl
@@ -417,7 +548,7 @@ export type GroupControl = Message<'parley.content.v1.GroupControl'> & {
  */
 export const GroupControlSchema: GenMessage<GroupControl> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7);
+  messageDesc(file_parley_content_v1_content, 11);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Create
@@ -430,7 +561,7 @@ export type GroupControl_Create = Message<'parley.content.v1.GroupControl.Create
  */
 export const GroupControl_CreateSchema: GenMessage<GroupControl_Create> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 0);
+  messageDesc(file_parley_content_v1_content, 11, 0);
 
 /**
  * @generated from message parley.content.v1.GroupControl.AddMembers
@@ -448,7 +579,7 @@ export type GroupControl_AddMembers = Message<'parley.content.v1.GroupControl.Ad
  */
 export const GroupControl_AddMembersSchema: GenMessage<GroupControl_AddMembers> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 1);
+  messageDesc(file_parley_content_v1_content, 11, 1);
 
 /**
  * @generated from message parley.content.v1.GroupControl.RemoveMembers
@@ -474,7 +605,7 @@ export type GroupControl_RemoveMembers = Message<'parley.content.v1.GroupControl
  */
 export const GroupControl_RemoveMembersSchema: GenMessage<GroupControl_RemoveMembers> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 2);
+  messageDesc(file_parley_content_v1_content, 11, 2);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Rename
@@ -492,7 +623,7 @@ export type GroupControl_Rename = Message<'parley.content.v1.GroupControl.Rename
  */
 export const GroupControl_RenameSchema: GenMessage<GroupControl_Rename> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 3);
+  messageDesc(file_parley_content_v1_content, 11, 3);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Leave
@@ -505,7 +636,7 @@ export type GroupControl_Leave = Message<'parley.content.v1.GroupControl.Leave'>
  */
 export const GroupControl_LeaveSchema: GenMessage<GroupControl_Leave> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 4);
+  messageDesc(file_parley_content_v1_content, 11, 4);
 
 /**
  * @generated from message parley.content.v1.GroupControl.MakeAdmins
@@ -523,7 +654,7 @@ export type GroupControl_MakeAdmins = Message<'parley.content.v1.GroupControl.Ma
  */
 export const GroupControl_MakeAdminsSchema: GenMessage<GroupControl_MakeAdmins> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 5);
+  messageDesc(file_parley_content_v1_content, 11, 5);
 
 /**
  * @generated from message parley.content.v1.SenderKeyDistribution
@@ -548,7 +679,7 @@ export type SenderKeyDistribution = Message<'parley.content.v1.SenderKeyDistribu
  */
 export const SenderKeyDistributionSchema: GenMessage<SenderKeyDistribution> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 8);
+  messageDesc(file_parley_content_v1_content, 12);
 
 /**
  * @generated from message parley.content.v1.Contact
@@ -597,7 +728,7 @@ export type Contact = Message<'parley.content.v1.Contact'> & {
  */
 export const ContactSchema: GenMessage<Contact> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 9);
+  messageDesc(file_parley_content_v1_content, 13);
 
 /**
  * @generated from message parley.content.v1.ContactList
@@ -615,7 +746,7 @@ export type ContactList = Message<'parley.content.v1.ContactList'> & {
  */
 export const ContactListSchema: GenMessage<ContactList> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 10);
+  messageDesc(file_parley_content_v1_content, 14);
 
 /**
  * @generated from message parley.content.v1.GroupList
@@ -640,7 +771,7 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
  */
 export const GroupListSchema: GenMessage<GroupList> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11);
+  messageDesc(file_parley_content_v1_content, 15);
 
 /**
  * @generated from message parley.content.v1.GroupRequest
@@ -665,7 +796,7 @@ export type GroupRequest = Message<'parley.content.v1.GroupRequest'> & {
  */
 export const GroupRequestSchema: GenMessage<GroupRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 12);
+  messageDesc(file_parley_content_v1_content, 16);
 
 /**
  * What one of our devices sent, so our other devices show it too.
@@ -702,7 +833,7 @@ export type SentTranscript = Message<'parley.content.v1.SentTranscript'> & {
  */
 export const SentTranscriptSchema: GenMessage<SentTranscript> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 13);
+  messageDesc(file_parley_content_v1_content, 17);
 
 /**
  * @generated from message parley.content.v1.SyncMessage
@@ -778,6 +909,15 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
         value: MessageRequestResponse;
         case: 'requestResponse';
       }
+    | {
+        /**
+         * Our own device deleted these messages for itself only.
+         *
+         * @generated from field: parley.content.v1.DeleteForMe delete_for_me = 22;
+         */
+        value: DeleteForMe;
+        case: 'deleteForMe';
+      }
     | { case: undefined; value?: undefined };
 };
 
@@ -787,7 +927,7 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
  */
 export const SyncMessageSchema: GenMessage<SyncMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 14);
+  messageDesc(file_parley_content_v1_content, 18);
 
 /**
  * @generated from message parley.content.v1.BlockedSync
@@ -810,7 +950,7 @@ export type BlockedSync = Message<'parley.content.v1.BlockedSync'> & {
  */
 export const BlockedSyncSchema: GenMessage<BlockedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 15);
+  messageDesc(file_parley_content_v1_content, 19);
 
 /**
  * @generated from message parley.content.v1.MessageRequestResponse
@@ -840,7 +980,7 @@ export type MessageRequestResponse = Message<'parley.content.v1.MessageRequestRe
  */
 export const MessageRequestResponseSchema: GenMessage<MessageRequestResponse> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 16);
+  messageDesc(file_parley_content_v1_content, 20);
 
 /**
  * @generated from enum parley.content.v1.MessageRequestResponse.Type
@@ -862,7 +1002,7 @@ export enum MessageRequestResponse_Type {
  */
 export const MessageRequestResponse_TypeSchema: GenEnum<MessageRequestResponse_Type> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 16, 0);
+  enumDesc(file_parley_content_v1_content, 20, 0);
 
 /**
  * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
@@ -893,7 +1033,7 @@ export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
  */
 export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 17);
+  messageDesc(file_parley_content_v1_content, 21);
 
 /**
  * @generated from message parley.content.v1.SyncRequest
@@ -906,7 +1046,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 18);
+  messageDesc(file_parley_content_v1_content, 22);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -931,7 +1071,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 19);
+  messageDesc(file_parley_content_v1_content, 23);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -964,7 +1104,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 24);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -977,7 +1117,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 21);
+  messageDesc(file_parley_content_v1_content, 25);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -1006,7 +1146,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 22);
+  messageDesc(file_parley_content_v1_content, 26);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -1058,7 +1198,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 23);
+  messageDesc(file_parley_content_v1_content, 27);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -1088,4 +1228,27 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 24);
+  messageDesc(file_parley_content_v1_content, 28);
+
+/**
+ * @generated from message parley.content.v1.DeleteForMe
+ */
+export type DeleteForMe = Message<'parley.content.v1.DeleteForMe'> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: repeated string message_ids = 2;
+   */
+  messageIds: string[];
+};
+
+/**
+ * Describes the message parley.content.v1.DeleteForMe.
+ * Use `create(DeleteForMeSchema)` to create a new message.
+ */
+export const DeleteForMeSchema: GenMessage<DeleteForMe> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 29);
