@@ -5,7 +5,7 @@
  * hidden; dark mode from the system and from Settings.
  */
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { expectMessage, openByPreview, register, send, startChat } from './app.ts';
+import { acceptRequest, expectMessage, openByPreview, register, send, startChat } from './app.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -40,6 +40,7 @@ test('a link in a message is clickable and opens without a handle on Parley', as
   await startChat(alice, names.bob);
   await send(alice, `read https://example.org/doc?x=${run} please`);
   await openByPreview(bob, `please`);
+  await acceptRequest(bob); // a first message from a stranger is a request
   const link = bob.getByRole('link', { name: `https://example.org/doc?x=${run}` });
   await expect(link).toHaveAttribute('href', `https://example.org/doc?x=${run}`);
   await expect(link).toHaveAttribute('rel', 'noopener noreferrer');

@@ -6,7 +6,15 @@
  * flagged "not the … you talked to before" while the old one keeps Carol's name.
  */
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { expectMessage, openConversation, register, send, shot, startChat } from './app.ts';
+import {
+  acceptRequest,
+  expectMessage,
+  openConversation,
+  register,
+  send,
+  shot,
+  startChat,
+} from './app.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -52,6 +60,7 @@ test('a deleted account: its chat says so, and its group keeps working without i
   await expect(alice.getByTestId('conversation-title')).toHaveText('Book club');
   await send(alice, 'Chapter one by Friday');
   await openConversation(bob, 'Book club');
+  await acceptRequest(bob); // Alice added Bob, a stranger so far: a group request
   await expectMessage(bob, 'Chapter one by Friday');
   await expect(subtitle(bob)).toHaveText('3 members');
 

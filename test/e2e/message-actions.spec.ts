@@ -3,7 +3,7 @@
  * one person does to a message shows on the other's screen.
  */
 import { expect, test, type BrowserContext, type Locator, type Page } from '@playwright/test';
-import { expectMessage, openByPreview, register, send, startChat } from './app.ts';
+import { acceptRequest, expectMessage, openByPreview, register, send, startChat } from './app.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -42,6 +42,7 @@ test('a reply quotes, a reaction shows on the other side', async ({ browser }) =
   await startChat(alice, names.bob);
   await send(alice, `lunch at noon? ${run}`);
   await openByPreview(bob, `lunch at noon? ${run}`);
+  await acceptRequest(bob); // a first message from a stranger is a request
 
   await (await menu(bob, 'lunch at noon?')).getByRole('menuitem', { name: 'Reply' }).click();
   await expect(bob.getByTestId('composer-draft')).toContainText('Replying to');
