@@ -21,6 +21,7 @@ import { setCryptoBackend } from '@parley/crypto/backend.js';
 import { CloseCode } from '@parley/protocol';
 import { nodeCryptoBackend } from '@parley/crypto-node';
 import { eventWords, messageText } from './event-words.ts';
+import { registerMessageCommands } from './message-commands.ts';
 import {
   contactJson,
   contactState,
@@ -173,7 +174,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       m.direction === 'out'
         ? `me → ${m.conversationId.startsWith('direct:') ? await name(m.conversationId.slice(7)) : 'group'}`
         : await name(m.senderAccountId);
-    return `${when} ${where}${who}: ${m.text}`;
+    if (m.deleted) return `${when} ${where}${who}: (deleted)`;
+    const quote = m.quote
+      ? `[reply to ${await name(m.quote.authorAccountId)}: ${m.quote.text}] `
+      : '';
+    const reactions = Object.entries(m.reactions ?? {});
+    const reacted =
+      reactions.length > 0
+        ? ` [${(await Promise.all(reactions.map(async ([id, e]) => `${e} ${await name(id)}`))).join(', ')}]`
+        : '';
+    return `${when} ${where}${who}: ${quote}${m.text}${m.editedAt !== undefined ? ' (edited)' : ''}${reacted}`;
   }
 
   program
@@ -407,15 +417,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       });
     });
 
-  registerTrustCommands(program, {
-    withClient: (fn) => withClient(fn),
+  const commandDeps = {
+    withClient: <T>(fn: (c: ParleyClient) => Promise<T>) => withClient(fn),
     resolveAccount,
     resolveGroup,
     print,
     json,
-    out: (line) => io.out(line),
-    fail: (message) => new CliError(message),
-  });
+    out: (line: string) => io.out(line),
+    fail: (message: string) => new CliError(message),
+  };
+  registerTrustCommands(program, commandDeps);
+  registerMessageCommands(program, commandDeps);
 
   const devices = program.command('devices').description('this account’s devices');
   devices.command('list').action(async () => {
