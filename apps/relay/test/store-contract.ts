@@ -10,6 +10,7 @@ import type { DeviceSnapshot, RelayStore } from '../src/store/types.ts';
 import { deviceKeys, ecPublicKey, kyberPreKeys, preKeys, signedPreKey } from './helpers.ts';
 import { registerHintContract } from './store-contract-hints.ts';
 import { registerQueueContract } from './store-contract-queues.ts';
+import { registerSealedContract } from './store-contract-sealed.ts';
 import { accept, account, envelope, everything, linked, newDevice, T0 } from './store-fixtures.ts';
 
 export interface StoreFixture {
@@ -30,6 +31,7 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
   describe(`RelayStore contract: ${name}`, () => {
     registerQueueContract(withStore);
     registerHintContract(withStore);
+    registerSealedContract(withStore);
     it(
       'createAccount is atomic: a taken username writes nothing',
       withStore(async (store) => {
