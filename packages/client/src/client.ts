@@ -17,6 +17,7 @@ import { sessionKey } from './crypto-stores.ts';
 import { DirectDelivery } from './delivery/direct.ts';
 import { GroupDelivery } from './delivery/group.ts';
 import { Outbox } from './delivery/outbox.ts';
+import { SealedSender } from './delivery/sealed.ts';
 import { Emitter } from './events.ts';
 import { Groups } from './groups/index.ts';
 import { Identity } from './identity.ts';
@@ -57,6 +58,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #messaging: Messaging;
   readonly #linking: Linking;
   readonly #receiver: Receiver;
+  readonly #sealed: SealedSender;
   readonly #connection: Connection;
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
@@ -66,7 +68,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const sessions = (this.#sessions = new Sessions(ctx));
     const usernames = new Usernames(ctx);
     this.#account = new Account(ctx, sessions, new PreKeys(ctx, sessions));
-    const direct = new DirectDelivery(ctx, sessions);
+    const sealed = (this.#sealed = new SealedSender(ctx));
+    const direct = new DirectDelivery(ctx, sessions, sealed);
     const group = new GroupDelivery(ctx, sessions, direct);
     const outbox = (this.#outbox = new Outbox(ctx, direct, group, {
       offline: () => this.#connection.markOffline(),
@@ -84,7 +87,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       new SyncHandler(ctx, usernames, sync),
       new RetryAnswers(ctx, direct, outbox),
     );
-    this.#receiver = new Receiver(ctx, sessions, direct, outbox, content);
+    this.#receiver = new Receiver(ctx, sessions, direct, outbox, content, sealed);
     this.#connection = new Connection(ctx, this.#account, outbox, this.#receiver);
   }
 
@@ -121,8 +124,23 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Account ------------------------------------------------------------------------------
-  register(username: string, relayUrl?: string): Promise<AccountRecord> {
-    return this.#account.register(username, relayUrl);
+  /** Registers, then pins the relay's sealed sender trust root and uploads our access key. */
+  async register(username: string, relayUrl?: string): Promise<AccountRecord> {
+    const account = await this.#account.register(username, relayUrl);
+    await this.#prepareSealed();
+    return account;
+  }
+
+  /** Sealed sender set-up; a failure (offline) is retried at the next start or send. */
+  async #prepareSealed(): Promise<void> {
+    try {
+      await this.#sealed.prepare();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      console.warn(
+        `parley: sealed sender not ready yet (${why}); sending with the login meanwhile`,
+      );
+    }
   }
   whoami() {
     return this.#account.whoami();
@@ -149,7 +167,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   // Connection ---------------------------------------------------------------------------
   /** Connects the delivery socket; resolves once the stored backlog has been handled. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    if (this.#ctx.account) await this.#prepareSealed();
     return this.#connection.start();
   }
   stop(): Promise<void> {
