@@ -420,6 +420,7 @@ export class ClientModel extends StateStore implements ChatModel {
         username: c.username ?? `${c.accountId.slice(0, 8)}…`,
         verified: c.verified ?? false,
         identityChanged: c.identityChanged ?? false,
+        sealedSender: c.sealedSender ?? false,
       };
     }
     const groups: Record<string, Group> = {};

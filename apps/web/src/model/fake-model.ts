@@ -186,14 +186,21 @@ export class FakeModel extends StateStore implements ChatModel {
 
   addContact(
     username: string,
-    extra: { verified?: boolean; identityChanged?: boolean } = {},
+    extra: { verified?: boolean; identityChanged?: boolean; sealedSender?: boolean } = {},
   ): string {
     const accountId = `acc-${username}`;
     this.directory.set(username, accountId);
     this.update((s) => ({
       contacts: {
         ...s.contacts,
-        [accountId]: { accountId, username, verified: false, identityChanged: false, ...extra },
+        [accountId]: {
+          accountId,
+          username,
+          verified: false,
+          identityChanged: false,
+          sealedSender: false,
+          ...extra,
+        },
       },
     }));
     return accountId;

@@ -27,6 +27,8 @@ export interface Contact {
   verified: boolean;
   /** The contact's identity key changed and the user has not acknowledged it yet. */
   identityChanged: boolean;
+  /** Messages to this contact go sealed: the relay does not learn that they are from us. */
+  sealedSender: boolean;
 }
 
 export interface GroupMember {

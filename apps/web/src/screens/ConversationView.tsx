@@ -47,11 +47,16 @@ export function ConversationView({
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages?.length, typing]);
 
+  const contact = group ? undefined : state.contacts[info.peer];
   const subtitle = group
     ? `${group.members.length + (group.left ? 0 : 1)} members`
-    : state.contacts[info.peer]?.verified
-      ? 'Verified'
-      : undefined;
+    : [
+        contact?.verified ? 'Verified' : undefined,
+        // Whether the relay learns who writes here (see the client's delivery/sealed.ts).
+        `Sealed sender: ${contact?.sealedSender ? 'on' : 'off'}`,
+      ]
+        .filter(Boolean)
+        .join(' · ');
 
   return (
     <section className="conversation" aria-label={`Conversation with ${info.title}`}>
