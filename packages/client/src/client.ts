@@ -94,7 +94,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Opens a client on `storage`, with the account stored there if any. */
   static async open(options: ParleyClientOptions): Promise<ParleyClient> {
     const account = await options.storage.get<AccountRecord>('meta', META.account);
-    return new ParleyClient(options, account);
+    const client = new ParleyClient(options, account);
+    // Our access secret goes into content built synchronously: have it at hand.
+    await client.#sealed.load();
+    return client;
   }
 
   /**
@@ -107,6 +110,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   ): Promise<ParleyClient> {
     const client = await ParleyClient.open(options);
     await client.#linking.link(options.relayUrl, options.deviceName, onUri);
+    await client.#sealed.reload();
+    await client.#prepareSealed();
     return client;
   }
 
@@ -127,6 +132,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Registers, then pins the relay's sealed sender trust root and uploads our access key. */
   async register(username: string, relayUrl?: string): Promise<AccountRecord> {
     const account = await this.#account.register(username, relayUrl);
+    await this.#sealed.reload();
     await this.#prepareSealed();
     return account;
   }

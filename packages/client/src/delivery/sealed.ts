@@ -82,7 +82,8 @@ export class SealedSender {
 
   constructor(private readonly ctx: ClientContext) {}
 
-  async #load(): Promise<SealedStateRecord> {
+  /** Reads `meta/sealed` once (the client does at open, so `ownSecret` is ready). */
+  async load(): Promise<SealedStateRecord> {
     this.#state ??= (await this.ctx.storage.get<SealedStateRecord>('meta', META.sealed)) ?? {};
     return this.#state;
   }
@@ -97,6 +98,12 @@ export class SealedSender {
     this.#state = next;
   }
 
+  /** Forgets the cached state (after the storage was wiped or a new account stored). */
+  async reload(): Promise<void> {
+    this.#state = undefined;
+    await this.load();
+  }
+
   /** Our access secret, to put in outgoing data messages (none on linked devices). */
   ownSecret(): Uint8Array | undefined {
     return this.#state?.secret;
@@ -104,7 +111,7 @@ export class SealedSender {
 
   /** The pinned trust root, if any. */
   async trustRoot(): Promise<PublicKey | undefined> {
-    const { trustRoot } = await this.#load();
+    const { trustRoot } = await this.load();
     return trustRoot ? PublicKey.deserialize(trustRoot) : undefined;
   }
 
@@ -117,7 +124,7 @@ export class SealedSender {
     const { ctx } = this;
     const account = ctx.account;
     if (!account) return;
-    const state = await this.#load();
+    const state = await this.load();
     if (!state.trustRoot) {
       const { publicKey } = await ctx.http.trustRoot();
       await this.#save({ trustRoot: fromBase64(publicKey) });
@@ -135,7 +142,7 @@ export class SealedSender {
 
   /** A sender certificate valid for a while yet, fetched when needed; undefined if none. */
   async certificate(): Promise<SenderCertificate | undefined> {
-    const state = await this.#load();
+    const state = await this.load();
     const now = this.ctx.now();
     if (state.certificate && (state.certificateExpiresAt ?? 0) - CERTIFICATE_REFRESH_MS > now) {
       return SenderCertificate.deserialize(state.certificate);
