@@ -10,8 +10,8 @@
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { ParleyClient } from '@parley/client';
-import { inbox, registeredClient } from './support/clients.ts';
+import { ParleyClient } from '@parley/client';
+import { clientOptions, inbox, registeredClient } from './support/clients.ts';
 import { useRelay } from './support/use-relay.ts';
 
 const { relay, clients } = useRelay<ParleyClient>();
@@ -154,5 +154,53 @@ describe('sealed sender: what the relay keeps', () => {
       const [m] = await inboxes.get(c)!.waitFor(1, (x) => x.text === text);
       expect(m!.senderAccountId).toBe(alice.accountId);
     }
+  });
+
+  it('a key the relay refuses is forgotten and the message goes with the login, once', async () => {
+    const dan = await client('dan');
+    const erin = await client('erin');
+    const erinInbox = inbox(erin);
+    const danInbox = inbox(dan);
+    await dan.addContact('erin');
+    await dan.sendText(erin.accountId, 'first');
+    await erinInbox.waitFor(1, (m) => m.text === 'first');
+    await erin.sendText(dan.accountId, 'reply');
+    await danInbox.waitFor(1, (m) => m.text === 'reply');
+    expect((await dan.contact(erin.accountId))?.sealedSender).toBe(true);
+
+    // Erin's key changes on the relay (e.g. she reset it): Dan's copy is now wrong.
+    await erin.http.setUnidentifiedAccess(
+      Buffer.from(new Uint8Array(16).fill(7)).toString('base64'),
+    );
+    expect((await dan.sendText(erin.accountId, 'after the change')).status).toBe('sent');
+    await erinInbox.waitFor(1, (m) => m.text === 'after the change');
+    expect((await dan.contact(erin.accountId))?.sealedSender).toBe(false);
+    expect(erinInbox.texts().filter((t) => t === 'after the change')).toHaveLength(1);
+  });
+
+  it('a sealed envelope whose certificate does not chain to the pinned trust root is dropped', async () => {
+    const fay = await client('fay');
+    const gus = await client('gus');
+    const gusInbox = inbox(gus);
+    const fayInbox = inbox(fay);
+    await fay.addContact('gus');
+    await fay.sendText(gus.accountId, 'hello gus');
+    await gusInbox.waitFor(1, (m) => m.text === 'hello gus');
+    // Gus now holds Fay's secret; pin another root on Fay's side, as if the relay were an
+    // impostor signing its own certificates.
+    const state = (await fay.storage.get<Record<string, unknown>>('meta', 'sealed'))!;
+    const other = new Uint8Array(33).fill(9);
+    other[0] = 5;
+    await fay.storage.transaction((tx) => tx.put('meta', 'sealed', { ...state, trustRoot: other }));
+    await fay.stop();
+    const reopened = await ParleyClient.open(clientOptions(relay.url, fay.storage));
+    clients.push(reopened);
+    const reopenedInbox = inbox(reopened);
+    await reopened.start();
+    const rejected = reopened.waitFor('sealedRejected');
+    await gus.sendText(fay.accountId, 'sealed with a real certificate');
+    expect((await rejected).reason).toBe('InvalidCertificate');
+    expect(reopenedInbox.texts()).not.toContain('sealed with a real certificate');
+    expect(fayInbox.texts()).not.toContain('sealed with a real certificate');
   });
 });

@@ -41,8 +41,10 @@ export class Receiver {
     // Without a pinned trust root nothing sealed can be checked: pin it now, or leave the
     // envelope unacked (redelivered) until we can.
     if (!(await this.sealed?.trustRoot())) await this.sealed?.prepare();
-    const opened = await openSealedEnvelope(this.ctx, this.sessions, this.sealed, envelope);
-    if (opened) await this.handle(opened);
+    const result = await openSealedEnvelope(this.ctx, this.sessions, this.sealed, envelope);
+    if ('opened' in result) return this.handle(result.opened);
+    console.warn(`parley: dropped a sealed envelope that did not open: ${result.rejected}`);
+    this.ctx.events.emit('sealedRejected', { envelopeId: envelope.id, reason: result.rejected });
   }
 
   /**

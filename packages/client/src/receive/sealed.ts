@@ -25,13 +25,13 @@ const INNER_TYPE: Record<string, EnvelopeType | undefined> = {
   senderkey: 'sender_key_message',
 };
 
-/** The identified envelope inside `envelope`, or undefined when it must be dropped. */
+/** The identified envelope inside `envelope`, or why it must be dropped. */
 export async function openSealedEnvelope(
   ctx: ClientContext,
   sessions: Sessions,
   sealed: SealedSender | undefined,
   envelope: SealedEnvelope,
-): Promise<Envelope | undefined> {
+): Promise<{ opened: Envelope } | { rejected: string }> {
   const trustRoot = await sealed?.trustRoot();
   if (!trustRoot) {
     throw new ClientError('sealed_unavailable', 'no pinned trust root to open sealed envelopes');
@@ -44,15 +44,11 @@ export async function openSealedEnvelope(
     await sender.validate(trustRoot, ctx.now());
     const account = ctx.requireAccount();
     if (sender.senderUuid === account.accountId && sender.senderDeviceId === account.deviceId) {
-      console.warn('parley: dropped a sealed envelope that claims to come from this device');
-      return undefined;
+      return { rejected: 'SealedSenderSelfSend' };
     }
     const type = INNER_TYPE[usmc.type];
-    if (!type) {
-      console.warn(`parley: dropped a sealed envelope with inner type ${usmc.type}`);
-      return undefined;
-    }
-    return {
+    if (!type) return { rejected: `UnsupportedInnerType:${usmc.type}` };
+    const opened: Envelope = {
       id: envelope.id,
       type,
       sourceAccountId: sender.senderUuid,
@@ -62,9 +58,9 @@ export async function openSealedEnvelope(
       serverTimestamp: envelope.serverTimestamp,
       content: toBase64(usmc.contents()),
     };
+    return { opened };
   } catch (err) {
     if (!isProtocolError(err)) throw err;
-    console.warn(`parley: dropped a sealed envelope that did not open: ${err.code}`);
-    return undefined;
+    return { rejected: err.code };
   }
 }
