@@ -103,6 +103,27 @@ describe('sealed sender on SQLite', () => {
     }
   });
 
+  it('lets a browser on an allowed origin send the access key header (CORS preflight)', async () => {
+    const relay = await startRelay({ overrides: { corsOrigins: ['https://app.parley.example'] } });
+    try {
+      const preflight = await relay.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/messages/sealed/00000000-0000-4000-8000-000000000000',
+        headers: {
+          origin: 'https://app.parley.example',
+          'access-control-request-method': 'PUT',
+          'access-control-request-headers': 'content-type,unidentified-access-key',
+        },
+      });
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://app.parley.example');
+      expect(String(preflight.headers['access-control-allow-headers'])).toContain(
+        'unidentified-access-key',
+      );
+    } finally {
+      await relay.destroy();
+    }
+  });
+
   it('keeps the trust root and server certificate across a restart', async () => {
     const first = await startRelay();
     const root = (
