@@ -97,6 +97,8 @@ describe('sealed sender: what the relay keeps', () => {
     const logsBefore = relay.output().length;
     expect((await alice.sendText(bob.accountId, 'sealed to bob')).status).toBe('sent');
     expect((await alice.sendText(carol.accountId, 'sealed to carol')).status).toBe('sent');
+    await alice.sendTyping(bob.accountId, true); // typing notices go sealed too
+    await alice.markRead(`direct:${bob.accountId}`); // and read receipts
     const group = await alice.createGroup('sealed group', [bob.accountId, carol.accountId]);
     expect((await alice.sendGroupText(group.groupId, 'sealed to the group')).status).toBe('sent');
 
@@ -110,8 +112,9 @@ describe('sealed sender: what the relay keeps', () => {
       )
       .all(sealedFrom) as { type: string; source_account_id: unknown; source_device_id: unknown }[];
     db.close();
-    // Two 1:1 texts, group control and sender keys to both, the group text to both.
-    expect(queued.length).toBeGreaterThanOrEqual(6);
+    // Two 1:1 texts, a typing notice, a read receipt, group control and sender keys to both,
+    // the group text to both.
+    expect(queued.length).toBeGreaterThanOrEqual(8);
     for (const row of queued) {
       expect(row).toMatchObject({
         type: 'unidentified_sender',
