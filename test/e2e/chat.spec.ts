@@ -77,10 +77,13 @@ test('Alice and Bob register and chat both ways', async ({ browser }) => {
   // Bob never looked Alice up: her first message names her (confirmed with the relay).
   await openConversation(bob, names.alice);
   await expectMessage(bob, hello);
+  // Her message carried her access secret: Bob's replies go sealed (the header says so).
+  await expect(bob.getByText('Sealed sender: on')).toBeVisible();
   const reply = say('Hi Alice! Bob here <b>not bold</b>');
   await send(bob, reply);
 
   await expectMessage(alice, reply);
+  await expect(alice.getByText('Sealed sender: on')).toBeVisible();
   // Bob read Alice's message: her last outgoing message shows "read".
   await expect(
     alice.locator('[data-testid=message].bubble-row--out [data-status]').last(),
