@@ -39,6 +39,7 @@ const CLIENT_LAYERS = [
   { name: 'sync', files: ['sync/**'], imports: ['(^|/)sync/'] },
   { name: 'groups', files: ['groups/**'], imports: ['(^|/)groups/'] },
   { name: 'messaging', files: ['messaging.ts'], imports: ['(^|/)messaging\\.ts$'] },
+  { name: 'trust', files: ['trust/**'], imports: ['(^|/)trust/'] },
   { name: 'linking', files: ['linking.ts'], imports: ['(^|/)linking\\.ts$'] },
   { name: 'receive', files: ['receive/**'], imports: ['(^|/)receive/'] },
   { name: 'connection', files: ['connection.ts'], imports: ['(^|/)connection\\.ts$'] },

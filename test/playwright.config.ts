@@ -64,6 +64,9 @@ export default defineConfig({
       PARLEY_RELAY_RATE_LIMIT_GLOBAL: '100000/m',
       PARLEY_RELAY_RATE_LIMIT_SEND_PAIR: '100000/m',
       PARLEY_RELAY_RATE_LIMIT_SEND_SENDER: '100000/m',
+      // A deleted account's username is free at once, so lifecycle.spec.ts can show what a
+      // newcomer who takes it looks like (the relay holds it for 30 days by default).
+      PARLEY_RELAY_USERNAME_HOLD_SECONDS: '0',
     },
     reuseExistingServer: false,
     timeout: 180_000,

@@ -112,8 +112,14 @@ describe('sender usernames', () => {
     await bobInbox.waitFor(1);
     await shows(bob, other.accountId, 'm_alice');
     expect(await nameOf(bob, alice.accountId)).toBeUndefined(); // not two people called m_alice
+    // Alice keeps the name as a former one (renamed, not deleted); the newcomer is flagged.
+    expect((await bob.contact(alice.accountId))?.formerUsername).toBe('m_alice');
+    expect((await bob.contact(other.accountId))?.usernameReusedFrom).toBe(alice.accountId);
+    await settle(bob); // the relay was asked whether Alice's account is gone: it is not
+    expect((await bob.contact(alice.accountId))?.goneAt).toBeUndefined();
     await alice.sendText(bob.accountId, 'i am the old one');
     await shows(bob, alice.accountId, 'm_alice_new');
+    expect((await bob.contact(alice.accountId))?.formerUsername).toBeUndefined();
   });
 
   it('group control and group members carry confirmed names; our own devices learn them', async () => {

@@ -65,3 +65,15 @@ export async function openByPreview(page: Page, preview: string): Promise<void> 
   await page.getByTestId('conversation-item').filter({ hasText: preview }).click();
   await expect(page.getByTestId('conversation-title')).toBeVisible();
 }
+
+/**
+ * Accepts the message request open on `page` (a first message from someone we never wrote
+ * to, or a group they added us to): the composer takes the request bar's place.
+ */
+export async function acceptRequest(page: Page): Promise<void> {
+  await page
+    .getByRole('region', { name: 'Message request' })
+    .getByRole('button', { name: 'Accept' })
+    .click();
+  await expect(page.getByLabel('Message', { exact: true })).toBeVisible();
+}

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
+  acceptRequest,
   expectConversation,
   expectMessage,
   openConversation,
@@ -77,6 +78,7 @@ test('Alice and Bob register and chat both ways', async ({ browser }) => {
   // Bob never looked Alice up: her first message names her (confirmed with the relay).
   await openConversation(bob, names.alice);
   await expectMessage(bob, hello);
+  await acceptRequest(bob); // a first message from a stranger is a request
   // Her message carried her access secret: Bob's replies go sealed (the header says so).
   await expect(bob.getByText('Sealed sender: on')).toBeVisible();
   const reply = say('Hi Alice! Bob here <b>not bold</b>');
@@ -110,9 +112,11 @@ test('a reload keeps the history (IndexedDB)', async () => {
   await expect(alice.getByTestId('my-username')).toHaveText(names.alice);
   await openConversation(alice, names.bob);
   for (const text of sent) await expectMessage(alice, text);
-  // The keys never reach localStorage, and the URL carries nothing.
+  // The keys never reach localStorage. The URL names the open screen and nothing else, in the
+  // fragment (which a browser never sends to the relay): the conversation reloaded into.
   expect(await alice.evaluate(() => Object.keys(localStorage).length)).toBe(0);
-  expect(new URL(alice.url()).search + new URL(alice.url()).hash).toBe('');
+  expect(new URL(alice.url()).search).toBe('');
+  expect(new URL(alice.url()).hash).toMatch(/^#\/c\/direct%3A[A-Za-z0-9_-]+$/);
 });
 
 test('Alice links a second device and both of her devices stay in the conversation', async ({
@@ -132,7 +136,18 @@ test('Alice links a second device and both of her devices stay in the conversati
   await expect(alice.getByText('Device linked.')).toBeVisible();
   await expect(alice2.getByTestId('my-username')).toHaveText(names.alice);
   await expect(alice.getByTestId('device')).toHaveCount(2);
+  // Names are sealed to the account: both devices read them; "last active" is a day.
+  await expect(alice.getByTestId('device-name')).toHaveText(['Chrome (web)', 'Chrome (web)']);
+  await expect(alice.getByTestId('device-last-active')).toHaveText([
+    'Active today',
+    'Active today',
+  ]);
   await shot(alice, '06-devices');
+  await alice2.getByRole('button', { name: 'Devices' }).click();
+  await expect(alice2.getByTestId('device-name')).toHaveText(['Chrome (web)', 'Chrome (web)']);
+  await alice2.getByRole('button', { name: 'Back' }).click();
+  // History is not copied: the new device says where older messages are.
+  await expect(alice2.getByTestId('linked-device-note').first()).toBeVisible();
 
   // Bob → Alice reaches both devices.
   const toBoth = say('Bob to both of your devices');
@@ -167,6 +182,7 @@ test('a group of three, then a member is removed', async ({ browser }) => {
     await openConversation(page, 'Weekend trip');
     await expectMessage(page, plan);
   }
+  await acceptRequest(carol); // Carol never wrote to Alice: the group is a request for her
   const carolSays = say('Carol agrees');
   await send(carol, carolSays);
   await expectMessage(alice, carolSays);

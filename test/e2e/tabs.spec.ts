@@ -10,6 +10,7 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
   expectMessage,
+  acceptRequest,
   openByPreview,
   openConversation,
   register,
@@ -93,6 +94,7 @@ test('two tabs of one account: one socket, no corrupted session, nothing process
   await expectMessage(tab2, first);
   await openByPreview(bob, first);
   await expectMessage(bob, first);
+  await acceptRequest(bob);
   await shot(tab2, 'tabs-01-second-tab');
 
   // Both tabs send at the same moment, over and over, while Bob writes back.

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import WebSocket from 'ws';
 import {
+  GroupAdminError,
   IdentityChangedError,
   ParleyClient,
   RelayHttpError,
@@ -19,7 +20,16 @@ import {
 import { setCryptoBackend } from '@parley/crypto/backend.js';
 import { CloseCode } from '@parley/protocol';
 import { nodeCryptoBackend } from '@parley/crypto-node';
+import { eventWords, messageText } from './event-words.ts';
+import {
+  contactJson,
+  contactState,
+  deviceJson,
+  lastActiveDay,
+  lifecycleErrorText,
+} from './lifecycle.ts';
 import { openDataDir } from './store.ts';
+import { ADMIN_ONLY, registerTrustCommands } from './trust-commands.ts';
 import { cliVersion } from './version.ts';
 
 // Node's synchronous node:crypto for the curve work: the fastest backend here (same bytes).
@@ -118,7 +128,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     );
     if (known) return known.accountId;
     if (who.toLowerCase() === client.account!.username.toLowerCase()) return client.accountId;
-    return (await client.addContact(who)).accountId;
+    try {
+      return (await client.addContact(who)).accountId;
+    } catch (err) {
+      // Nobody has the name now: a contact who had it and deleted their account is meant.
+      const former = (await client.contacts()).find(
+        (c) => c.goneAt !== undefined && c.formerUsername?.toLowerCase() === who.toLowerCase(),
+      );
+      if (former && err instanceof RelayHttpError && err.status === 404) return former.accountId;
+      throw err;
+    }
   }
 
   async function resolveGroup(client: ParleyClient, ref: string): Promise<string> {
@@ -130,15 +149,25 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     return g1.groupId;
   }
 
+  function requireText(words: string[]): string {
+    const text = messageText(words);
+    if (text === undefined) throw new CliError('an empty message is not sent', 2);
+    return text;
+  }
+
   async function describe(client: ParleyClient, m: MessageRecord): Promise<string> {
-    const name = async (id: string) =>
-      id === client.accountId ? 'me' : ((await client.contact(id))?.username ?? id.slice(0, 8));
+    const name = async (id: string) => {
+      if (id === client.accountId) return 'me';
+      const c = await client.contact(id);
+      return c?.username ?? c?.formerUsername ?? id.slice(0, 8);
+    };
     const when = new Date(m.timestamp).toISOString().replace('T', ' ').slice(0, 19);
     const where = m.conversationId.startsWith('group:')
       ? `[${(await client.group(m.conversationId.slice(6)))?.title ?? 'group'}] `
       : '';
     if (m.kind === 'event') {
-      return `${when} ${where}* ${m.event} ${(await Promise.all((m.subjects ?? []).map(name))).join(', ')}`;
+      const subjects = await Promise.all((m.subjects ?? []).map(name));
+      return `${when} ${where}* ${eventWords(m, await name(m.senderAccountId), subjects)}`;
     }
     const who =
       m.direction === 'out'
@@ -151,12 +180,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .command('register')
     .description('create an account with this device as its primary device')
     .argument('<username>')
-    .action(async (username: string) => {
+    .option('--name <name>', 'a name for this device (only your devices can read it)')
+    .action(async (username: string, opts: { name?: string }) => {
       await withClient(async (client) => {
         if (client.account) throw new CliError(`already registered as ${client.account.username}`);
         if (!g().relay) throw new CliError('relay URL needed: --relay <url> or PARLEY_RELAY_URL');
         progress('generating keys and registering');
-        const a = await client.register(username, g().relay);
+        const a = await client.register(username, g().relay, opts.name);
         print(`registered ${a.username} (account ${a.accountId}, device ${a.deviceId})`, {
           accountId: a.accountId,
           deviceId: a.deviceId,
@@ -191,18 +221,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       if (json())
         print(
           '',
-          list.map((c) => ({
-            accountId: c.accountId,
-            username: c.username,
-            identityChanged: !!c.identityChanged,
-            sealedSender: !!c.sealedSender,
-          })),
+          list.map((c) => ({ ...contactJson(c), ...(c.blocked ? { blocked: true } : {}) })),
         );
-      else
-        for (const c of list)
+      else {
+        const names = new Map(list.map((c) => [c.accountId, c.username ?? c.formerUsername]));
+        const name = (id: string) => names.get(id) ?? id.slice(0, 8);
+        for (const c of list) {
+          const state = contactState(c, name);
           io.out(
-            `${c.username ?? '?'}\t${c.accountId}\tsealed sender: ${c.sealedSender ? 'on' : 'off'}${c.identityChanged ? '\t(safety number changed)' : ''}`,
+            `${c.username ?? c.formerUsername ?? '?'}\t${c.accountId}\tsealed sender: ${c.sealedSender ? 'on' : 'off'}${c.identityChanged ? '\t(safety number changed)' : ''}${state ? `\t(${state})` : ''}${c.blocked ? '\t(blocked)' : ''}`,
           );
+        }
+      }
     });
   });
   contacts
@@ -242,7 +272,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const accountId = await resolveAccount(client, to);
         progress('encrypting and sending');
         try {
-          const m = await client.sendText(accountId, words.join(' '));
+          const m = await client.sendText(accountId, requireText(words));
           print(sentLine(m), { id: m.id, status: m.status, timestamp: m.timestamp });
         } catch (err) {
           if (err instanceof IdentityChangedError) {
@@ -250,6 +280,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
               `${to}'s safety number changed. Compare it (parley safety-number ${to}) and accept it with: parley safety-number ${to} --accept`,
             );
           }
+          const words = lifecycleErrorText(err, to);
+          if (words) throw new CliError(words);
           throw err;
         }
       });
@@ -282,8 +314,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             const p = show(m).finally(() => printing.delete(p));
             printing.add(p);
           };
-          client.on('message', track);
-          client.on('event', track);
+          // Unsubscribed before the client stops: what its last background work stores then
+          // is kept, not printed after the storage closed.
+          const listening = [client.on('message', track), client.on('event', track)];
+          const stopListening = () => listening.forEach((off) => off());
           let terminated: CliError | undefined;
           client.on('terminated', (t) => {
             terminated = new CliError(
@@ -307,6 +341,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           }
           await Promise.race([client.start(), finished]);
           if (!keepListening && opts.count === undefined) {
+            stopListening();
             await Promise.all(printing);
             if (terminated) throw terminated;
             return;
@@ -318,6 +353,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           await finished;
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          stopListening();
           await Promise.all(printing);
           if (terminated) throw terminated;
         });
@@ -375,10 +411,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           const id = await resolveGroup(client, ref);
           const ids = [];
           for (const m of members) ids.push(await resolveAccount(client, m));
-          const grp =
-            cmd === 'add'
-              ? await client.addGroupMembers(id, ids)
-              : await client.removeGroupMembers(id, ids);
+          const grp = await (
+            cmd === 'add' ? client.addGroupMembers(id, ids) : client.removeGroupMembers(id, ids)
+          ).catch((err: unknown) => {
+            throw err instanceof GroupAdminError ? new CliError(ADMIN_ONLY) : err;
+          });
           print(`${grp.title}: ${grp.members.length} members`, grp);
         });
       });
@@ -391,20 +428,34 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       await withClient(async (client) => {
         const id = await resolveGroup(client, ref);
         progress('sending to group');
-        const m = await client.sendGroupText(id, words.join(' '));
+        const m = await client.sendGroupText(id, requireText(words));
         print(sentLine(m), { id: m.id, status: m.status });
       });
     });
+
+  registerTrustCommands(program, {
+    withClient: (fn) => withClient(fn),
+    resolveAccount,
+    resolveGroup,
+    print,
+    json,
+    out: (line) => io.out(line),
+    fail: (message) => new CliError(message),
+  });
 
   const devices = program.command('devices').description('this account’s devices');
   devices.command('list').action(async () => {
     await withClient(async (client) => {
       const list = await client.devices();
-      if (json()) print('', list);
+      if (json())
+        print(
+          '',
+          list.map((d) => deviceJson(d, client.deviceId)),
+        );
       else
         for (const d of list)
           io.out(
-            `${d.deviceId}${d.deviceId === client.deviceId ? ' (this device)' : ''}\t${d.displayName ?? ''}\tcreated ${new Date(d.createdAt).toISOString()}`,
+            `${d.deviceId}${d.deviceId === client.deviceId ? ' (this device)' : ''}\t${d.displayName ?? ''}\tcreated ${new Date(d.createdAt).toISOString()}\tlast active ${lastActiveDay(d.lastSeenAt)}`,
           );
     });
   });
@@ -475,12 +526,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const sn = await client.safetyNumber(accountId);
         const contact = await client.contact(accountId);
         const groupsOf5 = sn.digits.match(/.{5}/g)!.join(' ');
+        const reused =
+          contact?.usernameReusedFrom && contact.username
+            ? `\n(not the ${contact.username} you talked to before: this username was another account's)`
+            : '';
         print(
-          `${groupsOf5}${contact?.identityChanged ? '\n(changed — run with --accept after comparing)' : ''}`,
+          `${groupsOf5}${contact?.identityChanged ? '\n(changed — run with --accept after comparing)' : ''}${reused}`,
           {
             digits: sn.digits,
             scannable: Buffer.from(sn.scannable).toString('base64'),
             changed: !!contact?.identityChanged,
+            ...(contact?.usernameReusedFrom
+              ? { usernameReusedFrom: contact.usernameReusedFrom }
+              : {}),
           },
         );
       });
@@ -506,6 +564,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     } else if (err instanceof CliError) {
       io.err(`parley: ${err.message}`);
       exitCode = err.exitCode;
+    } else if (lifecycleErrorText(err)) {
+      io.err(`parley: ${lifecycleErrorText(err)}`);
+      exitCode = 1;
     } else {
       const e = err as Error;
       io.err(`parley: ${e.message ?? String(err)}`);

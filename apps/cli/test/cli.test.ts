@@ -292,7 +292,7 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
     expect((await cli('gdi', 'receive')).stdout).toMatch(/\[club\] gal: after the change/);
     // Carol learns she was removed (so her queue was read) but not what was said after.
     const carol = await cli('gcy', 'receive');
-    expect(carol.stdout).toMatch(/group_members_removed me/);
+    expect(carol.stdout).toMatch(/\[club\] \* gal removed you\./);
     expect(carol.stdout).not.toMatch(/after the change/);
     expect((await cli('gcy', 'messages', 'club')).stdout).not.toMatch(/after the change/);
     expect((await cli('gcy', 'groups', 'list')).stdout).toMatch(/\tclub\t.*\(left\)/);
@@ -358,7 +358,7 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
     // A contact who knew the account can no longer send to it.
     const toGone = await parley('dan', 'send', 'dora', 'anyone', 'there?');
     expect(toGone.code).not.toBe(0);
-    expect(toGone.stderr).toMatch(/^parley: .*no such account/m);
+    expect(toGone.stderr).toMatch(/^parley: dora deleted their account/m);
     expect((await cli('gal', 'contacts', 'add', 'dora')).stderr).toMatch(
       /no account has this username/,
     );
@@ -446,7 +446,13 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
     const added = one((await cli('jay', '--json', 'contacts', 'add', 'gbo')).stdout);
     expect(added).toMatchObject({ accountId: await idOf('gbo'), username: 'gbo' });
     expect(one((await cli('jay', '--json', 'contacts', 'list')).stdout)).toEqual([
-      { accountId: added.accountId, username: 'gbo', identityChanged: false, sealedSender: false },
+      {
+        accountId: added.accountId,
+        username: 'gbo',
+        identityChanged: false,
+        deleted: false,
+        sealedSender: false,
+      },
     ]);
     const sent = one((await cli('jay', '--json', 'send', 'gbo', 'shape')).stdout);
     expect(sent).toEqual({ id: expect.any(String), status: 'sent', timestamp: expect.any(Number) });

@@ -80,6 +80,11 @@ export interface RelayConfig {
   /** How often expired envelopes, send records, codes and retired keys are deleted. */
   expirySweepIntervalMs: number;
   /**
+   * How long a username freed by a deletion or a rename stays unclaimable by anyone else (0:
+   * free at once). The account that renamed away may take its old name back meanwhile.
+   */
+  usernameHoldMs: number;
+  /**
    * Tests only: the relay kills itself (SIGKILL) right after storing the send with this send id
    * and before answering it, to prove that a retry after a crash stores nothing twice.
    */
@@ -167,6 +172,9 @@ export function defaultConfig(): RelayConfig {
     linkingCodeTtlMs: 10 * MINUTE,
     provisioningTtlMs: 10 * MINUTE,
     expirySweepIntervalMs: HOUR,
+    // Long enough for every contact to have seen the account deleted or renamed (its
+    // conversation says so) before anyone can claim the name; see the README.
+    usernameHoldMs: 30 * DAY,
     rateLimits: {
       global: { max: 600, windowMs: MINUTE },
       registration: { max: 10, windowMs: HOUR },
@@ -240,6 +248,7 @@ export const ENV = {
   rateLimitSealedRecipient: 'PARLEY_RELAY_RATE_LIMIT_SEALED_RECIPIENT',
   senderCertificateHours: 'PARLEY_RELAY_SENDER_CERTIFICATE_HOURS',
   testCrashAfterStoringSendId: 'PARLEY_RELAY_TEST_CRASH_AFTER_STORING_SEND_ID',
+  usernameHoldSeconds: 'PARLEY_RELAY_USERNAME_HOLD_SECONDS',
 } as const;
 
 /** Why `path` cannot be served as the web app, or undefined if it can. */
@@ -351,6 +360,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
       }
     }
   }
+
+  const hold = integer(ENV.usernameHoldSeconds, 0, 10 * 365 * 86_400);
+  if (hold !== undefined) config.usernameHoldMs = hold * 1000;
 
   const days = integer(ENV.retentionDays, 1, 3650);
   if (days !== undefined) config.retentionMs = days * DAY;

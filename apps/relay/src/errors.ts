@@ -23,3 +23,12 @@ export const unauthorized = () =>
   new RelayError(401, ErrorCode.Unauthorized, 'missing or invalid device credentials');
 export const forbidden = (message: string) => new RelayError(403, ErrorCode.Forbidden, message);
 export const notFound = (message: string) => new RelayError(404, ErrorCode.NotFound, message);
+
+/** 410: the account was deleted (`accounts` lists them on a multi-recipient send). */
+export const accountGone = (accounts?: string[]) =>
+  new RelayError(
+    410,
+    ErrorCode.AccountGone,
+    accounts ? `${accounts.length} recipient account(s) were deleted` : 'the account was deleted',
+    accounts ? { accounts } : {},
+  );

@@ -81,7 +81,9 @@ describe('DELETE /v1/accounts/me', () => {
       url: `/v1/keys/${alice.accountId}/*`,
       headers: bob.headers,
     });
-    expect(bundle.statusCode).toBe(404);
+    // A tombstone of the id alone says the account was deleted.
+    expect(bundle.statusCode).toBe(410);
+    expect(bundle.json().error).toBe('account_gone');
 
     const db = new Database(relay.config.dbPath, { readonly: true });
     try {
@@ -103,14 +105,17 @@ describe('DELETE /v1/accounts/me', () => {
     } finally {
       db.close();
     }
-    // The username is free again.
-    const reuse = await relay.app.inject({
-      method: 'PUT',
-      url: '/v1/accounts/me/username',
-      headers: bob.headers,
-      payload: { username: 'deleted_alice' },
-    });
-    expect(reuse.statusCode).toBe(200);
+    // The username is held for a while (usernameHoldMs), then free again.
+    const reuse = () =>
+      relay.app.inject({
+        method: 'PUT',
+        url: '/v1/accounts/me/username',
+        headers: bob.headers,
+        payload: { username: 'deleted_alice' },
+      });
+    expect((await reuse()).statusCode).toBe(409);
+    relay.clock.advance(relay.config.usernameHoldMs);
+    expect((await reuse()).statusCode).toBe(200);
   });
 });
 

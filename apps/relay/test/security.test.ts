@@ -33,6 +33,7 @@ function authenticatedRoutes(): (InjectOptions & { method: string; url: string }
     { method: 'PUT', url: '/v1/accounts/me/username', payload: { username: 'someone_new' } },
     { method: 'GET', url: '/v1/accounts/username/someone' },
     { method: 'GET', url: '/v1/accounts/me/export' },
+    { method: 'POST', url: '/v1/accounts/gone', payload: { accountIds: [ZERO_UUID] } },
     { method: 'DELETE', url: '/v1/accounts/me' },
     { method: 'GET', url: '/v1/devices' },
     { method: 'DELETE', url: '/v1/devices/2' },

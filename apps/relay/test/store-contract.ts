@@ -9,6 +9,7 @@ import { hashSecret } from '../src/credentials.ts';
 import type { DeviceSnapshot, RelayStore } from '../src/store/types.ts';
 import { deviceKeys, ecPublicKey, kyberPreKeys, preKeys, signedPreKey } from './helpers.ts';
 import { registerHintContract } from './store-contract-hints.ts';
+import { registerLifecycleContract } from './store-contract-lifecycle.ts';
 import { registerQueueContract } from './store-contract-queues.ts';
 import { registerSealedContract } from './store-contract-sealed.ts';
 import { accept, account, envelope, everything, linked, newDevice, T0 } from './store-fixtures.ts';
@@ -32,6 +33,7 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
     registerQueueContract(withStore);
     registerHintContract(withStore);
     registerSealedContract(withStore);
+    registerLifecycleContract(withStore);
     it(
       'createAccount is atomic: a taken username writes nothing',
       withStore(async (store) => {
@@ -276,6 +278,7 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
           linkingCodes: 1,
           retiredSignedPreKeys: 1,
           sendRecords: 0,
+          usernameHolds: 0,
         });
         expect(
           await store.fetchEnvelopes(accountId, 1, { afterSeq: 0, limit: 10, notBefore: 0 }),

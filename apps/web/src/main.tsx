@@ -3,7 +3,10 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { StateStore } from './model/store.ts';
 import type { ChatModel } from './model/types.ts';
+import { applyTheme } from './lib/preferences.ts';
 import './styles.css';
+
+applyTheme();
 
 const root = createRoot(document.getElementById('root')!);
 const render = (model: ChatModel) =>

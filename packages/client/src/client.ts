@@ -15,11 +15,13 @@ import { PreKeys } from './account/prekeys.ts';
 import { ClientContext, type ClientEvents, type ParleyClientOptions } from './context.ts';
 import { sessionKey } from './crypto-stores.ts';
 import { DirectDelivery } from './delivery/direct.ts';
+import { GoneAccounts } from './delivery/gone.ts';
 import { GroupDelivery } from './delivery/group.ts';
 import { Outbox } from './delivery/outbox.ts';
 import { SealedSender } from './delivery/sealed.ts';
 import { Emitter } from './events.ts';
 import { Groups } from './groups/index.ts';
+import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
 import { Messaging } from './messaging.ts';
@@ -42,9 +44,15 @@ import { Sessions } from './sessions.ts';
 import type { Storage } from './storage/index.ts';
 import { SelfSync } from './sync/index.ts';
 import { storeUsername, Usernames } from './usernames.ts';
+import { markAccepted } from './records/trust.ts';
 
 export type { ClientEvents, ParleyClientOptions } from './context.ts';
-export { IdentityChangedError, NotRegisteredError } from './errors.ts';
+export {
+  BlockedContactError,
+  GroupAdminError,
+  IdentityChangedError,
+  NotRegisteredError,
+} from './errors.ts';
 
 export class ParleyClient extends Emitter<ClientEvents> {
   readonly storage: Storage;
@@ -52,9 +60,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #sessions: Sessions;
   readonly #account: Account;
   readonly #outbox: Outbox;
+  readonly #gone: GoneAccounts;
   readonly #identity: Identity;
   readonly #sync: SelfSync;
   readonly #groups: Groups;
+  readonly #trust: Trust;
   readonly #messaging: Messaging;
   readonly #linking: Linking;
   readonly #receiver: Receiver;
@@ -67,23 +77,35 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const ctx = (this.#ctx = new ClientContext(options, account, this));
     const sessions = (this.#sessions = new Sessions(ctx));
     const usernames = new Usernames(ctx);
+    usernames.onNameMoved = async (ids) => void (await this.#gone.check(ids));
     this.#account = new Account(ctx, sessions, new PreKeys(ctx, sessions));
     const sealed = (this.#sealed = new SealedSender(ctx));
     const direct = new DirectDelivery(ctx, sessions, sealed);
-    const group = new GroupDelivery(ctx, sessions, direct);
-    const outbox = (this.#outbox = new Outbox(ctx, direct, group, {
-      offline: () => this.#connection.markOffline(),
-    }));
+    const gone = new GoneAccounts(ctx);
+    const group = new GroupDelivery(ctx, sessions, direct, gone);
+    const outbox = (this.#outbox = new Outbox(
+      ctx,
+      direct,
+      group,
+      { offline: () => this.#connection.markOffline() },
+      gone,
+    ));
     this.#identity = new Identity(ctx, sessions, direct, outbox);
     const sync = (this.#sync = new SelfSync(ctx, direct, outbox));
-    this.#groups = new Groups(ctx, direct, outbox);
+    const groups = (this.#groups = new Groups(ctx, direct, outbox));
+    this.#gone = gone;
+    // Members we found deleted: the other members are told (they check with the relay).
+    gone.onGroupsChanged(async ({ groups: changed }) => {
+      for (const [groupId, accountIds] of changed) await groups.announceGone(groupId, accountIds);
+    });
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
+    this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
       ctx,
       usernames,
       messaging,
-      new GroupControlHandler(ctx, usernames),
+      new GroupControlHandler(ctx, usernames, gone),
       new SyncHandler(ctx, usernames, sync),
       new RetryAnswers(ctx, direct, outbox),
     );
@@ -129,9 +151,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Account ------------------------------------------------------------------------------
-  /** Registers, then pins the relay's sealed sender trust root and uploads our access key. */
-  async register(username: string, relayUrl?: string): Promise<AccountRecord> {
-    const account = await this.#account.register(username, relayUrl);
+  /**
+   * Registers (`deviceName` is encrypted so only our own devices can read it), then pins the
+   * relay's sealed sender trust root and uploads our access key.
+   */
+  async register(username: string, relayUrl?: string, deviceName?: string): Promise<AccountRecord> {
+    const account = await this.#account.register(username, relayUrl, deviceName);
     await this.#sealed.reload();
     await this.#prepareSealed();
     return account;
@@ -207,9 +232,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async addContact(username: string): Promise<ContactRecord> {
     const found = await this.#ctx.http.lookupUsername(username);
     return this.#ctx.transaction(async (scope) => {
-      for (const g of await storeUsername(scope.tx, found.accountId, found.username)) {
+      const moved: string[] = [];
+      for (const g of await storeUsername(scope.tx, found.accountId, found.username, moved)) {
         scope.emit('group', g);
       }
+      // Whoever had the name before was renamed or deleted: the relay tells which.
+      if (moved.length > 0) scope.after(async () => void (await this.#gone.check(moved)));
+      await markAccepted(scope.tx, found.accountId); // we chose to write to them
       await this.#sync.sendContacts(scope);
       return (await scope.tx.get<ContactRecord>('contacts', found.accountId))!;
     });
@@ -228,6 +257,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
   acknowledgeIdentity(accountId: string): Promise<void> {
     return this.#identity.acknowledgeIdentity(accountId);
+  }
+  /**
+   * Asks the relay which of these accounts were deleted and marks them (conversation "account
+   * deleted", queued messages failed, dropped from groups); returns the deleted ones.
+   */
+  checkDeletedAccounts(accountIds: string[]): Promise<string[]> {
+    return this.#gone.check(accountIds);
   }
   refreshOwnDevices(): Promise<DeviceInfo[]> {
     return this.#sessions.refreshOwnDevices();
@@ -282,6 +318,30 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
   leaveGroup(groupId: string): Promise<void> {
     return this.#groups.leave(groupId);
+  }
+  /** Makes members admins of a group (only an admin may: `GroupAdminError`). */
+  makeGroupAdmins(groupId: string, accountIds: string[]): Promise<GroupRecord> {
+    return this.#groups.makeAdmins(groupId, accountIds);
+  }
+
+  // Message requests and blocking ----------------------------------------------------------
+  /** Accepts a message request (`direct:…` or `group:…`), on every device of ours. */
+  acceptRequest(conversationId: string): Promise<void> {
+    return this.#trust.acceptRequest(conversationId);
+  }
+  /** Deletes a message request and its messages (a group request is left). */
+  deleteRequest(conversationId: string): Promise<void> {
+    return this.#trust.deleteRequest(conversationId);
+  }
+  /** Blocks whoever is behind a request, and deletes a group request. */
+  blockRequest(conversationId: string): Promise<void> {
+    return this.#trust.blockRequest(conversationId);
+  }
+  block(accountId: string): Promise<void> {
+    return this.#trust.setBlocked(accountId, true);
+  }
+  unblock(accountId: string): Promise<void> {
+    return this.#trust.setBlocked(accountId, false);
   }
 
   // Devices ------------------------------------------------------------------------------

@@ -80,8 +80,15 @@ export interface ClientEvents {
   decryptionFailed: { accountId: string; deviceId: number; envelopeId: string; reason: string };
   group: GroupRecord;
   contacts: ContactRecord[];
+  /** A conversation's request or blocked state changed here or on another of our devices. */
+  trust: {
+    conversationId: string;
+    change: 'accepted' | 'deleted' | 'blocked' | 'unblocked' | 'request';
+  };
   /** The relay's stored backlog has been handled. */
   queueEmpty: void;
+  /** Another device of our account announced itself (e.g. just linked): list devices again. */
+  ownDevices: { deviceId: number };
   connection: SocketState;
   /** This device was unlinked or the account deleted elsewhere. */
   terminated: { code: number; reason: string };

@@ -12,7 +12,13 @@ export type ClientErrorCode =
   | 'unknown_identity'
   | 'safety_number_mismatch'
   | 'not_group_member'
+  /** The account was deleted (the relay answered "gone"). */
+  | 'account_gone'
   | 'unknown_group'
+  /** Only a group admin may do that (groups/admins.ts). */
+  | 'not_group_admin'
+  /** The contact is blocked: unblock them first. */
+  | 'blocked'
   | 'no_devices'
   | 'devices_unstable'
   | 'too_large'
@@ -75,5 +81,29 @@ export class GroupMembershipError extends ClientError {
       known ? 'not_group_member' : 'unknown_group',
       known ? `not a member of group ${groupId}` : `no such group ${groupId}`,
     );
+  }
+}
+
+/** The recipient's account was deleted: nothing is sent to it again. */
+export class AccountGoneError extends ClientError {
+  override readonly name = 'AccountGoneError';
+  constructor(readonly accountIds: string[]) {
+    super('account_gone', `account ${accountIds.join(', ')} was deleted`);
+  }
+}
+
+/** Only an admin of the group may add, remove, rename or make admins. */
+export class GroupAdminError extends ClientError {
+  override readonly name = 'GroupAdminError';
+  constructor(readonly groupId: string) {
+    super('not_group_admin', `only an admin of group ${groupId} may do that`);
+  }
+}
+
+/** The contact is blocked; unblock them before writing to them. */
+export class BlockedContactError extends ClientError {
+  override readonly name = 'BlockedContactError';
+  constructor(readonly accountId: string) {
+    super('blocked', `${accountId} is blocked; unblock them first`);
   }
 }

@@ -9,10 +9,14 @@ export {
   IdentityChangedError,
   NotRegisteredError,
   GroupMembershipError,
+  AccountGoneError,
+  GroupAdminError,
+  BlockedContactError,
   type ClientErrorCode,
 } from './errors.ts';
 export { classifySendError, type SendVerdict } from './delivery/outbox.ts';
 export * from './model.ts';
+export { adminsOf, isAdmin } from './groups/admins.ts';
 export { Emitter } from './events.ts';
 export { encodeLinkUri, parseLinkUri, LinkError } from './provisioning.ts';
 export {

@@ -38,8 +38,12 @@ export const PROCESSED = {
     `msgkey:${senderAccountId}:${messageId}`,
   /** A 1:1 message we sent to `to` at `timestamp` (value: message id), for retry requests. */
   sentDirect: (to: string, timestamp: number) => `sent:${to}:${timestamp}`,
+  /** Every 1:1 message we sent to `to`: a prefix of `sentDirect`. */
+  sentDirectPrefix: (to: string) => `sent:${to}:`,
   /** A group message we sent at `timestamp` (value: { groupId, id }). */
   sentGroup: (timestamp: number) => `sentg:${timestamp}`,
+  /** A group update parked until the one it builds on arrives (receive/group-pending.ts). */
+  pendingGroupUpdate: (groupId: string) => `gpend:${groupId}`,
   /** The prefixes `pruneProcessed` ages out. */
   agedPrefixes: ['env:', 'msg:'] as const,
 } as const;

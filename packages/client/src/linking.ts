@@ -13,7 +13,12 @@ import type { ClientContext } from './context.ts';
 import { ClientError } from './errors.ts';
 import { mergeGroupState } from './groups/state.ts';
 import { META } from './keys.ts';
-import type { AccountRecord, ContactRecord, IdentityRecord } from './model.ts';
+import {
+  groupConversationId,
+  type AccountRecord,
+  type ContactRecord,
+  type IdentityRecord,
+} from './model.ts';
 import {
   encodeLinkUri,
   LinkError,
@@ -28,7 +33,9 @@ import {
   setOwnDevicesFetchedAt,
   type OwnDevicesRecord,
 } from './records/contacts.ts';
+import { ensureConversation } from './records/messages.ts';
 import { openProvisioningChannel } from './relay/index.ts';
+import { adoptGroupRequests } from './records/trust.ts';
 import type { Sessions } from './sessions.ts';
 import { contactList, groupList, type SelfSync } from './sync/index.ts';
 import { fromBase64, toBase64 } from './util/bytes.ts';
@@ -90,6 +97,8 @@ export class Linking {
             const contact: ContactRecord = {
               accountId: c.accountId,
               ...(c.username ? { username: c.username } : {}),
+              ...(c.accepted ? { accepted: true } : {}),
+              ...(c.blocked ? { blocked: true } : {}),
               devices: {},
             };
             let known: IdentityRecord | undefined;
@@ -103,7 +112,14 @@ export class Linking {
               c.verified ? adoptVerified(contact, known, c.identityKey) : contact,
             );
           }
-          for (const g of msg.groups?.groups ?? []) await mergeGroupState(ctx, scope, g);
+          for (const g of msg.groups?.groups ?? []) {
+            const group = await mergeGroupState(ctx, scope, g);
+            // Listed at once, not only once someone posts to it.
+            if (group && !group.left) {
+              await ensureConversation(tx, groupConversationId(group.groupId), ctx.now());
+            }
+          }
+          await adoptGroupRequests(tx, msg.groups?.requests ?? [], new Set());
         });
       } catch (err) {
         ctx.setAccount(undefined);

@@ -18,7 +18,7 @@ import {
 import type { ClientContext } from './context.ts';
 import type { DirectDelivery } from './delivery/direct.ts';
 import type { Outbox, OutboxLeg } from './delivery/outbox.ts';
-import { ClientError, GroupMembershipError } from './errors.ts';
+import { BlockedContactError, ClientError, GroupMembershipError } from './errors.ts';
 import { PROCESSED } from './keys.ts';
 import {
   directConversationId,
@@ -29,6 +29,13 @@ import {
   type MessageRecord,
 } from './model.ts';
 import { findMessage, listMessages, storeMessage } from './records/messages.ts';
+import {
+  isAccepted,
+  isBlocked,
+  isRequest,
+  markAccepted,
+  markGroupAccepted,
+} from './records/trust.ts';
 import type { SelfSync } from './sync/index.ts';
 import type { Scope } from './context.ts';
 
@@ -80,6 +87,9 @@ export class Messaging {
 
   async #sendText(target: Target, text: string): Promise<MessageRecord> {
     const self = this.ctx.requireAccount();
+    if ('accountId' in target && (await isBlocked(this.ctx.storage, target.accountId))) {
+      throw new BlockedContactError(target.accountId);
+    }
     const content = this.#content(target, undefined, this.ctx.now(), text);
     const record: MessageRecord = {
       id: content.messageId,
@@ -107,6 +117,13 @@ export class Messaging {
   async #enqueue(scope: Scope, target: Target, content: Content, record: MessageRecord) {
     const { tx } = scope;
     const legs: OutboxLeg[] = [];
+    // Writing to someone (or to a group) accepts their message request.
+    if ('group' in target) {
+      const g = await tx.get<GroupRecord>('groups', target.group.groupId);
+      if (g && (await markGroupAccepted(tx, g))) scope.emit('group', g);
+    } else {
+      await markAccepted(tx, target.accountId);
+    }
     if ('group' in target) {
       // The group fan-out reaches our other devices too.
       await tx.put('processed', PROCESSED.sentGroup(record.timestamp), {
@@ -220,8 +237,12 @@ export class Messaging {
       }
       const conv = await tx.get<ConversationRecord>('conversations', conversationId);
       if (conv) await tx.put('conversations', conversationId, { ...conv, unread: 0 });
-      for (const [sender, ids] of unreadBySender) {
-        await this.queueReceipt(scope, sender, ids, 'read');
+      // A message request gets no read receipts until it is accepted.
+      if (!(await isRequest(tx, conversationId))) {
+        for (const [sender, ids] of unreadBySender) {
+          if (await isBlocked(tx, sender)) continue;
+          await this.queueReceipt(scope, sender, ids, 'read');
+        }
       }
       // Our other devices mark the same messages read.
       const all = [...unreadBySender.values()].flat();
@@ -236,6 +257,9 @@ export class Messaging {
 
   /** Typing indicators are not queued: one that cannot go now means nothing later. */
   async sendTyping(accountId: string, started: boolean): Promise<void> {
+    // Nor to a message request we have not accepted, or someone we blocked.
+    const { storage } = this.ctx;
+    if (!(await isAccepted(storage, accountId)) || (await isBlocked(storage, accountId))) return;
     const content = this.direct.content({
       case: 'typing',
       value: { action: started ? TypingMessage_Action.STARTED : TypingMessage_Action.STOPPED },
@@ -247,7 +271,16 @@ export class Messaging {
     return listMessages(this.ctx.storage, conversationId);
   }
 
+  /** Every conversation, each saying whether it is a message request. */
   async conversations(): Promise<ConversationRecord[]> {
-    return (await this.ctx.storage.list<ConversationRecord>('conversations')).map(([, v]) => v);
+    // A transaction: isRequest may record an old conversation's peer as accepted.
+    return this.ctx.transaction(async ({ tx }) => {
+      const out: ConversationRecord[] = [];
+      for (const [, c] of await tx.list<ConversationRecord>('conversations')) {
+        const { request: _r, ...rest } = c;
+        out.push((await isRequest(tx, c.id)) ? { ...rest, request: true } : rest);
+      }
+      return out;
+    });
   }
 }

@@ -56,6 +56,31 @@ export interface ContactRecord {
    * deciding device's clock: an older decision synced from another device is ignored.
    */
   verifiedAt?: number;
+  /**
+   * When we learned that the relay deleted this account (it answered "gone"). Nothing is sent
+   * to it any more; its conversations say "account deleted".
+   */
+  goneAt?: number;
+  /**
+   * The username this account had when it lost it (deleted, or renamed and the name now
+   * belongs to another account): shown with "account deleted" or "renamed", never as the
+   * current owner of the name.
+   */
+  formerUsername?: string;
+  /**
+   * The username this account has was last seen on another account we knew (this id): it is
+   * "not the <name> you talked to before".
+   */
+  usernameReusedFrom?: string;
+  /**
+   * We wrote to them, started a conversation, chose them for a group or accepted their
+   * message request (trust/requests.ts). Until then their direct conversation is a request.
+   */
+  accepted?: boolean;
+  /** We blocked them: everything they send is dropped, without receipts (trust/blocking.ts). */
+  blocked?: boolean;
+  /** When (the deciding device's clock) `blocked` was last set or cleared. */
+  blockedAt?: number;
 }
 
 /** A trusted remote identity (TOFU), per account. `identities/<accountId>`. */
@@ -83,6 +108,15 @@ export interface GroupRecord {
   senderKeySentTo: string[];
   /** We left or were removed: no more sending. */
   left?: boolean;
+  /**
+   * Who may change the group (groups/admins.ts); missing in groups from before admins
+   * existed: then the creator alone.
+   */
+  admins?: string[];
+  /** Someone we have not accepted added us: a message request until we accept it. */
+  request?: boolean;
+  /** Who added us, while `request`. */
+  invitedBy?: string;
 }
 
 /**
@@ -101,6 +135,8 @@ export type SendFailureReason =
   | 'not_group_member'
   /** The recipient's account no longer exists. */
   | 'recipient_gone'
+  /** The relay says the recipient deleted their account: never retried. */
+  | 'account_deleted'
   /** Larger than the relay accepts. */
   | 'too_large'
   /** The relay refused it for another reason (its code is kept). */
@@ -125,7 +161,18 @@ export type ConversationEventKind =
   | 'group_members_added'
   | 'group_members_removed'
   | 'group_renamed'
-  | 'group_left';
+  | 'group_left'
+  /** The other account (direct) was deleted. */
+  | 'account_deleted'
+  /** A member's account was deleted; they were dropped from the group (subjects: them). */
+  | 'member_account_deleted'
+  /** Members were made admins (subjects: who). */
+  | 'group_admins_added'
+  /** A group update from someone not allowed to make it was ignored (subjects: who sent it). */
+  | 'group_update_refused'
+  /** We blocked / unblocked the contact (this or another of our devices). */
+  | 'contact_blocked'
+  | 'contact_unblocked';
 
 export interface MessageRecord {
   /** The sender's message id (hex). */
@@ -158,6 +205,11 @@ export interface ConversationRecord {
   peer: string;
   lastMessageAt: number;
   unread: number;
+  /**
+   * A message request (records/trust.ts; worked out when listed, not stored): a stranger
+   * wrote first, or added us to a group. No read receipts or typing go back until accepted.
+   */
+  request?: boolean;
 }
 
 export const directConversationId = (accountId: string) => `direct:${accountId}`;

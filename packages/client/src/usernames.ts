@@ -23,26 +23,40 @@ const USERNAME = /^[A-Za-z0-9_.]{3,32}$/;
 
 /**
  * Stores `username`, which the relay maps to `accountId`, on that contact and its group
- * memberships; another contact still showing that name (it was renamed since) loses it.
- * Returns the groups that changed.
+ * memberships. Another contact still showing that name (it was renamed or deleted since) keeps
+ * it as `formerUsername`, never as its current name; and if any other account we know had the
+ * name, this one is marked `usernameReusedFrom` it ("not the <name> you talked to before").
+ * Accounts that lost the name are added to `moved`. Returns the groups that changed.
  */
 export async function storeUsername(
   tx: StorageTx,
   accountId: string,
   username: string,
+  moved: string[] = [],
 ): Promise<GroupRecord[]> {
   const name = username.toLowerCase();
+  let previous: string | undefined;
   for (const [id, c] of await tx.list<ContactRecord>('contacts')) {
-    if (id === accountId || c.username?.toLowerCase() !== name) continue;
-    const { username: _stale, ...rest } = c;
-    await tx.put('contacts', id, rest satisfies ContactRecord);
+    if (id === accountId) continue;
+    const had = c.username?.toLowerCase() === name;
+    if (had || c.formerUsername?.toLowerCase() === name) previous = id;
+    if (!had) continue;
+    const { username: stale, ...rest } = c;
+    await tx.put('contacts', id, { ...rest, formerUsername: stale } satisfies ContactRecord);
+    moved.push(id);
   }
   const contact = (await tx.get<ContactRecord>('contacts', accountId)) ?? {
     accountId,
     devices: {},
   };
   if (contact.username !== username) {
-    await tx.put('contacts', accountId, { ...contact, username } satisfies ContactRecord);
+    // A new name: the flag says whether *this* name was someone else's.
+    const { formerUsername: _old, usernameReusedFrom: _before, ...rest } = contact;
+    const reused =
+      previous !== undefined && contact.username?.toLowerCase() !== name
+        ? { usernameReusedFrom: previous }
+        : {};
+    await tx.put('contacts', accountId, { ...rest, username, ...reused } satisfies ContactRecord);
   }
   const changed: GroupRecord[] = [];
   for (const [groupId, g] of await tx.list<GroupRecord>('groups')) {
@@ -71,6 +85,12 @@ export class Usernames {
   readonly #checks = new Map<string, number>();
   /** When the claim lookups of the last hour ran. */
   #lookups: number[] = [];
+
+  /**
+   * Called (after the commit) with accounts whose username moved to another account: they
+   * were renamed or deleted, which the front checks with the relay.
+   */
+  onNameMoved: ((accountIds: string[]) => Promise<void>) | undefined;
 
   constructor(private readonly ctx: ClientContext) {}
 
@@ -113,9 +133,12 @@ export class Usernames {
     this.#checks.delete(key);
     const username = found.username;
     await ctx.transaction(async (scope) => {
-      const groups = await storeUsername(scope.tx, accountId, username);
+      const moved: string[] = [];
+      const groups = await storeUsername(scope.tx, accountId, username, moved);
       scope.emit('contacts', await listContacts(scope.tx));
       for (const g of groups) scope.emit('group', g);
+      const onMoved = this.onNameMoved;
+      if (moved.length > 0 && onMoved) scope.after(() => onMoved(moved));
     });
   }
 }

@@ -88,6 +88,20 @@ export const UsernameResponse = Type.Object(
 );
 export type UsernameResponse = Static<typeof UsernameResponse>;
 
+/** Most account ids one `POST /v1/accounts/gone` asks about (a group's members). */
+export const MAX_GONE_QUERY = 100;
+
+/** `POST /v1/accounts/gone`: which of these accounts were deleted? */
+export const GoneAccountsRequest = Type.Object(
+  { accountIds: Type.Array(AccountId, { minItems: 1, maxItems: MAX_GONE_QUERY }) },
+  closed,
+);
+export type GoneAccountsRequest = Static<typeof GoneAccountsRequest>;
+
+/** The asked accounts that were deleted (never-existing ones are not listed). */
+export const GoneAccountsResponse = Type.Object({ gone: Type.Array(AccountId) }, closed);
+export type GoneAccountsResponse = Static<typeof GoneAccountsResponse>;
+
 export const DeviceInfo = Type.Object(
   {
     deviceId: DeviceId,

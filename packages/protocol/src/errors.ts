@@ -12,6 +12,8 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   NotFound: 'not_found',
   UnknownAccount: 'unknown_account',
+  /** The account was deleted: nothing can be sent to it again (410). */
+  AccountGone: 'account_gone',
   UsernameTaken: 'username_taken',
   MismatchedDevices: 'mismatched_devices',
   StaleDevices: 'stale_devices',
@@ -108,3 +110,20 @@ export const QueueFullResponse = Type.Object(
   { additionalProperties: false },
 );
 export type QueueFullResponse = Static<typeof QueueFullResponse>;
+
+/**
+ * 410 on a send or a bundle fetch: the account (on a multi-recipient send, each account listed
+ * in `accounts`) was deleted. The relay keeps only the deleted account's id (a tombstone), so
+ * it can tell "deleted" from "never existed"; a sender should stop sending to it for good.
+ */
+export const AccountGoneResponse = Type.Object(
+  {
+    error: Type.Literal(ErrorCode.AccountGone),
+    message: Type.String(),
+    accounts: Type.Optional(
+      Type.Array(AccountId, { description: 'The deleted accounts (multi-recipient sends)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AccountGoneResponse = Static<typeof AccountGoneResponse>;

@@ -62,6 +62,8 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
     methods: ['GET', 'PUT', 'POST', 'DELETE'],
     // `unidentified-access-key`: sealed sends from a browser on another origin.
     allowedHeaders: ['authorization', 'content-type', UNIDENTIFIED_ACCESS_KEY_HEADER],
+    // A cross-origin web app reads how long a 429 asks it to wait.
+    exposedHeaders: ['retry-after'],
     maxAge: 600,
   });
 

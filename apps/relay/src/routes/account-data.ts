@@ -49,7 +49,9 @@ const accountDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (deviceId !== PRIMARY_DEVICE_ID)
         throw forbidden('only the primary device can delete the account');
       const devices = await store.listDevices(accountId);
-      if (!(await store.deleteAccount(accountId))) throw notFound('account not found');
+      const now = clock.now();
+      const hold = { now, until: now + config.usernameHoldMs };
+      if (!(await store.deleteAccount(accountId, hold))) throw notFound('account not found');
       app.relay.devices.changed(accountId);
       hub.disconnect(
         accountId,

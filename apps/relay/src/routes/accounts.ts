@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ErrorCode,
+  GoneAccountsRequest,
+  GoneAccountsResponse,
   normalizeUsername,
   RegisterRequest,
   RegisterResponse,
@@ -109,7 +111,9 @@ const accountsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { accountId } = deviceOf(request);
       const username = normalizeUsername(request.body.username);
-      if ((await store.setUsername(accountId, username)) === 'username_taken')
+      const now = clock.now();
+      const hold = { now, until: now + config.usernameHoldMs };
+      if ((await store.setUsername(accountId, username, hold)) === 'username_taken')
         throw usernameTaken();
       audit('username.changed', { accountId });
       return { accountId, username };
@@ -140,6 +144,30 @@ const accountsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!account) throw notFound('no account has this username');
       return { accountId: account.accountId, username: account.username };
     },
+  );
+
+  app.post(
+    '/v1/accounts/gone',
+    {
+      // Limited like username lookups (same budget, own counter): it only answers for ids the
+      // caller already knows, which are random and cannot be enumerated.
+      onRequest: [
+        app.authenticate,
+        app.rateLimitBy(
+          'gone-lookup',
+          config.rateLimits.usernameLookup,
+          (r) => deviceOf(r).accountId,
+        ),
+      ],
+      schema: {
+        summary: 'Which of these accounts were deleted (a tombstone of the id is all that is kept)',
+        tags: ['accounts'],
+        security: deviceAuth,
+        body: GoneAccountsRequest,
+        response: { 200: GoneAccountsResponse, ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (request) => ({ gone: await store.goneAccounts(request.body.accountIds) }),
   );
 };
 

@@ -9,6 +9,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  AccountGoneResponse,
   AccountId,
   MAX_DEVICE_ID,
   PreKeyBundleResponse,
@@ -17,7 +18,7 @@ import {
 } from '@parley/protocol';
 import { Type } from 'typebox';
 import { deviceOf } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { accountGone, notFound } from '../errors.ts';
 import { assertUniqueKeyIds } from './keys-validation.ts';
 import { decimalUpTo, deviceAuth, errorResponses } from './schemas.ts';
 
@@ -96,7 +97,11 @@ const keysRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['keys'],
         security: deviceAuth,
         params: Type.Object({ accountId: AccountId, deviceId: DeviceSelector }),
-        response: { 200: PreKeyBundleResponse, ...errorResponses(400, 401, 404, 429) },
+        response: {
+          200: PreKeyBundleResponse,
+          410: AccountGoneResponse,
+          ...errorResponses(400, 401, 404, 429),
+        },
       },
     },
     async (request) => {
@@ -105,7 +110,10 @@ const keysRoutes: FastifyPluginAsyncTypebox = async (app) => {
         accountId,
         deviceId === '*' ? 'all' : Number(deviceId),
       );
-      if (!bundle) throw notFound('no such account or device');
+      if (!bundle) {
+        if ((await store.goneAccounts([accountId])).length > 0) throw accountGone();
+        throw notFound('no such account or device');
+      }
       return bundle;
     },
   );

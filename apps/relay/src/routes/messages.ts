@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import {
+  AccountGoneResponse,
   AccountId,
   EnvelopeId,
   ErrorCode,
@@ -46,7 +47,7 @@ import {
   type Addressed,
   type QueueLimits,
 } from '../delivery/queue-limits.ts';
-import { badRequest, notFound, RelayError } from '../errors.ts';
+import { accountGone, badRequest, notFound, RelayError } from '../errors.ts';
 import type {
   DeviceSnapshot,
   KnownDevice,
@@ -84,6 +85,9 @@ function queueRejection(
 }
 
 const MULTI_RECIPIENT_PATH = '/v1/messages/multi_recipient';
+
+/** The single-recipient planner's rejection of an absent account (gone or never there). */
+const NO_SUCH_ACCOUNT = notFound('no such account');
 
 /** The accounts a validated send addresses (with repeats), for the send limits. */
 function recipientAccounts(request: FastifyRequest): string[] {
@@ -176,7 +180,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: SendMessagesResponse,
           409: MismatchedDevicesResponse,
-          410: StaleDevicesResponse,
+          410: Type.Union([StaleDevicesResponse, AccountGoneResponse]),
           507: QueueFullResponse,
           ...errorResponses(400, 401, 404, 413, 429),
         },
@@ -197,7 +201,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         [destination],
         (snapshot) => {
           const devices = snapshot.get(destination);
-          if (!devices) return { reject: notFound('no such account') };
+          if (!devices) return { reject: NO_SUCH_ACCOUNT };
           const addressed = messages.map((m) => ({
             deviceId: m.destinationDeviceId,
             registrationId: m.destinationRegistrationId,
@@ -255,7 +259,14 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           hint: key ? undefined : await hintFor([destination]),
         },
       );
-      if ('rejected' in result) throw result.rejected;
+      if ('rejected' in result) {
+        // Absent: deleted (a tombstone says so) or never there.
+        if (result.rejected === NO_SUCH_ACCOUNT) {
+          if ((await store.goneAccounts([destination])).length > 0) throw accountGone();
+          throw notFound('no such account');
+        }
+        throw result.rejected;
+      }
       if ('stored' in result) crashIfAsked(sendId);
       // Also on a replay: the first attempt may have died before it notified anyone.
       for (const m of messages) hub.notify(destination, m.destinationDeviceId);
@@ -277,7 +288,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: SendMessagesResponse,
           409: MultiMismatchedDevicesResponse,
-          410: MultiStaleDevicesResponse,
+          410: Type.Union([MultiStaleDevicesResponse, AccountGoneResponse]),
           507: QueueFullResponse,
           ...errorResponses(400, 401, 404, 413, 429),
         },
@@ -298,19 +309,11 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const serverTimestamp = clock.now();
 
       const key = sendKey(sender, sendId, serverTimestamp);
-      const result = await store.enqueue(
+      const result = await store.enqueue<RelayError | { unknown: string[] }>(
         [...byAccount.keys()],
         (snapshot) => {
           const unknown = [...byAccount.keys()].filter((id) => !snapshot.has(id));
-          if (unknown.length > 0) {
-            return {
-              reject: new RelayError(
-                404,
-                ErrorCode.UnknownAccount,
-                `${unknown.length} recipient account(s) do not exist`,
-              ),
-            };
-          }
+          if (unknown.length > 0) return { reject: { unknown } };
           const mismatched = [];
           const stale = [];
           for (const [accountId, addressed] of byAccount) {
@@ -382,7 +385,19 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           hint: key ? undefined : await hintFor([...byAccount.keys()]),
         },
       );
-      if ('rejected' in result) throw result.rejected;
+      if ('rejected' in result) {
+        const rejected = result.rejected;
+        if (rejected instanceof RelayError) throw rejected;
+        // Deleted accounts are named (the sender drops them and sends again); any other
+        // absent account never existed.
+        const gone = await store.goneAccounts(rejected.unknown);
+        if (gone.length === rejected.unknown.length) throw accountGone(gone);
+        throw new RelayError(
+          404,
+          ErrorCode.UnknownAccount,
+          `${rejected.unknown.length - gone.length} recipient account(s) do not exist`,
+        );
+      }
       if ('stored' in result) crashIfAsked(sendId);
       for (const r of recipients) hub.notify(r.accountId, r.deviceId);
       if ('replayed' in result) return result.replayed;

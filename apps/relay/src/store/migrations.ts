@@ -95,12 +95,27 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX sends_expiry ON sends (server_timestamp);
   `,
-  // 3: sealed sender. Envelopes sent sealed have no sender (NULL source columns; SQLite cannot
+  // 3: tombstones of deleted accounts (the id alone: sends to it are answered "gone", never
+  // "no such account") and usernames held after they were freed (held_for: the account that
+  // renamed away from it may take it back; NULL after a deletion).
+  `
+  CREATE TABLE deleted_accounts (
+    account_id TEXT PRIMARY KEY
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE username_holds (
+    username   TEXT PRIMARY KEY,
+    held_for   TEXT,
+    hold_until INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX username_holds_expiry ON username_holds (hold_until);
+  `,
+  // 4: sealed sender. Envelopes sent sealed have no sender (NULL source columns; SQLite cannot
   // drop NOT NULL in place, so the table is rebuilt with the same rows, seq values and
   // AUTOINCREMENT high-water mark). The relay's signing keys (trust root and server key) live in
   // sealed_sender_keys (one row); accounts' unidentified-access keys only as SHA-256 hashes.
   `
-  CREATE TABLE envelopes_v3 (
+  CREATE TABLE envelopes_v4 (
     seq               INTEGER PRIMARY KEY AUTOINCREMENT,
     id                TEXT NOT NULL UNIQUE,
     account_id        TEXT NOT NULL,
@@ -114,12 +129,12 @@ export const MIGRATIONS: readonly string[] = [
     FOREIGN KEY (account_id, device_id) REFERENCES devices (account_id, device_id) ON DELETE CASCADE,
     CHECK ((source_account_id IS NULL) = (source_device_id IS NULL))
   ) STRICT;
-  INSERT INTO envelopes_v3 SELECT * FROM envelopes;
-  DELETE FROM sqlite_sequence WHERE name = 'envelopes_v3';
+  INSERT INTO envelopes_v4 SELECT * FROM envelopes;
+  DELETE FROM sqlite_sequence WHERE name = 'envelopes_v4';
   INSERT INTO sqlite_sequence (name, seq)
-    SELECT 'envelopes_v3', seq FROM sqlite_sequence WHERE name = 'envelopes';
+    SELECT 'envelopes_v4', seq FROM sqlite_sequence WHERE name = 'envelopes';
   DROP TABLE envelopes;
-  ALTER TABLE envelopes_v3 RENAME TO envelopes;
+  ALTER TABLE envelopes_v4 RENAME TO envelopes;
   CREATE INDEX envelopes_queue ON envelopes (account_id, device_id, seq);
   CREATE INDEX envelopes_expiry ON envelopes (server_timestamp);
 

@@ -94,7 +94,20 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sends_expiry ON sends (server_timestamp);
   `,
-  // 3: sealed sender (as in the SQLite schema): envelopes sent sealed have no sender; the
+  // 3: tombstones of deleted accounts and held usernames (see the SQLite migration 3).
+  `
+  CREATE TABLE deleted_accounts (
+    account_id TEXT PRIMARY KEY
+  );
+
+  CREATE TABLE username_holds (
+    username   TEXT PRIMARY KEY,
+    held_for   TEXT,
+    hold_until BIGINT NOT NULL
+  );
+  CREATE INDEX username_holds_expiry ON username_holds (hold_until);
+  `,
+  // 4: sealed sender (as in the SQLite schema): envelopes sent sealed have no sender; the
   // relay's signing keys in one row; accounts' unidentified-access keys as SHA-256 hashes only.
   `
   ALTER TABLE envelopes ALTER COLUMN source_account_id DROP NOT NULL,

@@ -47,6 +47,7 @@ import type {
   SendKey,
   SendRecord,
   StoredEnvelope,
+  UsernameHold,
 } from './types.ts';
 
 type KeyKind = 'ec' | 'kyber';
@@ -276,15 +277,17 @@ export class PostgresRelayStore implements RelayStore {
     device: NewDevice,
   ): Promise<'created' | 'username_taken'> {
     try {
-      await this.#tx(async (db) => {
+      return await this.#tx(async (db) => {
+        if (await held(db, account.username, account.accountId, account.createdAt))
+          return 'username_taken';
         await db.query(
           `INSERT INTO accounts (account_id, username, identity_key, created_at, next_device_id)
              VALUES ($1, $2, $3, $4, 2)`,
           [account.accountId, account.username, account.identityKey, account.createdAt],
         );
         await insertDevice(db, account.accountId, 1, device);
+        return 'created';
       });
-      return 'created';
     } catch (err) {
       if (isUniqueViolation(err)) return 'username_taken';
       throw err;
@@ -305,29 +308,65 @@ export class PostgresRelayStore implements RelayStore {
     return row && toAccount(row);
   }
 
-  async setUsername(accountId: string, username: string): Promise<'updated' | 'username_taken'> {
+  async setUsername(
+    accountId: string,
+    username: string,
+    hold?: UsernameHold,
+  ): Promise<'updated' | 'username_taken'> {
     try {
-      await this.#query('UPDATE accounts SET username = $1 WHERE account_id = $2', [
-        username,
-        accountId,
-      ]);
-      return 'updated';
+      return await this.#tx(async (db) => {
+        if (hold && (await held(db, username, accountId, hold.now))) return 'username_taken';
+        const { rows } = await db.query<{ username: string }>(
+          'SELECT username FROM accounts WHERE account_id = $1 FOR UPDATE',
+          [accountId],
+        );
+        if (rows[0] && rows[0].username !== username)
+          await holdName(db, accountId, accountId, hold);
+        await db.query('UPDATE accounts SET username = $1 WHERE account_id = $2', [
+          username,
+          accountId,
+        ]);
+        // Taking back a name we held frees its hold.
+        await db.query('DELETE FROM username_holds WHERE username = $1 AND held_for = $2', [
+          username,
+          accountId,
+        ]);
+        return 'updated';
+      });
     } catch (err) {
       if (isUniqueViolation(err)) return 'username_taken';
       throw err;
     }
   }
 
-  async deleteAccount(accountId: string): Promise<boolean> {
+  async deleteAccount(accountId: string, hold?: UsernameHold): Promise<boolean> {
     return this.#tx(async (db) => {
       // Send records have no foreign key (see migration 2); ON DELETE CASCADE removes devices,
       // keys, envelopes and linking codes.
       await db.query('DELETE FROM sends WHERE source_account_id = $1', [accountId]);
+      await holdName(db, accountId, null, hold);
       const { rowCount } = await db.query('DELETE FROM accounts WHERE account_id = $1', [
         accountId,
       ]);
-      return (rowCount ?? 0) > 0;
+      const deleted = (rowCount ?? 0) > 0;
+      if (deleted) {
+        await db.query(
+          'INSERT INTO deleted_accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING',
+          [accountId],
+        );
+      }
+      return deleted;
     });
+  }
+
+  async goneAccounts(accountIds: readonly string[]): Promise<string[]> {
+    const ids = [...new Set(accountIds)];
+    if (ids.length === 0) return [];
+    const rows = await this.#query<{ account_id: string }>(
+      'SELECT account_id FROM deleted_accounts WHERE account_id = ANY($1::text[])',
+      [ids],
+    );
+    return rows.map((r) => r.account_id);
   }
 
   async exportAccount(
@@ -909,6 +948,8 @@ export class PostgresRelayStore implements RelayStore {
         ).rowCount ?? 0,
       sendRecords:
         (await db.query('DELETE FROM sends WHERE server_timestamp < $1', [cutoff])).rowCount ?? 0,
+      usernameHolds:
+        (await db.query('DELETE FROM username_holds WHERE hold_until <= $1', [now])).rowCount ?? 0,
     }));
   }
 
@@ -985,6 +1026,37 @@ export class PostgresRelayStore implements RelayStore {
     this.#closed = true;
     await this.#pool.end();
   }
+}
+
+/**
+ * Whether `username` is held at `now` for someone other than `accountId`. Under READ COMMITTED
+ * a registration that checked just before a deletion of the name's owner committed can still
+ * take the name (its INSERT waits on the unique index, then succeeds): a window of one commit,
+ * which costs the hold nothing that matters.
+ */
+async function held(db: Db, username: string, accountId: string, now: number): Promise<boolean> {
+  const { rows } = await db.query<{ held_for: string | null }>(
+    'SELECT held_for FROM username_holds WHERE username = $1 AND hold_until > $2',
+    [username, now],
+  );
+  return rows[0] !== undefined && rows[0].held_for !== accountId;
+}
+
+/** Holds the name `accountId` has now (before it is freed) until `hold.until`. */
+async function holdName(
+  db: Db,
+  accountId: string,
+  heldFor: string | null,
+  hold: UsernameHold | undefined,
+): Promise<void> {
+  if (!hold || hold.until <= hold.now) return;
+  await db.query(
+    `INSERT INTO username_holds (username, held_for, hold_until)
+       SELECT username, $1, $2 FROM accounts WHERE account_id = $3
+       ON CONFLICT (username) DO UPDATE SET held_for = EXCLUDED.held_for,
+         hold_until = EXCLUDED.hold_until`,
+    [heldFor, hold.until, accountId],
+  );
 }
 
 async function insertDevice(

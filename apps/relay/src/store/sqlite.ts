@@ -42,6 +42,7 @@ import type {
   SendKey,
   SendRecord,
   StoredEnvelope,
+  UsernameHold,
 } from './types.ts';
 
 type KeyKind = 'ec' | 'kyber';
@@ -229,18 +230,39 @@ export class SqliteRelayStore implements RelayStore {
     device: NewDevice,
   ): Promise<'created' | 'username_taken'> {
     try {
-      await this.#write(() => {
+      return await this.#write(() => {
+        if (this.#held(account.username, account.accountId, account.createdAt))
+          return 'username_taken';
         this.#prepare(
           `INSERT INTO accounts (account_id, username, identity_key, created_at, next_device_id)
              VALUES (?, ?, ?, ?, 2)`,
         ).run(account.accountId, account.username, account.identityKey, account.createdAt);
         this.#insertDevice(account.accountId, 1, device);
+        return 'created';
       });
-      return 'created';
     } catch (err) {
       if (isUniqueViolation(err)) return 'username_taken';
       throw err;
     }
+  }
+
+  /** Whether `username` is held at `now` for someone other than `accountId`. */
+  #held(username: string, accountId: string, now: number): boolean {
+    const row = this.#prepare(
+      'SELECT held_for FROM username_holds WHERE username = ? AND hold_until > ?',
+    ).get(username, now) as { held_for: string | null } | undefined;
+    return row !== undefined && row.held_for !== accountId;
+  }
+
+  /** Holds the name `accountId` has now (before it is freed) until `hold.until`. */
+  #hold(accountId: string, heldFor: string | null, hold: UsernameHold | undefined): void {
+    if (!hold || hold.until <= hold.now) return;
+    this.#prepare(
+      `INSERT INTO username_holds (username, held_for, hold_until)
+         SELECT username, ?, ? FROM accounts WHERE account_id = ?
+         ON CONFLICT (username) DO UPDATE SET held_for = excluded.held_for,
+           hold_until = excluded.hold_until`,
+    ).run(heldFor, hold.until, accountId);
   }
 
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
@@ -255,28 +277,59 @@ export class SqliteRelayStore implements RelayStore {
     return row && toAccount(row);
   }
 
-  async setUsername(accountId: string, username: string): Promise<'updated' | 'username_taken'> {
+  async setUsername(
+    accountId: string,
+    username: string,
+    hold?: UsernameHold,
+  ): Promise<'updated' | 'username_taken'> {
     try {
-      await this.#write(() =>
+      return await this.#write(() => {
+        if (hold && this.#held(username, accountId, hold.now)) return 'username_taken';
+        const current = this.#prepare('SELECT username FROM accounts WHERE account_id = ?').get(
+          accountId,
+        ) as { username: string } | undefined;
+        if (current && current.username !== username) this.#hold(accountId, accountId, hold);
         this.#prepare('UPDATE accounts SET username = ? WHERE account_id = ?').run(
           username,
           accountId,
-        ),
-      );
-      return 'updated';
+        );
+        // Taking back a name we held frees its hold.
+        this.#prepare('DELETE FROM username_holds WHERE username = ? AND held_for = ?').run(
+          username,
+          accountId,
+        );
+        return 'updated';
+      });
     } catch (err) {
       if (isUniqueViolation(err)) return 'username_taken';
       throw err;
     }
   }
 
-  async deleteAccount(accountId: string): Promise<boolean> {
+  async deleteAccount(accountId: string, hold?: UsernameHold): Promise<boolean> {
     // ON DELETE CASCADE removes devices, keys, envelopes and linking codes in the same statement;
     // send records have no foreign key (see migration 2).
     return this.#write(() => {
       this.#prepare('DELETE FROM sends WHERE source_account_id = ?').run(accountId);
-      return this.#prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0;
+      this.#hold(accountId, null, hold);
+      const deleted =
+        this.#prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId).changes > 0;
+      if (deleted) {
+        this.#prepare('INSERT OR IGNORE INTO deleted_accounts (account_id) VALUES (?)').run(
+          accountId,
+        );
+      }
+      return deleted;
     });
+  }
+
+  async goneAccounts(accountIds: readonly string[]): Promise<string[]> {
+    const ids = [...new Set(accountIds)];
+    if (ids.length === 0) return [];
+    const rows = this.#prepare(
+      `SELECT account_id FROM deleted_accounts WHERE account_id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(ids)) as { account_id: string }[];
+    return rows.map((r) => r.account_id);
   }
 
   async exportAccount(
@@ -785,6 +838,8 @@ export class SqliteRelayStore implements RelayStore {
         'DELETE FROM signed_prekeys WHERE retired_at IS NOT NULL AND retired_at < ?',
       ).run(cutoff).changes,
       sendRecords: this.#prepare('DELETE FROM sends WHERE server_timestamp < ?').run(cutoff)
+        .changes,
+      usernameHolds: this.#prepare('DELETE FROM username_holds WHERE hold_until <= ?').run(now)
         .changes,
     }));
   }

@@ -241,6 +241,17 @@ export interface ExpiryResult {
   linkingCodes: number;
   retiredSignedPreKeys: number;
   sendRecords: number;
+  /** Username holds that ran out. */
+  usernameHolds: number;
+}
+
+/**
+ * A freed username stays unclaimable until `until` (a relay's `usernameHoldMs` after it was
+ * freed); registration and username changes check it at `now` (`createdAt` for registration).
+ */
+export interface UsernameHold {
+  now: number;
+  until: number;
 }
 
 export interface RelayStore {
@@ -250,9 +261,24 @@ export interface RelayStore {
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
   /** `username` must be canonical (lowercase). */
   getAccountByUsername(username: string): Promise<AccountRecord | undefined>;
-  setUsername(accountId: string, username: string): Promise<'updated' | 'username_taken'>;
-  /** Deletes the account with all devices, keys, queues, credentials and linking codes. */
-  deleteAccount(accountId: string): Promise<boolean>;
+  /**
+   * `username_taken` when another account has the name, or it is held (see `UsernameHold`)
+   * for anyone but this account. With `hold`, the name given up stays held until
+   * `hold.until` for everyone but this account (so it can change its mind).
+   */
+  setUsername(
+    accountId: string,
+    username: string,
+    hold?: UsernameHold,
+  ): Promise<'updated' | 'username_taken'>;
+  /**
+   * Deletes the account with all devices, keys, queues, credentials and linking codes, and
+   * keeps a tombstone of its id alone (so sends to it are answered "gone", see `goneAccounts`).
+   * With `hold`, its username stays unclaimable until `hold.until`.
+   */
+  deleteAccount(accountId: string, hold?: UsernameHold): Promise<boolean>;
+  /** Which of `accountIds` were deleted (have a tombstone). */
+  goneAccounts(accountIds: readonly string[]): Promise<string[]>;
   /** Everything stored about the account, for `GET /v1/accounts/me/export`. */
   exportAccount(
     accountId: string,

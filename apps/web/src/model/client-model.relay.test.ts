@@ -92,6 +92,10 @@ describe('ClientModel with the real relay', () => {
     await bob.openConversation(toAlice);
     await bob.markRead(toAlice);
     expect(bob.getState().conversations.find((c) => c.id === toAlice)?.unread).toBe(0);
+    // A first message from a stranger is a message request: the read receipt waits for Accept.
+    expect(bob.getState().conversations.find((c) => c.id === toAlice)?.request).toBe(true);
+    await bob.acceptRequest(toAlice);
+    expect(bob.getState().conversations.find((c) => c.id === toAlice)?.request).toBeUndefined();
     await until(
       alice,
       (st) => st.messages[toBob]?.find((m) => m.text === 'hello bob')?.status === 'read',

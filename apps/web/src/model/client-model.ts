@@ -11,6 +11,7 @@
  * @module
  */
 import {
+  adminsOf,
   ClientError,
   IdentityChangedError,
   ParleyClient,
@@ -31,7 +32,10 @@ import {
 } from '@parley/client/web-locks.js';
 import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
+import { DeletedAccountChecks, toContact } from './lifecycle.ts';
+import { rateLimitedText } from '../lib/wait.ts';
 import { sortConversations, StateStore } from './store.ts';
+import { TRUST_WORDS } from './trust.ts';
 import type {
   ChatModel,
   Connection,
@@ -121,6 +125,8 @@ export class ClientModel extends StateStore implements ChatModel {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: Array<() => void> = [];
   #open = new Set<string>();
+  /** Deleted-account checks done this session (see `DeletedAccountChecks`). */
+  readonly #deletedChecks = new DeletedAccountChecks();
   #refreshing: Promise<void> | undefined;
   #again = false;
   #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -290,8 +296,12 @@ export class ClientModel extends StateStore implements ChatModel {
       client.on('status', changed),
       client.on('group', changed),
       client.on('contacts', changed),
+      client.on('trust', changed),
       client.on('identityChanged', changed),
       client.on('queueEmpty', changed),
+      client.on('ownDevices', () =>
+        this.update((st) => ({ devicesRevision: (st.devicesRevision ?? 0) + 1 })),
+      ),
       client.on('connection', (state) => {
         if (!this.#leader) return;
         const connection: Connection =
@@ -414,15 +424,7 @@ export class ClientModel extends StateStore implements ChatModel {
       client.conversations(),
     ]);
     const contacts: Record<string, Contact> = {};
-    for (const c of contactRecords) {
-      contacts[c.accountId] = {
-        accountId: c.accountId,
-        username: c.username ?? `${c.accountId.slice(0, 8)}…`,
-        verified: c.verified ?? false,
-        identityChanged: c.identityChanged ?? false,
-        sealedSender: c.sealedSender ?? false,
-      };
-    }
+    for (const c of contactRecords) contacts[c.accountId] = toContact(c);
     const groups: Record<string, Group> = {};
     for (const g of groupRecords) groups[g.groupId] = toGroup(g, account.accountId);
 
@@ -457,7 +459,7 @@ export class ClientModel extends StateStore implements ChatModel {
     const client = this.#client;
     if (!client) throw new Error('Storage is not open.');
     try {
-      await client.register(username, this.#options.relayUrl);
+      await client.register(username, this.#options.relayUrl, browserName());
     } catch (err) {
       if (err instanceof RelayHttpError && err.status === 409) {
         throw new Error(`The username “${username}” is taken.`);
@@ -539,6 +541,7 @@ export class ClientModel extends StateStore implements ChatModel {
     this.#open.add(conversationId);
     const list = (await this.#requireClient().messages(conversationId)).map(toMessage);
     this.update((s) => ({ messages: { ...s.messages, [conversationId]: list } }));
+    void this.#deletedChecks.check(this.#requireClient(), conversationId);
   }
 
   async sendText(conversationId: string, text: string): Promise<void> {
@@ -683,12 +686,50 @@ export class ClientModel extends StateStore implements ChatModel {
     await this.#refresh();
   }
 
+  async makeAdmin(groupId: string, accountId: string): Promise<void> {
+    await this.#groupChange(() => this.#requireClient().makeGroupAdmins(groupId, [accountId]));
+    await this.#refresh();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Message requests and blocking (model/trust.ts)
+  // ---------------------------------------------------------------------------------------
+
+  async acceptRequest(conversationId: string): Promise<void> {
+    await this.#trustChange(() => this.#requireClient().acceptRequest(conversationId));
+  }
+
+  async deleteRequest(conversationId: string): Promise<void> {
+    this.#open.delete(conversationId);
+    await this.#trustChange(() => this.#requireClient().deleteRequest(conversationId));
+  }
+
+  async blockRequest(conversationId: string): Promise<void> {
+    await this.#trustChange(() => this.#requireClient().blockRequest(conversationId));
+  }
+
+  async setBlocked(accountId: string, blocked: boolean): Promise<void> {
+    const client = this.#requireClient();
+    await this.#trustChange(() => (blocked ? client.block(accountId) : client.unblock(accountId)));
+  }
+
+  async #trustChange(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (err) {
+      throw new Error(friendly(err));
+    }
+    await this.#refresh();
+  }
+
   /** A group change the client refused because a member's safety number changed, said by name. */
   async #groupChange<T>(change: () => Promise<T>): Promise<T> {
     try {
       return await change();
     } catch (err) {
-      if (!(err instanceof IdentityChangedError)) throw err;
+      if (!(err instanceof IdentityChangedError)) {
+        throw err instanceof ClientError ? new Error(friendly(err)) : err;
+      }
       const client = this.#requireClient();
       const names = await Promise.all(
         err.accountIds.map(
@@ -711,7 +752,8 @@ export class ClientModel extends StateStore implements ChatModel {
     return devices
       .map((d) => ({
         deviceId: d.deviceId,
-        ...(d.name ? { name: d.name } : {}),
+        // The relay holds names sealed to the account: only the decrypted one is shown.
+        ...(d.displayName ? { name: d.displayName } : {}),
         createdAt: d.createdAt,
         lastSeenAt: d.lastSeenAt,
         current: d.deviceId === client.deviceId,
@@ -856,6 +898,8 @@ export function toGroup(g: GroupRecord, self: string): Group {
         username: m.username ?? `${m.accountId.slice(0, 8)}…`,
       })),
     left: g.left ?? false,
+    admins: adminsOf(g),
+    ...(g.request && g.invitedBy ? { invitedBy: g.invitedBy } : {}),
   };
 }
 
@@ -878,6 +922,7 @@ export function summarize(
     title,
     lastMessageAt: c.lastMessageAt,
     unread: c.unread,
+    ...(c.request ? { request: true } : {}),
     ...(last
       ? {
           lastMessage: {
@@ -944,14 +989,19 @@ const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
   unknown_identity: 'This contact’s safety number is not known yet.',
   safety_number_mismatch: 'That is not the current safety number.',
   not_group_member: 'You are not a member of this group.',
+  account_gone: 'This account was deleted. Messages can no longer be sent to it.',
   unknown_group: 'This group does not exist here.',
   no_devices: 'This account has no devices.',
   too_large: 'Too large to send.',
+  ...TRUST_WORDS,
 };
 
 /** An error message fit for the user: no stack, no internals. */
 export function friendly(err: unknown): string {
   if (err instanceof RelayUnavailableError) return 'Cannot reach the relay. Check your connection.';
+  if (err instanceof RelayHttpError && err.code === 'rate_limited') {
+    return rateLimitedText(err.retryAfterSeconds);
+  }
   if (err instanceof RelayHttpError) return RELAY_WORDS[err.code] ?? 'The relay refused that.';
   if (err instanceof ClientError) return CLIENT_WORDS[err.code] ?? 'Something went wrong.';
   if (err instanceof Error && err.message) return err.message;

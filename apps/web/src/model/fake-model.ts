@@ -245,6 +245,62 @@ export class FakeModel extends StateStore implements ChatModel {
   async removeMember(groupId: string, accountId: string): Promise<void> {
     this.calls.push(['removeMember', groupId, accountId]);
   }
+  async makeAdmin(groupId: string, accountId: string): Promise<void> {
+    this.calls.push(['makeAdmin', groupId, accountId]);
+    this.update((s) => {
+      const g = s.groups[groupId];
+      if (!g) return {};
+      const admins = [...(g.admins ?? []), accountId];
+      return { groups: { ...s.groups, [groupId]: { ...g, admins } } };
+    });
+  }
+
+  async acceptRequest(conversationId: string): Promise<void> {
+    this.calls.push(['acceptRequest', conversationId]);
+    this.#setRequest(conversationId, false);
+  }
+
+  async deleteRequest(conversationId: string): Promise<void> {
+    this.calls.push(['deleteRequest', conversationId]);
+    this.update((s) => ({ conversations: s.conversations.filter((c) => c.id !== conversationId) }));
+  }
+
+  async blockRequest(conversationId: string): Promise<void> {
+    this.calls.push(['blockRequest', conversationId]);
+    const peer = conversationId.slice(conversationId.indexOf(':') + 1);
+    if (conversationId.startsWith('direct:')) await this.setBlocked(peer, true);
+    this.#setRequest(conversationId, false);
+  }
+
+  async setBlocked(accountId: string, blocked: boolean): Promise<void> {
+    this.calls.push(['setBlocked', accountId, blocked]);
+    this.update((s) => {
+      const c = s.contacts[accountId] ?? {
+        accountId,
+        username: accountId,
+        verified: false,
+        identityChanged: false,
+        sealedSender: false,
+      };
+      return { contacts: { ...s.contacts, [accountId]: { ...c, blocked } } };
+    });
+  }
+
+  /** For tests: marks a conversation as a message request (or not). */
+  setRequest(conversationId: string, request: boolean): void {
+    this.#setRequest(conversationId, request);
+  }
+
+  #setRequest(conversationId: string, request: boolean): void {
+    this.update((s) => ({
+      conversations: s.conversations.map((c) => {
+        if (c.id !== conversationId) return c;
+        const { request: _r, ...rest } = c;
+        return request ? { ...rest, request } : rest;
+      }),
+    }));
+  }
+
   async leaveGroup(groupId: string): Promise<void> {
     this.calls.push(['leaveGroup', groupId]);
   }

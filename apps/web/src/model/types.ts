@@ -12,6 +12,7 @@
 /** One state per outgoing message, and the conversation event kinds: declared once, in the core. */
 export type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 import type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
+import type { TrustActions } from './trust.ts';
 
 export interface Me {
   accountId: string;
@@ -29,6 +30,14 @@ export interface Contact {
   identityChanged: boolean;
   /** Messages to this contact go sealed: the relay does not learn that they are from us. */
   sealedSender: boolean;
+  /** The account was deleted: nothing can be sent to it any more. */
+  deleted?: boolean;
+  /** The username it had until it lost it (deleted, or renamed and now someone else's). */
+  formerUsername?: string;
+  /** Its username was last seen on another account we talked to (that account's id). */
+  usernameReusedFrom?: string;
+  /** We blocked them (model/trust.ts). */
+  blocked?: boolean;
 }
 
 export interface GroupMember {
@@ -42,6 +51,10 @@ export interface Group {
   members: GroupMember[];
   /** We left or were removed. */
   left: boolean;
+  /** Account ids of the admins (we may be one); undefined: no admin rules known. */
+  admins?: readonly string[];
+  /** Who added us, while the group is a message request. */
+  invitedBy?: string;
 }
 
 export interface Message {
@@ -71,6 +84,8 @@ export interface ConversationSummary {
   lastMessage?: { text: string; direction: 'in' | 'out'; senderName?: string };
   lastMessageAt: number;
   unread: number;
+  /** A message request: a stranger wrote, or added us to a group (model/trust.ts). */
+  request?: boolean;
 }
 
 export interface Device {
@@ -128,9 +143,11 @@ export interface ModelState {
   typing: Readonly<Record<string, readonly string[]>>;
   /** A passphrase protects the local data. */
   hasPassphrase: boolean;
+  /** Bumped when another of our devices announces itself (the device list changed). */
+  devicesRevision?: number;
 }
 
-export interface ChatModel {
+export interface ChatModel extends TrustActions {
   getState(): ModelState;
   subscribe(listener: () => void): () => void;
 
@@ -189,4 +206,5 @@ export const emptyState = (): ModelState => ({
   messages: {},
   typing: {},
   hasPassphrase: false,
+  devicesRevision: 0,
 });

@@ -4,6 +4,9 @@ import { TypingSignal } from '../lib/typing.ts';
 import { MAX_MESSAGE_LENGTH } from '../lib/validate.ts';
 import { errorMessage, useChatModel } from '../model/context.tsx';
 
+/** The counter shows once fewer characters than this are left. */
+const COUNTER_FROM = 200;
+
 export function Composer({
   conversationId,
   disabled,
@@ -39,6 +42,14 @@ export function Composer({
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) send(e);
   };
   const tooLong = text.length > MAX_MESSAGE_LENGTH;
+  // Near the limit the composer says how much room is left, so Send never just goes grey.
+  const left = MAX_MESSAGE_LENGTH - text.length;
+  const counter =
+    left < COUNTER_FROM
+      ? left >= 0
+        ? `${left} characters left`
+        : `${-left} characters over the limit of ${MAX_MESSAGE_LENGTH}`
+      : undefined;
 
   return (
     <form className="composer" onSubmit={send}>
@@ -63,7 +74,19 @@ export function Composer({
           typing.input(e.target.value);
         }}
         onKeyDown={onKeyDown}
+        aria-describedby={counter ? 'composer-counter' : undefined}
+        aria-invalid={tooLong || undefined}
       />
+      {counter && (
+        <span
+          id="composer-counter"
+          className={tooLong ? 'composer__counter composer__counter--over' : 'composer__counter'}
+          data-testid="composer-counter"
+          aria-live="polite"
+        >
+          {counter}
+        </span>
+      )}
       <button
         type="submit"
         className="send-button"

@@ -2,6 +2,8 @@ import { Avatar } from '../components/Avatar.tsx';
 import { EmptyState } from '../components/States.tsx';
 import { useModelState } from '../model/context.tsx';
 import { formatListTime } from '../lib/time.ts';
+import { AccountStatusPill } from './AccountStatusPill.tsx';
+import { LinkedDeviceNote } from './LinkedDeviceNote.tsx';
 
 export function ConversationList({
   selected,
@@ -19,6 +21,7 @@ export function ConversationList({
         <EmptyState title="No conversations yet">
           Start one with the pencil button above.
         </EmptyState>
+        <LinkedDeviceNote />
       </div>
     );
   }
@@ -36,7 +39,10 @@ export function ConversationList({
             <Avatar name={c.title} seed={c.peer} group={c.kind === 'group'} />
             <span className="conversation-item__body">
               <span className="conversation-item__top">
-                <span className="conversation-item__title">{c.title}</span>
+                <span className="conversation-item__title">
+                  {c.title}
+                  <AccountStatusPill conversationId={c.id} />
+                </span>
                 {c.lastMessageAt > 0 && (
                   <time
                     className="conversation-item__time"
@@ -52,6 +58,7 @@ export function ConversationList({
                     ? `${c.lastMessage.direction === 'out' ? 'You: ' : c.lastMessage.senderName ? `${c.lastMessage.senderName}: ` : ''}${c.lastMessage.text}`
                     : 'No messages yet'}
                 </span>
+                {c.request && <span className="request-tag">Request</span>}
                 {c.unread > 0 && (
                   <span className="badge" aria-label={`${c.unread} unread`}>
                     {c.unread > 99 ? '99+' : c.unread}

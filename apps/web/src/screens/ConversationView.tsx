@@ -5,9 +5,13 @@ import { Spinner } from '../components/States.tsx';
 import { changedIdentities, conversationInfo, typingLabel } from '../lib/conversation.ts';
 import { displayName } from '../lib/names.ts';
 import { useChatModel, useModelState } from '../model/context.tsx';
+import { accountStatus, reusedUsernameWarning } from '../model/lifecycle.ts';
 import { Composer } from './Composer.tsx';
 import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
+import { LinkedDeviceNote } from './LinkedDeviceNote.tsx';
 import { MessageList } from './MessageList.tsx';
+import { BlockButton, BlockedBar, RequestBar } from './RequestBar.tsx';
+import { trustOf } from '../model/trust.ts';
 import type { Navigate } from './route.ts';
 
 export function ConversationView({
@@ -25,6 +29,7 @@ export function ConversationView({
   const unread = state.conversations.find((c) => c.id === conversationId)?.unread ?? 0;
   const changed = changedIdentities(state, conversationId);
   const group = info.kind === 'group' ? state.groups[info.peer] : undefined;
+  const trust = trustOf(state, conversationId);
   const typing = typingLabel(
     (state.typing[conversationId] ?? []).map((id) => displayName(state, id)),
   );
@@ -47,16 +52,19 @@ export function ConversationView({
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages?.length, typing]);
 
-  const contact = group ? undefined : state.contacts[info.peer];
+  const peer = info.kind === 'direct' ? state.contacts[info.peer] : undefined;
+  const status = accountStatus(peer);
+  const reused = reusedUsernameWarning(peer);
   const subtitle = group
     ? `${group.members.length + (group.left ? 0 : 1)} members`
-    : [
-        contact?.verified ? 'Verified' : undefined,
+    : (status ??
+      [
+        peer?.verified ? 'Verified' : undefined,
         // Whether the relay learns who writes here (see the client's delivery/sealed.ts).
-        `Sealed sender: ${contact?.sealedSender ? 'on' : 'off'}`,
+        `Sealed sender: ${peer?.sealedSender ? 'on' : 'off'}`,
       ]
         .filter(Boolean)
-        .join(' · ');
+        .join(' · '));
 
   return (
     <section className="conversation" aria-label={`Conversation with ${info.title}`}>
@@ -72,8 +80,15 @@ export function ConversationView({
         <Avatar name={info.title} seed={info.peer} group={info.kind === 'group'} />
         <div className="conversation__title">
           <h2 data-testid="conversation-title">{info.title}</h2>
-          {subtitle && <span className="conversation__subtitle">{subtitle}</span>}
+          {subtitle && (
+            <span className="conversation__subtitle" data-testid="conversation-subtitle">
+              {subtitle}
+            </span>
+          )}
         </div>
+        {info.kind === 'direct' && !trust.request && (
+          <BlockButton conversationId={conversationId} />
+        )}
         {info.kind === 'direct' ? (
           <button
             type="button"
@@ -102,7 +117,10 @@ export function ConversationView({
             <Spinner label="Loading messages…" />
           </div>
         ) : (
-          <MessageList messages={messages} showSenders={info.kind === 'group'} />
+          <>
+            <LinkedDeviceNote />
+            <MessageList messages={messages} showSenders={info.kind === 'group'} />
+          </>
         )}
       </div>
       {typing && (
@@ -122,8 +140,21 @@ export function ConversationView({
           onShowSafety={() => navigate({ name: 'safety', accountId: id, from: conversationId })}
         />
       ))}
-      {group?.left ? (
+      {reused && (
+        <p className="warning-text conversation__notice" role="note" data-testid="reused-username">
+          {reused}
+        </p>
+      )}
+      {trust.request ? (
+        <RequestBar conversationId={conversationId} onGone={() => navigate({ name: 'home' })} />
+      ) : trust.blocked ? (
+        <BlockedBar accountId={info.peer} />
+      ) : group?.left ? (
         <p className="composer composer--disabled">You are no longer a member of this group.</p>
+      ) : peer?.deleted ? (
+        <p className="composer composer--disabled" data-testid="account-deleted">
+          {info.title} deleted their account. Messages can no longer be sent here.
+        </p>
       ) : (
         <Composer conversationId={conversationId} disabled={changed.length > 0} />
       )}

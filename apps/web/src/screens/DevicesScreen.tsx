@@ -2,14 +2,14 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { PageHeader } from '../components/PageHeader.tsx';
 import { QrScanner } from '../components/QrScanner.tsx';
 import { EmptyState, ErrorText, Spinner } from '../components/States.tsx';
-import { formatListTime } from '../lib/time.ts';
+import { formatLastActive } from '../lib/last-active.ts';
 import { looksLikeLinkUri } from '../lib/validate.ts';
 import { errorMessage, useAction, useChatModel, useModelState } from '../model/context.tsx';
 import type { Device } from '../model/types.ts';
 
 export function DevicesScreen({ onBack }: { onBack: () => void }) {
   const model = useChatModel();
-  const me = useModelState().me;
+  const { me, devicesRevision } = useModelState();
   const [devices, setDevices] = useState<Device[]>();
   const [loadError, setLoadError] = useState<string>();
   const reload = useCallback(() => {
@@ -21,6 +21,10 @@ export function DevicesScreen({ onBack }: { onBack: () => void }) {
     const timer = setInterval(reload, 3000);
     return () => clearInterval(timer);
   }, [reload]);
+  // A newly linked device announces itself at once: list it then, not at the next poll.
+  useEffect(() => {
+    if (devicesRevision) reload();
+  }, [reload, devicesRevision]);
   const [unlink, unlinkState] = useAction(async (id: number) => {
     await model.unlinkDevice(id);
     reload();
@@ -44,11 +48,11 @@ export function DevicesScreen({ onBack }: { onBack: () => void }) {
               {devices.map((d) => (
                 <li key={d.deviceId} className="list__item" data-testid="device">
                   <span className="grow">
-                    <strong>{d.name ?? `Device ${d.deviceId}`}</strong>
+                    <strong data-testid="device-name">{d.name ?? `Device ${d.deviceId}`}</strong>
                     {d.current && <span className="pill">This device</span>}
                     {d.lastSeenAt !== undefined && (
-                      <span className="muted small block">
-                        Active {formatListTime(d.lastSeenAt, Date.now())}
+                      <span className="muted small block" data-testid="device-last-active">
+                        {formatLastActive(d.lastSeenAt, Date.now())}
                       </span>
                     )}
                   </span>

@@ -4,6 +4,7 @@ import { PageHeader } from '../components/PageHeader.tsx';
 import { EmptyState, ErrorText } from '../components/States.tsx';
 import { parseUsernames, usernameProblem } from '../lib/validate.ts';
 import { useAction, useChatModel, useModelState } from '../model/context.tsx';
+import { isGroupAdmin } from '../model/trust.ts';
 import type { Navigate } from './route.ts';
 
 export function GroupInfo({ groupId, navigate }: { groupId: string; navigate: Navigate }) {
@@ -22,6 +23,11 @@ export function GroupInfo({ groupId, navigate }: { groupId: string; navigate: Na
   });
   const [remove, removeState] = useAction((id: string) => model.removeMember(groupId, id));
   const [leave, leaveState] = useAction(() => model.leaveGroup(groupId));
+  const [promote, promoteState] = useAction((id: string) => model.makeAdmin(groupId, id));
+  // Only admins change the group (the core refuses anyone else, and every member ignores it).
+  const admin = isGroupAdmin(state, groupId);
+  const adminTag = (accountId: string) =>
+    group?.admins?.includes(accountId) ? <span className="admin-tag">Admin</span> : null;
 
   if (!group) {
     return (
@@ -62,19 +68,22 @@ export function GroupInfo({ groupId, navigate }: { groupId: string; navigate: Na
               <input
                 value={title}
                 maxLength={64}
-                disabled={group.left}
+                disabled={group.left || !admin}
                 onChange={(e) => setTitle(e.target.value)}
               />
             </label>
             <button
               type="submit"
               className="button"
-              disabled={group.left || renameState.busy || title.trim() === group.title}
+              disabled={group.left || !admin || renameState.busy || title.trim() === group.title}
             >
               Rename
             </button>
           </form>
           <ErrorText error={renameState.error} />
+          {!group.left && !admin && (
+            <p className="muted">Only admins can rename the group and add or remove members.</p>
+          )}
         </section>
         <section className="card">
           <h3>{group.members.length + (group.left ? 0 : 1)} members</h3>
@@ -85,13 +94,26 @@ export function GroupInfo({ groupId, navigate }: { groupId: string; navigate: Na
                 <span className="grow">
                   {state.me.username} <span className="muted">(you)</span>
                 </span>
+                {adminTag(state.me.accountId)}
               </li>
             )}
             {group.members.map((m) => (
               <li key={m.accountId} className="list__item" data-testid="member">
                 <Avatar name={m.username} seed={m.accountId} size="sm" />
                 <span className="grow">{m.username}</span>
-                {!group.left && (
+                {adminTag(m.accountId)}
+                {!group.left && admin && !group.admins?.includes(m.accountId) && (
+                  <button
+                    type="button"
+                    className="button button--ghost"
+                    disabled={promoteState.busy}
+                    onClick={() => void promote(m.accountId)}
+                    aria-label={`Make ${m.username} admin`}
+                  >
+                    Make admin
+                  </button>
+                )}
+                {!group.left && admin && (
                   <button
                     type="button"
                     className="button button--ghost-danger"
@@ -105,8 +127,8 @@ export function GroupInfo({ groupId, navigate }: { groupId: string; navigate: Na
               </li>
             ))}
           </ul>
-          <ErrorText error={removeState.error} />
-          {!group.left && (
+          <ErrorText error={removeState.error ?? promoteState.error} />
+          {!group.left && admin && (
             <form className="row" onSubmit={(e) => void submitAdd(e)} noValidate>
               <label className="field grow">
                 <span className="field__label">Add members</span>

@@ -1,3 +1,4 @@
+import { LinkifiedText } from '../components/LinkifiedText.tsx';
 import { EmptyState } from '../components/States.tsx';
 import { displayName } from '../lib/names.ts';
 import { formatClock, formatDayLabel, withDaySeparators } from '../lib/time.ts';
@@ -52,14 +53,22 @@ export function MessageList({
             data-testid="message"
           >
             <div className={`bubble bubble--${m.direction}`}>
-              {showSenders && m.direction === 'in' && first && (
+              {showSenders && m.direction === 'in' && first ? (
                 <span className="bubble__sender">{displayName(state, m.senderAccountId)}</span>
+              ) : (
+                // Screen readers hear who wrote every message, not only the first of a run.
+                <span className="visually-hidden" data-testid="message-sender">
+                  {m.direction === 'out' ? 'You' : displayName(state, m.senderAccountId)}:
+                </span>
               )}
               <p className="bubble__text" data-testid="message-text">
-                {m.text}
+                <LinkifiedText text={m.text ?? ''} />
               </p>
               <span className="bubble__meta">
-                <time dateTime={new Date(m.timestamp).toISOString()}>
+                <time
+                  dateTime={new Date(m.timestamp).toISOString()}
+                  title={new Date(m.timestamp).toLocaleString()}
+                >
                   {formatClock(m.timestamp)}
                 </time>
                 {m.direction === 'out' && m.status && <StatusMark status={m.status} />}
@@ -77,6 +86,7 @@ const FAILURE_TEXT: Record<SendFailureReason, string> = {
   identity_changed: 'Not sent: the safety number changed. Review it, then retry.',
   not_group_member: 'Not sent: you are no longer in this group.',
   recipient_gone: 'Not sent: this account no longer exists.',
+  account_deleted: 'Not sent: this account was deleted.',
   too_large: 'Not sent: the message is too large.',
   rejected: 'Not sent: the relay refused it.',
 };
@@ -118,6 +128,7 @@ export function StatusMark({ status }: { status: MessageStatus }) {
     <span
       className={`status status--${status}`}
       title={label}
+      role="img"
       aria-label={label}
       data-status={status}
     >
@@ -175,6 +186,18 @@ export function eventText(state: ModelState, m: Message): string {
       return `${who} renamed the group${m.text ? ` to “${m.text}”` : ''}.`;
     case 'group_left':
       return `${who === 'You' ? 'You' : who} left the group.`;
+    case 'account_deleted':
+      return `${names(state, m.subjects)} deleted their account. Messages can no longer be sent here.`;
+    case 'member_account_deleted':
+      return `${names(state, m.subjects)} deleted their account and is no longer in the group.`;
+    case 'group_admins_added':
+      return `${who} made ${names(state, m.subjects)} ${m.subjects?.length === 1 ? 'an admin' : 'admins'}.`;
+    case 'group_update_refused':
+      return `${names(state, m.subjects)} tried to change the group, but only admins can. Ignored.`;
+    case 'contact_blocked':
+      return `You blocked ${names(state, m.subjects)}.`;
+    case 'contact_unblocked':
+      return `You unblocked ${names(state, m.subjects)}.`;
     default:
       return m.text ?? '';
   }

@@ -4,6 +4,7 @@ import { QrCode } from '../components/QrCode.tsx';
 import { ErrorText, Spinner } from '../components/States.tsx';
 import { safetyGroups } from '../lib/safety.ts';
 import { errorMessage, useAction, useChatModel, useModelState } from '../model/context.tsx';
+import { accountStatus, reusedUsernameWarning } from '../model/lifecycle.ts';
 import type { SafetyNumber } from '../model/types.ts';
 
 export function SafetyScreen({ accountId, onBack }: { accountId: string; onBack: () => void }) {
@@ -57,6 +58,12 @@ export function SafetyScreen({ accountId, onBack }: { accountId: string; onBack:
                 <span key={i}>{g}</span>
               ))}
             </div>
+            {reusedUsernameWarning(contact) && (
+              <p className="warning-text" data-testid="reused-username">
+                {reusedUsernameWarning(contact)}
+              </p>
+            )}
+            {accountStatus(contact) && <p className="muted">{accountStatus(contact)}.</p>}
             <p className="muted" data-testid="sealed-sender">
               Sealed sender: {contact?.sealedSender ? 'on' : 'off'}.{' '}
               {contact?.sealedSender

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { ErrorText } from '../components/States.tsx';
 import { useAction, useChatModel, useModelState } from '../model/context.tsx';
+import { AppearanceCard, NotificationsCard } from './PreferenceCards.tsx';
 
 export function SettingsScreen({ onBack }: { onBack: () => void }) {
   const state = useModelState();
@@ -16,6 +17,8 @@ export function SettingsScreen({ onBack }: { onBack: () => void }) {
             <span className="muted"> · device {state.me?.deviceId}</span>
           </p>
         </section>
+        <AppearanceCard />
+        <NotificationsCard />
         <PassphraseCard hasPassphrase={state.hasPassphrase} />
         <ExportCard />
         <DeleteAccountCard username={state.me?.username ?? ''} />

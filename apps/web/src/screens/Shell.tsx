@@ -1,4 +1,6 @@
 import { useState } from 'react';
+import { useAttention } from '../lib/attention.ts';
+import { useHashRoute } from '../lib/router.ts';
 import { Avatar } from '../components/Avatar.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { EmptyState } from '../components/States.tsx';
@@ -14,8 +16,9 @@ import { SettingsScreen } from './SettingsScreen.tsx';
 
 export function Shell() {
   const state = useModelState();
-  const [route, navigate] = useState<Route>({ name: 'home' });
+  const [route, navigate] = useHashRoute();
   const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
+  useAttention(state, navigate);
   const me = state.me;
   const selected = route.name === 'chat' ? route.conversationId : undefined;
 

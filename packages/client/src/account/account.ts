@@ -10,6 +10,7 @@ import type { ClientContext } from '../context.ts';
 import { ClientError } from '../errors.ts';
 import { META, PROCESSED } from '../keys.ts';
 import type { AccountRecord } from '../model.ts';
+import { sealDeviceName } from '../provisioning.ts';
 import type { OwnDevicesRecord } from '../records/contacts.ts';
 import type { Sessions } from '../sessions.ts';
 import { STORE_NAMES, type Storage } from '../storage/index.ts';
@@ -23,8 +24,15 @@ export class Account {
     readonly preKeys: PreKeys,
   ) {}
 
-  /** Creates a new account with this device as its primary device. */
-  async register(username: string, relayUrl = this.ctx.options.relayUrl): Promise<AccountRecord> {
+  /**
+   * Creates a new account with this device as its primary device. `deviceName` is sealed so
+   * only the account's devices can read it (see `sealDeviceName`).
+   */
+  async register(
+    username: string,
+    relayUrl = this.ctx.options.relayUrl,
+    deviceName?: string,
+  ): Promise<AccountRecord> {
     const { ctx } = this;
     if (ctx.account)
       throw new ClientError('already_registered', 'this device already has an account');
@@ -32,11 +40,15 @@ export class Account {
     const http = ctx.anonymousHttp(relayUrl);
     const identity = IdentityKeyPair.generate(ctx.rng);
     const keys = this.preKeys.generateDeviceKeys(identity);
+    const name = deviceName
+      ? toBase64(await sealDeviceName(identity.privateKey.serialize(), deviceName, ctx.rng))
+      : undefined;
     const res = await http.register({
       username,
       identityKey: toBase64(identity.publicKey.serialize()),
       registrationId: keys.registrationId,
       ...keys.upload,
+      ...(name ? { name } : {}),
     });
     const account: AccountRecord = {
       accountId: res.accountId,

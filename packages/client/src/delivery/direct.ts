@@ -8,7 +8,7 @@
 import { ProtocolAddress } from '@parley/crypto/address.js';
 import type { OutgoingMessage, SealedOutgoingMessage } from '@parley/protocol';
 import type { ClientContext } from '../context.ts';
-import { ClientError, IdentityChangedError } from '../errors.ts';
+import { AccountGoneError, ClientError, IdentityChangedError } from '../errors.ts';
 import {
   encodeContent,
   makeContent,
@@ -67,6 +67,7 @@ export class DirectDelivery {
     const toSelf = ctx.isSelf(accountId);
     if (!toSelf) {
       const contact = await ctx.storage.get<ContactRecord>('contacts', accountId);
+      if (contact?.goneAt !== undefined) throw new AccountGoneError([accountId]);
       if (contact?.identityChanged) throw new IdentityChangedError(accountId);
     }
     const plaintext = encodeContent(content);

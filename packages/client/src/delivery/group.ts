@@ -17,6 +17,7 @@ import type { Sessions } from '../sessions.ts';
 import type { StorageTx } from '../storage/index.ts';
 import { MAX_SEND_ATTEMPTS, type DirectDelivery } from './direct.ts';
 import { sendGroupCiphertext } from './group-sealed.ts';
+import { goneFromError, type GoneAccounts } from './gone.ts';
 
 /**
  * Refuses a send while any of `accountIds` has an identity change awaiting acknowledgement:
@@ -42,7 +43,22 @@ export class GroupDelivery {
     private readonly ctx: ClientContext,
     private readonly sessions: Sessions,
     private readonly direct: DirectDelivery,
+    private readonly gone?: GoneAccounts,
   ) {}
+
+  /**
+   * Runs `fn` for `accountId`; if it finds the account deleted, adds it to `gone` instead of
+   * failing (a group send skips deleted members and goes to everyone else).
+   */
+  async #unlessGone(accountId: string, gone: string[], fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      const ids = this.gone ? goneFromError(err, accountId) : undefined;
+      if (!ids) throw err;
+      gone.push(...ids);
+    }
+  }
 
   async #group(groupId: string): Promise<GroupRecord> {
     const g = await this.ctx.storage.get<GroupRecord>('groups', groupId);
@@ -73,13 +89,21 @@ export class GroupDelivery {
     for (let attempt = 0; attempt < MAX_SEND_ATTEMPTS; attempt++) {
       const group = await this.#group(groupId);
       const accounts = [...new Set([...group.members.map((m) => m.accountId), self.accountId])];
+      // Members whose accounts turn out deleted: dropped (everywhere), then we go again.
+      const gone: string[] = [];
       // 1. Device lists and sessions for everyone.
       const recipients: MultiRecipient[] = [];
       for (const accountId of accounts) {
-        const devices = await sessions.ensureDevices(accountId);
-        for (const [id, registrationId] of Object.entries(devices)) {
-          recipients.push({ accountId, deviceId: Number(id), registrationId });
-        }
+        await this.#unlessGone(accountId, gone, async () => {
+          const devices = await sessions.ensureDevices(accountId);
+          for (const [id, registrationId] of Object.entries(devices)) {
+            recipients.push({ accountId, deviceId: Number(id), registrationId });
+          }
+        });
+      }
+      if (gone.length > 0) {
+        await this.gone?.mark(gone);
+        continue;
       }
       // 2. Our sender key to every device that lacks it (over 1:1 sessions, per account).
       if (distributionId !== group.distributionId) {
@@ -108,7 +132,10 @@ export class GroupDelivery {
           value: { groupId, distributionMessage: skdm.serialize() },
         });
         for (const accountId of needing) {
-          await this.direct.send(accountId, skdmContent);
+          await this.#unlessGone(accountId, gone, async () => {
+            await this.direct.send(accountId, skdmContent);
+          });
+          if (gone.includes(accountId)) continue;
           const devices = await sessions.known(accountId);
           await this.#updateGroup(groupId, (g) => {
             if (g.distributionId !== distributionId) return false;
@@ -117,6 +144,10 @@ export class GroupDelivery {
             g.senderKeySentTo = [...set];
           });
         }
+      }
+      if (gone.length > 0) {
+        await this.gone?.mark(gone);
+        continue;
       }
       if (recipients.length === 0) return;
       // 3. One ciphertext for everyone.
@@ -139,6 +170,11 @@ export class GroupDelivery {
         return;
       } catch (err) {
         if (!(err instanceof RelayHttpError)) throw err;
+        const deleted = this.gone ? goneFromError(err) : undefined;
+        if (deleted && deleted.length > 0) {
+          await this.gone?.mark(deleted);
+          continue;
+        }
         if (err.multiMismatched) {
           for (const a of err.multiMismatched.accounts) {
             await sessions.removeDevices(a.accountId, a.extraDevices);

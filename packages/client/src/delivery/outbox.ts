@@ -16,12 +16,18 @@
  */
 import type { ClientContext, Scope } from '../context.ts';
 import { decodeContent, encodeContent, type Content } from '../content/index.ts';
-import { ClientError, GroupMembershipError, IdentityChangedError } from '../errors.ts';
+import {
+  AccountGoneError,
+  ClientError,
+  GroupMembershipError,
+  IdentityChangedError,
+} from '../errors.ts';
 import { META, outboxKey } from '../keys.ts';
 import type { MessageRecord, SendFailure } from '../model.ts';
 import { updateMessage } from '../records/messages.ts';
-import { RelayHttpError, RelayUnavailableError } from '../relay/index.ts';
+import { goneAccountsOf, RelayHttpError, RelayUnavailableError } from '../relay/index.ts';
 import { newSendId, type DirectDelivery } from './direct.ts';
+import { ACCOUNT_DELETED, type GoneAccounts } from './gone.ts';
 import type { GroupDelivery } from './group.ts';
 
 export interface OutboxLeg {
@@ -58,6 +64,9 @@ export type SendVerdict =
 /** Sorts a send error into transient (retry) or permanent (failed, with why). */
 export function classifySendError(err: unknown): SendVerdict {
   if (err instanceof RelayUnavailableError) return { transient: true, offline: true };
+  if (err instanceof AccountGoneError || goneAccountsOf(err) !== undefined) {
+    return { transient: false, failure: ACCOUNT_DELETED };
+  }
   if (err instanceof RelayHttpError) {
     if (err.status === 429 || err.status === 507) return { transient: true, offline: false };
     if (err.status >= 500) return { transient: true, offline: true };
@@ -115,6 +124,7 @@ export class Outbox {
     private readonly direct: DirectDelivery,
     private readonly group: GroupDelivery,
     private readonly hooks: OutboxHooks,
+    private readonly gone?: GoneAccounts,
   ) {}
 
   /** A leg carrying `content` to `to` (an account id or `group:<id>`), with a fresh send id. */
@@ -233,13 +243,25 @@ export class Outbox {
           blocked.add(leg.to);
           return;
         }
-        if (entry.primary && entry.messageId) this.#errors.set(entry.messageId, err);
+        // One typed error for a deleted recipient, whichever step found out.
+        const reported =
+          !verdict.transient &&
+          verdict.failure.reason === 'account_deleted' &&
+          !(err instanceof AccountGoneError) &&
+          !leg.to.startsWith('group:')
+            ? new AccountGoneError([leg.to])
+            : err;
+        if (entry.primary && entry.messageId) this.#errors.set(entry.messageId, reported);
         else console.warn(`parley: dropped an outgoing message to ${leg.to}`, err);
       }
       const failure = verdict && !verdict.transient ? verdict.failure : undefined;
       const current: OutboxEntry = entry;
       const rest = failure && current.primary ? [] : current.legs.slice(1);
       await ctx.transaction(async (scope) => {
+        // The recipient's account was deleted: so is everything else queued for it.
+        if (failure?.reason === 'account_deleted' && !leg.to.startsWith('group:')) {
+          await this.gone?.markIn(scope, [leg.to], key);
+        }
         if (rest.length > 0) {
           await scope.tx.put('outbox', key, { ...current, legs: rest, primary: false });
         } else {

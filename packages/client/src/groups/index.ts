@@ -19,7 +19,9 @@ import {
 } from '../model.ts';
 import { groupState, rotateSenderKey, uuid } from '../records/groups.ts';
 import { storeEvent } from '../records/messages.ts';
+import { markAccepted, markGroupAccepted } from '../records/trust.ts';
 import { toHex } from '../util/bytes.ts';
+import { adminsOf, requireAdmin } from './admins.ts';
 
 type GroupAction = NonNullable<(ContentInit['body'] & { case: 'groupControl' })['value']>['action'];
 
@@ -72,10 +74,13 @@ export class Groups {
         revision: 1,
         members,
         creator: self.accountId,
+        admins: [self.accountId],
         distributionId: uuid(ctx.rng),
         senderKeySentTo: [],
       };
       await scope.tx.put('groups', group.groupId, group);
+      // Members we chose are people we wrote to: not message requests.
+      for (const id of memberAccountIds) await markAccepted(scope.tx, id);
       await storeEvent(ctx, scope, groupConversationId(group.groupId), 'group_created', [
         self.accountId,
       ]);
@@ -98,6 +103,12 @@ export class Groups {
       alsoNotify?: string[];
       notifyIfTrusted?: string[];
       leave?: boolean;
+      /** No conversation event (the caller stored one already). */
+      quiet?: boolean;
+      /** Accounts we chose (added members): accepted, not message requests. */
+      accept?: string[];
+      /** Reporting deleted accounts (`announceGone`): allowed to any member. */
+      goneReport?: boolean;
     } = {},
   ): Promise<GroupRecord> {
     const { ctx } = this;
@@ -105,6 +116,10 @@ export class Groups {
       const { tx } = scope;
       const g = await tx.get<GroupRecord>('groups', groupId);
       if (!g || g.left) throw new GroupMembershipError(groupId, g !== undefined);
+      // Any member may report deleted accounts (receivers check them with the relay).
+      if (!options.leave && !options.goneReport) requireAdmin(g, ctx.accountId);
+      await markGroupAccepted(tx, g); // changing a group we were invited to accepts it
+      for (const id of options.accept ?? []) await markAccepted(tx, id);
       const alsoNotify = [...(options.alsoNotify ?? [])];
       if (options.leave) alsoNotify.push(...g.members.map((m) => m.accountId));
       change(g);
@@ -119,7 +134,8 @@ export class Groups {
       g.revision++;
       await tx.put('groups', groupId, g);
       if (options.rotate) await rotateSenderKey(tx, g, ctx.ourAddress(), ctx.rng);
-      await storeEvent(ctx, scope, groupConversationId(groupId), event, subjects);
+      if (!options.quiet)
+        await storeEvent(ctx, scope, groupConversationId(groupId), event, subjects);
       await this.#broadcast(scope, g, action, alsoNotify);
       if (options.leave) g.left = true;
       await tx.put('groups', groupId, g);
@@ -148,6 +164,7 @@ export class Groups {
       { case: 'add', value: { accountIds } },
       'group_members_added',
       accountIds,
+      { accept: accountIds },
     );
   }
 
@@ -157,6 +174,7 @@ export class Groups {
       groupId,
       (g) => {
         g.members = g.members.filter((m) => !accountIds.includes(m.accountId));
+        g.admins = adminsOf(g).filter((a) => !accountIds.includes(a));
       },
       { case: 'remove', value: { accountIds } },
       'group_members_removed',
@@ -164,6 +182,23 @@ export class Groups {
       // A removed member whose safety number changed is not told (the others are), so a
       // changed member can still be removed without acknowledging the change first.
       { rotate: true, notifyIfTrusted: accountIds },
+    );
+  }
+
+  /**
+   * Tells the other members (and our devices) that these members' accounts were deleted (we
+   * dropped them already, see `delivery/gone.ts`): each checks with the relay and drops them.
+   */
+  async announceGone(groupId: string, accountIds: string[]): Promise<GroupRecord> {
+    return this.#change(
+      groupId,
+      (g) => {
+        g.members = g.members.filter((m) => !accountIds.includes(m.accountId));
+      },
+      { case: 'remove', value: { accountIds, accountsGone: true } },
+      'member_account_deleted',
+      accountIds,
+      { quiet: true, goneReport: true },
     );
   }
 
@@ -179,12 +214,29 @@ export class Groups {
     );
   }
 
+  /** Makes members admins (only an admin may). */
+  async makeAdmins(groupId: string, accountIds: string[]): Promise<GroupRecord> {
+    return this.#change(
+      groupId,
+      (g) => {
+        const members = new Set(g.members.map((m) => m.accountId));
+        g.admins = [...new Set([...adminsOf(g), ...accountIds.filter((a) => members.has(a))])];
+      },
+      { case: 'makeAdmins', value: { accountIds } },
+      'group_admins_added',
+      accountIds,
+    );
+  }
+
   async leave(groupId: string): Promise<void> {
     const self = this.ctx.requireAccount();
     await this.#change(
       groupId,
       (g) => {
         g.members = g.members.filter((m) => m.accountId !== self.accountId);
+        // The last admin to leave hands the group to the longest-standing member.
+        const admins = adminsOf(g).filter((a) => a !== self.accountId);
+        g.admins = admins.length > 0 || !g.members[0] ? admins : [g.members[0].accountId];
       },
       { case: 'leave', value: {} },
       'group_left',

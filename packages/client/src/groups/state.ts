@@ -7,6 +7,7 @@ import type { GroupState } from '../content/index.ts';
 import type { ClientContext, Scope } from '../context.ts';
 import type { ContactRecord, GroupMemberRecord, GroupRecord } from '../model.ts';
 import { uuid } from '../records/groups.ts';
+import { stateAdmins } from './admins.ts';
 import type { Usernames } from '../usernames.ts';
 
 /**
@@ -26,10 +27,12 @@ export async function mergeGroupState(
   const members: GroupMemberRecord[] = [];
   for (const m of state.members) {
     if (members.some((x) => x.accountId === m.accountId)) continue;
-    const username =
+    const contact =
       m.accountId === self.accountId
-        ? self.username
-        : (await tx.get<ContactRecord>('contacts', m.accountId))?.username;
+        ? undefined
+        : await tx.get<ContactRecord>('contacts', m.accountId);
+    if (contact?.goneAt !== undefined) continue; // deleted: dropped from every group
+    const username = m.accountId === self.accountId ? self.username : contact?.username;
     members.push({ accountId: m.accountId, ...(username ? { username } : {}) });
   }
   const stillMember = members.some((m) => m.accountId === self.accountId);
@@ -39,6 +42,8 @@ export async function mergeGroupState(
     revision: state.revision,
     members,
     creator: state.creator,
+    admins: stateAdmins(state),
+    ...(existing?.request ? { request: true } : {}),
     distributionId: existing?.distributionId ?? uuid(ctx.rng),
     senderKeySentTo: existing?.senderKeySentTo ?? [],
     ...(stillMember ? {} : { left: true }),

@@ -29,6 +29,8 @@ import type { Usernames } from '../usernames.ts';
 import type { GroupControlHandler } from './group-control.ts';
 import type { RetryAnswers } from './retry.ts';
 import type { SyncHandler } from './sync.ts';
+import { dropBlocked } from './trust.ts';
+import { markGroupAccepted } from '../records/trust.ts';
 
 export class ContentHandler {
   constructor(
@@ -45,6 +47,7 @@ export class ContentHandler {
     const self = ctx.requireAccount();
     const fromSelf = env.sourceAccountId === self.accountId;
     const body = content.body;
+    if (await dropBlocked(ctx, scope, env, content)) return;
     if (!fromSelf && (body.case === 'data' || body.case === 'groupControl')) {
       await this.usernames.claim(scope, env.sourceAccountId, content.senderUsername);
     }
@@ -119,6 +122,7 @@ export class ContentHandler {
         return;
       }
       conversationId = groupConversationId(group.groupId);
+      if (fromSelf && (await markGroupAccepted(tx, g))) scope.emit('group', g);
     } else if (fromSelf) {
       return; // 1:1 messages from our own devices come as sent transcripts
     }

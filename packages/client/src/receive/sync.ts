@@ -10,16 +10,19 @@ import { mergeGroupState } from '../groups/state.ts';
 import { PROCESSED } from '../keys.ts';
 import {
   directConversationId,
+  groupConversationId,
   type ContactRecord,
   type ConversationRecord,
   type IdentityRecord,
   type MessageRecord,
 } from '../model.ts';
 import { adoptVerified, contactOrNew, isVerified, listContacts } from '../records/contacts.ts';
-import { storeEvent, storeMessage } from '../records/messages.ts';
+import { ensureConversation, storeEvent, storeMessage } from '../records/messages.ts';
 import type { SelfSync } from '../sync/index.ts';
 import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
+import { adoptGroupRequests, knownGroupIds, markAccepted } from '../records/trust.ts';
+import { applyBlockedSync, applyRequestResponse } from './trust.ts';
 
 export class SyncHandler {
   constructor(
@@ -60,6 +63,7 @@ export class SyncHandler {
         }
         // Which username our device wrote to: confirmed with the relay like any other claim.
         await this.usernames.claim(scope, to, sync.value.destinationUsername);
+        await markAccepted(tx, to); // our device wrote to them
         scope.emit('message', record);
         return;
       }
@@ -74,6 +78,9 @@ export class SyncHandler {
           const contact: ContactRecord = {
             ...(existing ?? { accountId: c.accountId, devices: {} }),
             ...(c.username ? { username: c.username } : {}),
+            ...(c.accepted ? { accepted: true } : {}),
+            // A list fills in blocking only where this device has no decision of its own.
+            ...(c.blocked && existing?.blockedAt === undefined ? { blocked: true } : {}),
           };
           // A list only fills in a verification we have made no decision about for that key.
           const decided =
@@ -139,10 +146,19 @@ export class SyncHandler {
         return;
       }
       case 'groups': {
-        for (const g of sync.value.groups) await mergeGroupState(ctx, scope, g, this.usernames);
+        const known = await knownGroupIds(tx);
+        for (const g of sync.value.groups) {
+          const group = await mergeGroupState(ctx, scope, g, this.usernames);
+          if (group && !group.left) {
+            await ensureConversation(tx, groupConversationId(group.groupId), ctx.now());
+          }
+        }
+        await adoptGroupRequests(tx, sync.value.requests, known);
         return;
       }
       case 'request':
+        // A device of ours (newly linked) asks for our lists: it is in our device list now.
+        scope.emit('ownDevices', { deviceId: env.sourceDeviceId });
         scope.after(() => this.selfSync.sendListsNow());
         return;
       case 'read': {
@@ -158,6 +174,10 @@ export class SyncHandler {
         if (conv) await tx.put('conversations', conversationId, { ...conv, unread: 0 });
         return;
       }
+      case 'blocked':
+        return applyBlockedSync(ctx, scope, env, content, sync.value);
+      case 'requestResponse':
+        return applyRequestResponse(scope, sync.value);
       case undefined:
         return;
     }

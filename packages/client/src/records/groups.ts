@@ -28,6 +28,8 @@ export function groupState(g: GroupRecord): GroupState {
     title: g.title,
     members: g.members.map((m) => ({ accountId: m.accountId, username: m.username ?? '' })),
     creator: g.creator,
+    // groups/admins.ts `adminsOf`: a group from before admins existed has its creator.
+    admins: g.admins && g.admins.length > 0 ? g.admins : [g.creator],
   });
 }
 

@@ -86,3 +86,22 @@ export async function listMessages(
 ): Promise<MessageRecord[]> {
   return (await tx.list<MessageRecord>('messages', `${conversationId}/`)).map(([, v]) => v);
 }
+
+/**
+ * Makes sure a (possibly empty) conversation exists, so it is listed before its first message:
+ * a group a newly linked device learns of from our other device.
+ */
+export async function ensureConversation(
+  tx: StorageTx,
+  conversationId: string,
+  at: number,
+): Promise<void> {
+  if (await tx.get<ConversationRecord>('conversations', conversationId)) return;
+  await tx.put('conversations', conversationId, {
+    id: conversationId,
+    kind: conversationId.startsWith('group:') ? 'group' : 'direct',
+    peer: conversationId.slice(conversationId.indexOf(':') + 1),
+    lastMessageAt: at,
+    unread: 0,
+  } satisfies ConversationRecord);
+}

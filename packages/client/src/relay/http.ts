@@ -12,6 +12,7 @@ import {
   type DeviceListResponse,
   type DeviceLogin,
   type FetchMessagesResponse,
+  type GoneAccountsResponse,
   type LinkDeviceRequest,
   type LinkDeviceResponse,
   type LinkingCodeResponse,
@@ -54,6 +55,8 @@ export class RelayHttpError extends Error {
     readonly code: RelayErrorCode,
     message: string,
     readonly body: unknown,
+    /** From `Retry-After` (429, 503): how long the relay asks us to wait, in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`relay ${status} ${code}: ${message}`);
   }
@@ -77,15 +80,36 @@ export class RelayHttpError extends Error {
   }
 
   get multiStale(): MultiStaleDevicesResponse | undefined {
-    return this.status === 410 && hasArray(this.body, 'accounts')
+    return this.status === 410 &&
+      this.code === ErrorCode.StaleDevices &&
+      hasArray(this.body, 'accounts')
       ? (this.body as MultiStaleDevicesResponse)
       : undefined;
   }
 }
 
+/**
+ * The deleted accounts a 410 `account_gone` names (`accounts` on a multi-recipient send), or
+ * `[]` when it names none (a single-recipient send or bundle fetch: the addressed account);
+ * undefined for any other error.
+ */
+export function goneAccountsOf(err: unknown): string[] | undefined {
+  if (!(err instanceof RelayHttpError) || err.code !== ErrorCode.AccountGone) return undefined;
+  const accounts = (err.body as { accounts?: unknown } | undefined)?.accounts;
+  return Array.isArray(accounts) ? accounts.filter((a): a is string => typeof a === 'string') : [];
+}
+
 /** The relay could not be reached at all (connection refused, DNS, reset). */
 export class RelayUnavailableError extends Error {
   override readonly name = 'RelayUnavailableError';
+}
+
+/** `Retry-After` as seconds (RFC 9110 §10.2.3: delay-seconds, or an HTTP date). */
+function retryAfter(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  if (/^\d{1,9}$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 function hasArray(body: unknown, key: string): boolean {
@@ -163,6 +187,7 @@ export class RelayHttp {
         relayErrorCode(obj.error),
         typeof obj.message === 'string' ? obj.message : res.statusText,
         json,
+        retryAfter(res.headers.get('retry-after')),
       );
     }
     return json as T;
@@ -186,6 +211,11 @@ export class RelayHttp {
 
   setUsername(username: string): Promise<UsernameResponse> {
     return this.#request('PUT', '/v1/accounts/me/username', { username });
+  }
+
+  /** Which of `accountIds` (1–100) were deleted. */
+  goneAccounts(accountIds: string[]): Promise<GoneAccountsResponse> {
+    return this.#request('POST', '/v1/accounts/gone', { accountIds });
   }
 
   lookupUsername(username: string): Promise<UsernameResponse> {

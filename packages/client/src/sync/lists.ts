@@ -19,13 +19,19 @@ export async function contactList(tx: Reader) {
       username: c.username ?? '',
       identityKey: identity?.publicKey ?? new Uint8Array(0),
       verified: c.verified === true, // listContacts says true only for the key trusted now
+      blocked: c.blocked === true,
+      accepted: c.accepted === true,
     });
   }
   return create(ContactListSchema, { contacts });
 }
 
 export async function groupList(tx: Pick<StorageTx, 'list'>) {
+  const groups = (await listGroups(tx)).filter((g) => !g.left);
   return create(GroupListSchema, {
-    groups: (await listGroups(tx)).filter((g) => !g.left).map(groupState),
+    groups: groups.map(groupState),
+    requests: groups
+      .filter((g) => g.request)
+      .map((g) => ({ groupId: g.groupId, invitedBy: g.invitedBy ?? '' })),
   });
 }

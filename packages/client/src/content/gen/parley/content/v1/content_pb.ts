@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSLNBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIVCg1hY2Nlc3Nfc2VjcmV0GAUgASgMEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNImEKC0RhdGFNZXNzYWdlEgwKBHRleHQYASABKAkSLgoFZ3JvdXAYAiABKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRleHQSFAoMZXhwaXJlX3RpbWVyGAMgASgNIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkigQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAki4wMKDEdyb3VwQ29udHJvbBIsCgVzdGF0ZRgBIAEoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSOAoGY3JlYXRlGAogASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkNyZWF0ZUgAEjkKA2FkZBgLIAEoCzIqLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5BZGRNZW1iZXJzSAASPwoGcmVtb3ZlGAwgASgLMi0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbW92ZU1lbWJlcnNIABI4CgZyZW5hbWUYDSABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVuYW1lSAASNgoFbGVhdmUYDiABKAsyJS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTGVhdmVIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRokCg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGhcKBlJlbmFtZRINCgV0aXRsZRgBIAEoCRoHCgVMZWF2ZUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMIlcKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgiOwoLQ29udGFjdExpc3QSLAoIY29udGFjdHMYASADKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250YWN0IjoKCUdyb3VwTGlzdBItCgZncm91cHMYASADKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlInsKDlNlbnRUcmFuc2NyaXB0Eh4KFmRlc3RpbmF0aW9uX2FjY291bnRfaWQYASABKAkSKwoHY29udGVudBgCIAEoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRlbnQSHAoUZGVzdGluYXRpb25fdXNlcm5hbWUYAyABKAkiwQIKC1N5bmNNZXNzYWdlEjEKBHNlbnQYASABKAsyIS5wYXJsZXkuY29udGVudC52MS5TZW50VHJhbnNjcmlwdEgAEjIKCGNvbnRhY3RzGAIgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3RIABIuCgZncm91cHMYAyABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3RIABIxCgdyZXF1ZXN0GAQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY1JlcXVlc3RIABIrCgRyZWFkGAUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhZFN5bmNIABIzCgh2ZXJpZmllZBgGIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlZlcmlmaWVkU3luY0gAQgYKBGJvZHkiSgoMVmVyaWZpZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSFAoMaWRlbnRpdHlfa2V5GAIgASgMEhAKCHZlcmlmaWVkGAMgASgIIg0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCLpAQoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMYgZwcm90bzM',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSLNBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIVCg1hY2Nlc3Nfc2VjcmV0GAUgASgMEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNImEKC0RhdGFNZXNzYWdlEgwKBHRleHQYASABKAkSLgoFZ3JvdXAYAiABKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRleHQSFAoMZXhwaXJlX3RpbWVyGAMgASgNIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkikQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAkSDgoGYWRtaW5zGAogAygJIuAECgxHcm91cENvbnRyb2wSLAoFc3RhdGUYASABKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjgKBmNyZWF0ZRgKIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5DcmVhdGVIABI5CgNhZGQYCyABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQWRkTWVtYmVyc0gAEj8KBnJlbW92ZRgMIAEoCzItLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW1vdmVNZW1iZXJzSAASOAoGcmVuYW1lGA0gASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbmFtZUgAEjYKBWxlYXZlGA4gASgLMiUucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkxlYXZlSAASQQoLbWFrZV9hZG1pbnMYFCABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTWFrZUFkbWluc0gAGggKBkNyZWF0ZRohCgpBZGRNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGjsKDVJlbW92ZU1lbWJlcnMSEwoLYWNjb3VudF9pZHMYASADKAkSFQoNYWNjb3VudHNfZ29uZRgCIAEoCBoXCgZSZW5hbWUSDQoFdGl0bGUYASABKAkaBwoFTGVhdmUaIQoKTWFrZUFkbWlucxITCgthY2NvdW50X2lkcxgBIAMoCUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMInoKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgSDwoHYmxvY2tlZBgKIAEoCBIQCghhY2NlcHRlZBgLIAEoCCI7CgtDb250YWN0TGlzdBIsCghjb250YWN0cxgBIAMoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3QibQoJR3JvdXBMaXN0Ei0KBmdyb3VwcxgBIAMoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSMQoIcmVxdWVzdHMYCiADKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cFJlcXVlc3QiNAoMR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEhIKCmludml0ZWRfYnkYAiABKAkiewoOU2VudFRyYW5zY3JpcHQSHgoWZGVzdGluYXRpb25fYWNjb3VudF9pZBgBIAEoCRIrCgdjb250ZW50GAIgASgLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGVudBIcChRkZXN0aW5hdGlvbl91c2VybmFtZRgDIAEoCSK7AwoLU3luY01lc3NhZ2USMQoEc2VudBgBIAEoCzIhLnBhcmxleS5jb250ZW50LnYxLlNlbnRUcmFuc2NyaXB0SAASMgoIY29udGFjdHMYAiABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdEgAEi4KBmdyb3VwcxgDIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdEgAEjEKB3JlcXVlc3QYBCABKAsyHi5wYXJsZXkuY29udGVudC52MS5TeW5jUmVxdWVzdEgAEisKBHJlYWQYBSABKAsyGy5wYXJsZXkuY29udGVudC52MS5SZWFkU3luY0gAEjMKCHZlcmlmaWVkGAYgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuVmVyaWZpZWRTeW5jSAASMQoHYmxvY2tlZBgUIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkJsb2NrZWRTeW5jSAASRQoQcmVxdWVzdF9yZXNwb25zZRgVIAEoCzIpLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2VIAEIGCgRib2R5IjIKC0Jsb2NrZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSDwoHYmxvY2tlZBgCIAEoCCKmAQoWTWVzc2FnZVJlcXVlc3RSZXNwb25zZRI8CgR0eXBlGAEgASgOMi4ucGFybGV5LmNvbnRlbnQudjEuTWVzc2FnZVJlcXVlc3RSZXNwb25zZS5UeXBlEhIKCmFjY291bnRfaWQYAiABKAkSEAoIZ3JvdXBfaWQYAyABKAkiKAoEVHlwZRIPCgtUWVBFX0FDQ0VQVBAAEg8KC1RZUEVfREVMRVRFEAEiSgoMVmVyaWZpZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSFAoMaWRlbnRpdHlfa2V5GAIgASgMEhAKCHZlcmlmaWVkGAMgASgIIg0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCLpAQoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMYgZwcm90bzM',
   );
 
 /**
@@ -342,6 +342,14 @@ export type GroupState = Message<'parley.content.v1.GroupState'> & {
    * @generated from field: string creator = 5;
    */
   creator: string;
+
+  /**
+   * Members who may add, remove, rename and make admins (groups/admins.ts); empty in states
+   * from before admins existed: then the creator alone is admin.
+   *
+   * @generated from field: repeated string admins = 10;
+   */
+  admins: string[];
 };
 
 /**
@@ -402,6 +410,13 @@ export type GroupControl = Message<'parley.content.v1.GroupControl'> & {
         value: GroupControl_Leave;
         case: 'leave';
       }
+    | {
+        /**
+         * @generated from field: parley.content.v1.GroupControl.MakeAdmins make_admins = 20;
+         */
+        value: GroupControl_MakeAdmins;
+        case: 'makeAdmins';
+      }
     | { case: undefined; value?: undefined };
 };
 
@@ -452,6 +467,14 @@ export type GroupControl_RemoveMembers = Message<'parley.content.v1.GroupControl
    * @generated from field: repeated string account_ids = 1;
    */
   accountIds: string[];
+
+  /**
+   * The removed accounts were deleted (the relay answered "gone"): every member may drop
+   * them, after checking with the relay itself.
+   *
+   * @generated from field: bool accounts_gone = 2;
+   */
+  accountsGone: boolean;
 };
 
 /**
@@ -492,6 +515,24 @@ export type GroupControl_Leave = Message<'parley.content.v1.GroupControl.Leave'>
 export const GroupControl_LeaveSchema: GenMessage<GroupControl_Leave> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 7, 4);
+
+/**
+ * @generated from message parley.content.v1.GroupControl.MakeAdmins
+ */
+export type GroupControl_MakeAdmins = Message<'parley.content.v1.GroupControl.MakeAdmins'> & {
+  /**
+   * @generated from field: repeated string account_ids = 1;
+   */
+  accountIds: string[];
+};
+
+/**
+ * Describes the message parley.content.v1.GroupControl.MakeAdmins.
+ * Use `create(GroupControl_MakeAdminsSchema)` to create a new message.
+ */
+export const GroupControl_MakeAdminsSchema: GenMessage<GroupControl_MakeAdmins> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 7, 5);
 
 /**
  * @generated from message parley.content.v1.SenderKeyDistribution
@@ -543,6 +584,20 @@ export type Contact = Message<'parley.content.v1.Contact'> & {
    * @generated from field: bool verified = 4;
    */
   verified: boolean;
+
+  /**
+   * We blocked them (trust/blocking.ts).
+   *
+   * @generated from field: bool blocked = 10;
+   */
+  blocked: boolean;
+
+  /**
+   * We wrote to them or accepted their message request (trust/requests.ts).
+   *
+   * @generated from field: bool accepted = 11;
+   */
+  accepted: boolean;
 };
 
 /**
@@ -579,6 +634,13 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
    * @generated from field: repeated parley.content.v1.GroupState groups = 1;
    */
   groups: GroupState[];
+
+  /**
+   * Groups among them that are still message requests (trust/requests), for a new device.
+   *
+   * @generated from field: repeated parley.content.v1.GroupRequest requests = 10;
+   */
+  requests: GroupRequest[];
 };
 
 /**
@@ -588,6 +650,31 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
 export const GroupListSchema: GenMessage<GroupList> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 11);
+
+/**
+ * @generated from message parley.content.v1.GroupRequest
+ */
+export type GroupRequest = Message<'parley.content.v1.GroupRequest'> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * Who added us.
+   *
+   * @generated from field: string invited_by = 2;
+   */
+  invitedBy: string;
+};
+
+/**
+ * Describes the message parley.content.v1.GroupRequest.
+ * Use `create(GroupRequestSchema)` to create a new message.
+ */
+export const GroupRequestSchema: GenMessage<GroupRequest> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 12);
 
 /**
  * What one of our devices sent, so our other devices show it too.
@@ -624,7 +711,7 @@ export type SentTranscript = Message<'parley.content.v1.SentTranscript'> & {
  */
 export const SentTranscriptSchema: GenMessage<SentTranscript> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 12);
+  messageDesc(file_parley_content_v1_content, 13);
 
 /**
  * @generated from message parley.content.v1.SyncMessage
@@ -682,6 +769,24 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
         value: VerifiedSync;
         case: 'verified';
       }
+    | {
+        /**
+         * Our own device blocked or unblocked an account (as of the content's timestamp).
+         *
+         * @generated from field: parley.content.v1.BlockedSync blocked = 20;
+         */
+        value: BlockedSync;
+        case: 'blocked';
+      }
+    | {
+        /**
+         * Our own device accepted or deleted a message request.
+         *
+         * @generated from field: parley.content.v1.MessageRequestResponse request_response = 21;
+         */
+        value: MessageRequestResponse;
+        case: 'requestResponse';
+      }
     | { case: undefined; value?: undefined };
 };
 
@@ -691,7 +796,82 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
  */
 export const SyncMessageSchema: GenMessage<SyncMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 13);
+  messageDesc(file_parley_content_v1_content, 14);
+
+/**
+ * @generated from message parley.content.v1.BlockedSync
+ */
+export type BlockedSync = Message<'parley.content.v1.BlockedSync'> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: bool blocked = 2;
+   */
+  blocked: boolean;
+};
+
+/**
+ * Describes the message parley.content.v1.BlockedSync.
+ * Use `create(BlockedSyncSchema)` to create a new message.
+ */
+export const BlockedSyncSchema: GenMessage<BlockedSync> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 15);
+
+/**
+ * @generated from message parley.content.v1.MessageRequestResponse
+ */
+export type MessageRequestResponse = Message<'parley.content.v1.MessageRequestResponse'> & {
+  /**
+   * @generated from field: parley.content.v1.MessageRequestResponse.Type type = 1;
+   */
+  type: MessageRequestResponse_Type;
+
+  /**
+   * A direct request: the stranger's account; or a group request: the group.
+   *
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string group_id = 3;
+   */
+  groupId: string;
+};
+
+/**
+ * Describes the message parley.content.v1.MessageRequestResponse.
+ * Use `create(MessageRequestResponseSchema)` to create a new message.
+ */
+export const MessageRequestResponseSchema: GenMessage<MessageRequestResponse> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 16);
+
+/**
+ * @generated from enum parley.content.v1.MessageRequestResponse.Type
+ */
+export enum MessageRequestResponse_Type {
+  /**
+   * @generated from enum value: TYPE_ACCEPT = 0;
+   */
+  ACCEPT = 0,
+
+  /**
+   * @generated from enum value: TYPE_DELETE = 1;
+   */
+  DELETE = 1,
+}
+
+/**
+ * Describes the enum parley.content.v1.MessageRequestResponse.Type.
+ */
+export const MessageRequestResponse_TypeSchema: GenEnum<MessageRequestResponse_Type> =
+  /*@__PURE__*/
+  enumDesc(file_parley_content_v1_content, 16, 0);
 
 /**
  * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
@@ -722,7 +902,7 @@ export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
  */
 export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 14);
+  messageDesc(file_parley_content_v1_content, 17);
 
 /**
  * @generated from message parley.content.v1.SyncRequest
@@ -735,7 +915,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 15);
+  messageDesc(file_parley_content_v1_content, 18);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -760,7 +940,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 16);
+  messageDesc(file_parley_content_v1_content, 19);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -793,7 +973,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 17);
+  messageDesc(file_parley_content_v1_content, 20);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -806,7 +986,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 18);
+  messageDesc(file_parley_content_v1_content, 21);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -835,7 +1015,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 19);
+  messageDesc(file_parley_content_v1_content, 22);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -887,7 +1067,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 23);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -917,4 +1097,4 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 21);
+  messageDesc(file_parley_content_v1_content, 24);
