@@ -38,7 +38,11 @@ const CLIENT_LAYERS = [
   { name: 'identity', files: ['identity.ts'], imports: ['(^|/)identity\\.ts$'] },
   { name: 'sync', files: ['sync/**'], imports: ['(^|/)sync/'] },
   { name: 'groups', files: ['groups/**'], imports: ['(^|/)groups/'] },
-  { name: 'messaging', files: ['messaging.ts'], imports: ['(^|/)messaging\\.ts$'] },
+  {
+    name: 'messaging',
+    files: ['messaging.ts', 'message-actions.ts'],
+    imports: ['(^|/)messaging\\.ts$', '(^|/)message-actions\\.ts$'],
+  },
   { name: 'trust', files: ['trust/**'], imports: ['(^|/)trust/'] },
   { name: 'linking', files: ['linking.ts'], imports: ['(^|/)linking\\.ts$'] },
   { name: 'receive', files: ['receive/**'], imports: ['(^|/)receive/'] },

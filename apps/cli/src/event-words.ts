@@ -38,7 +38,7 @@ export function eventWords(m: MessageRecord, who: string, subjects: string[]): s
     case 'contact_unblocked':
       return `You unblocked ${them}.`;
     case 'account_deleted':
-      return 'This account was deleted.';
+      return `${them} deleted their account. Messages can no longer be sent here.`;
     case 'member_account_deleted':
       return `${them} deleted their account and left the group.`;
     default:

@@ -48,7 +48,7 @@ describe('parley and the account lifecycle', () => {
       /^lcli_carol\t[0-9a-f-]{36}\tsealed sender: (on|off)\t\(account deleted\)$/,
     );
     const history = (await cli('a', 'messages', 'lcli_carol')).stdout;
-    expect(history).toMatch(/\* account_deleted lcli_carol/);
+    expect(history).toMatch(/\* lcli_carol deleted their account\./);
     expect(history).toMatch(/still there\?/);
   });
 

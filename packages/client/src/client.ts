@@ -24,7 +24,8 @@ import { Groups } from './groups/index.ts';
 import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
-import { Messaging } from './messaging.ts';
+import { MessageActions } from './message-actions.ts';
+import { Messaging, type SendOptions } from './messaging.ts';
 import { Connection } from './connection.ts';
 import { META } from './keys.ts';
 import type {
@@ -70,6 +71,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #receiver: Receiver;
   readonly #sealed: SealedSender;
   readonly #connection: Connection;
+  readonly #actions: MessageActions;
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
     super();
@@ -100,6 +102,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     });
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
     this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
+    this.#actions = new MessageActions(ctx, messaging, sync);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
       ctx,
@@ -271,11 +274,27 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   // Messaging ----------------------------------------------------------------------------
   /** Sends a text; resolves with it `sent`, or `queued` when the relay is out of reach. */
-  sendText(accountId: string, text: string): Promise<MessageRecord> {
-    return this.#messaging.sendText(accountId, text);
+  sendText(accountId: string, text: string, options?: SendOptions): Promise<MessageRecord> {
+    return this.#messaging.sendText(accountId, text, options);
   }
-  sendGroupText(groupId: string, text: string): Promise<MessageRecord> {
-    return this.#messaging.sendGroupText(groupId, text);
+  sendGroupText(groupId: string, text: string, options?: SendOptions): Promise<MessageRecord> {
+    return this.#messaging.sendGroupText(groupId, text, options);
+  }
+  /** Our reaction to a message (one emoji; `null` takes it back). */
+  react(conversationId: string, id: string, emoji: string | null): Promise<MessageRecord> {
+    return this.#actions.react(conversationId, id, emoji);
+  }
+  /** A new text for our own message (within 24 hours, at most 10 times). */
+  editMessage(conversationId: string, id: string, text: string): Promise<MessageRecord> {
+    return this.#actions.edit(conversationId, id, text);
+  }
+  /** Deletes our own message for everyone (within 24 hours). */
+  deleteForEveryone(conversationId: string, id: string): Promise<MessageRecord> {
+    return this.#actions.deleteForEveryone(conversationId, id);
+  }
+  /** Deletes messages from this device and our other devices only. */
+  deleteForMe(conversationId: string, ids: string[]): Promise<void> {
+    return this.#actions.deleteForMe(conversationId, ids);
   }
   /** Sends a failed message again (e.g. after acknowledging a changed safety number). */
   retrySend(conversationId: string, id: string): Promise<MessageRecord> {

@@ -60,6 +60,10 @@ export interface ParleyClientOptions {
 export interface ClientEvents {
   /** A message was stored: received, or sent by one of our other devices. */
   message: MessageRecord;
+  /** A stored message changed: a reaction, an edit, a deletion for everyone. */
+  messageChanged: MessageRecord;
+  /** Messages were deleted on this device (deleted for me here or on another of our devices). */
+  messagesRemoved: { conversationId: string; ids: string[] };
   /** One of our own messages changed state (sent, delivered, read, failed). */
   status: {
     conversationId: string;

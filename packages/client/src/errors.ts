@@ -24,6 +24,10 @@ export type ClientErrorCode =
   | 'too_large'
   | 'invalid_argument'
   | 'not_retryable'
+  /** A reply, reaction, edit or deletion names a message that is not in the conversation. */
+  | 'message_not_found'
+  /** An edit or deletion for everyone outside its rules (not ours, too old, too many edits). */
+  | 'not_allowed'
   /** The storage was closed, or a transaction used after it finished. */
   | 'storage_closed'
   /** The profile is locked with a passphrase, or the passphrase is wrong. */

@@ -15,6 +15,13 @@ export {
   type ClientErrorCode,
 } from './errors.ts';
 export { classifySendError, type SendVerdict } from './delivery/outbox.ts';
+export { QUOTE_TEXT_LENGTH, type SendOptions } from './messaging.ts';
+export {
+  DELETE_WINDOW_MS,
+  EDIT_WINDOW_MS,
+  MAX_EDITS,
+  MAX_REACTION_LENGTH,
+} from './message-actions.ts';
 export * from './model.ts';
 export { adminsOf, isAdmin } from './groups/admins.ts';
 export { Emitter } from './events.ts';

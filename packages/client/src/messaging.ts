@@ -14,7 +14,9 @@ import {
   makeContent,
   timestampOf,
   type Content,
+  type DataMessageSchema,
 } from './content/index.ts';
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ClientContext } from './context.ts';
 import type { DirectDelivery } from './delivery/direct.ts';
 import type { Outbox, OutboxLeg } from './delivery/outbox.ts';
@@ -27,8 +29,9 @@ import {
   type ConversationRecord,
   type GroupRecord,
   type MessageRecord,
+  type QuoteRef,
 } from './model.ts';
-import { findMessage, listMessages, storeMessage } from './records/messages.ts';
+import { findInConversation, findMessage, listMessages, storeMessage } from './records/messages.ts';
 import {
   isAccepted,
   isBlocked,
@@ -40,7 +43,18 @@ import type { SelfSync } from './sync/index.ts';
 import type { Scope } from './context.ts';
 
 /** Where a text goes: an account, or a group (with the group context it carries). */
-type Target = { accountId: string } | { group: GroupRecord };
+export type Target = { accountId: string } | { group: GroupRecord };
+
+/** A text's options: the message it replies to (by id, in the same conversation). */
+export interface SendOptions {
+  replyTo?: string;
+}
+
+/** The fields of a DataMessage besides the text and group context. */
+type DataExtra = Omit<MessageInitShape<typeof DataMessageSchema>, 'text' | 'group' | '$typeName'>;
+
+/** How much of a quoted message's text a reply carries. */
+export const QUOTE_TEXT_LENGTH = 200;
 
 export class Messaging {
   constructor(
@@ -51,22 +65,80 @@ export class Messaging {
   ) {}
 
   /** Sends a text message to a contact; resolves with the stored outgoing message. */
-  sendText(accountId: string, text: string): Promise<MessageRecord> {
-    return this.#sendText({ accountId }, text);
+  sendText(accountId: string, text: string, options: SendOptions = {}): Promise<MessageRecord> {
+    return this.#sendText({ accountId }, text, options);
   }
 
   /** Sends a text to a group: sender key distributed as needed, one ciphertext, fan-out. */
-  async sendGroupText(groupId: string, text: string): Promise<MessageRecord> {
-    const group = await this.ctx.storage.get<GroupRecord>('groups', groupId);
-    if (!group || group.left) throw new GroupMembershipError(groupId, group !== undefined);
-    return this.#sendText({ group }, text);
+  async sendGroupText(
+    groupId: string,
+    text: string,
+    options: SendOptions = {},
+  ): Promise<MessageRecord> {
+    return this.#sendText(await this.target(groupConversationId(groupId)), text, options);
   }
 
-  #content(target: Target, id: string | undefined, timestamp: number, text: string): Content {
+  /** Where a conversation's messages go; refused for a group we are not in. */
+  async target(conversationId: string): Promise<Target> {
+    if (!conversationId.startsWith('group:')) {
+      return { accountId: conversationId.slice('direct:'.length) };
+    }
+    const groupId = conversationId.slice('group:'.length);
+    const group = await this.ctx.storage.get<GroupRecord>('groups', groupId);
+    if (!group || group.left) throw new GroupMembershipError(groupId, group !== undefined);
+    return { group };
+  }
+
+  /**
+   * Queues a data message that changes an earlier one (reaction, edit, deletion) to the
+   * conversation, and as a transcript to our other devices; nothing new is stored.
+   */
+  async queueAction(scope: Scope, target: Target, text: string, extra: DataExtra): Promise<void> {
+    const content = this.#content(target, undefined, this.ctx.now(), text, extra);
+    const legs: OutboxLeg[] = [];
+    if ('group' in target) {
+      legs.push(this.outbox.leg(`group:${target.group.groupId}`, content));
+    } else {
+      legs.push(this.outbox.leg(target.accountId, content));
+      legs.push(
+        this.outbox.leg(this.ctx.accountId, this.#transcript(target.accountId, content, '')),
+      );
+    }
+    await this.outbox.enqueue(scope, { legs });
+  }
+
+  /** Sends what is queued now (the first attempt), without waiting for a retry. */
+  flush(): Promise<void> {
+    return this.outbox.flush();
+  }
+
+  #transcript(to: string, content: Content, destinationUsername: string): Content {
+    return this.direct.content(
+      {
+        case: 'sync',
+        value: {
+          body: {
+            case: 'sent',
+            value: { destinationAccountId: to, content, destinationUsername },
+          },
+        },
+      },
+      timestampOf(content),
+    );
+  }
+
+  #content(
+    target: Target,
+    id: string | undefined,
+    timestamp: number,
+    text: string,
+    extra: DataExtra = {},
+  ): Content {
     const body = {
       case: 'data' as const,
       value: {
         text,
+        ...extra,
         ...('group' in target
           ? { group: { groupId: target.group.groupId, revision: target.group.revision } }
           : {}),
@@ -85,18 +157,34 @@ export class Messaging {
     return content;
   }
 
-  async #sendText(target: Target, text: string): Promise<MessageRecord> {
+  async #sendText(target: Target, text: string, options: SendOptions): Promise<MessageRecord> {
     const self = this.ctx.requireAccount();
     if ('accountId' in target && (await isBlocked(this.ctx.storage, target.accountId))) {
       throw new BlockedContactError(target.accountId);
     }
-    const content = this.#content(target, undefined, this.ctx.now(), text);
+    const conversationId =
+      'group' in target
+        ? groupConversationId(target.group.groupId)
+        : directConversationId(target.accountId);
+    const quote = options.replyTo ? await this.#quote(conversationId, options.replyTo) : undefined;
+    const content = this.#content(
+      target,
+      undefined,
+      this.ctx.now(),
+      text,
+      quote
+        ? {
+            quote: {
+              messageId: quote.id,
+              authorAccountId: quote.authorAccountId,
+              text: quote.text,
+            },
+          }
+        : {},
+    );
     const record: MessageRecord = {
       id: content.messageId,
-      conversationId:
-        'group' in target
-          ? groupConversationId(target.group.groupId)
-          : directConversationId(target.accountId),
+      conversationId,
       kind: 'text',
       direction: 'out',
       senderAccountId: self.accountId,
@@ -105,6 +193,7 @@ export class Messaging {
       storedAt: this.ctx.now(),
       text,
       status: 'queued',
+      ...(quote ? { quote } : {}),
     };
     await this.ctx.transaction(async (scope) => {
       await storeMessage(scope.tx, record);
@@ -136,21 +225,27 @@ export class Messaging {
       await tx.put('processed', PROCESSED.sentDirect(to, record.timestamp), record.id);
       legs.push(this.outbox.leg(to, content));
       const destinationUsername = (await tx.get<ContactRecord>('contacts', to))?.username ?? '';
-      const transcript = this.direct.content(
-        {
-          case: 'sync',
-          value: {
-            body: {
-              case: 'sent',
-              value: { destinationAccountId: to, content, destinationUsername },
-            },
-          },
-        },
-        record.timestamp,
+      legs.push(
+        this.outbox.leg(this.ctx.accountId, this.#transcript(to, content, destinationUsername)),
       );
-      legs.push(this.outbox.leg(this.ctx.accountId, transcript));
     }
     await this.outbox.enqueue(scope, { messageId: record.id, legs });
+  }
+
+  /** What a reply to message `id` of the conversation quotes; refused if it is not there. */
+  async #quote(conversationId: string, id: string): Promise<QuoteRef> {
+    const m = await findInConversation(this.ctx.storage, conversationId, id);
+    if (!m || m.kind !== 'text' || m.deleted) {
+      throw new ClientError(
+        'message_not_found',
+        `no message ${id} to reply to in ${conversationId}`,
+      );
+    }
+    return {
+      id: m.id,
+      authorAccountId: m.senderAccountId,
+      text: (m.text ?? '').slice(0, QUOTE_TEXT_LENGTH),
+    };
   }
 
   /** Awaits the outbox's first attempt at `record`; throws what failed it for good. */
@@ -178,16 +273,22 @@ export class Messaging {
     ) {
       throw new ClientError('not_retryable', `message ${id} has not failed`);
     }
-    let target: Target;
-    if (conversationId.startsWith('group:')) {
-      const groupId = conversationId.slice('group:'.length);
-      const group = await this.ctx.storage.get<GroupRecord>('groups', groupId);
-      if (!group || group.left) throw new GroupMembershipError(groupId, group !== undefined);
-      target = { group };
-    } else {
-      target = { accountId: conversationId.slice('direct:'.length) };
-    }
-    const content = this.#content(target, m.id, m.timestamp, m.text);
+    const target = await this.target(conversationId);
+    const content = this.#content(
+      target,
+      m.id,
+      m.timestamp,
+      m.text,
+      m.quote
+        ? {
+            quote: {
+              messageId: m.quote.id,
+              authorAccountId: m.quote.authorAccountId,
+              text: m.quote.text,
+            },
+          }
+        : {},
+    );
     await this.ctx.transaction(async (scope) => {
       const { failure: _f, ...rest } = m;
       const queued: MessageRecord = { ...rest, status: 'queued' };

@@ -196,6 +196,24 @@ export interface MessageRecord {
   /** Accounts that confirmed delivery / reading of an outgoing message. */
   deliveredTo?: string[];
   readBy?: string[];
+  /** The message this one replies to, as the replier saw it. */
+  quote?: QuoteRef;
+  /** Reactions: one emoji per account id. */
+  reactions?: Record<string, string>;
+  /** When its author last edited it (their clock); the text is the newest. */
+  editedAt?: number;
+  /** Earlier texts, oldest first: kept only on the author's own devices. */
+  editHistory?: Array<{ text: string; timestamp: number }>;
+  /** Its author deleted it for everyone: text, quote, reactions and history are gone. */
+  deleted?: boolean;
+}
+
+/** What a reply shows of the message it quotes. */
+export interface QuoteRef {
+  id: string;
+  authorAccountId: string;
+  /** The start of the quoted text (QUOTE_TEXT_LENGTH characters at most). */
+  text: string;
 }
 
 export interface ConversationRecord {

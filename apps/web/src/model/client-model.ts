@@ -294,6 +294,15 @@ export class ClientModel extends StateStore implements ChatModel {
       }),
       client.on('event', changed),
       client.on('status', changed),
+      client.on('messageChanged', (m) => {
+        this.#post({
+          type: 'message',
+          conversationId: m.conversationId,
+          senderAccountId: m.senderAccountId,
+        });
+        changed();
+      }),
+      client.on('messagesRemoved', changed),
       client.on('group', changed),
       client.on('contacts', changed),
       client.on('trust', changed),
@@ -544,12 +553,18 @@ export class ClientModel extends StateStore implements ChatModel {
     void this.#deletedChecks.check(this.#requireClient(), conversationId);
   }
 
-  async sendText(conversationId: string, text: string): Promise<void> {
+  async sendText(
+    conversationId: string,
+    text: string,
+    options: { replyTo?: string } = {},
+  ): Promise<void> {
     const client = this.#requireClient();
     const [kind, peer] = splitId(conversationId);
     this.#open.add(conversationId);
     const sending =
-      kind === 'group' ? client.sendGroupText(peer, text) : client.sendText(peer, text);
+      kind === 'group'
+        ? client.sendGroupText(peer, text, options)
+        : client.sendText(peer, text, options);
     // The message is stored (as "queued") before it goes out: show it right away.
     const early = setTimeout(() => this.#scheduleRefresh(), 50);
     try {
@@ -562,6 +577,32 @@ export class ClientModel extends StateStore implements ChatModel {
     } finally {
       clearTimeout(early);
       // Resolve with the message on screen in the state it reached (sent, or queued).
+      await this.#refresh().catch((err: unknown) =>
+        console.warn('parley: refresh failed', friendly(err)),
+      );
+    }
+  }
+
+  react(conversationId: string, messageId: string, emoji: string | null): Promise<void> {
+    return this.#act((c) => c.react(conversationId, messageId, emoji));
+  }
+  editMessage(conversationId: string, messageId: string, text: string): Promise<void> {
+    return this.#act((c) => c.editMessage(conversationId, messageId, text));
+  }
+  deleteForEveryone(conversationId: string, messageId: string): Promise<void> {
+    return this.#act((c) => c.deleteForEveryone(conversationId, messageId));
+  }
+  deleteForMe(conversationId: string, messageId: string): Promise<void> {
+    return this.#act((c) => c.deleteForMe(conversationId, [messageId]));
+  }
+
+  /** A change to a stored message; the screen shows the result at once. */
+  async #act(change: (client: ParleyClient) => Promise<unknown>): Promise<void> {
+    try {
+      await change(this.#requireClient());
+    } catch (err) {
+      throw new Error(friendly(err));
+    } finally {
       await this.#refresh().catch((err: unknown) =>
         console.warn('parley: refresh failed', friendly(err)),
       );
@@ -884,6 +925,10 @@ export function toMessage(m: MessageRecord): Message {
     ...(m.subjects ? { subjects: m.subjects } : {}),
     ...(m.status ? { status: m.status } : {}),
     ...(m.failure ? { failure: { reason: m.failure.reason, retryable: m.failure.retryable } } : {}),
+    ...(m.quote ? { quote: { ...m.quote } } : {}),
+    ...(m.reactions ? { reactions: { ...m.reactions } } : {}),
+    ...(m.editedAt !== undefined ? { edited: true } : {}),
+    ...(m.deleted ? { deleted: true } : {}),
   };
 }
 
@@ -911,6 +956,7 @@ export function summarize(
   self: string,
 ): ConversationSummary {
   const last = [...messages].reverse().find((m) => m.kind === 'text');
+  const lastText = last?.deleted ? 'This message was deleted' : (last?.text ?? '');
   const title =
     c.kind === 'group'
       ? (groups[c.peer]?.title ?? 'Group')
@@ -926,7 +972,7 @@ export function summarize(
     ...(last
       ? {
           lastMessage: {
-            text: last.text ?? '',
+            text: lastText,
             direction: last.direction,
             ...(c.kind === 'group' && last.direction === 'in'
               ? {

@@ -112,9 +112,20 @@ export class FakeModel extends StateStore implements ChatModel {
     return { id: conversationId, kind, peer, title };
   }
 
-  async sendText(conversationId: string, text: string): Promise<void> {
-    this.calls.push(['sendText', conversationId, text]);
+  async sendText(
+    conversationId: string,
+    text: string,
+    options: { replyTo?: string } = {},
+  ): Promise<void> {
+    this.calls.push(
+      options.replyTo
+        ? ['sendText', conversationId, text, options.replyTo]
+        : ['sendText', conversationId, text],
+    );
     const { id, kind, peer, title } = this.#summaryFor(conversationId);
+    const quoted = options.replyTo
+      ? this.getState().messages[conversationId]?.find((m) => m.id === options.replyTo)
+      : undefined;
     this.#add(
       {
         id: `m${++this.#seq}`,
@@ -125,9 +136,63 @@ export class FakeModel extends StateStore implements ChatModel {
         timestamp: this.now(),
         text,
         status: 'sent',
+        ...(quoted
+          ? {
+              quote: {
+                id: quoted.id,
+                authorAccountId: quoted.senderAccountId,
+                text: quoted.text ?? '',
+              },
+            }
+          : {}),
       },
       { id, kind, peer, title },
     );
+  }
+
+  async react(conversationId: string, messageId: string, emoji: string | null): Promise<void> {
+    this.calls.push(['react', conversationId, messageId, emoji]);
+    const me = this.getState().me?.accountId ?? '';
+    this.#patchMessage(conversationId, messageId, (m) => {
+      const reactions = { ...(m.reactions ?? {}) };
+      if (emoji === null) delete reactions[me];
+      else reactions[me] = emoji;
+      return { ...m, reactions };
+    });
+  }
+
+  async editMessage(conversationId: string, messageId: string, text: string): Promise<void> {
+    this.calls.push(['editMessage', conversationId, messageId, text]);
+    this.#patchMessage(conversationId, messageId, (m) => ({ ...m, text, edited: true }));
+  }
+
+  async deleteForEveryone(conversationId: string, messageId: string): Promise<void> {
+    this.calls.push(['deleteForEveryone', conversationId, messageId]);
+    this.#patchMessage(conversationId, messageId, ({ text: _t, quote: _q, ...m }) => ({
+      ...m,
+      deleted: true,
+    }));
+  }
+
+  async deleteForMe(conversationId: string, messageId: string): Promise<void> {
+    this.calls.push(['deleteForMe', conversationId, messageId]);
+    this.update((s) => ({
+      messages: {
+        ...s.messages,
+        [conversationId]: (s.messages[conversationId] ?? []).filter((m) => m.id !== messageId),
+      },
+    }));
+  }
+
+  #patchMessage(conversationId: string, messageId: string, patch: (m: Message) => Message) {
+    this.update((s) => ({
+      messages: {
+        ...s.messages,
+        [conversationId]: (s.messages[conversationId] ?? []).map((m) =>
+          m.id === messageId ? patch(m) : m,
+        ),
+      },
+    }));
   }
 
   /** Simulates an outgoing message that failed for good (`failure` says why). */

@@ -72,6 +72,14 @@ export interface Message {
   status?: MessageStatus;
   /** Why a `failed` message was not sent, and whether sending it again can help. */
   failure?: { reason: SendFailureReason; retryable: boolean };
+  /** The message this one replies to, as the replier saw it. */
+  quote?: { id: string; authorAccountId: string; text: string };
+  /** One emoji per account id. */
+  reactions?: Readonly<Record<string, string>>;
+  /** Its author edited it (the text is the newest). */
+  edited?: boolean;
+  /** Its author deleted it for everyone. */
+  deleted?: boolean;
 }
 
 export interface ConversationSummary {
@@ -164,7 +172,15 @@ export interface ChatModel extends TrustActions {
   // Conversations
   /** Loads the messages of a conversation into `state.messages`. */
   openConversation(conversationId: string): Promise<void>;
-  sendText(conversationId: string, text: string): Promise<void>;
+  sendText(conversationId: string, text: string, options?: { replyTo?: string }): Promise<void>;
+  /** Our reaction to a message (`null` removes it). */
+  react(conversationId: string, messageId: string, emoji: string | null): Promise<void>;
+  /** A new text for our own message (within 24 hours). */
+  editMessage(conversationId: string, messageId: string, text: string): Promise<void>;
+  /** Deletes our own message for everyone (within 24 hours). */
+  deleteForEveryone(conversationId: string, messageId: string): Promise<void>;
+  /** Deletes a message from this device and our other devices. */
+  deleteForMe(conversationId: string, messageId: string): Promise<void>;
   /** Sends a `failed` message again (after its cause was dealt with); no new bubble. */
   retrySend(conversationId: string, messageId: string): Promise<void>;
   markRead(conversationId: string): Promise<void>;

@@ -2,7 +2,9 @@ import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEven
 import { Icon } from '../components/Icon.tsx';
 import { TypingSignal } from '../lib/typing.ts';
 import { MAX_MESSAGE_LENGTH } from '../lib/validate.ts';
-import { errorMessage, useChatModel } from '../model/context.tsx';
+import { displayName } from '../lib/names.ts';
+import { errorMessage, useChatModel, useModelState } from '../model/context.tsx';
+import type { Draft } from './MessageActions.tsx';
 
 /** The counter shows once fewer characters than this are left. */
 const COUNTER_FROM = 200;
@@ -10,11 +12,17 @@ const COUNTER_FROM = 200;
 export function Composer({
   conversationId,
   disabled,
+  draft,
+  onDraftDone = () => {},
 }: {
   conversationId: string;
   disabled: boolean;
+  /** Replying to, or editing, an earlier message. */
+  draft?: Draft;
+  onDraftDone?: () => void;
 }) {
   const model = useChatModel();
+  const state = useModelState();
   const [text, setText] = useState('');
   const [error, setError] = useState<string>();
   const input = useRef<HTMLTextAreaElement>(null);
@@ -25,7 +33,11 @@ export function Composer({
   useEffect(() => () => typing.stop(), [typing]);
   useEffect(() => {
     if (!disabled) input.current?.focus();
-  }, [conversationId, disabled]);
+  }, [conversationId, disabled, draft]);
+  // Editing starts from the message's text.
+  useEffect(() => {
+    if (draft?.kind === 'edit') setText(draft.message.text ?? '');
+  }, [draft]);
 
   const send = (e?: FormEvent) => {
     e?.preventDefault();
@@ -34,13 +46,30 @@ export function Composer({
     typing.stop();
     setText('');
     setError(undefined);
+    onDraftDone();
+    const fail = (err: unknown) => setError(errorMessage(err));
+    if (draft?.kind === 'edit') {
+      model.editMessage(conversationId, draft.message.id, body).catch(fail);
+      return;
+    }
     // The message is stored before it goes out and shows in the list with its state; the
     // composer is never refilled (pressing Enter again would send it twice).
-    model.sendText(conversationId, body).catch((err: unknown) => setError(errorMessage(err)));
+    model
+      .sendText(conversationId, body, draft?.kind === 'reply' ? { replyTo: draft.message.id } : {})
+      .catch(fail);
+  };
+  const cancelDraft = () => {
+    if (draft?.kind === 'edit') setText('');
+    onDraftDone();
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) send(e);
+    if (e.key === 'Escape' && draft) cancelDraft();
   };
+  const draftAuthor =
+    draft && draft.message.senderAccountId !== state.me?.accountId
+      ? displayName(state, draft.message.senderAccountId)
+      : 'yourself';
   const tooLong = text.length > MAX_MESSAGE_LENGTH;
   // Near the limit the composer says how much room is left, so Send never just goes grey.
   const left = MAX_MESSAGE_LENGTH - text.length;
@@ -53,6 +82,17 @@ export function Composer({
 
   return (
     <form className="composer" onSubmit={send}>
+      {draft && (
+        <div className="composer__draft" data-testid="composer-draft">
+          <span className="composer__draft-text">
+            {draft.kind === 'edit' ? 'Editing your message' : `Replying to ${draftAuthor}`}:{' '}
+            <q>{draft.message.text}</q>
+          </span>
+          <button type="button" className="link-button" onClick={cancelDraft}>
+            Cancel
+          </button>
+        </div>
+      )}
       {error && (
         <p className="error-text composer__error" role="alert">
           {error}

@@ -9,6 +9,7 @@ import { accountStatus, reusedUsernameWarning } from '../model/lifecycle.ts';
 import { Composer } from './Composer.tsx';
 import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
 import { LinkedDeviceNote } from './LinkedDeviceNote.tsx';
+import type { Draft } from './MessageActions.tsx';
 import { MessageList } from './MessageList.tsx';
 import { BlockButton, BlockedBar, RequestBar } from './RequestBar.tsx';
 import { trustOf } from '../model/trust.ts';
@@ -24,6 +25,7 @@ export function ConversationView({
   const model = useChatModel();
   const state = useModelState();
   const [loadError, setLoadError] = useState<string>();
+  const [draft, setDraft] = useState<Draft>();
   const info = conversationInfo(state, conversationId);
   const messages = state.messages[conversationId];
   const unread = state.conversations.find((c) => c.id === conversationId)?.unread ?? 0;
@@ -119,7 +121,11 @@ export function ConversationView({
         ) : (
           <>
             <LinkedDeviceNote />
-            <MessageList messages={messages} showSenders={info.kind === 'group'} />
+            <MessageList
+              messages={messages}
+              showSenders={info.kind === 'group'}
+              onDraft={setDraft}
+            />
           </>
         )}
       </div>
@@ -156,7 +162,12 @@ export function ConversationView({
           {info.title} deleted their account. Messages can no longer be sent here.
         </p>
       ) : (
-        <Composer conversationId={conversationId} disabled={changed.length > 0} />
+        <Composer
+          conversationId={conversationId}
+          disabled={changed.length > 0}
+          draft={draft}
+          onDraftDone={() => setDraft(undefined)}
+        />
       )}
     </section>
   );

@@ -1,5 +1,6 @@
 import { LinkifiedText } from '../components/LinkifiedText.tsx';
 import { EmptyState } from '../components/States.tsx';
+import { MessageMenu, QuoteBlock, ReactionsRow, type Draft } from './MessageActions.tsx';
 import { displayName } from '../lib/names.ts';
 import { formatClock, formatDayLabel, withDaySeparators } from '../lib/time.ts';
 import { useAction, useChatModel, useModelState } from '../model/context.tsx';
@@ -9,10 +10,13 @@ export function MessageList({
   messages,
   showSenders,
   now = Date.now(),
+  onDraft = () => {},
 }: {
   messages: readonly Message[];
   showSenders: boolean;
   now?: number;
+  /** Reply to or edit a message (the composer takes it from there). */
+  onDraft?: (draft: Draft) => void;
 }) {
   const state = useModelState();
   if (messages.length === 0) {
@@ -49,6 +53,8 @@ export function MessageList({
         return (
           <li
             key={m.id}
+            id={`msg-${m.id}`}
+            tabIndex={-1}
             className={`bubble-row bubble-row--${m.direction}${first ? ' bubble-row--first' : ''}`}
             data-testid="message"
           >
@@ -61,9 +67,18 @@ export function MessageList({
                   {m.direction === 'out' ? 'You' : displayName(state, m.senderAccountId)}:
                 </span>
               )}
-              <p className="bubble__text" data-testid="message-text">
-                <LinkifiedText text={m.text ?? ''} />
-              </p>
+              {m.quote && !m.deleted && <QuoteBlock message={m} all={messages} />}
+              {m.deleted ? (
+                <p className="bubble__text bubble__text--deleted" data-testid="message-deleted">
+                  {m.direction === 'out'
+                    ? 'You deleted this message.'
+                    : 'This message was deleted.'}
+                </p>
+              ) : (
+                <p className="bubble__text" data-testid="message-text">
+                  <LinkifiedText text={m.text ?? ''} />
+                </p>
+              )}
               <span className="bubble__meta">
                 <time
                   dateTime={new Date(m.timestamp).toISOString()}
@@ -71,10 +86,17 @@ export function MessageList({
                 >
                   {formatClock(m.timestamp)}
                 </time>
+                {m.edited && !m.deleted && (
+                  <span className="bubble__edited" data-testid="edited">
+                    edited
+                  </span>
+                )}
                 {m.direction === 'out' && m.status && <StatusMark status={m.status} />}
               </span>
               {m.direction === 'out' && m.status === 'failed' && <FailedNote message={m} />}
             </div>
+            {!m.deleted && <MessageMenu message={m} onDraft={onDraft} />}
+            <ReactionsRow message={m} />
           </li>
         );
       })}

@@ -24,6 +24,7 @@ import {
 } from '../model.ts';
 import { isMember } from '../records/groups.ts';
 import { storeMessage, updateMessage } from '../records/messages.ts';
+import { applyIncoming, quoteOf } from '../message-actions.ts';
 import type { Messaging } from '../messaging.ts';
 import type { Usernames } from '../usernames.ts';
 import type { GroupControlHandler } from './group-control.ts';
@@ -126,6 +127,19 @@ export class ContentHandler {
     } else if (fromSelf) {
       return; // 1:1 messages from our own devices come as sent transcripts
     }
+    const data = content.body.value;
+    if (
+      await applyIncoming(
+        scope,
+        env.sourceAccountId,
+        fromSelf,
+        conversationId,
+        data,
+        timestampOf(content),
+      )
+    ) {
+      return; // a reaction, edit or deletion of an earlier message
+    }
     const record: MessageRecord = {
       id: content.messageId,
       conversationId,
@@ -135,7 +149,8 @@ export class ContentHandler {
       senderDeviceId: env.sourceDeviceId,
       timestamp: timestampOf(content),
       storedAt: ctx.now(),
-      text: content.body.value.text,
+      text: data.text,
+      ...quoteOf(data),
       ...(fromSelf ? { status: 'sent' as const } : {}),
     };
     await storeMessage(tx, record);

@@ -18,6 +18,7 @@ import {
 } from '../model.ts';
 import { adoptVerified, contactOrNew, isVerified, listContacts } from '../records/contacts.ts';
 import { ensureConversation, storeEvent, storeMessage } from '../records/messages.ts';
+import { applyIncoming, quoteOf, removeMessages } from '../message-actions.ts';
 import type { SelfSync } from '../sync/index.ts';
 import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
@@ -41,6 +42,20 @@ export class SyncHandler {
         const inner = sync.value.content;
         if (!inner || inner.body.case !== 'data') return;
         const to = sync.value.destinationAccountId;
+        const data = inner.body.value;
+        const sentAt = timestampOf(inner);
+        if (
+          await applyIncoming(
+            scope,
+            env.sourceAccountId,
+            true,
+            directConversationId(to),
+            data,
+            sentAt,
+          )
+        ) {
+          return; // our reaction, edit or deletion, made on another of our devices
+        }
         const record: MessageRecord = {
           id: inner.messageId,
           conversationId: directConversationId(to),
@@ -50,7 +65,8 @@ export class SyncHandler {
           senderDeviceId: env.sourceDeviceId,
           timestamp: timestampOf(inner),
           storedAt: ctx.now(),
-          text: inner.body.value.text,
+          text: data.text,
+          ...quoteOf(data),
           status: 'sent',
         };
         if (await tx.get('processed', PROCESSED.messageIndex(record.senderAccountId, record.id))) {
@@ -67,6 +83,8 @@ export class SyncHandler {
         scope.emit('message', record);
         return;
       }
+      case 'deleteForMe':
+        return removeMessages(scope, sync.value.conversationId, sync.value.messageIds);
       case 'contacts': {
         for (const c of sync.value.contacts) {
           const existing = await tx.get<ContactRecord>('contacts', c.accountId);

@@ -80,6 +80,20 @@ export async function updateMessage(
   return found.message;
 }
 
+/**
+ * A message of a conversation by id alone (reactions, replies and edits name a message by id;
+ * the conversation's messages are scanned, newest first).
+ */
+export async function findInConversation(
+  tx: Pick<StorageTx, 'list'>,
+  conversationId: string,
+  id: string,
+): Promise<MessageRecord | undefined> {
+  const all = await tx.list<MessageRecord>('messages', `${conversationId}/`);
+  for (let i = all.length - 1; i >= 0; i--) if (all[i]![1].id === id) return all[i]![1];
+  return undefined;
+}
+
 export async function listMessages(
   tx: Pick<StorageTx, 'list'>,
   conversationId: string,

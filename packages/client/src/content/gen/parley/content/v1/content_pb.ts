@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSLNBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIVCg1hY2Nlc3Nfc2VjcmV0GAUgASgMEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNImEKC0RhdGFNZXNzYWdlEgwKBHRleHQYASABKAkSLgoFZ3JvdXAYAiABKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRleHQSFAoMZXhwaXJlX3RpbWVyGAMgASgNIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkikQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAkSDgoGYWRtaW5zGAogAygJIuAECgxHcm91cENvbnRyb2wSLAoFc3RhdGUYASABKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjgKBmNyZWF0ZRgKIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5DcmVhdGVIABI5CgNhZGQYCyABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQWRkTWVtYmVyc0gAEj8KBnJlbW92ZRgMIAEoCzItLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW1vdmVNZW1iZXJzSAASOAoGcmVuYW1lGA0gASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbmFtZUgAEjYKBWxlYXZlGA4gASgLMiUucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkxlYXZlSAASQQoLbWFrZV9hZG1pbnMYFCABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTWFrZUFkbWluc0gAGggKBkNyZWF0ZRohCgpBZGRNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGjsKDVJlbW92ZU1lbWJlcnMSEwoLYWNjb3VudF9pZHMYASADKAkSFQoNYWNjb3VudHNfZ29uZRgCIAEoCBoXCgZSZW5hbWUSDQoFdGl0bGUYASABKAkaBwoFTGVhdmUaIQoKTWFrZUFkbWlucxITCgthY2NvdW50X2lkcxgBIAMoCUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMInoKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgSDwoHYmxvY2tlZBgKIAEoCBIQCghhY2NlcHRlZBgLIAEoCCI7CgtDb250YWN0TGlzdBIsCghjb250YWN0cxgBIAMoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3QibQoJR3JvdXBMaXN0Ei0KBmdyb3VwcxgBIAMoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSMQoIcmVxdWVzdHMYCiADKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cFJlcXVlc3QiNAoMR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEhIKCmludml0ZWRfYnkYAiABKAkiewoOU2VudFRyYW5zY3JpcHQSHgoWZGVzdGluYXRpb25fYWNjb3VudF9pZBgBIAEoCRIrCgdjb250ZW50GAIgASgLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGVudBIcChRkZXN0aW5hdGlvbl91c2VybmFtZRgDIAEoCSK7AwoLU3luY01lc3NhZ2USMQoEc2VudBgBIAEoCzIhLnBhcmxleS5jb250ZW50LnYxLlNlbnRUcmFuc2NyaXB0SAASMgoIY29udGFjdHMYAiABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdEgAEi4KBmdyb3VwcxgDIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdEgAEjEKB3JlcXVlc3QYBCABKAsyHi5wYXJsZXkuY29udGVudC52MS5TeW5jUmVxdWVzdEgAEisKBHJlYWQYBSABKAsyGy5wYXJsZXkuY29udGVudC52MS5SZWFkU3luY0gAEjMKCHZlcmlmaWVkGAYgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuVmVyaWZpZWRTeW5jSAASMQoHYmxvY2tlZBgUIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkJsb2NrZWRTeW5jSAASRQoQcmVxdWVzdF9yZXNwb25zZRgVIAEoCzIpLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2VIAEIGCgRib2R5IjIKC0Jsb2NrZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSDwoHYmxvY2tlZBgCIAEoCCKmAQoWTWVzc2FnZVJlcXVlc3RSZXNwb25zZRI8CgR0eXBlGAEgASgOMi4ucGFybGV5LmNvbnRlbnQudjEuTWVzc2FnZVJlcXVlc3RSZXNwb25zZS5UeXBlEhIKCmFjY291bnRfaWQYAiABKAkSEAoIZ3JvdXBfaWQYAyABKAkiKAoEVHlwZRIPCgtUWVBFX0FDQ0VQVBAAEg8KC1RZUEVfREVMRVRFEAEiSgoMVmVyaWZpZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSFAoMaWRlbnRpdHlfa2V5GAIgASgMEhAKCHZlcmlmaWVkGAMgASgIIg0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCLpAQoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMYgZwcm90bzM',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSLNBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIVCg1hY2Nlc3Nfc2VjcmV0GAUgASgMEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNIosCCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDRInCgVxdW90ZRgUIAEoCzIYLnBhcmxleS5jb250ZW50LnYxLlF1b3RlEi0KCHJlYWN0aW9uGBUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhY3Rpb24SJQoEZWRpdBgWIAEoCzIXLnBhcmxleS5jb250ZW50LnYxLkVkaXQSKQoGZGVsZXRlGBcgASgLMhkucGFybGV5LmNvbnRlbnQudjEuRGVsZXRlIkQKBVF1b3RlEhIKCm1lc3NhZ2VfaWQYASABKAkSGQoRYXV0aG9yX2FjY291bnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSJmCghSZWFjdGlvbhIZChF0YXJnZXRfbWVzc2FnZV9pZBgBIAEoCRIgChh0YXJnZXRfYXV0aG9yX2FjY291bnRfaWQYAiABKAkSDQoFZW1vamkYAyABKAkSDgoGcmVtb3ZlGAQgASgIIiEKBEVkaXQSGQoRdGFyZ2V0X21lc3NhZ2VfaWQYASABKAkiIwoGRGVsZXRlEhkKEXRhcmdldF9tZXNzYWdlX2lkGAEgASgJIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkikQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAkSDgoGYWRtaW5zGAogAygJIuAECgxHcm91cENvbnRyb2wSLAoFc3RhdGUYASABKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjgKBmNyZWF0ZRgKIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5DcmVhdGVIABI5CgNhZGQYCyABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQWRkTWVtYmVyc0gAEj8KBnJlbW92ZRgMIAEoCzItLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW1vdmVNZW1iZXJzSAASOAoGcmVuYW1lGA0gASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbmFtZUgAEjYKBWxlYXZlGA4gASgLMiUucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkxlYXZlSAASQQoLbWFrZV9hZG1pbnMYFCABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTWFrZUFkbWluc0gAGggKBkNyZWF0ZRohCgpBZGRNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGjsKDVJlbW92ZU1lbWJlcnMSEwoLYWNjb3VudF9pZHMYASADKAkSFQoNYWNjb3VudHNfZ29uZRgCIAEoCBoXCgZSZW5hbWUSDQoFdGl0bGUYASABKAkaBwoFTGVhdmUaIQoKTWFrZUFkbWlucxITCgthY2NvdW50X2lkcxgBIAMoCUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMInoKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgSDwoHYmxvY2tlZBgKIAEoCBIQCghhY2NlcHRlZBgLIAEoCCI7CgtDb250YWN0TGlzdBIsCghjb250YWN0cxgBIAMoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3QibQoJR3JvdXBMaXN0Ei0KBmdyb3VwcxgBIAMoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSMQoIcmVxdWVzdHMYCiADKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cFJlcXVlc3QiNAoMR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEhIKCmludml0ZWRfYnkYAiABKAkiewoOU2VudFRyYW5zY3JpcHQSHgoWZGVzdGluYXRpb25fYWNjb3VudF9pZBgBIAEoCRIrCgdjb250ZW50GAIgASgLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGVudBIcChRkZXN0aW5hdGlvbl91c2VybmFtZRgDIAEoCSL0AwoLU3luY01lc3NhZ2USMQoEc2VudBgBIAEoCzIhLnBhcmxleS5jb250ZW50LnYxLlNlbnRUcmFuc2NyaXB0SAASMgoIY29udGFjdHMYAiABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdEgAEi4KBmdyb3VwcxgDIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdEgAEjEKB3JlcXVlc3QYBCABKAsyHi5wYXJsZXkuY29udGVudC52MS5TeW5jUmVxdWVzdEgAEisKBHJlYWQYBSABKAsyGy5wYXJsZXkuY29udGVudC52MS5SZWFkU3luY0gAEjMKCHZlcmlmaWVkGAYgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuVmVyaWZpZWRTeW5jSAASMQoHYmxvY2tlZBgUIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkJsb2NrZWRTeW5jSAASRQoQcmVxdWVzdF9yZXNwb25zZRgVIAEoCzIpLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2VIABI3Cg1kZWxldGVfZm9yX21lGBYgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGVsZXRlRm9yTWVIAEIGCgRib2R5IjIKC0Jsb2NrZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSDwoHYmxvY2tlZBgCIAEoCCKmAQoWTWVzc2FnZVJlcXVlc3RSZXNwb25zZRI8CgR0eXBlGAEgASgOMi4ucGFybGV5LmNvbnRlbnQudjEuTWVzc2FnZVJlcXVlc3RSZXNwb25zZS5UeXBlEhIKCmFjY291bnRfaWQYAiABKAkSEAoIZ3JvdXBfaWQYAyABKAkiKAoEVHlwZRIPCgtUWVBFX0FDQ0VQVBAAEg8KC1RZUEVfREVMRVRFEAEiSgoMVmVyaWZpZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSFAoMaWRlbnRpdHlfa2V5GAIgASgMEhAKCHZlcmlmaWVkGAMgASgIIg0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCLpAQoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMIjsKC0RlbGV0ZUZvck1lEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCWIGcHJvdG8z',
   );
 
 /**
@@ -187,6 +187,31 @@ export type DataMessage = Message<'parley.content.v1.DataMessage'> & {
    * @generated from field: uint32 expire_timer = 3;
    */
   expireTimer: number;
+
+  /**
+   * This text replies to an earlier message.
+   *
+   * @generated from field: parley.content.v1.Quote quote = 20;
+   */
+  quote?: Quote | undefined;
+
+  /**
+   * Not a new message: a reaction to, an edit of, or the deletion of an earlier one (by its
+   * author's message id). Receivers check the rules (who, within what window) themselves.
+   *
+   * @generated from field: parley.content.v1.Reaction reaction = 21;
+   */
+  reaction?: Reaction | undefined;
+
+  /**
+   * @generated from field: parley.content.v1.Edit edit = 22;
+   */
+  edit?: Edit | undefined;
+
+  /**
+   * @generated from field: parley.content.v1.Delete delete = 23;
+   */
+  delete?: Delete | undefined;
 };
 
 /**
@@ -196,6 +221,112 @@ export type DataMessage = Message<'parley.content.v1.DataMessage'> & {
 export const DataMessageSchema: GenMessage<DataMessage> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 2);
+
+/**
+ * Which message a reply quotes: its id and author, and the start of its text as the replier
+ * saw it (shown if the quoted message is not on the receiving device).
+ *
+ * @generated from message parley.content.v1.Quote
+ */
+export type Quote = Message<'parley.content.v1.Quote'> & {
+  /**
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * @generated from field: string author_account_id = 2;
+   */
+  authorAccountId: string;
+
+  /**
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.content.v1.Quote.
+ * Use `create(QuoteSchema)` to create a new message.
+ */
+export const QuoteSchema: GenMessage<Quote> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 3);
+
+/**
+ * One emoji per person per message; `remove` takes the sender's reaction back.
+ *
+ * @generated from message parley.content.v1.Reaction
+ */
+export type Reaction = Message<'parley.content.v1.Reaction'> & {
+  /**
+   * @generated from field: string target_message_id = 1;
+   */
+  targetMessageId: string;
+
+  /**
+   * @generated from field: string target_author_account_id = 2;
+   */
+  targetAuthorAccountId: string;
+
+  /**
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * @generated from field: bool remove = 4;
+   */
+  remove: boolean;
+};
+
+/**
+ * Describes the message parley.content.v1.Reaction.
+ * Use `create(ReactionSchema)` to create a new message.
+ */
+export const ReactionSchema: GenMessage<Reaction> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 4);
+
+/**
+ * The author's new text (`DataMessage.text`) for their message `target_message_id`.
+ *
+ * @generated from message parley.content.v1.Edit
+ */
+export type Edit = Message<'parley.content.v1.Edit'> & {
+  /**
+   * @generated from field: string target_message_id = 1;
+   */
+  targetMessageId: string;
+};
+
+/**
+ * Describes the message parley.content.v1.Edit.
+ * Use `create(EditSchema)` to create a new message.
+ */
+export const EditSchema: GenMessage<Edit> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 5);
+
+/**
+ * The author deletes their message `target_message_id` for everyone.
+ *
+ * @generated from message parley.content.v1.Delete
+ */
+export type Delete = Message<'parley.content.v1.Delete'> & {
+  /**
+   * @generated from field: string target_message_id = 1;
+   */
+  targetMessageId: string;
+};
+
+/**
+ * Describes the message parley.content.v1.Delete.
+ * Use `create(DeleteSchema)` to create a new message.
+ */
+export const DeleteSchema: GenMessage<Delete> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 6);
 
 /**
  * @generated from message parley.content.v1.ReceiptMessage
@@ -218,7 +349,7 @@ export type ReceiptMessage = Message<'parley.content.v1.ReceiptMessage'> & {
  */
 export const ReceiptMessageSchema: GenMessage<ReceiptMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 3);
+  messageDesc(file_parley_content_v1_content, 7);
 
 /**
  * @generated from enum parley.content.v1.ReceiptMessage.Type
@@ -240,7 +371,7 @@ export enum ReceiptMessage_Type {
  */
 export const ReceiptMessage_TypeSchema: GenEnum<ReceiptMessage_Type> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 3, 0);
+  enumDesc(file_parley_content_v1_content, 7, 0);
 
 /**
  * @generated from message parley.content.v1.TypingMessage
@@ -263,7 +394,7 @@ export type TypingMessage = Message<'parley.content.v1.TypingMessage'> & {
  */
 export const TypingMessageSchema: GenMessage<TypingMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 4);
+  messageDesc(file_parley_content_v1_content, 8);
 
 /**
  * @generated from enum parley.content.v1.TypingMessage.Action
@@ -285,7 +416,7 @@ export enum TypingMessage_Action {
  */
 export const TypingMessage_ActionSchema: GenEnum<TypingMessage_Action> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 4, 0);
+  enumDesc(file_parley_content_v1_content, 8, 0);
 
 /**
  * @generated from message parley.content.v1.GroupMember
@@ -310,7 +441,7 @@ export type GroupMember = Message<'parley.content.v1.GroupMember'> & {
  */
 export const GroupMemberSchema: GenMessage<GroupMember> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 5);
+  messageDesc(file_parley_content_v1_content, 9);
 
 /**
  * A group's full state at `revision`. Client-managed: every control message carries it.
@@ -358,7 +489,7 @@ export type GroupState = Message<'parley.content.v1.GroupState'> & {
  */
 export const GroupStateSchema: GenMessage<GroupState> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 6);
+  messageDesc(file_parley_content_v1_content, 10);
 
 /**
  * @generated from message parley.content.v1.GroupControl
@@ -426,7 +557,7 @@ export type GroupControl = Message<'parley.content.v1.GroupControl'> & {
  */
 export const GroupControlSchema: GenMessage<GroupControl> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7);
+  messageDesc(file_parley_content_v1_content, 11);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Create
@@ -439,7 +570,7 @@ export type GroupControl_Create = Message<'parley.content.v1.GroupControl.Create
  */
 export const GroupControl_CreateSchema: GenMessage<GroupControl_Create> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 0);
+  messageDesc(file_parley_content_v1_content, 11, 0);
 
 /**
  * @generated from message parley.content.v1.GroupControl.AddMembers
@@ -457,7 +588,7 @@ export type GroupControl_AddMembers = Message<'parley.content.v1.GroupControl.Ad
  */
 export const GroupControl_AddMembersSchema: GenMessage<GroupControl_AddMembers> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 1);
+  messageDesc(file_parley_content_v1_content, 11, 1);
 
 /**
  * @generated from message parley.content.v1.GroupControl.RemoveMembers
@@ -483,7 +614,7 @@ export type GroupControl_RemoveMembers = Message<'parley.content.v1.GroupControl
  */
 export const GroupControl_RemoveMembersSchema: GenMessage<GroupControl_RemoveMembers> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 2);
+  messageDesc(file_parley_content_v1_content, 11, 2);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Rename
@@ -501,7 +632,7 @@ export type GroupControl_Rename = Message<'parley.content.v1.GroupControl.Rename
  */
 export const GroupControl_RenameSchema: GenMessage<GroupControl_Rename> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 3);
+  messageDesc(file_parley_content_v1_content, 11, 3);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Leave
@@ -514,7 +645,7 @@ export type GroupControl_Leave = Message<'parley.content.v1.GroupControl.Leave'>
  */
 export const GroupControl_LeaveSchema: GenMessage<GroupControl_Leave> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 4);
+  messageDesc(file_parley_content_v1_content, 11, 4);
 
 /**
  * @generated from message parley.content.v1.GroupControl.MakeAdmins
@@ -532,7 +663,7 @@ export type GroupControl_MakeAdmins = Message<'parley.content.v1.GroupControl.Ma
  */
 export const GroupControl_MakeAdminsSchema: GenMessage<GroupControl_MakeAdmins> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7, 5);
+  messageDesc(file_parley_content_v1_content, 11, 5);
 
 /**
  * @generated from message parley.content.v1.SenderKeyDistribution
@@ -557,7 +688,7 @@ export type SenderKeyDistribution = Message<'parley.content.v1.SenderKeyDistribu
  */
 export const SenderKeyDistributionSchema: GenMessage<SenderKeyDistribution> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 8);
+  messageDesc(file_parley_content_v1_content, 12);
 
 /**
  * @generated from message parley.content.v1.Contact
@@ -606,7 +737,7 @@ export type Contact = Message<'parley.content.v1.Contact'> & {
  */
 export const ContactSchema: GenMessage<Contact> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 9);
+  messageDesc(file_parley_content_v1_content, 13);
 
 /**
  * @generated from message parley.content.v1.ContactList
@@ -624,7 +755,7 @@ export type ContactList = Message<'parley.content.v1.ContactList'> & {
  */
 export const ContactListSchema: GenMessage<ContactList> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 10);
+  messageDesc(file_parley_content_v1_content, 14);
 
 /**
  * @generated from message parley.content.v1.GroupList
@@ -649,7 +780,7 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
  */
 export const GroupListSchema: GenMessage<GroupList> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11);
+  messageDesc(file_parley_content_v1_content, 15);
 
 /**
  * @generated from message parley.content.v1.GroupRequest
@@ -674,7 +805,7 @@ export type GroupRequest = Message<'parley.content.v1.GroupRequest'> & {
  */
 export const GroupRequestSchema: GenMessage<GroupRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 12);
+  messageDesc(file_parley_content_v1_content, 16);
 
 /**
  * What one of our devices sent, so our other devices show it too.
@@ -711,7 +842,7 @@ export type SentTranscript = Message<'parley.content.v1.SentTranscript'> & {
  */
 export const SentTranscriptSchema: GenMessage<SentTranscript> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 13);
+  messageDesc(file_parley_content_v1_content, 17);
 
 /**
  * @generated from message parley.content.v1.SyncMessage
@@ -787,6 +918,15 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
         value: MessageRequestResponse;
         case: 'requestResponse';
       }
+    | {
+        /**
+         * Our own device deleted these messages for itself only.
+         *
+         * @generated from field: parley.content.v1.DeleteForMe delete_for_me = 22;
+         */
+        value: DeleteForMe;
+        case: 'deleteForMe';
+      }
     | { case: undefined; value?: undefined };
 };
 
@@ -796,7 +936,7 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
  */
 export const SyncMessageSchema: GenMessage<SyncMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 14);
+  messageDesc(file_parley_content_v1_content, 18);
 
 /**
  * @generated from message parley.content.v1.BlockedSync
@@ -819,7 +959,7 @@ export type BlockedSync = Message<'parley.content.v1.BlockedSync'> & {
  */
 export const BlockedSyncSchema: GenMessage<BlockedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 15);
+  messageDesc(file_parley_content_v1_content, 19);
 
 /**
  * @generated from message parley.content.v1.MessageRequestResponse
@@ -849,7 +989,7 @@ export type MessageRequestResponse = Message<'parley.content.v1.MessageRequestRe
  */
 export const MessageRequestResponseSchema: GenMessage<MessageRequestResponse> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 16);
+  messageDesc(file_parley_content_v1_content, 20);
 
 /**
  * @generated from enum parley.content.v1.MessageRequestResponse.Type
@@ -871,7 +1011,7 @@ export enum MessageRequestResponse_Type {
  */
 export const MessageRequestResponse_TypeSchema: GenEnum<MessageRequestResponse_Type> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 16, 0);
+  enumDesc(file_parley_content_v1_content, 20, 0);
 
 /**
  * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
@@ -902,7 +1042,7 @@ export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
  */
 export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 17);
+  messageDesc(file_parley_content_v1_content, 21);
 
 /**
  * @generated from message parley.content.v1.SyncRequest
@@ -915,7 +1055,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 18);
+  messageDesc(file_parley_content_v1_content, 22);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -940,7 +1080,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 19);
+  messageDesc(file_parley_content_v1_content, 23);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -973,7 +1113,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 24);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -986,7 +1126,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 21);
+  messageDesc(file_parley_content_v1_content, 25);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -1015,7 +1155,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 22);
+  messageDesc(file_parley_content_v1_content, 26);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -1067,7 +1207,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 23);
+  messageDesc(file_parley_content_v1_content, 27);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -1097,4 +1237,27 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 24);
+  messageDesc(file_parley_content_v1_content, 28);
+
+/**
+ * @generated from message parley.content.v1.DeleteForMe
+ */
+export type DeleteForMe = Message<'parley.content.v1.DeleteForMe'> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: repeated string message_ids = 2;
+   */
+  messageIds: string[];
+};
+
+/**
+ * Describes the message parley.content.v1.DeleteForMe.
+ * Use `create(DeleteForMeSchema)` to create a new message.
+ */
+export const DeleteForMeSchema: GenMessage<DeleteForMe> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 29);
