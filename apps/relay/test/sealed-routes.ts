@@ -159,6 +159,21 @@ export function registerSealedRouteTests(start: () => Promise<TestRelay>, label:
       expect((await setKey(bob, 'AAAA')).statusCode).toBe(400);
     });
 
+    it('a deleted account refuses sealed sends like a wrong key (no tombstone is revealed)', async () => {
+      const bob = await register(relay.app);
+      const key = accessKey();
+      await setKey(bob, key);
+      const deleted = await relay.app.inject({
+        method: 'DELETE',
+        url: '/v1/accounts/me',
+        headers: bob.headers,
+      });
+      expect(deleted.statusCode).toBeLessThan(300);
+      const response = await sealed(bob.accountId, key, [bob]);
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toMatchObject({ error: 'unauthorized' });
+    });
+
     it('answers 409 and 410 like an authenticated send when devices do not match', async () => {
       const bob = await register(relay.app);
       const bob2 = await link(relay.app, bob);
