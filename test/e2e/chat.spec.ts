@@ -79,10 +79,13 @@ test('Alice and Bob register and chat both ways', async ({ browser }) => {
   await openConversation(bob, names.alice);
   await expectMessage(bob, hello);
   await acceptRequest(bob); // a first message from a stranger is a request
+  // Her message carried her access secret: Bob's replies go sealed (the header says so).
+  await expect(bob.getByText('Sealed sender: on')).toBeVisible();
   const reply = say('Hi Alice! Bob here <b>not bold</b>');
   await send(bob, reply);
 
   await expectMessage(alice, reply);
+  await expect(alice.getByText('Sealed sender: on')).toBeVisible();
   // Bob read Alice's message: her last outgoing message shows "read".
   await expect(
     alice.locator('[data-testid=message].bubble-row--out [data-status]').last(),

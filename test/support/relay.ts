@@ -69,6 +69,8 @@ function launch(port: number, dbPath: string, env: Record<string, string>): Chil
         PARLEY_RELAY_RATE_LIMIT_USERNAME_CHANGE: generous,
         PARLEY_RELAY_RATE_LIMIT_SEND_PAIR: generous,
         PARLEY_RELAY_RATE_LIMIT_SEND_SENDER: generous,
+        PARLEY_RELAY_RATE_LIMIT_SEALED_IP: generous,
+        PARLEY_RELAY_RATE_LIMIT_SEALED_RECIPIENT: generous,
         // Freed usernames are free at once (tests of the hold set it; see the relay README).
         PARLEY_RELAY_USERNAME_HOLD_SECONDS: '0',
         ...env,

@@ -23,6 +23,7 @@ export function contactJson(c: ContactRecord) {
     username: c.username,
     identityChanged: !!c.identityChanged,
     deleted: c.goneAt !== undefined,
+    sealedSender: !!c.sealedSender,
     ...(c.formerUsername && c.username === undefined ? { formerUsername: c.formerUsername } : {}),
     ...(c.usernameReusedFrom ? { usernameReusedFrom: c.usernameReusedFrom } : {}),
   };

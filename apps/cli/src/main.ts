@@ -239,12 +239,38 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         for (const c of list) {
           const state = contactState(c, name);
           io.out(
-            `${c.username ?? c.formerUsername ?? '?'}\t${c.accountId}${c.identityChanged ? '\t(safety number changed)' : ''}${state ? `\t(${state})` : ''}${c.blocked ? '\t(blocked)' : ''}`,
+            `${c.username ?? c.formerUsername ?? '?'}\t${c.accountId}\tsealed sender: ${c.sealedSender ? 'on' : 'off'}${c.identityChanged ? '\t(safety number changed)' : ''}${state ? `\t(${state})` : ''}${c.blocked ? '\t(blocked)' : ''}`,
           );
         }
       }
     });
   });
+  contacts
+    .command('show')
+    .description("a contact's details: whether messages to them go sealed, verification")
+    .argument('<who>', 'username or account id')
+    .action(async (who: string) => {
+      await withClient(async (client) => {
+        const c = await client.contact(await resolveAccount(client, who));
+        if (!c) throw new CliError(`no contact "${who}"`);
+        const details = {
+          accountId: c.accountId,
+          username: c.username,
+          sealedSender: !!c.sealedSender,
+          verified: !!c.verified,
+          identityChanged: !!c.identityChanged,
+        };
+        print(
+          [
+            `${c.username ?? '?'} (${c.accountId})`,
+            `sealed sender: ${details.sealedSender ? 'on' : 'off'}`,
+            `verified: ${details.verified ? 'yes' : 'no'}`,
+            ...(details.identityChanged ? ['safety number changed'] : []),
+          ].join('\n'),
+          details,
+        );
+      });
+    });
 
   program
     .command('send')

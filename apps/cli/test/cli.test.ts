@@ -84,6 +84,12 @@ describe('parley CLI', () => {
     expect((await parley('bob', 'send', 'alice', 'hi', 'alice')).code).toBe(0);
     const aliceGot = await parley('alice', 'receive');
     expect(aliceGot.stdout).toMatch(/bob: hi alice/);
+    // Bob's message carried his access secret: from now on Alice writes to him sealed.
+    expect((await parley('alice', 'contacts', 'show', 'bob')).stdout).toMatch(/sealed sender: on/);
+    const shown = json((await parley('alice', 'contacts', 'show', 'bob', '--json')).stdout)[0];
+    expect(shown).toMatchObject({ username: 'bob', sealedSender: true });
+    expect((await parley('carol', 'contacts', 'add', 'bob')).code).toBe(0);
+    expect((await parley('carol', 'contacts', 'list')).stdout).toMatch(/sealed sender: off/);
     const history = await parley('alice', 'messages', 'bob');
     expect(history.stdout).toMatch(/me → bob: hello from the terminal[\s\S]*bob: hi alice/);
 
@@ -440,7 +446,13 @@ describe('parley CLI: membership, devices, accounts, safety numbers', () => {
     const added = one((await cli('jay', '--json', 'contacts', 'add', 'gbo')).stdout);
     expect(added).toMatchObject({ accountId: await idOf('gbo'), username: 'gbo' });
     expect(one((await cli('jay', '--json', 'contacts', 'list')).stdout)).toEqual([
-      { accountId: added.accountId, username: 'gbo', identityChanged: false, deleted: false },
+      {
+        accountId: added.accountId,
+        username: 'gbo',
+        identityChanged: false,
+        deleted: false,
+        sealedSender: false,
+      },
     ]);
     const sent = one((await cli('jay', '--json', 'send', 'gbo', 'shape')).stdout);
     expect(sent).toEqual({ id: expect.any(String), status: 'sent', timestamp: expect.any(Number) });

@@ -45,7 +45,7 @@ describe('parley and the account lifecycle', () => {
       expect.objectContaining({ deleted: true, formerUsername: 'lcli_carol' }),
     ]);
     expect((await cli('a', 'contacts', 'list')).stdout).toMatch(
-      /^lcli_carol\t[0-9a-f-]{36}\t\(account deleted\)$/,
+      /^lcli_carol\t[0-9a-f-]{36}\tsealed sender: (on|off)\t\(account deleted\)$/,
     );
     const history = (await cli('a', 'messages', 'lcli_carol')).stdout;
     expect(history).toMatch(/\* lcli_carol deleted their account\./);

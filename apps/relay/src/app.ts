@@ -37,6 +37,7 @@ import healthRoutes from './routes/health.ts';
 import keysRoutes from './routes/keys.ts';
 import messagesRoutes from './routes/messages.ts';
 import provisioningRoutes from './routes/provisioning.ts';
+import sealedRoutes from './routes/sealed.ts';
 import { selectSubprotocol } from './routes/subprotocol.ts';
 import websocketRoutes from './routes/websocket.ts';
 import { openStore } from './store/open.ts';
@@ -160,6 +161,7 @@ export async function buildApp(
   await typed.register(devicesRoutes);
   await typed.register(keysRoutes);
   await typed.register(messagesRoutes);
+  await typed.register(sealedRoutes);
   await typed.register(websocketRoutes);
   await typed.register(provisioningRoutes);
   await typed.register(accountDataRoutes);

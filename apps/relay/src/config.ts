@@ -122,7 +122,21 @@ export interface RelayConfig {
      * counts once, however many accounts and devices it reaches.
      */
     sendPerSender: RateLimit;
+    /**
+     * Sealed sends (single or multi-recipient) from one client IP: a sealed sender has no
+     * account, so its address is what stops a flood (checked first).
+     */
+    sealedPerIp: RateLimit;
+    /**
+     * Sealed sends to one recipient account from everyone (only sends with a valid access key
+     * that the per-IP limit allowed count). A ceiling against many addresses; when it binds,
+     * clients fall back to sending with their login, which the per-sender limits govern, so the
+     * recipient still gets its contacts' messages.
+     */
+    sealedPerRecipient: RateLimit;
   };
+  /** How long a sender certificate the relay issues is valid. */
+  senderCertificateTtlMs: number;
 }
 
 const MINUTE = 60_000;
@@ -177,7 +191,12 @@ export function defaultConfig(): RelayConfig {
       // message distributes its sender key 1:1 to every member; the global per-IP limit
       // (600/m) binds first from one address, this one across many.
       sendPerSender: { max: 1200, windowMs: MINUTE },
+      // Like a sender's own limits: an address holding several busy clients (NAT) fits.
+      sealedPerIp: { max: 600, windowMs: MINUTE },
+      // Well above what one address may send, so a flood needs many addresses.
+      sealedPerRecipient: { max: 1200, windowMs: MINUTE },
     },
+    senderCertificateTtlMs: DAY,
   };
 }
 
@@ -225,6 +244,9 @@ export const ENV = {
   rateLimitUsernameChange: 'PARLEY_RELAY_RATE_LIMIT_USERNAME_CHANGE',
   rateLimitSendPair: 'PARLEY_RELAY_RATE_LIMIT_SEND_PAIR',
   rateLimitSendSender: 'PARLEY_RELAY_RATE_LIMIT_SEND_SENDER',
+  rateLimitSealedIp: 'PARLEY_RELAY_RATE_LIMIT_SEALED_IP',
+  rateLimitSealedRecipient: 'PARLEY_RELAY_RATE_LIMIT_SEALED_RECIPIENT',
+  senderCertificateHours: 'PARLEY_RELAY_SENDER_CERTIFICATE_HOURS',
   testCrashAfterStoringSendId: 'PARLEY_RELAY_TEST_CRASH_AFTER_STORING_SEND_ID',
   usernameHoldSeconds: 'PARLEY_RELAY_USERNAME_HOLD_SECONDS',
 } as const;
@@ -344,6 +366,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
 
   const days = integer(ENV.retentionDays, 1, 3650);
   if (days !== undefined) config.retentionMs = days * DAY;
+  const certHours = integer(ENV.senderCertificateHours, 1, 24 * 30);
+  if (certHours !== undefined) config.senderCertificateTtlMs = certHours * HOUR;
 
   const level = get(ENV.logLevel);
   if (level !== undefined) {
@@ -424,6 +448,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   limits.usernameChange = rate(ENV.rateLimitUsernameChange) ?? limits.usernameChange;
   limits.sendPerPair = rate(ENV.rateLimitSendPair) ?? limits.sendPerPair;
   limits.sendPerSender = rate(ENV.rateLimitSendSender) ?? limits.sendPerSender;
+  limits.sealedPerIp = rate(ENV.rateLimitSealedIp) ?? limits.sealedPerIp;
+  limits.sealedPerRecipient = rate(ENV.rateLimitSealedRecipient) ?? limits.sealedPerRecipient;
 
   const crashSendId = get(ENV.testCrashAfterStoringSendId);
   if (crashSendId !== undefined) config.testCrashAfterStoringSendId = crashSendId;

@@ -79,6 +79,8 @@ export function testConfig(dir: string, overrides: DeepPartial<RelayConfig> = {}
       usernameChange: generous,
       sendPerPair: generous,
       sendPerSender: generous,
+      sealedPerIp: generous,
+      sealedPerRecipient: generous,
       ...overrides.rateLimits,
     },
   } as RelayConfig;

@@ -46,9 +46,25 @@ function authenticatedRoutes(): (InjectOptions & { method: string; url: string }
     { method: 'GET', url: '/v1/messages' },
     { method: 'DELETE', url: `/v1/messages/${ZERO_UUID}` },
     { method: 'PUT', url: `/v1/provisioning/${'A'.repeat(43)}`, payload: { body: 'AAAA' } },
+    { method: 'GET', url: '/v1/certificate/delivery' },
+    {
+      method: 'PUT',
+      url: '/v1/accounts/me/unidentified-access',
+      payload: { unidentifiedAccessKey: null },
+    },
   ];
 }
-const PUBLIC_ROUTES = ['GET /health', 'GET /ready', 'POST /v1/accounts', 'POST /v1/devices/link'];
+const PUBLIC_ROUTES = [
+  'GET /health',
+  'GET /ready',
+  'POST /v1/accounts',
+  'POST /v1/devices/link',
+  // Sealed sender: no login by design (the recipient's access key authorises a sealed send;
+  // `sealed-routes.ts` tests that a wrong or missing one is refused).
+  'GET /v1/certificate/trust-root',
+  'PUT /v1/messages/sealed/:accountId',
+  'PUT /v1/messages/sealed_multi_recipient',
+];
 
 describe('authentication', () => {
   it('the list above covers every route the OpenAPI document marks as authenticated', async () => {

@@ -11,6 +11,7 @@ import { deviceKeys, ecPublicKey, kyberPreKeys, preKeys, signedPreKey } from './
 import { registerHintContract } from './store-contract-hints.ts';
 import { registerLifecycleContract } from './store-contract-lifecycle.ts';
 import { registerQueueContract } from './store-contract-queues.ts';
+import { registerSealedContract } from './store-contract-sealed.ts';
 import { accept, account, envelope, everything, linked, newDevice, T0 } from './store-fixtures.ts';
 
 export interface StoreFixture {
@@ -31,6 +32,7 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
   describe(`RelayStore contract: ${name}`, () => {
     registerQueueContract(withStore);
     registerHintContract(withStore);
+    registerSealedContract(withStore);
     registerLifecycleContract(withStore);
     it(
       'createAccount is atomic: a taken username writes nothing',

@@ -44,7 +44,27 @@ export async function linked(store: RelayStore, accountId: string, device = newD
 
 export const everything = { afterSeq: 0, limit: 1000, notBefore: 0 };
 
-export function envelope(to: string, deviceId: number, serverTimestamp = T0): NewEnvelope {
+/** An envelope sent with a login (the store holds its source). */
+export type IdentifiedNewEnvelope = Extract<NewEnvelope, { sourceAccountId: string }>;
+
+/** A sealed envelope: no source at all. */
+export function sealedEnvelope(to: string, deviceId: number, serverTimestamp = T0): NewEnvelope {
+  return {
+    id: randomUUID(),
+    destinationAccountId: to,
+    destinationDeviceId: deviceId,
+    type: 'unidentified_sender',
+    timestamp: 1,
+    serverTimestamp,
+    content: Buffer.from(randomUUID()).toString('base64'),
+  };
+}
+
+export function envelope(
+  to: string,
+  deviceId: number,
+  serverTimestamp = T0,
+): IdentifiedNewEnvelope {
   return {
     id: randomUUID(),
     destinationAccountId: to,

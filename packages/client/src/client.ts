@@ -18,6 +18,7 @@ import { DirectDelivery } from './delivery/direct.ts';
 import { GoneAccounts } from './delivery/gone.ts';
 import { GroupDelivery } from './delivery/group.ts';
 import { Outbox } from './delivery/outbox.ts';
+import { SealedSender } from './delivery/sealed.ts';
 import { Emitter } from './events.ts';
 import { Groups } from './groups/index.ts';
 import { Trust } from './trust/index.ts';
@@ -68,6 +69,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #messaging: Messaging;
   readonly #linking: Linking;
   readonly #receiver: Receiver;
+  readonly #sealed: SealedSender;
   readonly #connection: Connection;
   readonly #actions: MessageActions;
 
@@ -79,7 +81,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const usernames = new Usernames(ctx);
     usernames.onNameMoved = async (ids) => void (await this.#gone.check(ids));
     this.#account = new Account(ctx, sessions, new PreKeys(ctx, sessions));
-    const direct = new DirectDelivery(ctx, sessions);
+    const sealed = (this.#sealed = new SealedSender(ctx));
+    const direct = new DirectDelivery(ctx, sessions, sealed);
     const gone = new GoneAccounts(ctx);
     const group = new GroupDelivery(ctx, sessions, direct, gone);
     const outbox = (this.#outbox = new Outbox(
@@ -109,14 +112,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
       new SyncHandler(ctx, usernames, sync),
       new RetryAnswers(ctx, direct, outbox),
     );
-    this.#receiver = new Receiver(ctx, sessions, direct, outbox, content);
+    this.#receiver = new Receiver(ctx, sessions, direct, outbox, content, sealed);
     this.#connection = new Connection(ctx, this.#account, outbox, this.#receiver);
   }
 
   /** Opens a client on `storage`, with the account stored there if any. */
   static async open(options: ParleyClientOptions): Promise<ParleyClient> {
     const account = await options.storage.get<AccountRecord>('meta', META.account);
-    return new ParleyClient(options, account);
+    const client = new ParleyClient(options, account);
+    // Our access secret goes into content built synchronously: have it at hand.
+    await client.#sealed.load();
+    return client;
   }
 
   /**
@@ -129,6 +135,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   ): Promise<ParleyClient> {
     const client = await ParleyClient.open(options);
     await client.#linking.link(options.relayUrl, options.deviceName, onUri);
+    await client.#sealed.reload();
+    await client.#prepareSealed();
     return client;
   }
 
@@ -146,9 +154,27 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Account ------------------------------------------------------------------------------
-  /** Registers; `deviceName` is encrypted so only our own devices can read it. */
-  register(username: string, relayUrl?: string, deviceName?: string): Promise<AccountRecord> {
-    return this.#account.register(username, relayUrl, deviceName);
+  /**
+   * Registers (`deviceName` is encrypted so only our own devices can read it), then pins the
+   * relay's sealed sender trust root and uploads our access key.
+   */
+  async register(username: string, relayUrl?: string, deviceName?: string): Promise<AccountRecord> {
+    const account = await this.#account.register(username, relayUrl, deviceName);
+    await this.#sealed.reload();
+    await this.#prepareSealed();
+    return account;
+  }
+
+  /** Sealed sender set-up; a failure (offline) is retried at the next start or send. */
+  async #prepareSealed(): Promise<void> {
+    try {
+      await this.#sealed.prepare();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      console.warn(
+        `parley: sealed sender not ready yet (${why}); sending with the login meanwhile`,
+      );
+    }
   }
   whoami() {
     return this.#account.whoami();
@@ -175,7 +201,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   // Connection ---------------------------------------------------------------------------
   /** Connects the delivery socket; resolves once the stored backlog has been handled. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    if (this.#ctx.account) await this.#prepareSealed();
     return this.#connection.start();
   }
   stop(): Promise<void> {

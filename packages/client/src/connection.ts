@@ -5,6 +5,7 @@
  * once; `networkOnline()` (the browser's `online` event) reconnects and resends right away.
  * @module
  */
+import { isSealedEnvelope } from '@parley/protocol';
 import type { Account } from './account/account.ts';
 import type { ClientContext } from './context.ts';
 import type { Outbox } from './delivery/outbox.ts';
@@ -40,7 +41,9 @@ export class Connection {
       },
       ...(ctx.options.WebSocket ? { WebSocket: ctx.options.WebSocket } : {}),
       ...(ctx.options.backoff ? { backoff: ctx.options.backoff } : {}),
-      onEnvelope: (env) => this.receiver.handle(env),
+      // Sealed envelopes are opened first (the sender is known only then).
+      onEnvelope: (env) =>
+        isSealedEnvelope(env) ? this.receiver.handleSealed(env) : this.receiver.handle(env),
       onQueueEmpty: () => {
         this.#drained = true;
         ctx.events.emit('queueEmpty', undefined);

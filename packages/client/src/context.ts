@@ -73,6 +73,11 @@ export interface ClientEvents {
     failure?: SendFailure;
   };
   typing: { accountId: string; groupId?: string; started: boolean };
+  /**
+   * A sealed envelope was dropped unopened: malformed, or its certificate forged, expired,
+   * revoked or not from the relay's pinned trust root (`reason`: the crypto error's code).
+   */
+  sealedRejected: { envelopeId: string; reason: string };
   /** A conversation event (identity change, decryption failure, group change) was stored. */
   event: MessageRecord;
   identityChanged: { accountId: string };

@@ -35,7 +35,9 @@ export type ClientErrorCode =
   | 'wrong_passphrase'
   /** The platform lacks something the client needs (WebSocket, Web Locks). */
   | 'unsupported_platform'
-  | 'provisioning_failed';
+  | 'provisioning_failed'
+  /** Sealed sender is not set up (no pinned trust root yet): retried later. */
+  | 'sealed_unavailable';
 
 /** Base class: `code` says what went wrong, `message` says it in English for logs. */
 export class ClientError extends Error {

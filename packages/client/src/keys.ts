@@ -12,6 +12,8 @@ export const META = {
   keys: 'keys',
   ownDevices: 'ownDevices',
   outboxSeq: 'outboxSeq',
+  /** Sealed sender: our access secret, the pinned trust root, our sender certificate. */
+  sealed: 'sealed',
 } as const;
 
 /** `sessions/<account>.<device>`. */

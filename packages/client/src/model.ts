@@ -44,6 +44,14 @@ export interface ContactRecord {
   /** The identity key that was verified; verification is bound to it. */
   verifiedKey?: Uint8Array;
   /**
+   * The contact's unidentified-access secret, learned from their end-to-end encrypted messages
+   * (secret; encrypted at rest). With it we send to them sealed: the relay does not learn that
+   * the message is from us. Forgotten when the relay says the key derived from it is wrong.
+   */
+  accessSecret?: Uint8Array;
+  /** Whether messages to this contact go sealed (we hold their access secret). */
+  sealedSender?: boolean;
+  /**
    * When the (last) verified / not verified decision for `verifiedKey` was made, on the
    * deciding device's clock: an older decision synced from another device is ignored.
    */

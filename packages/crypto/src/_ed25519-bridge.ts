@@ -59,7 +59,9 @@ export function xeddsaRoute(signature: Uint8Array): 'reject' | 'noble' | 'ed2551
 
 /** The Ed25519 signature an Ed25519 verifier checks: the sign bit (bit 255) cleared. */
 export function ed25519Signature(signature: Uint8Array): Uint8Array {
-  const sig = signature.slice();
+  // A real copy: on a Node Buffer `slice()` is a view, and clearing the bit would change the
+  // caller's signature (the next check of it then fails).
+  const sig = Uint8Array.prototype.slice.call(signature);
   sig[63]! &= 0x7f;
   return sig;
 }

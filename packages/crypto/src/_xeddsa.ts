@@ -92,7 +92,7 @@ export function xeddsaVerify(u: Uint8Array, message: Uint8Array, signature: Uint
   const point = edwardsPoint(u, signature[63]! & 0x80);
   if (point === null) return false;
   const Rbytes = signature.subarray(0, 32);
-  const sBytes = signature.slice(32, 64);
+  const sBytes = Uint8Array.prototype.slice.call(signature, 32, 64); // a copy, also of a Buffer
   sBytes[31]! &= 0x7f;
   if ((sBytes[31]! & 0xe0) !== 0) return false;
   const s = modL(bytesToNumberLE(sBytes));

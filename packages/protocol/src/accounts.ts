@@ -149,8 +149,9 @@ const ExportedDevice = Type.Object(
       Type.Object(
         {
           id: Type.String(),
-          sourceAccountId: AccountId,
-          sourceDeviceId: DeviceId,
+          // Absent for sealed envelopes: the relay does not know their sender.
+          sourceAccountId: Type.Optional(AccountId),
+          sourceDeviceId: Type.Optional(DeviceId),
           serverTimestamp: Timestamp,
           contentBytes: Type.Integer({ minimum: 0 }),
         },

@@ -16,7 +16,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { MAX_ACK_IDS_PER_FRAME, MAX_CLIENT_FRAME_BYTES } from './limits.ts';
-import { Envelope } from './messages.ts';
+import { DeliveredEnvelope } from './messages.ts';
 import { EnvelopeId, Timestamp } from './primitives.ts';
 import { ProvisioningAddress, ProvisioningMessageBody } from './provisioning.ts';
 
@@ -41,7 +41,7 @@ export const PingFrame = Type.Object({ type: Type.Literal('ping'), id: PingId },
 export type PingFrame = Static<typeof PingFrame>;
 
 export const EnvelopeFrame = Type.Object(
-  { type: Type.Literal('envelope'), envelope: Envelope },
+  { type: Type.Literal('envelope'), envelope: DeliveredEnvelope },
   closed,
 );
 export type EnvelopeFrame = Static<typeof EnvelopeFrame>;

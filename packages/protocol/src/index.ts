@@ -16,6 +16,7 @@ export * from './errors.ts';
 export * from './keys.ts';
 export * from './accounts.ts';
 export * from './messages.ts';
+export * from './sealed.ts';
 export * from './provisioning.ts';
 export * from './frames.ts';
 export * from './auth.ts';

@@ -105,6 +105,33 @@ export const Envelope = Type.Object(
 );
 export type Envelope = Static<typeof Envelope>;
 
+/**
+ * A sealed sender envelope (see `sealed.ts`) as delivered: the relay knows only its destination,
+ * so it carries no source; the recipient learns the sender by opening it.
+ */
+export const SEALED_ENVELOPE_TYPE = 'unidentified_sender';
+export const SealedEnvelope = Type.Object(
+  {
+    id: EnvelopeId,
+    type: Type.Literal(SEALED_ENVELOPE_TYPE),
+    destinationDeviceId: DeviceId,
+    timestamp: Timestamp,
+    serverTimestamp: Timestamp,
+    content: EnvelopeContent,
+  },
+  closed,
+);
+export type SealedEnvelope = Static<typeof SealedEnvelope>;
+
+/** What a device receives: an envelope sent with the sender's login, or a sealed one. */
+export const DeliveredEnvelope = Type.Union([Envelope, SealedEnvelope]);
+export type DeliveredEnvelope = Static<typeof DeliveredEnvelope>;
+
+/** Whether a delivered envelope is sealed (has no source). */
+export function isSealedEnvelope(envelope: DeliveredEnvelope): envelope is SealedEnvelope {
+  return envelope.type === SEALED_ENVELOPE_TYPE;
+}
+
 /** `GET /v1/messages?limit=N`: HTTP fallback for devices that cannot hold a WebSocket. */
 export const FetchMessagesQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
@@ -113,7 +140,7 @@ export const FetchMessagesQuery = Type.Object(
 export type FetchMessagesQuery = Static<typeof FetchMessagesQuery>;
 
 export const FetchMessagesResponse = Type.Object(
-  { envelopes: Type.Array(Envelope), more: Type.Boolean() },
+  { envelopes: Type.Array(DeliveredEnvelope), more: Type.Boolean() },
   closed,
 );
 export type FetchMessagesResponse = Static<typeof FetchMessagesResponse>;

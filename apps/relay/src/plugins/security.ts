@@ -7,7 +7,7 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { ErrorCode } from '@parley/protocol';
+import { ErrorCode, UNIDENTIFIED_ACCESS_KEY_HEADER } from '@parley/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { RateLimit } from '../config.ts';
@@ -60,7 +60,8 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
     // An empty allow-list turns CORS off: no Access-Control-Allow-Origin is ever sent.
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ['GET', 'PUT', 'POST', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type'],
+    // `unidentified-access-key`: sealed sends from a browser on another origin.
+    allowedHeaders: ['authorization', 'content-type', UNIDENTIFIED_ACCESS_KEY_HEADER],
     // A cross-origin web app reads how long a 429 asks it to wait.
     exposedHeaders: ['retry-after'],
     maxAge: 600,

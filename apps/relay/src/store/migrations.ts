@@ -110,4 +110,46 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX username_holds_expiry ON username_holds (hold_until);
   `,
+  // 4: sealed sender. Envelopes sent sealed have no sender (NULL source columns; SQLite cannot
+  // drop NOT NULL in place, so the table is rebuilt with the same rows, seq values and
+  // AUTOINCREMENT high-water mark). The relay's signing keys (trust root and server key) live in
+  // sealed_sender_keys (one row); accounts' unidentified-access keys only as SHA-256 hashes.
+  `
+  CREATE TABLE envelopes_v4 (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                TEXT NOT NULL UNIQUE,
+    account_id        TEXT NOT NULL,
+    device_id         INTEGER NOT NULL,
+    type              TEXT NOT NULL,
+    source_account_id TEXT,
+    source_device_id  INTEGER,
+    timestamp         INTEGER NOT NULL,
+    server_timestamp  INTEGER NOT NULL,
+    content           BLOB NOT NULL,
+    FOREIGN KEY (account_id, device_id) REFERENCES devices (account_id, device_id) ON DELETE CASCADE,
+    CHECK ((source_account_id IS NULL) = (source_device_id IS NULL))
+  ) STRICT;
+  INSERT INTO envelopes_v4 SELECT * FROM envelopes;
+  DELETE FROM sqlite_sequence WHERE name = 'envelopes_v4';
+  INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'envelopes_v4', seq FROM sqlite_sequence WHERE name = 'envelopes';
+  DROP TABLE envelopes;
+  ALTER TABLE envelopes_v4 RENAME TO envelopes;
+  CREATE INDEX envelopes_queue ON envelopes (account_id, device_id, seq);
+  CREATE INDEX envelopes_expiry ON envelopes (server_timestamp);
+
+  CREATE TABLE sealed_sender_keys (
+    id                  INTEGER PRIMARY KEY CHECK (id = 1),
+    trust_root_private  BLOB NOT NULL,
+    server_key_id       INTEGER NOT NULL,
+    server_private      BLOB NOT NULL,
+    server_certificate  BLOB NOT NULL,
+    created_at          INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE unidentified_access (
+    account_id TEXT PRIMARY KEY REFERENCES accounts (account_id) ON DELETE CASCADE,
+    key_hash   BLOB NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

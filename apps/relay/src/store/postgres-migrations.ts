@@ -107,4 +107,26 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX username_holds_expiry ON username_holds (hold_until);
   `,
+  // 4: sealed sender (as in the SQLite schema): envelopes sent sealed have no sender; the
+  // relay's signing keys in one row; accounts' unidentified-access keys as SHA-256 hashes only.
+  `
+  ALTER TABLE envelopes ALTER COLUMN source_account_id DROP NOT NULL,
+                        ALTER COLUMN source_device_id DROP NOT NULL,
+    ADD CONSTRAINT envelopes_source_both
+      CHECK ((source_account_id IS NULL) = (source_device_id IS NULL));
+
+  CREATE TABLE sealed_sender_keys (
+    id                  INTEGER PRIMARY KEY CHECK (id = 1),
+    trust_root_private  BYTEA NOT NULL,
+    server_key_id       BIGINT NOT NULL,
+    server_private      BYTEA NOT NULL,
+    server_certificate  BYTEA NOT NULL,
+    created_at          BIGINT NOT NULL
+  );
+
+  CREATE TABLE unidentified_access (
+    account_id TEXT PRIMARY KEY REFERENCES accounts (account_id) ON DELETE CASCADE,
+    key_hash   BYTEA NOT NULL
+  );
+  `,
 ];

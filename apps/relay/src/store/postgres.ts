@@ -29,7 +29,7 @@ import type {
 import pg from 'pg';
 import { startOfUtcDay } from '../clock.ts';
 import { PG_MIGRATIONS } from './postgres-migrations.ts';
-import { storedEnvelope } from './types.ts';
+import { envelopeFromRow, storedEnvelope } from './types.ts';
 import { TurnBatcher } from './turn-batcher.ts';
 import type {
   AccountRecord,
@@ -43,6 +43,7 @@ import type {
   LinkResult,
   NewDevice,
   RelayStore,
+  SealedSenderKeyRecord,
   SendKey,
   SendRecord,
   StoredEnvelope,
@@ -110,8 +111,8 @@ interface EnvelopeRow {
   account_id: string;
   device_id: number;
   type: StoredEnvelope['type'];
-  source_account_id: string;
-  source_device_id: number;
+  source_account_id: string | null;
+  source_device_id: number | null;
   timestamp: number;
   server_timestamp: number;
   content: Buffer;
@@ -154,17 +155,7 @@ function toDevice(row: DeviceRow): DeviceRecord {
 }
 
 function toEnvelope(row: EnvelopeRow): StoredEnvelope {
-  return {
-    seq: row.seq,
-    id: row.id,
-    type: row.type,
-    sourceAccountId: row.source_account_id,
-    sourceDeviceId: row.source_device_id,
-    destinationDeviceId: row.device_id,
-    timestamp: row.timestamp,
-    serverTimestamp: row.server_timestamp,
-    content: row.content.toString('base64'),
-  };
+  return envelopeFromRow({ ...row, content: row.content.toString('base64') });
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -412,8 +403,8 @@ export class PostgresRelayStore implements RelayStore {
           ).rows;
         const { rows: queue } = await db.query<{
           id: string;
-          source_account_id: string;
-          source_device_id: number;
+          source_account_id: string | null;
+          source_device_id: number | null;
           server_timestamp: number;
           bytes: number;
         }>(
@@ -437,8 +428,9 @@ export class PostgresRelayStore implements RelayStore {
           retiredSignedPreKeys: retired(signed, retentionMs),
           queue: queue.map((e) => ({
             id: e.id,
-            sourceAccountId: e.source_account_id,
-            sourceDeviceId: e.source_device_id,
+            ...(e.source_account_id === null || e.source_device_id === null
+              ? {}
+              : { sourceAccountId: e.source_account_id, sourceDeviceId: e.source_device_id }),
             serverTimestamp: e.server_timestamp,
             contentBytes: e.bytes,
           })),
@@ -715,8 +707,8 @@ export class PostgresRelayStore implements RelayStore {
           envelopes.map((e) => e.destinationAccountId),
           envelopes.map((e) => e.destinationDeviceId),
           envelopes.map((e) => e.type),
-          envelopes.map((e) => e.sourceAccountId),
-          envelopes.map((e) => e.sourceDeviceId),
+          envelopes.map((e) => e.sourceAccountId ?? null),
+          envelopes.map((e) => e.sourceDeviceId ?? null),
           envelopes.map((e) => e.timestamp),
           envelopes.map((e) => e.serverTimestamp),
           envelopes.map((e) => Buffer.from(e.content, 'base64')),
@@ -829,8 +821,8 @@ export class PostgresRelayStore implements RelayStore {
           envelopes.map((e) => e.destinationAccountId),
           envelopes.map((e) => e.destinationDeviceId),
           envelopes.map((e) => e.type),
-          envelopes.map((e) => e.sourceAccountId),
-          envelopes.map((e) => e.sourceDeviceId),
+          envelopes.map((e) => e.sourceAccountId ?? null),
+          envelopes.map((e) => e.sourceDeviceId ?? null),
           envelopes.map((e) => e.timestamp),
           envelopes.map((e) => e.serverTimestamp),
           envelopes.map((e) => Buffer.from(e.content, 'base64')),
@@ -959,6 +951,70 @@ export class PostgresRelayStore implements RelayStore {
       usernameHolds:
         (await db.query('DELETE FROM username_holds WHERE hold_until <= $1', [now])).rowCount ?? 0,
     }));
+  }
+
+  // ---- sealed sender --------------------------------------------------------------------------
+
+  async sealedSenderKeys(initial: SealedSenderKeyRecord): Promise<SealedSenderKeyRecord> {
+    return this.#tx(async (db) => {
+      // Nodes starting together: the first insert wins, everyone reads the winner.
+      await db.query(
+        `INSERT INTO sealed_sender_keys
+           (id, trust_root_private, server_key_id, server_private, server_certificate, created_at)
+         VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+        [
+          Buffer.from(initial.trustRootPrivateKey),
+          initial.serverKeyId,
+          Buffer.from(initial.serverPrivateKey),
+          Buffer.from(initial.serverCertificate),
+          initial.createdAt,
+        ],
+      );
+      const { rows } = await db.query<{
+        trust_root_private: Buffer;
+        server_key_id: number;
+        server_private: Buffer;
+        server_certificate: Buffer;
+        created_at: number;
+      }>('SELECT * FROM sealed_sender_keys WHERE id = 1', []);
+      const row = rows[0];
+      if (!row) throw new Error('sealed sender keys vanished');
+      return {
+        trustRootPrivateKey: new Uint8Array(row.trust_root_private),
+        serverKeyId: Number(row.server_key_id),
+        serverPrivateKey: new Uint8Array(row.server_private),
+        serverCertificate: new Uint8Array(row.server_certificate),
+        createdAt: Number(row.created_at),
+      };
+    });
+  }
+
+  async setAccessKeyHash(accountId: string, keyHash: Uint8Array | null): Promise<boolean> {
+    return this.#tx(async (db) => {
+      const { rowCount } = await db.query(
+        'SELECT 1 FROM accounts WHERE account_id = $1 FOR SHARE',
+        [accountId],
+      );
+      if ((rowCount ?? 0) === 0) return false;
+      if (keyHash === null) {
+        await db.query('DELETE FROM unidentified_access WHERE account_id = $1', [accountId]);
+      } else {
+        await db.query(
+          `INSERT INTO unidentified_access (account_id, key_hash) VALUES ($1, $2)
+             ON CONFLICT (account_id) DO UPDATE SET key_hash = excluded.key_hash`,
+          [accountId, Buffer.from(keyHash)],
+        );
+      }
+      return true;
+    });
+  }
+
+  async accessKeyHashes(accountIds: readonly string[]): Promise<Map<string, Uint8Array>> {
+    const rows = await this.#query<{ account_id: string; key_hash: Buffer }>(
+      'SELECT account_id, key_hash FROM unidentified_access WHERE account_id = ANY($1::text[])',
+      [[...new Set(accountIds)]],
+    );
+    return new Map(rows.map((r) => [r.account_id, new Uint8Array(r.key_hash)]));
   }
 
   async ping(): Promise<void> {

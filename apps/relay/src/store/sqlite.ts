@@ -26,7 +26,7 @@ import type {
 } from '@parley/protocol';
 import { startOfUtcDay } from '../clock.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { storedEnvelope } from './types.ts';
+import { envelopeFromRow, storedEnvelope } from './types.ts';
 import type {
   AccountRecord,
   DeviceRecord,
@@ -38,6 +38,7 @@ import type {
   LinkResult,
   NewDevice,
   RelayStore,
+  SealedSenderKeyRecord,
   SendKey,
   SendRecord,
   StoredEnvelope,
@@ -81,8 +82,8 @@ interface EnvelopeRow {
   account_id: string;
   device_id: number;
   type: StoredEnvelope['type'];
-  source_account_id: string;
-  source_device_id: number;
+  source_account_id: string | null;
+  source_device_id: number | null;
   timestamp: number;
   server_timestamp: number;
   content: Buffer;
@@ -116,17 +117,7 @@ function toDevice(row: DeviceRow): DeviceRecord {
 }
 
 function toEnvelope(row: EnvelopeRow): StoredEnvelope {
-  return {
-    seq: row.seq,
-    id: row.id,
-    type: row.type,
-    sourceAccountId: row.source_account_id,
-    sourceDeviceId: row.source_device_id,
-    destinationDeviceId: row.device_id,
-    timestamp: row.timestamp,
-    serverTimestamp: row.server_timestamp,
-    content: row.content.toString('base64'),
-  };
+  return envelopeFromRow({ ...row, content: row.content.toString('base64') });
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -373,8 +364,8 @@ export class SqliteRelayStore implements RelayStore {
              FROM envelopes WHERE account_id = ? AND device_id = ? ORDER BY seq`,
         ).all(accountId, id) as {
           id: string;
-          source_account_id: string;
-          source_device_id: number;
+          source_account_id: string | null;
+          source_device_id: number | null;
           server_timestamp: number;
           bytes: number;
         }[];
@@ -391,8 +382,9 @@ export class SqliteRelayStore implements RelayStore {
           retiredSignedPreKeys: retired(signed, retentionMs),
           queue: queue.map((e) => ({
             id: e.id,
-            sourceAccountId: e.source_account_id,
-            sourceDeviceId: e.source_device_id,
+            ...(e.source_account_id === null || e.source_device_id === null
+              ? {}
+              : { sourceAccountId: e.source_account_id, sourceDeviceId: e.source_device_id }),
             serverTimestamp: e.server_timestamp,
             contentBytes: e.bytes,
           })),
@@ -658,6 +650,64 @@ export class SqliteRelayStore implements RelayStore {
     });
   }
 
+  // ---- sealed sender --------------------------------------------------------------------------
+
+  async sealedSenderKeys(initial: SealedSenderKeyRecord): Promise<SealedSenderKeyRecord> {
+    return this.#write(() => {
+      this.#prepare(
+        `INSERT OR IGNORE INTO sealed_sender_keys
+           (id, trust_root_private, server_key_id, server_private, server_certificate, created_at)
+         VALUES (1, ?, ?, ?, ?, ?)`,
+      ).run(
+        Buffer.from(initial.trustRootPrivateKey),
+        initial.serverKeyId,
+        Buffer.from(initial.serverPrivateKey),
+        Buffer.from(initial.serverCertificate),
+        initial.createdAt,
+      );
+      const row = this.#prepare('SELECT * FROM sealed_sender_keys WHERE id = 1').get() as {
+        trust_root_private: Buffer;
+        server_key_id: number;
+        server_private: Buffer;
+        server_certificate: Buffer;
+        created_at: number;
+      };
+      return {
+        trustRootPrivateKey: new Uint8Array(row.trust_root_private),
+        serverKeyId: row.server_key_id,
+        serverPrivateKey: new Uint8Array(row.server_private),
+        serverCertificate: new Uint8Array(row.server_certificate),
+        createdAt: row.created_at,
+      };
+    });
+  }
+
+  async setAccessKeyHash(accountId: string, keyHash: Uint8Array | null): Promise<boolean> {
+    return this.#write(() => {
+      if (this.#prepare('SELECT 1 FROM accounts WHERE account_id = ?').get(accountId) === undefined)
+        return false;
+      if (keyHash === null) {
+        this.#prepare('DELETE FROM unidentified_access WHERE account_id = ?').run(accountId);
+      } else {
+        this.#prepare(
+          `INSERT INTO unidentified_access (account_id, key_hash) VALUES (?, ?)
+             ON CONFLICT (account_id) DO UPDATE SET key_hash = excluded.key_hash`,
+        ).run(accountId, Buffer.from(keyHash));
+      }
+      return true;
+    });
+  }
+
+  async accessKeyHashes(accountIds: readonly string[]): Promise<Map<string, Uint8Array>> {
+    const get = this.#prepare('SELECT key_hash FROM unidentified_access WHERE account_id = ?');
+    const out = new Map<string, Uint8Array>();
+    for (const id of new Set(accountIds)) {
+      const row = get.get(id) as { key_hash: Buffer } | undefined;
+      if (row) out.set(id, new Uint8Array(row.key_hash));
+    }
+    return out;
+  }
+
   // ---- messages -------------------------------------------------------------------------------
 
   async enqueue<R>(
@@ -701,8 +751,8 @@ export class SqliteRelayStore implements RelayStore {
           e.destinationAccountId,
           e.destinationDeviceId,
           e.type,
-          e.sourceAccountId,
-          e.sourceDeviceId,
+          e.sourceAccountId ?? null,
+          e.sourceDeviceId ?? null,
           e.timestamp,
           e.serverTimestamp,
           Buffer.from(e.content, 'base64'),

@@ -16,8 +16,9 @@
  * The store holds only public keys, hashes of credentials and opaque ciphertext.
  * @module
  */
+import { SEALED_ENVELOPE_TYPE } from '@parley/protocol';
 import type {
-  Envelope,
+  DeliveredEnvelope,
   EnvelopeType,
   KyberPreKey,
   PreKey,
@@ -64,37 +65,86 @@ export interface NewDevice {
   createdAt: number;
 }
 
-/** An envelope with its queue position. `seq` is internal and never leaves the relay. */
-export interface StoredEnvelope extends Envelope {
-  seq: number;
-}
+/**
+ * An envelope with its queue position. `seq` is internal and never leaves the relay. A sealed
+ * envelope (`unidentified_sender`) has no source: the store holds NULL there.
+ */
+export type StoredEnvelope = DeliveredEnvelope & { seq: number };
 
 /** What `enqueue` stores; `seq` is assigned by the store. */
-export interface NewEnvelope {
+export type NewEnvelope = {
   id: string;
   destinationAccountId: string;
   destinationDeviceId: number;
-  type: EnvelopeType;
-  sourceAccountId: string;
-  sourceDeviceId: number;
   timestamp: number;
   serverTimestamp: number;
   content: string;
-}
+} & (
+  | { type: EnvelopeType; sourceAccountId: string; sourceDeviceId: number }
+  | { type: typeof SEALED_ENVELOPE_TYPE; sourceAccountId?: undefined; sourceDeviceId?: undefined }
+);
 
 /** A new envelope as stored at queue position `seq` (what every backend's `enqueue` returns). */
 export function storedEnvelope(e: NewEnvelope, seq: number): StoredEnvelope {
-  return {
+  const common = {
     seq,
     id: e.id,
-    type: e.type,
-    sourceAccountId: e.sourceAccountId,
-    sourceDeviceId: e.sourceDeviceId,
     destinationDeviceId: e.destinationDeviceId,
     timestamp: e.timestamp,
     serverTimestamp: e.serverTimestamp,
     content: e.content,
   };
+  if (e.type === SEALED_ENVELOPE_TYPE) return { ...common, type: e.type };
+  return {
+    ...common,
+    type: e.type,
+    sourceAccountId: e.sourceAccountId,
+    sourceDeviceId: e.sourceDeviceId,
+  };
+}
+
+/** A stored row's columns as an envelope: no source columns means a sealed envelope. */
+export function envelopeFromRow(row: {
+  seq: number;
+  id: string;
+  device_id: number;
+  type: string;
+  source_account_id: string | null;
+  source_device_id: number | null;
+  timestamp: number;
+  server_timestamp: number;
+  content: string;
+}): StoredEnvelope {
+  const common = {
+    seq: row.seq,
+    id: row.id,
+    destinationDeviceId: row.device_id,
+    timestamp: row.timestamp,
+    serverTimestamp: row.server_timestamp,
+    content: row.content,
+  };
+  if (row.source_account_id === null || row.source_device_id === null) {
+    return { ...common, type: SEALED_ENVELOPE_TYPE };
+  }
+  return {
+    ...common,
+    type: row.type as EnvelopeType,
+    sourceAccountId: row.source_account_id,
+    sourceDeviceId: row.source_device_id,
+  };
+}
+
+/**
+ * The relay's sealed sender signing keys (`sealed/keys.ts`): the trust root's private key
+ * (clients pin its public key) and the current server key with the certificate the trust root
+ * signed for it. Private keys are 32 raw bytes.
+ */
+export interface SealedSenderKeyRecord {
+  trustRootPrivateKey: Uint8Array;
+  serverKeyId: number;
+  serverPrivateKey: Uint8Array;
+  serverCertificate: Uint8Array;
+  createdAt: number;
 }
 
 /** A destination device as `enqueue` sees it inside its transaction. */
@@ -308,6 +358,20 @@ export interface RelayStore {
     deviceId: number,
     envelopeIds: readonly string[],
   ): Promise<string[]>;
+
+  // Sealed sender
+  /**
+   * The relay's sealed sender keys; stores `initial` first if there are none (atomically, so
+   * relay nodes starting together on one database agree on one set).
+   */
+  sealedSenderKeys(initial: SealedSenderKeyRecord): Promise<SealedSenderKeyRecord>;
+  /**
+   * Sets (or with `null` clears) the SHA-256 of the account's unidentified-access key; false
+   * when the account does not exist.
+   */
+  setAccessKeyHash(accountId: string, keyHash: Uint8Array | null): Promise<boolean>;
+  /** The access-key hashes of those accounts that have one. */
+  accessKeyHashes(accountIds: readonly string[]): Promise<Map<string, Uint8Array>>;
 
   // Maintenance
   /**

@@ -251,14 +251,21 @@ export class FakeModel extends StateStore implements ChatModel {
 
   addContact(
     username: string,
-    extra: { verified?: boolean; identityChanged?: boolean } = {},
+    extra: { verified?: boolean; identityChanged?: boolean; sealedSender?: boolean } = {},
   ): string {
     const accountId = `acc-${username}`;
     this.directory.set(username, accountId);
     this.update((s) => ({
       contacts: {
         ...s.contacts,
-        [accountId]: { accountId, username, verified: false, identityChanged: false, ...extra },
+        [accountId]: {
+          accountId,
+          username,
+          verified: false,
+          identityChanged: false,
+          sealedSender: false,
+          ...extra,
+        },
       },
     }));
     return accountId;
@@ -338,6 +345,7 @@ export class FakeModel extends StateStore implements ChatModel {
         username: accountId,
         verified: false,
         identityChanged: false,
+        sealedSender: false,
       };
       return { contacts: { ...s.contacts, [accountId]: { ...c, blocked } } };
     });

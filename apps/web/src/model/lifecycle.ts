@@ -19,6 +19,7 @@ export function toContact(c: ContactRecord): Contact {
     username: c.username ?? lost ?? shortId(c.accountId),
     verified: c.verified ?? false,
     identityChanged: c.identityChanged ?? false,
+    sealedSender: c.sealedSender ?? false,
     ...(c.goneAt !== undefined ? { deleted: true } : {}),
     ...(lost ? { formerUsername: lost } : {}),
     ...(c.usernameReusedFrom ? { usernameReusedFrom: c.usernameReusedFrom } : {}),

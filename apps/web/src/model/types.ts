@@ -28,6 +28,8 @@ export interface Contact {
   verified: boolean;
   /** The contact's identity key changed and the user has not acknowledged it yet. */
   identityChanged: boolean;
+  /** Messages to this contact go sealed: the relay does not learn that they are from us. */
+  sealedSender: boolean;
   /** The account was deleted: nothing can be sent to it any more. */
   deleted?: boolean;
   /** The username it had until it lost it (deleted, or renamed and now someone else's). */

@@ -59,7 +59,14 @@ export function ConversationView({
   const reused = reusedUsernameWarning(peer);
   const subtitle = group
     ? `${group.members.length + (group.left ? 0 : 1)} members`
-    : (status ?? (peer?.verified ? 'Verified' : undefined));
+    : (status ??
+      [
+        peer?.verified ? 'Verified' : undefined,
+        // Whether the relay learns who writes here (see the client's delivery/sealed.ts).
+        `Sealed sender: ${peer?.sealedSender ? 'on' : 'off'}`,
+      ]
+        .filter(Boolean)
+        .join(' · '));
 
   return (
     <section className="conversation" aria-label={`Conversation with ${info.title}`}>

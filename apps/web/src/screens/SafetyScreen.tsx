@@ -64,6 +64,12 @@ export function SafetyScreen({ accountId, onBack }: { accountId: string; onBack:
               </p>
             )}
             {accountStatus(contact) && <p className="muted">{accountStatus(contact)}.</p>}
+            <p className="muted" data-testid="sealed-sender">
+              Sealed sender: {contact?.sealedSender ? 'on' : 'off'}.{' '}
+              {contact?.sealedSender
+                ? 'The relay does not learn that your messages to them are from you.'
+                : 'Your messages to them show the relay that they are from you, until they write to you.'}
+            </p>
             {contact?.identityChanged && (
               <p className="warning-text">
                 This safety number is new: {safety.username}’s key changed.

@@ -7,7 +7,15 @@ const state: ModelState = {
   me: { accountId: 'me', deviceId: 1, username: 'alice', isPrimary: true },
   connection: 'online',
   conversations: [],
-  contacts: { bob: { accountId: 'bob', username: 'bob', verified: false, identityChanged: false } },
+  contacts: {
+    bob: {
+      accountId: 'bob',
+      username: 'bob',
+      verified: false,
+      identityChanged: false,
+      sealedSender: false,
+    },
+  },
   groups: {},
   messages: {},
   typing: {},

@@ -187,6 +187,23 @@ describe('safety, devices, settings', () => {
     expect(model.calls).toContainEqual(['setVerified', bob, true]);
   });
 
+  it('says in the conversation and its details whether messages go sealed', async () => {
+    const model = setup();
+    const bob = model.addContact('bob', { sealedSender: true });
+    const carol = model.addContact('carol');
+    act(() => model.receive(`direct:${bob}`, bob, 'hi'));
+    act(() => model.receive(`direct:${carol}`, carol, 'hello'));
+    await openChat('bob');
+    expect(screen.getByText('Sealed sender: on')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: /Safety number/ }));
+    expect((await screen.findByTestId('sealed-sender')).textContent).toMatch(
+      /^Sealed sender: on\./,
+    );
+    fireEvent.click(screen.getByRole('button', { name: /Back|back/ }));
+    await openChat('carol');
+    expect(screen.getByText('Sealed sender: off')).toBeTruthy();
+  });
+
   it('approves only pasted link codes and unlinks with confirmation', async () => {
     const model = setup();
     model.devices.push({ deviceId: 2, name: 'Laptop', current: false });

@@ -6,7 +6,7 @@
  * @module
  */
 import { ProtocolAddress } from '@parley/crypto/address.js';
-import type { OutgoingMessage } from '@parley/protocol';
+import type { OutgoingMessage, SealedOutgoingMessage } from '@parley/protocol';
 import type { ClientContext } from '../context.ts';
 import { AccountGoneError, ClientError, IdentityChangedError } from '../errors.ts';
 import {
@@ -21,6 +21,7 @@ import type { ContactRecord } from '../model.ts';
 import { knownDevices } from '../records/contacts.ts';
 import { RelayHttpError } from '../relay/index.ts';
 import type { Sessions } from '../sessions.ts';
+import { sealMessages, type InnerMessage, type SealedRoute, type SealedSender } from './sealed.ts';
 import { toBase64, toBase64Url } from '../util/bytes.ts';
 
 /** Attempts per send while the recipient's device list keeps changing under us. */
@@ -35,6 +36,8 @@ export class DirectDelivery {
   constructor(
     private readonly ctx: ClientContext,
     private readonly sessions: Sessions,
+    /** Sealed sender (`delivery/sealed.ts`); without it every send uses our login. */
+    readonly sealed?: SealedSender,
   ) {}
 
   /** A new content from us: fresh message id; data and group control carry our username. */
@@ -47,6 +50,9 @@ export class DirectDelivery {
     const kind = content.body.case;
     if ((kind === 'data' || kind === 'groupControl') && this.ctx.account) {
       content.senderUsername = this.ctx.account.username;
+      // Lets them send to us sealed (like Signal's profile key).
+      const secret = this.sealed?.ownSecret();
+      if (secret) content.accessSecret = secret;
     }
     return content;
   }
@@ -79,26 +85,40 @@ export class DirectDelivery {
         if (!(await sessions.hasSession(accountId, id))) withoutSession.push(id);
       if (withoutSession.length > 0)
         await sessions.fetchAndProcessBundles(accountId, withoutSession);
-      const messages: OutgoingMessage[] = await ctx.transaction(async (scope) => {
-        const cipher = sessions.cipher(sessions.stores(scope));
-        const out: OutgoingMessage[] = [];
+      // Sealed or with our login: decided per attempt (see `delivery/sealed.ts`).
+      const route = toSelf ? undefined : await this.sealed?.route(accountId);
+      const { messages, sealed } = await ctx.transaction(async (scope) => {
+        const stores = sessions.stores(scope);
+        const cipher = sessions.cipher(stores);
+        const inner: InnerMessage[] = [];
         const current = await knownDevices(scope.tx, accountId, toSelf);
         for (const [id, registrationId] of Object.entries(current)) {
-          const ct = await cipher.encrypt(new ProtocolAddress(accountId, Number(id)), plaintext);
-          out.push({
+          const address = new ProtocolAddress(accountId, Number(id));
+          const ct = await cipher.encrypt(address, plaintext);
+          const message: OutgoingMessage = {
             type: ct.type === 'prekey' ? 'prekey_message' : 'message',
             destinationDeviceId: Number(id),
             destinationRegistrationId: registrationId,
             content: toBase64(ct.body),
-          });
+          };
+          inner.push({ address, message });
         }
-        return out;
+        return {
+          messages: inner.map((m) => m.message),
+          sealed: route && (await sealMessages(stores.identity, route, inner, ctx.rng)),
+        };
       });
       if (messages.length === 0) {
         if (toSelf) return false;
         continue;
       }
       try {
+        if (
+          route &&
+          sealed &&
+          (await this.#sendSealed(accountId, route, sealed, timestamp, sendId))
+        )
+          return true;
         await ctx.http.sendMessages(accountId, {
           timestamp,
           messages,
@@ -125,5 +145,35 @@ export class DirectDelivery {
       'devices_unstable',
       `could not send to ${accountId}: device list kept changing`,
     );
+  }
+
+  /**
+   * Sends sealed; false when the same ciphertexts should go with our login instead: the relay
+   * refused their access key (forgotten now) or their sealed ceiling is reached (429).
+   * 409/410 and other errors are thrown as for a send with our login.
+   */
+  async #sendSealed(
+    accountId: string,
+    route: SealedRoute,
+    messages: SealedOutgoingMessage[],
+    timestamp: number,
+    sendId: string | undefined,
+  ): Promise<boolean> {
+    try {
+      await this.ctx.http.sendSealed(accountId, route.accessKey, {
+        timestamp,
+        messages,
+        ...(sendId ? { sendId } : {}),
+      });
+      return true;
+    } catch (err) {
+      if (!(err instanceof RelayHttpError)) throw err;
+      if (err.status === 401) {
+        await this.sealed?.forget(accountId);
+        return false;
+      }
+      if (err.status === 429) return false;
+      throw err;
+    }
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { GroupCipher } from '@parley/crypto/group.js';
-import type { EnvelopeType, MultiRecipient } from '@parley/protocol';
+import type { MultiRecipient } from '@parley/protocol';
 import type { ClientContext } from '../context.ts';
 import { ClientError, GroupMembershipError, IdentityChangedError } from '../errors.ts';
 import { decodeContent, timestampOf } from '../content/index.ts';
@@ -15,8 +15,8 @@ import { forgetSenderKeyRecipients } from '../records/groups.ts';
 import { RelayHttpError } from '../relay/index.ts';
 import type { Sessions } from '../sessions.ts';
 import type { StorageTx } from '../storage/index.ts';
-import { toBase64 } from '../util/bytes.ts';
 import { MAX_SEND_ATTEMPTS, type DirectDelivery } from './direct.ts';
+import { sendGroupCiphertext } from './group-sealed.ts';
 import { goneFromError, type GoneAccounts } from './gone.ts';
 
 /**
@@ -159,12 +159,13 @@ export class GroupDelivery {
         ),
       );
       try {
-        await ctx.http.sendMultiRecipient({
+        // Sealed to those whose access secret we hold (`delivery/group-sealed.ts`).
+        await sendGroupCiphertext(ctx, sessions, this.direct.sealed, {
           timestamp,
-          type: 'sender_key_message' satisfies EnvelopeType,
-          content: toBase64(ciphertext),
+          ciphertext,
           recipients,
-          ...(sendId ? { sendId } : {}),
+          groupId,
+          sendId,
         });
         return;
       } catch (err) {

@@ -8,11 +8,12 @@
 import { ProtocolAddress } from '@parley/crypto/address.js';
 import { isProtocolError } from '@parley/crypto/errors.js';
 import { GroupCipher } from '@parley/crypto/group.js';
-import type { Envelope } from '@parley/protocol';
+import type { Envelope, SealedEnvelope } from '@parley/protocol';
 import { ContentError, decodeContent, type Content } from '../content/index.ts';
 import type { ClientContext, Scope } from '../context.ts';
 import type { DirectDelivery } from '../delivery/direct.ts';
 import type { Outbox } from '../delivery/outbox.ts';
+import { rememberAccessSecret, type SealedSender } from '../delivery/sealed.ts';
 import { PROCESSED, sessionKey } from '../keys.ts';
 import { directConversationId } from '../model.ts';
 import { storeEvent } from '../records/messages.ts';
@@ -20,6 +21,7 @@ import type { Sessions } from '../sessions.ts';
 import * as signal from '../signal.ts';
 import { fromBase64 } from '../util/bytes.ts';
 import type { ContentHandler } from './content.ts';
+import { openSealedEnvelope } from './sealed.ts';
 
 export class Receiver {
   constructor(
@@ -28,7 +30,22 @@ export class Receiver {
     private readonly direct: DirectDelivery,
     private readonly outbox: Outbox,
     private readonly content: ContentHandler,
+    private readonly sealed?: SealedSender,
   ) {}
+
+  /**
+   * Processes a sealed envelope: opens it (`receive/sealed.ts`), then handles it like any
+   * other, with the sender known. One that cannot be opened is dropped (and acked).
+   */
+  async handleSealed(envelope: SealedEnvelope): Promise<void> {
+    // Without a pinned trust root nothing sealed can be checked: pin it now, or leave the
+    // envelope unacked (redelivered) until we can.
+    if (!(await this.sealed?.trustRoot())) await this.sealed?.prepare();
+    const result = await openSealedEnvelope(this.ctx, this.sessions, this.sealed, envelope);
+    if ('opened' in result) return this.handle(result.opened);
+    console.warn(`parley: dropped a sealed envelope that did not open: ${result.rejected}`);
+    this.ctx.events.emit('sealedRejected', { envelopeId: envelope.id, reason: result.rejected });
+  }
 
   /**
    * Processes one envelope: decrypt, store its effects, all in one transaction. Resolves when
@@ -57,6 +74,10 @@ export class Receiver {
       if (await tx.get('processed', dedupe)) return;
       await tx.put('processed', dedupe, ctx.now());
       await this.content.apply(scope, envelope, content);
+      // Their unidentified-access secret: from now on we can write to them sealed.
+      if (content.accessSecret.length > 0 && !ctx.isSelf(envelope.sourceAccountId)) {
+        await rememberAccessSecret(scope.tx, envelope.sourceAccountId, content.accessSecret);
+      }
     });
     ctx.events.emit('processed', envelope);
   }

@@ -6,6 +6,7 @@
  */
 import {
   ErrorCode,
+  UNIDENTIFIED_ACCESS_KEY_HEADER,
   basicAuthorization,
   type AccountExportResponse,
   type DeviceListResponse,
@@ -24,6 +25,10 @@ import {
   type PreKeyUploadRequest,
   type RegisterRequest,
   type RegisterResponse,
+  type SealedMultiRecipientRequest,
+  type SealedSendRequest,
+  type SenderCertificateResponse,
+  type TrustRootResponse,
   type SendMessagesRequest,
   type SendMessagesResponse,
   type StaleDevicesResponse,
@@ -142,8 +147,14 @@ export class RelayHttp {
     this.#login = login;
   }
 
-  async #request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
-    const headers: Record<string, string> = {};
+  async #request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    auth = true,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (auth) {
       if (!this.#login) throw new NotRegisteredError();
@@ -246,6 +257,43 @@ export class RelayHttp {
 
   sendMultiRecipient(req: MultiRecipientSendRequest): Promise<SendMessagesResponse> {
     return this.#request('PUT', '/v1/messages/multi_recipient', req);
+  }
+
+  /** The relay's sealed sender trust root and server certificate (no login). */
+  trustRoot(): Promise<TrustRootResponse> {
+    return this.#request('GET', '/v1/certificate/trust-root', undefined, false);
+  }
+
+  /** A short-lived sender certificate for this device. */
+  senderCertificate(): Promise<SenderCertificateResponse> {
+    return this.#request('GET', '/v1/certificate/delivery');
+  }
+
+  /** Sets (or with null clears) this account's unidentified-access key. */
+  setUnidentifiedAccess(unidentifiedAccessKey: string | null): Promise<void> {
+    return this.#request('PUT', '/v1/accounts/me/unidentified-access', { unidentifiedAccessKey });
+  }
+
+  /** A sealed send: no login, authorised by the recipient's access key. */
+  sendSealed(
+    accountId: string,
+    accessKey: string,
+    req: SealedSendRequest,
+  ): Promise<SendMessagesResponse> {
+    return this.#request(
+      'PUT',
+      `/v1/messages/sealed/${encodeURIComponent(accountId)}`,
+      req,
+      false,
+      {
+        [UNIDENTIFIED_ACCESS_KEY_HEADER]: accessKey,
+      },
+    );
+  }
+
+  /** A sealed multi-recipient (v2) send: no login, one access key per recipient account. */
+  sendSealedMultiRecipient(req: SealedMultiRecipientRequest): Promise<SendMessagesResponse> {
+    return this.#request('PUT', '/v1/messages/sealed_multi_recipient', req, false);
   }
 
   fetchMessages(limit = 100): Promise<FetchMessagesResponse> {

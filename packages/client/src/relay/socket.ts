@@ -18,7 +18,7 @@ import {
   parseProvisioningServerFrame,
   parseServerFrame,
   type DeviceLogin,
-  type Envelope,
+  type DeliveredEnvelope,
   type ProvisioningServerFrame,
 } from '@parley/protocol';
 import { ClientError } from '../errors.ts';
@@ -70,7 +70,7 @@ export interface DeliverySocketOptions {
   login: DeviceLogin;
   WebSocket?: WebSocketConstructor;
   /** Handles one envelope; the ack is sent when it resolves. A rejection drops the connection. */
-  onEnvelope(envelope: Envelope): Promise<void>;
+  onEnvelope(envelope: DeliveredEnvelope): Promise<void>;
   /** The stored backlog has been handled. */
   onQueueEmpty?(): void;
   onStateChange?(state: SocketState, detail?: { code?: number; reason?: string }): void;
