@@ -8,8 +8,10 @@
 import type { Account } from './account/account.ts';
 import type { ClientContext } from './context.ts';
 import type { Outbox } from './delivery/outbox.ts';
+import type { BatchReceiver } from './receive/batch.ts';
 import type { Receiver } from './receive/index.ts';
 import { DeliverySocket, type SocketState } from './relay/index.ts';
+import type { Envelope } from '@parley/protocol';
 
 export class Connection {
   #socket: DeliverySocket | undefined;
@@ -22,6 +24,7 @@ export class Connection {
     private readonly account: Account,
     private readonly outbox: Outbox,
     private readonly receiver: Receiver,
+    private readonly batches?: BatchReceiver,
   ) {}
 
   /** Connects the delivery socket; resolves once the stored backlog has been handled. */
@@ -41,6 +44,9 @@ export class Connection {
       ...(ctx.options.WebSocket ? { WebSocket: ctx.options.WebSocket } : {}),
       ...(ctx.options.backoff ? { backoff: ctx.options.backoff } : {}),
       onEnvelope: (env) => this.receiver.handle(env),
+      ...(this.batches
+        ? { onEnvelopes: (envs: Envelope[]) => this.batches!.handle(envs) }
+        : {}),
       onQueueEmpty: () => {
         this.#drained = true;
         ctx.events.emit('queueEmpty', undefined);

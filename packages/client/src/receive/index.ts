@@ -39,26 +39,33 @@ export class Receiver {
     const { ctx } = this;
     ctx.requireAccount();
     ctx.events.emit('envelope', envelope);
-    await ctx.transaction(async (scope) => {
-      const { tx } = scope;
-      if (await tx.get('processed', PROCESSED.envelope(envelope.id))) return;
-      await tx.put('processed', PROCESSED.envelope(envelope.id), ctx.now());
-      const plaintext = await this.#decrypt(scope, envelope);
-      if (!plaintext) return;
-      let content: Content;
-      try {
-        content = decodeContent(plaintext);
-      } catch (err) {
-        if (!(err instanceof ContentError)) throw err;
-        await this.#onDecryptionFailure(scope, envelope, err, false);
-        return;
-      }
-      const dedupe = PROCESSED.message(envelope.sourceAccountId, content.messageId);
-      if (await tx.get('processed', dedupe)) return;
-      await tx.put('processed', dedupe, ctx.now());
-      await this.content.apply(scope, envelope, content);
-    });
+    await ctx.transaction((scope) => this.process(scope, envelope));
     ctx.events.emit('processed', envelope);
+  }
+
+  /**
+   * Decrypts `envelope` and stores its effects in `scope` (the caller commits; `handle` for one
+   * envelope, `BatchReceiver` for many in one transaction).
+   */
+  async process(scope: Scope, envelope: Envelope): Promise<void> {
+    const { ctx } = this;
+    const { tx } = scope;
+    if (await tx.get('processed', PROCESSED.envelope(envelope.id))) return;
+    await tx.put('processed', PROCESSED.envelope(envelope.id), ctx.now());
+    const plaintext = await this.#decrypt(scope, envelope);
+    if (!plaintext) return;
+    let content: Content;
+    try {
+      content = decodeContent(plaintext);
+    } catch (err) {
+      if (!(err instanceof ContentError)) throw err;
+      await this.#onDecryptionFailure(scope, envelope, err, false);
+      return;
+    }
+    const dedupe = PROCESSED.message(envelope.sourceAccountId, content.messageId);
+    if (await tx.get('processed', dedupe)) return;
+    await tx.put('processed', dedupe, ctx.now());
+    await this.content.apply(scope, envelope, content);
   }
 
   async #decrypt(scope: Scope, envelope: Envelope): Promise<Uint8Array | undefined> {
@@ -116,7 +123,13 @@ export class Receiver {
         deviceId,
       },
     );
-    scope.emit('decryptionFailed', { accountId, deviceId, envelopeId: envelope.id, reason });
+    scope.emit('decryptionFailed', {
+      accountId,
+      deviceId,
+      envelopeId: envelope.id,
+      reason,
+      ...(err instanceof Error ? { error: err } : {}),
+    });
     if (!repair) return;
     const isGroup = envelope.type === 'sender_key_message';
     // Without a session the outbox starts a fresh one from their current bundle first.

@@ -108,11 +108,22 @@ export class Storage implements StorageTx {
   }
 }
 
+interface BufferedWrite {
+  store: StoreName;
+  key: string;
+  value: StorageValue | undefined;
+}
+
 class BufferedTx implements StorageTx {
-  readonly #writes = new Map<
-    string,
-    { store: StoreName; key: string; value: StorageValue | undefined }
-  >();
+  readonly #writes = new Map<string, BufferedWrite>();
+  /**
+   * Rows read in this transaction, decoded (opened and parsed once however often they are read:
+   * a batch of envelopes reads the same account, sessions and contacts again and again). Safe
+   * because transactions are serialised: nothing else writes while this one runs.
+   */
+  readonly #reads = new Map<string, StorageValue | undefined>();
+  /** What each write replaced, while a savepoint is active (see `savepoint`). */
+  #undo: Array<[string, BufferedWrite | undefined]> | undefined;
   finished = false;
 
   constructor(private readonly storage: Storage) {}
@@ -123,9 +134,16 @@ class BufferedTx implements StorageTx {
 
   async get<T = StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
     this.#check();
-    const w = this.#writes.get(rowId(store, key));
+    const id = rowId(store, key);
+    const w = this.#writes.get(id);
     if (w) return w.value === undefined ? undefined : (structuredClone(w.value) as T);
-    return this.storage.get<T>(store, key);
+    if (this.#reads.has(id)) {
+      const v = this.#reads.get(id);
+      return v === undefined ? undefined : (structuredClone(v) as T);
+    }
+    const v = await this.storage.get<StorageValue>(store, key);
+    this.#reads.set(id, v);
+    return v === undefined ? undefined : (structuredClone(v) as T);
   }
 
   async list<T = StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
@@ -142,16 +160,32 @@ class BufferedTx implements StorageTx {
   async put(store: StoreName, key: string, value: unknown): Promise<void> {
     this.#check();
     if (typeof key !== 'string') throw new TypeError('storage key must be a string');
-    this.#writes.set(rowId(store, key), {
-      store,
-      key,
-      value: structuredClone(value) as StorageValue,
-    });
+    this.#write({ store, key, value: structuredClone(value) as StorageValue });
   }
 
   async delete(store: StoreName, key: string): Promise<void> {
     this.#check();
-    this.#writes.set(rowId(store, key), { store, key, value: undefined });
+    this.#write({ store, key, value: undefined });
+  }
+
+  #write(w: BufferedWrite): void {
+    const id = rowId(w.store, w.key);
+    this.#undo?.push([id, this.#writes.get(id)]);
+    this.#writes.set(id, w);
+  }
+
+  savepoint(): () => void {
+    this.#check();
+    const undo = (this.#undo ??= []);
+    const mark = undo.length;
+    return () => {
+      this.#check();
+      while (undo.length > mark) {
+        const [id, previous] = undo.pop()!;
+        if (previous) this.#writes.set(id, previous);
+        else this.#writes.delete(id);
+      }
+    };
   }
 
   async ops(): Promise<WriteOp[]> {

@@ -69,4 +69,10 @@ export interface StorageTx {
   /** `value` must be a StorageValue (JSON-like, bytes allowed); typed loosely for records. */
   put(store: StoreName, key: string, value: unknown): Promise<void>;
   delete(store: StoreName, key: string): Promise<void>;
+  /**
+   * Marks the transaction's writes so far; the returned function undoes every write made after
+   * it (a batch of envelopes rolls back one bad envelope and commits the rest). Only inside a
+   * transaction.
+   */
+  savepoint?(): () => void;
 }
