@@ -5,7 +5,7 @@
 import { ProtocolError } from '@parley/crypto/errors.js';
 import type { Envelope } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
-import { MemoryBackend, Storage, type StoreName, type WriteOp } from '../src/index.ts';
+import { MemoryBackend, Storage, type StoreName, type WriteOp } from '../src/storage/index.ts';
 import { PROCESSED } from '../src/keys.ts';
 import { FakeRelay } from './support/fake-relay.ts';
 
@@ -16,7 +16,7 @@ class ProbeBackend extends MemoryBackend {
   override async get(store: StoreName, key: string): Promise<Uint8Array | undefined> {
     if (this.failRead?.(store, key)) {
       this.failRead = undefined;
-      throw new Error('disk read failed'); // eslint-disable-line no-restricted-syntax
+      throw new TypeError('disk read failed');
     }
     return super.get(store, key);
   }

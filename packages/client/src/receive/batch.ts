@@ -15,7 +15,7 @@
 import type { Envelope } from '@parley/protocol';
 import type { ClientContext, DeferredReceipt } from '../context.ts';
 import type { Messaging } from '../messaging.ts';
-import type { Receiver } from './index.ts';
+import type { Receiver } from '../receive/index.ts';
 
 export class BatchReceiver {
   constructor(

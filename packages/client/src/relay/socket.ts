@@ -182,7 +182,7 @@ export class DeliverySocket {
             await this.#o.onEnvelope(envelope);
           } catch (err) {
             console.warn('parley: envelope handler failed; reconnecting', err);
-            ws.close(4000, 'handler failed');
+            this.#lost(ws, 4000, 'handler failed');
             return;
           }
           if (ws.readyState === OPEN) ws.send(encodeFrame({ type: 'ack', id: envelope.id }));
@@ -226,7 +226,9 @@ export class DeliverySocket {
         this.#pending = [];
         this.#batchQueued = false;
       }
-      if (why) ws.close(4000, why);
+      // Dropped at once (not when the close completes), so nothing queued behind this run —
+      // `queue_empty` — is taken for this connection's.
+      if (why) this.#lost(ws, 4000, why);
     };
     for (;;) {
       // One macrotask first, so that frames already received (a browser dispatches each as its
