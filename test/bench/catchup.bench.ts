@@ -20,7 +20,8 @@
  *   BENCH_MESSAGES=10000 BENCH_ROUNDS=3 BENCH_CHAT=200 BENCH_PROFILE=/tmp/catchup.cpuprofile \
  *     pnpm --filter @parley/client bench
  *
- * `BENCH_PROFILE` writes a V8 CPU profile of the first round's catch-up (inspector, in-process).
+ * `BENCH_PROFILE` writes a V8 CPU profile of the first round's catch-up (inspector, in-process),
+ * `BENCH_CHAT_PROFILE` one of the steady chat.
  * @module
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,6 +59,7 @@ const CHAT = int('BENCH_CHAT', 200);
 const CONTACTS = 20;
 const GROUPS = 5;
 const PROFILE = process.env.BENCH_PROFILE;
+const CHAT_PROFILE = process.env.BENCH_CHAT_PROFILE;
 const WS = WebSocket as unknown as WebSocketConstructor;
 const RELAY_ENV = { PARLEY_RELAY_QUEUE_CAP: '1000000' };
 
@@ -310,6 +312,12 @@ async function steadyChat(): Promise<number> {
   await next;
   await a.flushOutbox();
   await b.flushOutbox();
+  const profiler = CHAT_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < CHAT; i++) {
     const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
@@ -320,6 +328,11 @@ async function steadyChat(): Promise<number> {
   await a.flushOutbox();
   await b.flushOutbox();
   const perMessage = cpuMs(process.cpuUsage(cpu0)) / CHAT;
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(CHAT_PROFILE!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   await a.stop();
   await b.stop();
   await relay.dispose();

@@ -106,3 +106,49 @@ describe('at-rest keys', () => {
     expect(await new Storage(backend, { key: k2 }).get('meta', 'x')).toBe('y');
   });
 });
+
+describe('at-rest sealing in Node (synchronous AES-GCM)', () => {
+  /** Every row of `from` copied into `to`, bytes unchanged. */
+  async function copyRows(from: MemoryBackend | SqliteBackend, to: MemoryBackend | SqliteBackend) {
+    const rows = await from.list('messages', '');
+    await to.commit(rows.map(([key, value]) => ({ store: 'messages' as const, key, value })));
+  }
+  const value = { text: 'sealed one way, opened the other', bytes: new Uint8Array([1, 2, 3]) };
+
+  it('opens rows sealed through WebCrypto (stores written before it), and WebCrypto opens its rows', async () => {
+    const key = await generateAtRestKey();
+    // Written by WebCrypto (a memory backend brings no sealer of its own) …
+    const webBackend = new MemoryBackend();
+    await new Storage(webBackend, { key }).put('messages', 'c/1', value);
+    // … read through the SQLite backend's Node sealer.
+    const sqlite = new SqliteBackend(join(dir, `mixed-${n++}.sqlite`));
+    await copyRows(webBackend, sqlite);
+    const nodeStorage = new Storage(sqlite, { key });
+    expect(await nodeStorage.get('messages', 'c/1')).toEqual(value);
+    // And the other way round.
+    await nodeStorage.put('messages', 'c/2', value);
+    const back = new MemoryBackend();
+    await copyRows(sqlite, back);
+    expect(await new Storage(back, { key }).get('messages', 'c/2')).toEqual(value);
+    await nodeStorage.close();
+  });
+
+  it('refuses a tampered row, a moved row and a wrong key with StorageCryptoError', async () => {
+    const key = await generateAtRestKey();
+    const sqlite = new SqliteBackend(join(dir, `tamper-${n++}.sqlite`));
+    const s = new Storage(sqlite, { key });
+    await s.put('messages', 'c/1', value);
+    const sealed = (await sqlite.get('messages', 'c/1'))!;
+    for (const i of [0, 5, sealed.length - 1]) {
+      const bad = sealed.slice();
+      bad[i]! ^= 1;
+      await sqlite.commit([{ store: 'messages', key: 'c/bad', value: bad }]);
+      await expect(s.get('messages', 'c/bad')).rejects.toBeInstanceOf(StorageCryptoError);
+    }
+    await sqlite.commit([{ store: 'messages', key: 'c/moved', value: sealed }]);
+    await expect(s.get('messages', 'c/moved')).rejects.toBeInstanceOf(StorageCryptoError);
+    const wrong = new Storage(sqlite, { key: await generateAtRestKey() });
+    await expect(wrong.get('messages', 'c/1')).rejects.toBeInstanceOf(StorageCryptoError);
+    await s.close();
+  });
+});

@@ -14,7 +14,7 @@
  */
 import type { KeyedLock } from '@parley/crypto/lock.js';
 import { InProcessKeyedLock } from '@parley/crypto/lock.js';
-import { open, seal } from './at-rest.ts';
+import { webCryptoSealer, type AtRestSealer } from './at-rest.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { StorageBackend, StorageTx, StorageValue, StoreName, WriteOp } from './types.ts';
 import { ClientError } from '../errors.ts';
@@ -32,26 +32,28 @@ const rowId = (store: StoreName, key: string) => `${store}\u0000${key}`;
 
 export class Storage implements StorageTx {
   readonly #backend: StorageBackend;
-  readonly #key: CryptoKey | undefined;
+  readonly #sealer: AtRestSealer | undefined;
   readonly #lock: KeyedLock;
   #closed = false;
 
   constructor(backend: StorageBackend, options: StorageOptions = {}) {
     this.#backend = backend;
-    this.#key = options.key;
+    this.#sealer = options.key
+      ? (backend.sealer?.(options.key) ?? webCryptoSealer(options.key))
+      : undefined;
     this.#lock = options.lock ?? new InProcessKeyedLock();
   }
 
   /** @internal */
   async _decode<T = StorageValue>(store: StoreName, key: string, bytes: Uint8Array): Promise<T> {
-    const plain = this.#key ? await open(this.#key, store, key, bytes) : bytes;
+    const plain = this.#sealer ? await this.#sealer.open(store, key, bytes) : bytes;
     return decodeValue(plain) as T;
   }
 
   /** @internal */
   async _encode(store: StoreName, key: string, value: StorageValue): Promise<Uint8Array> {
     const plain = encodeValue(value);
-    return this.#key ? seal(this.#key, store, key, plain) : plain;
+    return this.#sealer ? this.#sealer.seal(store, key, plain) : plain;
   }
 
   /** @internal */
