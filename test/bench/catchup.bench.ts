@@ -327,7 +327,11 @@ async function steadyChat(): Promise<number> {
   }
   await a.flushOutbox();
   await b.flushOutbox();
-  const perMessage = cpuMs(process.cpuUsage(cpu0)) / CHAT;
+  const used = process.cpuUsage(cpu0);
+  const perMessage = cpuMs(used) / CHAT;
+  console.log(
+    `  steady chat: user ${(used.user / 1000 / CHAT).toFixed(2)} ms + system ${(used.system / 1000 / CHAT).toFixed(2)} ms per message`,
+  );
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(CHAT_PROFILE!, JSON.stringify(profile));

@@ -126,6 +126,11 @@ export interface ModelState {
   typing: Readonly<Record<string, readonly string[]>>;
   /** A passphrase protects the local data. */
   hasPassphrase: boolean;
+  /**
+   * Set while the relay's backlog is being worked through after (re)connecting: how many
+   * messages are done so far (the relay does not say how many wait). Cleared once drained.
+   */
+  catchUp?: { done: number };
 }
 
 export interface ChatModel {

@@ -231,9 +231,10 @@ export class DeliverySocket {
       if (why) this.#lost(ws, 4000, why);
     };
     for (;;) {
-      // One macrotask first, so that frames already received (a browser dispatches each as its
-      // own task) join this batch instead of the next.
-      if (this.#pending.length < max) await new Promise((r) => setTimeout(r, 0));
+      // One macrotask first: frames already received (a browser dispatches each as its own
+      // task) join this batch instead of the next, and the page gets to render and handle
+      // input between batches.
+      await new Promise((r) => setTimeout(r, 0));
       if (this.#ws !== ws || this.#pendingFor !== ws) return abandon();
       const batch = this.#pending.splice(0, max);
       if (batch.length === 0) {
