@@ -44,9 +44,7 @@ export class Connection {
       ...(ctx.options.WebSocket ? { WebSocket: ctx.options.WebSocket } : {}),
       ...(ctx.options.backoff ? { backoff: ctx.options.backoff } : {}),
       onEnvelope: (env) => this.receiver.handle(env),
-      ...(this.batches
-        ? { onEnvelopes: (envs: Envelope[]) => this.batches!.handle(envs) }
-        : {}),
+      ...(this.batches ? { onEnvelopes: (envs: Envelope[]) => this.batches!.handle(envs) } : {}),
       onQueueEmpty: () => {
         this.#drained = true;
         ctx.events.emit('queueEmpty', undefined);

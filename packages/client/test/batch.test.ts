@@ -42,7 +42,9 @@ async function setup() {
 }
 
 const texts = async (c: Awaited<ReturnType<typeof setup>>['bob'], from: string) =>
-  (await c.messages(`direct:${from}`)).filter((m) => m.kind === 'text' && m.direction === 'in').map((m) => m.text);
+  (await c.messages(`direct:${from}`))
+    .filter((m) => m.kind === 'text' && m.direction === 'in')
+    .map((m) => m.text);
 
 describe('batched receive', () => {
   it('stores a batch in one commit, acks all of it and sends one receipt per sender', async () => {

@@ -38,11 +38,7 @@ export function nodeSealer(key: CryptoKey): AtRestSealer {
         throw notSealed(store, rowKey);
       }
       try {
-        const decipher = createDecipheriv(
-          'aes-256-gcm',
-          secret,
-          sealed.subarray(1, 1 + IV_LENGTH),
-        );
+        const decipher = createDecipheriv('aes-256-gcm', secret, sealed.subarray(1, 1 + IV_LENGTH));
         decipher.setAAD(aad(store, rowKey));
         decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
         const head = decipher.update(sealed.subarray(1 + IV_LENGTH, sealed.length - TAG_LENGTH));
