@@ -152,3 +152,42 @@ describe('at-rest sealing in Node (synchronous AES-GCM)', () => {
     await s.close();
   });
 });
+
+describe('hot records in a transaction (getDecoded / putDecoded)', () => {
+  const decode = (v: unknown) => ({ n: (v as { n: number }).n, decodedAt: Math.random() });
+
+  it('decodes a row once per transaction and encodes a changed one once, at the commit', async () => {
+    const s = new Storage(new MemoryBackend(), { key: await generateAtRestKey() });
+    await s.put('sessions', 'alice.1', { n: 0 });
+    let decodes = 0;
+    let encodes = 0;
+    const counted = (v: unknown) => (decodes++, decode(v));
+    const encode = (o: { n: number }) => (encodes++, { n: o.n });
+    await s.transaction(async (tx) => {
+      for (let i = 1; i <= 5; i++) {
+        const current = (await tx.getDecoded!('sessions', 'alice.1', counted))!;
+        await tx.putDecoded!('sessions', 'alice.1', { n: current.n + 1 }, encode);
+      }
+      expect(encodes).toBe(0);
+    });
+    expect(decodes).toBe(1);
+    expect(encodes).toBe(1);
+    expect(await s.get('sessions', 'alice.1')).toEqual({ n: 5 });
+  });
+
+  it('reads a record written in the transaction as a value, and a savepoint undoes it', async () => {
+    const s = new Storage(new MemoryBackend());
+    await s.put('sessions', 'alice.1', { n: 1 });
+    await s.transaction(async (tx) => {
+      const before = await tx.getDecoded!('sessions', 'alice.1', decode);
+      const rollback = tx.savepoint!();
+      await tx.putDecoded!('sessions', 'alice.1', { n: 2 }, (o) => o);
+      expect(await tx.get('sessions', 'alice.1')).toEqual({ n: 2 });
+      expect(await tx.list('sessions')).toEqual([['alice.1', { n: 2 }]]);
+      rollback();
+      expect(await tx.getDecoded!('sessions', 'alice.1', decode)).toBe(before);
+      expect(await tx.get('sessions', 'alice.1')).toEqual({ n: 1 });
+    });
+    expect(await s.get('sessions', 'alice.1')).toEqual({ n: 1 });
+  });
+});

@@ -113,7 +113,16 @@ export class Storage implements StorageTx {
 interface BufferedWrite {
   store: StoreName;
   key: string;
+  /** The value (undefined: deleted — unless `decoded` holds it, not encoded yet). */
   value: StorageValue | undefined;
+  /** Written by `putDecoded`: the object and how to encode it. */
+  decoded?: { object: unknown; encode: (o: never) => StorageValue };
+}
+
+/** The write's value, encoding a `putDecoded` object the first time it is needed. */
+function valueOf(w: BufferedWrite): StorageValue | undefined {
+  if (w.decoded && w.value === undefined) w.value = w.decoded.encode(w.decoded.object as never);
+  return w.value;
 }
 
 class BufferedTx implements StorageTx {
@@ -124,6 +133,8 @@ class BufferedTx implements StorageTx {
    * because transactions are serialised: nothing else writes while this one runs.
    */
   readonly #reads = new Map<string, StorageValue | undefined>();
+  /** Rows decoded by `getDecoded` from what storage holds (writes take precedence). */
+  readonly #decoded = new Map<string, unknown>();
   /** What each write replaced, while a savepoint is active (see `savepoint`). */
   #undo: Array<[string, BufferedWrite | undefined]> | undefined;
   finished = false;
@@ -138,7 +149,10 @@ class BufferedTx implements StorageTx {
     this.#check();
     const id = rowId(store, key);
     const w = this.#writes.get(id);
-    if (w) return w.value === undefined ? undefined : (structuredClone(w.value) as T);
+    if (w) {
+      const value = valueOf(w);
+      return value === undefined ? undefined : (structuredClone(value) as T);
+    }
     if (this.#reads.has(id)) {
       const v = this.#reads.get(id);
       return v === undefined ? undefined : (structuredClone(v) as T);
@@ -153,8 +167,9 @@ class BufferedTx implements StorageTx {
     const merged = new Map<string, T>(await this.storage.list<T>(store, prefix));
     for (const w of this.#writes.values()) {
       if (w.store !== store || !w.key.startsWith(prefix)) continue;
-      if (w.value === undefined) merged.delete(w.key);
-      else merged.set(w.key, structuredClone(w.value) as T);
+      const value = valueOf(w);
+      if (value === undefined) merged.delete(w.key);
+      else merged.set(w.key, structuredClone(value) as T);
     }
     return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
@@ -168,6 +183,38 @@ class BufferedTx implements StorageTx {
   async delete(store: StoreName, key: string): Promise<void> {
     this.#check();
     this.#write({ store, key, value: undefined });
+  }
+
+  async getDecoded<T>(
+    store: StoreName,
+    key: string,
+    decode: (v: StorageValue) => T,
+  ): Promise<T | undefined> {
+    this.#check();
+    const id = rowId(store, key);
+    const w = this.#writes.get(id);
+    if (w?.decoded) return w.decoded.object as T;
+    if (w) return w.value === undefined ? undefined : decode(w.value);
+    if (this.#decoded.has(id)) return this.#decoded.get(id) as T | undefined;
+    const v = await this.get<StorageValue>(store, key);
+    const object = v === undefined ? undefined : decode(v);
+    this.#decoded.set(id, object);
+    return object;
+  }
+
+  async putDecoded<T>(
+    store: StoreName,
+    key: string,
+    object: T,
+    encode: (o: T) => StorageValue,
+  ): Promise<void> {
+    this.#check();
+    this.#write({
+      store,
+      key,
+      value: undefined,
+      decoded: { object, encode: encode as (o: never) => StorageValue },
+    });
   }
 
   #write(w: BufferedWrite): void {
@@ -192,12 +239,15 @@ class BufferedTx implements StorageTx {
 
   async ops(): Promise<WriteOp[]> {
     return Promise.all(
-      [...this.#writes.values()].map(async (w) => ({
-        store: w.store,
-        key: w.key,
-        value:
-          w.value === undefined ? undefined : await this.storage._encode(w.store, w.key, w.value),
-      })),
+      [...this.#writes.values()].map(async (w) => {
+        const value = valueOf(w);
+        return {
+          store: w.store,
+          key: w.key,
+          value:
+            value === undefined ? undefined : await this.storage._encode(w.store, w.key, value),
+        };
+      }),
     );
   }
 }

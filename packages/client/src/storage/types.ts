@@ -81,4 +81,25 @@ export interface StorageTx {
    * transaction.
    */
   savepoint?(): () => void;
+  /**
+   * Hot records (sessions, sender keys): `get` decoded by `decode`, once per transaction — the
+   * same object is returned until the row is written, so a batch of envelopes does not decode a
+   * session for each one. The caller must not mutate it. Only inside a transaction.
+   */
+  getDecoded?<T>(
+    store: StoreName,
+    key: string,
+    decode: (v: StorageValue) => T,
+  ): Promise<T | undefined>;
+  /**
+   * Writes `object`, encoded by `encode` only at the commit (or when the row is read as a value),
+   * so a record changed by every envelope of a batch is encoded and sealed once. The caller hands
+   * `object` over and must not mutate it afterwards.
+   */
+  putDecoded?<T>(
+    store: StoreName,
+    key: string,
+    object: T,
+    encode: (o: T) => StorageValue,
+  ): Promise<void>;
 }
