@@ -24,7 +24,15 @@
  * `BENCH_CHAT_PROFILE` one of the steady chat.
  * @module
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +70,25 @@ const WS = WebSocket as unknown as WebSocketConstructor;
 const RELAY_ENV = { PARLEY_RELAY_QUEUE_CAP: '1000000' };
 
 const work = mkdtempSync(join(tmpdir(), 'parley-catchup-bench-'));
-const atRestKey = await importAtRestKey(randomBytes(32));
+/**
+ * `BENCH_SNAPSHOT=<dir>`: keep the generated backlog there and reuse it in later runs (to compare
+ * client versions on the same messages, or skip the generation). Its at-rest key is kept with it.
+ */
+const SNAPSHOT_DIR = process.env.BENCH_SNAPSHOT;
+const SNAPSHOT_FILE = SNAPSHOT_DIR && join(SNAPSHOT_DIR, 'snapshot.json');
+interface Snapshot {
+  relayDb: string;
+  readerDb: string;
+  port: number;
+  messages: number;
+  key: string;
+}
+const saved: Snapshot | undefined =
+  SNAPSHOT_FILE && existsSync(SNAPSHOT_FILE)
+    ? (JSON.parse(readFileSync(SNAPSHOT_FILE, 'utf8')) as Snapshot)
+    : undefined;
+const rawKey = saved ? Buffer.from(saved.key, 'base64') : randomBytes(32);
+const atRestKey = await importAtRestKey(rawKey);
 
 function options(relayUrl: string, storage: Storage): ParleyClientOptions {
   return { storage, relayUrl, WebSocket: WS, preKeyBatch: 100, kyberPreKeyBatch: 10 };
@@ -371,7 +397,29 @@ async function steadyChat(): Promise<number> {
 // ---- main -------------------------------------------------------------------------------------
 
 try {
-  const snapshot = await generate();
+  let snapshot: { relayDb: string; readerDb: string; port: number };
+  if (saved) {
+    if (saved.messages !== MESSAGES)
+      throw new TypeError(`the snapshot holds ${saved.messages} messages`);
+    console.log(`backlog: ${saved.messages} messages from ${SNAPSHOT_DIR}`);
+    snapshot = saved;
+  } else {
+    snapshot = await generate();
+    if (SNAPSHOT_DIR) {
+      mkdirSync(SNAPSHOT_DIR, { recursive: true });
+      const keep = {
+        ...snapshot,
+        relayDb: join(SNAPSHOT_DIR, 'relay.sqlite'),
+        readerDb: join(SNAPSHOT_DIR, 'reader.sqlite'),
+      };
+      copyDb(snapshot.relayDb, keep.relayDb);
+      copyDb(snapshot.readerDb, keep.readerDb);
+      writeFileSync(
+        SNAPSHOT_FILE!,
+        JSON.stringify({ ...keep, messages: MESSAGES, key: rawKey.toString('base64') }),
+      );
+    }
+  }
   const rounds: Round[] = [];
   for (let n = 1; n <= ROUNDS; n++) {
     const capture = n === 1 ? [] : undefined;

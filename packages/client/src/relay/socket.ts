@@ -39,6 +39,14 @@ export type WebSocketConstructor = new (url: string, protocols: string[]) => Web
 
 const OPEN = 1;
 
+/**
+ * Half the relay's default in-flight window (100 unacked envelopes): while one batch is being
+ * handled, the relay already refills the slots the previous batch's ack freed, so a catch-up
+ * never waits for a page read between batches. A bigger batch would fill the window and make
+ * client and relay take turns.
+ */
+export const DEFAULT_MAX_BATCH = MAX_ACK_IDS_PER_FRAME / 2;
+
 export function wsUrl(baseUrl: string, path: string): string {
   const url = new URL(baseUrl);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -73,7 +81,7 @@ export interface DeliverySocketOptions {
    * A rejection drops the connection (nothing of the batch acked).
    */
   onEnvelopes?(envelopes: Envelope[]): Promise<readonly string[]>;
-  /** Most envelopes in one `onEnvelopes` batch (default 500). */
+  /** Most envelopes in one `onEnvelopes` batch (default `DEFAULT_MAX_BATCH`). */
   maxBatch?: number;
   /** The stored backlog has been handled. */
   onQueueEmpty?(): void;
@@ -219,7 +227,7 @@ export class DeliverySocket {
    */
   async #runBatches(ws: WebSocketLike): Promise<void> {
     const handler = this.#o.onEnvelopes!;
-    const max = this.#o.maxBatch ?? 500;
+    const max = this.#o.maxBatch ?? DEFAULT_MAX_BATCH;
     /** Stops this run; the relay redelivers whatever was not acked. */
     const abandon = (why?: string) => {
       if (this.#pendingFor === ws) {
