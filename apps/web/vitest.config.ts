@@ -1,11 +1,13 @@
 import react from '@vitejs/plugin-react';
-import { defaultClientConditions } from 'vite';
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   plugins: [react()],
   // Workspace packages: their TypeScript sources, not dist/ (docs/packaging.md).
   resolve: { conditions: ['@parley/source', ...defaultClientConditions] },
+  // Files on `@vitest-environment node` (the relay-backed model test) resolve as on a server.
+  ssr: { resolve: { conditions: ['@parley/source', ...defaultServerConditions] } },
   test: {
     name: 'web',
     environment: 'happy-dom',
