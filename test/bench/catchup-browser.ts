@@ -3,7 +3,7 @@
  * runs the client core on IndexedDB in headless Chromium (Debian's, `/usr/bin/chromium` or
  * `CHROMIUM`), served from its own origin (allowed by the relay's CORS setting). Each round
  * loads the device's state before the catch-up into a fresh IndexedDB database and catches up
- * from a fresh copy of the relay's database. Main-thread busy time comes from the DevTools
+ * from a fresh copy of the relay's database. Renderer busy time comes from the DevTools
  * protocol (`Performance.getMetrics` TaskDuration); the raw crypto cost is measured in the page.
  * @module
  */

@@ -290,7 +290,7 @@ async function chromiumRounds(snapshot: { relayDb: string; readerDb: string; por
         rounds.push(r);
         const over = r.longTasks.filter((d) => d > 200).length;
         console.log(
-          `  round ${n}: ${r.processed} envelopes in ${r.seconds.toFixed(2)} s, ${(r.processed / r.seconds).toFixed(0)}/s; main thread busy ${r.busyMsPerMessage.toFixed(3)} ms/msg, raw crypto ${r.cryptoMsPerMessage.toFixed(3)} ms/msg (${(r.busyMsPerMessage / r.cryptoMsPerMessage).toFixed(1)}x); long tasks ${r.longTasks.length}, longest ${Math.max(0, ...r.longTasks).toFixed(0)} ms, ${over} over 200 ms`,
+          `  round ${n}: ${r.processed} envelopes in ${r.seconds.toFixed(2)} s, ${(r.processed / r.seconds).toFixed(0)}/s; renderer busy ${r.busyMsPerMessage.toFixed(3)} ms/msg, raw crypto ${r.cryptoMsPerMessage.toFixed(3)} ms/msg (${(r.busyMsPerMessage / r.cryptoMsPerMessage).toFixed(1)}x); long tasks ${r.longTasks.length}, longest ${Math.max(0, ...r.longTasks).toFixed(0)} ms, ${over} over 200 ms`,
         );
       } finally {
         await relay.dispose();
@@ -308,7 +308,7 @@ async function chromiumRounds(snapshot: { relayDb: string; readerDb: string; por
       )}`,
     );
     console.log(
-      `  main thread     ${fmt(
+      `  renderer busy   ${fmt(
         rounds.map((r) => r.busyMsPerMessage),
         3,
       )} ms/msg`,

@@ -17,13 +17,28 @@ import {
   type AtRestSealer,
 } from './at-rest.ts';
 
+/** IVs are cut from a pool of CSPRNG output: one `randomFillSync` per 256 rows, not per row. */
+const IV_POOL = 256 * IV_LENGTH;
+
 export function nodeSealer(key: CryptoKey): AtRestSealer {
   const secret = KeyObject.from(key);
+  const pool = new Uint8Array(IV_POOL);
+  let used = IV_POOL;
+  const nextIv = (into: Uint8Array) => {
+    if (used === IV_POOL) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    into.set(pool.subarray(used, used + IV_LENGTH));
+    pool.fill(0, used, used + IV_LENGTH); // each IV is handed out once
+    used += IV_LENGTH;
+    return into;
+  };
   return {
     seal(store, rowKey, plaintext) {
       const out = new Uint8Array(1 + IV_LENGTH + plaintext.length + TAG_LENGTH);
       out[0] = SEALED_VERSION;
-      const iv = randomFillSync(out.subarray(1, 1 + IV_LENGTH));
+      const iv = nextIv(out.subarray(1, 1 + IV_LENGTH));
       const cipher = createCipheriv('aes-256-gcm', secret, iv);
       cipher.setAAD(aad(store, rowKey));
       let at = 1 + IV_LENGTH;
