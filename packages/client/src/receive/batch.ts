@@ -10,12 +10,21 @@
  * it is left unacked (redelivered on the next connection) and the rest still commit.
  *
  * Delivery receipts for a batch go out as one receipt per sender, not one per message.
+ *
+ * A batch gives the event loop a turn every `YIELD_EVERY_MS` of work: whisper messages on one
+ * chain decrypt without awaiting anything truly asynchronous, so a browser tab would otherwise
+ * see one long task per batch (the transaction stays open; nothing awaits the network).
  * @module
  */
 import type { Envelope } from '@parley/protocol';
 import type { ClientContext, DeferredReceipt } from '../context.ts';
 import type { Messaging } from '../messaging.ts';
 import type { Receiver } from '../receive/index.ts';
+
+/** Longest stretch of work inside a batch without a macrotask boundary. */
+export const YIELD_EVERY_MS = 30;
+
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export class BatchReceiver {
   constructor(
@@ -35,7 +44,12 @@ export class BatchReceiver {
     const durable = await ctx.transaction(async (scope) => {
       const done: Envelope[] = [];
       const receipts = new Map<string, DeferredReceipt>();
+      let turn = performance.now();
       for (const envelope of envelopes) {
+        if (performance.now() - turn > YIELD_EVERY_MS) {
+          await nextTurn();
+          turn = performance.now();
+        }
         const rollback = scope.savepoint();
         const deferred: DeferredReceipt[] = [];
         scope.deferredReceipts = deferred;
