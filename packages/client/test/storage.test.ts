@@ -191,3 +191,28 @@ describe('hot records in a transaction (getDecoded / putDecoded)', () => {
     expect(await s.get('sessions', 'alice.1')).toEqual({ n: 1 });
   });
 });
+
+describe('value encoding', () => {
+  it('stores a bytes value raw (0x00 ‖ bytes) and still reads bytes stored as JSON before', async () => {
+    const backend = new MemoryBackend();
+    const s = new Storage(backend);
+    const record = Uint8Array.from({ length: 600 }, (_, i) => i % 256);
+    await s.put('sessions', 'alice.1', record);
+    const raw = (await backend.get('sessions', 'alice.1'))!;
+    expect(raw.length).toBe(record.length + 1);
+    expect(raw[0]).toBe(0);
+    expect(await s.get('sessions', 'alice.1')).toEqual(record);
+    await s.put('sessions', 'empty.1', new Uint8Array(0));
+    expect(await s.get('sessions', 'empty.1')).toEqual(new Uint8Array(0));
+    // A row an earlier version wrote: JSON with the bytes in base64.
+    const legacy = new TextEncoder().encode(
+      JSON.stringify({ $b: Buffer.from(record).toString('base64') }),
+    );
+    await backend.commit([{ store: 'sessions', key: 'bob.1', value: legacy }]);
+    expect(await s.get('sessions', 'bob.1')).toEqual(record);
+    // Bytes inside other values stay JSON.
+    await s.put('meta', 'x', { key: record });
+    expect((await backend.get('meta', 'x'))![0]).toBe('{'.charCodeAt(0));
+    expect(await s.get('meta', 'x')).toEqual({ key: record });
+  });
+});
