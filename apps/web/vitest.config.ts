@@ -6,7 +6,7 @@ export default defineConfig({
   plugins: [react()],
   // Workspace packages: their TypeScript sources, not dist/ (docs/packaging.md).
   resolve: { conditions: ['@parley/source', ...defaultClientConditions] },
-  // The same for tests in the node environment (client-model.relay.test.ts).
+  // Files on `@vitest-environment node` (the relay-backed model test) resolve as on a server.
   ssr: { resolve: { conditions: ['@parley/source', ...defaultServerConditions] } },
   test: {
     name: 'web',

@@ -37,6 +37,7 @@ import type {
 } from './model.ts';
 import { ContentHandler } from './receive/content.ts';
 import { GroupControlHandler } from './receive/group-control.ts';
+import { BatchReceiver } from './receive/batch.ts';
 import { Receiver } from './receive/index.ts';
 import { RetryAnswers } from './receive/retry.ts';
 import { SyncHandler } from './receive/sync.ts';
@@ -70,6 +71,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #linking: Linking;
   readonly #receiver: Receiver;
   readonly #sealed: SealedSender;
+  readonly #batches: BatchReceiver;
   readonly #connection: Connection;
   readonly #actions: MessageActions;
 
@@ -113,7 +115,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       new RetryAnswers(ctx, direct, outbox),
     );
     this.#receiver = new Receiver(ctx, sessions, direct, outbox, content, sealed);
-    this.#connection = new Connection(ctx, this.#account, outbox, this.#receiver);
+    this.#batches = new BatchReceiver(ctx, this.#receiver, messaging);
+    this.#connection = new Connection(ctx, this.#account, outbox, this.#receiver, this.#batches);
   }
 
   /** Opens a client on `storage`, with the account stored there if any. */
@@ -224,6 +227,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Processes one envelope (the socket does this; exposed for tests and other transports). */
   handleEnvelope(envelope: Envelope): Promise<void> {
     return this.#receiver.handle(envelope);
+  }
+  /** Processes envelopes in one transaction; resolves with the ids now durable (to ack). */
+  handleEnvelopes(envelopes: readonly Envelope[]): Promise<string[]> {
+    return this.#batches.handle(envelopes);
   }
   /** Tries everything queued now; resolves after the attempt. */
   flushOutbox(): Promise<void> {

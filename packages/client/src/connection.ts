@@ -9,8 +9,10 @@ import { isSealedEnvelope } from '@parley/protocol';
 import type { Account } from './account/account.ts';
 import type { ClientContext } from './context.ts';
 import type { Outbox } from './delivery/outbox.ts';
+import type { BatchReceiver } from './receive/batch.ts';
 import type { Receiver } from './receive/index.ts';
 import { DeliverySocket, type SocketState } from './relay/index.ts';
+import type { DeliveredEnvelope } from '@parley/protocol';
 
 export class Connection {
   #socket: DeliverySocket | undefined;
@@ -23,6 +25,7 @@ export class Connection {
     private readonly account: Account,
     private readonly outbox: Outbox,
     private readonly receiver: Receiver,
+    private readonly batches?: BatchReceiver,
   ) {}
 
   /** Connects the delivery socket; resolves once the stored backlog has been handled. */
@@ -44,6 +47,9 @@ export class Connection {
       // Sealed envelopes are opened first (the sender is known only then).
       onEnvelope: (env) =>
         isSealedEnvelope(env) ? this.receiver.handleSealed(env) : this.receiver.handle(env),
+      ...(this.batches
+        ? { onEnvelopes: (envs: DeliveredEnvelope[]) => this.batches!.handle(envs) }
+        : {}),
       onQueueEmpty: () => {
         this.#drained = true;
         ctx.events.emit('queueEmpty', undefined);

@@ -81,7 +81,14 @@ export interface ClientEvents {
   /** A conversation event (identity change, decryption failure, group change) was stored. */
   event: MessageRecord;
   identityChanged: { accountId: string };
-  decryptionFailed: { accountId: string; deviceId: number; envelopeId: string; reason: string };
+  decryptionFailed: {
+    accountId: string;
+    deviceId: number;
+    envelopeId: string;
+    reason: string;
+    /** The typed error (a `ProtocolError` for bad ciphertext, a `ContentError` for bad content). */
+    error?: Error;
+  };
   group: GroupRecord;
   contacts: ContactRecord[];
   /** A conversation's request or blocked state changed here or on another of our devices. */
@@ -105,8 +112,18 @@ export interface ClientEvents {
 /** Work for after a commit; it may use the network. */
 export type FollowUp = () => Promise<void>;
 
+/** A receipt a batch sends once for all its messages from one sender (`receive/batch.ts`). */
+export interface DeferredReceipt {
+  accountId: string;
+  ids: string[];
+  type: 'delivery' | 'read';
+}
+
 /** One storage transaction plus what to do once (and only if) it commits. */
 export class Scope {
+  /** While set (a batch of envelopes), receipts are collected here and sent once per sender. */
+  deferredReceipts: DeferredReceipt[] | undefined;
+
   readonly #emits: Array<() => void> = [];
   readonly #after: FollowUp[] = [];
   constructor(readonly tx: StorageTx) {}
@@ -125,6 +142,22 @@ export class Scope {
   /** Runs `task` after the commit, in order with this scope's other follow-ups. */
   after(task: FollowUp): void {
     this.#after.push(task);
+  }
+
+  /**
+   * Marks this point; the returned function undoes the writes, events and follow-ups added
+   * since (a batch of envelopes drops one that failed and keeps the rest).
+   */
+  savepoint(): () => void {
+    if (!this.tx.savepoint) throw new ClientError('storage_closed', 'no savepoints here');
+    const rollbackTx = this.tx.savepoint();
+    const emits = this.#emits.length;
+    const after = this.#after.length;
+    return () => {
+      rollbackTx();
+      this.#emits.length = emits;
+      this.#after.length = after;
+    };
   }
 
   #emitter: Emitter<ClientEvents> | undefined;

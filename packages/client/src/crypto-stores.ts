@@ -173,12 +173,22 @@ export class TxPreKeyStore implements PreKeyStore, SignedPreKeyStore, KyberPreKe
 export class TxSessionStore implements SessionStore {
   constructor(private readonly tx: StorageTx) {}
 
+  // Inside a transaction, records stay decoded until its commit (`getDecoded`/`putDecoded`):
+  // the ciphers clone a loaded record before changing it and hand over the one they store.
   async loadSession(address: ProtocolAddress): Promise<SessionRecord | undefined> {
+    if (this.tx.getDecoded) {
+      return this.tx.getDecoded('sessions', sessionKey(address), (v) =>
+        SessionRecord.deserialize(v as Uint8Array),
+      );
+    }
     const v = await this.tx.get<Uint8Array>('sessions', sessionKey(address));
     return v ? SessionRecord.deserialize(v) : undefined;
   }
 
   async storeSession(address: ProtocolAddress, record: SessionRecord): Promise<void> {
+    if (this.tx.putDecoded) {
+      return this.tx.putDecoded('sessions', sessionKey(address), record, (r) => r.serialize());
+    }
     await this.tx.put('sessions', sessionKey(address), record.serialize());
   }
 }
@@ -191,14 +201,24 @@ export class TxSenderKeyStore implements SenderKeyStore {
     distributionId: string,
     record: SenderKeyRecord,
   ): Promise<void> {
-    await this.tx.put('senderKeys', senderKeyKey(sender, distributionId), record.serialize());
+    const key = senderKeyKey(sender, distributionId);
+    if (this.tx.putDecoded) {
+      return this.tx.putDecoded('senderKeys', key, record, (r) => r.serialize());
+    }
+    await this.tx.put('senderKeys', key, record.serialize());
   }
 
   async loadSenderKey(
     sender: ProtocolAddress,
     distributionId: string,
   ): Promise<SenderKeyRecord | undefined> {
-    const v = await this.tx.get<Uint8Array>('senderKeys', senderKeyKey(sender, distributionId));
+    const key = senderKeyKey(sender, distributionId);
+    if (this.tx.getDecoded) {
+      return this.tx.getDecoded('senderKeys', key, (v) =>
+        SenderKeyRecord.deserialize(v as Uint8Array),
+      );
+    }
+    const v = await this.tx.get<Uint8Array>('senderKeys', key);
     return v ? SenderKeyRecord.deserialize(v) : undefined;
   }
 }

@@ -312,6 +312,10 @@ export class Messaging {
     ids: string[],
     type: 'delivery' | 'read',
   ): Promise<void> {
+    if (scope.deferredReceipts) {
+      scope.deferredReceipts.push({ accountId, ids, type });
+      return;
+    }
     const content = this.direct.content({
       case: 'receipt',
       value: {

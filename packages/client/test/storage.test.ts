@@ -106,3 +106,113 @@ describe('at-rest keys', () => {
     expect(await new Storage(backend, { key: k2 }).get('meta', 'x')).toBe('y');
   });
 });
+
+describe('at-rest sealing in Node (synchronous AES-GCM)', () => {
+  /** Every row of `from` copied into `to`, bytes unchanged. */
+  async function copyRows(from: MemoryBackend | SqliteBackend, to: MemoryBackend | SqliteBackend) {
+    const rows = await from.list('messages', '');
+    await to.commit(rows.map(([key, value]) => ({ store: 'messages' as const, key, value })));
+  }
+  const value = { text: 'sealed one way, opened the other', bytes: new Uint8Array([1, 2, 3]) };
+
+  it('opens rows sealed through WebCrypto (stores written before it), and WebCrypto opens its rows', async () => {
+    const key = await generateAtRestKey();
+    // Written by WebCrypto (a memory backend brings no sealer of its own) …
+    const webBackend = new MemoryBackend();
+    await new Storage(webBackend, { key }).put('messages', 'c/1', value);
+    // … read through the SQLite backend's Node sealer.
+    const sqlite = new SqliteBackend(join(dir, `mixed-${n++}.sqlite`));
+    await copyRows(webBackend, sqlite);
+    const nodeStorage = new Storage(sqlite, { key });
+    expect(await nodeStorage.get('messages', 'c/1')).toEqual(value);
+    // And the other way round.
+    await nodeStorage.put('messages', 'c/2', value);
+    const back = new MemoryBackend();
+    await copyRows(sqlite, back);
+    expect(await new Storage(back, { key }).get('messages', 'c/2')).toEqual(value);
+    await nodeStorage.close();
+  });
+
+  it('refuses a tampered row, a moved row and a wrong key with StorageCryptoError', async () => {
+    const key = await generateAtRestKey();
+    const sqlite = new SqliteBackend(join(dir, `tamper-${n++}.sqlite`));
+    const s = new Storage(sqlite, { key });
+    await s.put('messages', 'c/1', value);
+    const sealed = (await sqlite.get('messages', 'c/1'))!;
+    for (const i of [0, 5, sealed.length - 1]) {
+      const bad = sealed.slice();
+      bad[i]! ^= 1;
+      await sqlite.commit([{ store: 'messages', key: 'c/bad', value: bad }]);
+      await expect(s.get('messages', 'c/bad')).rejects.toBeInstanceOf(StorageCryptoError);
+    }
+    await sqlite.commit([{ store: 'messages', key: 'c/moved', value: sealed }]);
+    await expect(s.get('messages', 'c/moved')).rejects.toBeInstanceOf(StorageCryptoError);
+    const wrong = new Storage(sqlite, { key: await generateAtRestKey() });
+    await expect(wrong.get('messages', 'c/1')).rejects.toBeInstanceOf(StorageCryptoError);
+    await s.close();
+  });
+});
+
+describe('hot records in a transaction (getDecoded / putDecoded)', () => {
+  const decode = (v: unknown) => ({ n: (v as { n: number }).n, decodedAt: Math.random() });
+
+  it('decodes a row once per transaction and encodes a changed one once, at the commit', async () => {
+    const s = new Storage(new MemoryBackend(), { key: await generateAtRestKey() });
+    await s.put('sessions', 'alice.1', { n: 0 });
+    let decodes = 0;
+    let encodes = 0;
+    const counted = (v: unknown) => (decodes++, decode(v));
+    const encode = (o: { n: number }) => (encodes++, { n: o.n });
+    await s.transaction(async (tx) => {
+      for (let i = 1; i <= 5; i++) {
+        const current = (await tx.getDecoded!('sessions', 'alice.1', counted))!;
+        await tx.putDecoded!('sessions', 'alice.1', { n: current.n + 1 }, encode);
+      }
+      expect(encodes).toBe(0);
+    });
+    expect(decodes).toBe(1);
+    expect(encodes).toBe(1);
+    expect(await s.get('sessions', 'alice.1')).toEqual({ n: 5 });
+  });
+
+  it('reads a record written in the transaction as a value, and a savepoint undoes it', async () => {
+    const s = new Storage(new MemoryBackend());
+    await s.put('sessions', 'alice.1', { n: 1 });
+    await s.transaction(async (tx) => {
+      const before = await tx.getDecoded!('sessions', 'alice.1', decode);
+      const rollback = tx.savepoint!();
+      await tx.putDecoded!('sessions', 'alice.1', { n: 2 }, (o) => o);
+      expect(await tx.get('sessions', 'alice.1')).toEqual({ n: 2 });
+      expect(await tx.list('sessions')).toEqual([['alice.1', { n: 2 }]]);
+      rollback();
+      expect(await tx.getDecoded!('sessions', 'alice.1', decode)).toBe(before);
+      expect(await tx.get('sessions', 'alice.1')).toEqual({ n: 1 });
+    });
+    expect(await s.get('sessions', 'alice.1')).toEqual({ n: 1 });
+  });
+});
+
+describe('value encoding', () => {
+  it('stores a bytes value raw (0x00 ‖ bytes) and still reads bytes stored as JSON before', async () => {
+    const backend = new MemoryBackend();
+    const s = new Storage(backend);
+    const record = Uint8Array.from({ length: 600 }, (_, i) => i % 256);
+    await s.put('sessions', 'alice.1', record);
+    const raw = (await backend.get('sessions', 'alice.1'))!;
+    expect(raw.length).toBe(record.length + 1);
+    expect(raw[0]).toBe(0);
+    expect(await s.get('sessions', 'alice.1')).toEqual(record);
+    await s.put('sessions', 'empty.1', new Uint8Array(0));
+    expect(await s.get('sessions', 'empty.1')).toEqual(new Uint8Array(0));
+    // A row an earlier version wrote: JSON with the bytes in base64.
+    const legacy = new TextEncoder().encode(
+      JSON.stringify({ $b: Buffer.from(record).toString('base64') }),
+    );
+    await backend.commit([{ store: 'sessions', key: 'bob.1', value: legacy }]);
+    expect(await s.get('sessions', 'bob.1')).toEqual(record);
+    // Bytes inside other values stay JSON.
+    await s.put('meta', 'x', { key: record });
+    expect((await backend.get('meta', 'x'))![0]).toBe('{'.charCodeAt(0));
+    expect(await s.get('meta', 'x')).toEqual({ key: record });
+  });
+});

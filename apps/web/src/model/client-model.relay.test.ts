@@ -136,6 +136,39 @@ describe('ClientModel with the real relay', () => {
     await Promise.all([alice.close(), bob.close(), again.close()]);
   }, 240_000);
 
+  it('shows catch-up progress while a backlog is worked through, and clears it once drained', async () => {
+    const run = Date.now().toString(36);
+    const alice = model(`alice-c-${run}`);
+    const bob = model(`bob-c-${run}`);
+    await alice.init();
+    await bob.init();
+    await alice.register(`alicec_${run}`);
+    await bob.register(`bobc_${run}`);
+    const b = bob.getState().me!;
+    await bob.close(); // offline
+    const toBob = await alice.startDirect(`bobc_${run}`);
+    for (let i = 0; i < 30; i++) await alice.sendText(toBob, `queued ${i}`);
+
+    const again = model(`bob-c-${run}`);
+    const progress: number[] = [];
+    again.subscribe(() => {
+      const done = again.getState().catchUp?.done;
+      if (done !== undefined) progress.push(done);
+    });
+    await again.init();
+    const toAlice = `direct:${alice.getState().me!.accountId}`;
+    const s = await until(
+      again,
+      (st) => st.conversations.some((c) => c.id === toAlice && c.unread === 30),
+      'the backlog',
+    );
+    await until(again, (st) => st.catchUp === undefined && st.connection === 'online', 'drained');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toBeGreaterThanOrEqual(30);
+    expect(s.me!.accountId).toBe(b.accountId);
+    await Promise.all([alice.close(), again.close()]);
+  }, 240_000);
+
   it('links a second device, and runs a group of three with a member removed', async () => {
     const run = Date.now().toString(36);
     const [alice, alice2, bob, carol] = [model(), model(), model(), model()];

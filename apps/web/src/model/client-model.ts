@@ -311,6 +311,7 @@ export class ClientModel extends StateStore implements ChatModel {
       client.on('ownDevices', () =>
         this.update((st) => ({ devicesRevision: (st.devicesRevision ?? 0) + 1 })),
       ),
+      ...this.#trackCatchUp(client),
       client.on('connection', (state) => {
         if (!this.#leader) return;
         const connection: Connection =
@@ -329,6 +330,37 @@ export class ClientModel extends StateStore implements ChatModel {
         else if (code === CloseCode.DeviceRemoved) {
           void this.#reset('This device was unlinked from your account.');
         }
+      }),
+    ];
+  }
+
+  /**
+   * Progress of working through the backlog after each connection: counted per envelope,
+   * published once per batch (the envelopes of a batch are reported together after its commit).
+   */
+  #trackCatchUp(client: ParleyClient): Array<() => void> {
+    let active = false;
+    let done = 0;
+    let queued = false;
+    return [
+      client.on('connection', (state) => {
+        if (state !== 'open') return;
+        active = true;
+        done = 0;
+      }),
+      client.on('processed', () => {
+        if (!active) return;
+        done++;
+        if (queued) return;
+        queued = true;
+        queueMicrotask(() => {
+          queued = false;
+          if (active) this.update({ catchUp: { done } });
+        });
+      }),
+      client.on('queueEmpty', () => {
+        active = false;
+        if (this.getState().catchUp) this.update({ catchUp: undefined });
       }),
     ];
   }

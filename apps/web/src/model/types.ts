@@ -153,6 +153,11 @@ export interface ModelState {
   hasPassphrase: boolean;
   /** Bumped when another of our devices announces itself (the device list changed). */
   devicesRevision?: number;
+  /**
+   * Set while the relay's backlog is being worked through after (re)connecting: how many
+   * messages are done so far (the relay does not say how many wait). Cleared once drained.
+   */
+  catchUp?: { done: number };
 }
 
 export interface ChatModel extends TrustActions {

@@ -31,7 +31,11 @@ export function Shell() {
             <span className="sidebar__name" data-testid="my-username">
               {me?.username}
             </span>
-            <ConnectionBadge connection={state.connection} tab={state.tab} />
+            <ConnectionBadge
+              connection={state.connection}
+              tab={state.tab}
+              catchUp={state.catchUp}
+            />
           </div>
           <button
             type="button"
@@ -135,15 +139,21 @@ function MainPane({ route, navigate }: { route: Route; navigate: (r: Route) => v
 function ConnectionBadge({
   connection,
   tab,
+  catchUp,
 }: {
   connection: 'connecting' | 'online' | 'offline';
   tab: 'leader' | 'follower' | undefined;
+  /** Working through messages that arrived while this device was offline. */
+  catchUp: { done: number } | undefined;
 }) {
-  const label = {
-    connecting: 'Connecting…',
-    online: 'Connected',
-    offline: 'Offline — messages will be sent when back',
-  }[connection];
+  const label =
+    connection === 'online' && catchUp
+      ? `Catching up… ${catchUp.done.toLocaleString()} messages`
+      : {
+          connecting: 'Connecting…',
+          online: 'Connected',
+          offline: 'Offline — messages will be sent when back',
+        }[connection];
   return (
     <span
       className={`connection connection--${connection}`}

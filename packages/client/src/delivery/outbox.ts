@@ -109,6 +109,9 @@ export interface OutboxHooks {
   offline(): void;
 }
 
+/** Records the outcome of one leg (in the pass's closing transaction). */
+type Settle = (scope: Scope) => Promise<void>;
+
 export class Outbox {
   #chain: Promise<void> = Promise.resolve();
   /** A pass queued behind the running one (at most one: it sees every entry anyway). */
@@ -197,7 +200,19 @@ export class Outbox {
     // Destinations that failed transiently in this pass: what follows for them waits, so each
     // destination's order is kept, while others still go.
     const blocked = new Set<string>();
-    for (const [key] of entries) await this.#deliver(key, blocked);
+    // Group commit: what the relay accepted in this pass is recorded in one transaction at its
+    // end, not one per leg. A crash before it only means those legs go again with the same
+    // send ids, which the relay answers without storing anything twice.
+    const settled: Settle[] = [];
+    try {
+      for (const [key] of entries) await this.#deliver(key, blocked, settled);
+    } finally {
+      if (settled.length > 0) {
+        await this.ctx.transaction(async (scope) => {
+          for (const settle of settled) await settle(scope);
+        });
+      }
+    }
     if (blocked.size > 0) this.#retryLater();
     else this.#attempt = 0;
   }
@@ -213,8 +228,11 @@ export class Outbox {
     (this.#timer as { unref?: () => void }).unref?.();
   }
 
-  /** Sends what is left of entry `key`, unless its next leg goes to a `blocked` destination. */
-  async #deliver(key: string, blocked: Set<string>): Promise<void> {
+  /**
+   * Sends what is left of entry `key`, unless its next leg goes to a `blocked` destination; what
+   * the relay accepted (or refused for good) is added to `settled`, for the pass to store.
+   */
+  async #deliver(key: string, blocked: Set<string>, settled: Settle[]): Promise<void> {
     const { ctx } = this;
     const stored = await ctx.storage.get<OutboxEntry | LegacyEntry>('outbox', key);
     let entry = this.#upgrade(key, stored);
@@ -257,7 +275,7 @@ export class Outbox {
       const failure = verdict && !verdict.transient ? verdict.failure : undefined;
       const current: OutboxEntry = entry;
       const rest = failure && current.primary ? [] : current.legs.slice(1);
-      await ctx.transaction(async (scope) => {
+      settled.push(async (scope) => {
         // The recipient's account was deleted: so is everything else queued for it.
         if (failure?.reason === 'account_deleted' && !leg.to.startsWith('group:')) {
           await this.gone?.markIn(scope, [leg.to], key);

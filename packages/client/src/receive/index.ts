@@ -8,7 +8,12 @@
 import { ProtocolAddress } from '@parley/crypto/address.js';
 import { isProtocolError } from '@parley/crypto/errors.js';
 import { GroupCipher } from '@parley/crypto/group.js';
-import type { Envelope, SealedEnvelope } from '@parley/protocol';
+import {
+  isSealedEnvelope,
+  type DeliveredEnvelope,
+  type Envelope,
+  type SealedEnvelope,
+} from '@parley/protocol';
 import { ContentError, decodeContent, type Content } from '../content/index.ts';
 import type { ClientContext, Scope } from '../context.ts';
 import type { DirectDelivery } from '../delivery/direct.ts';
@@ -37,6 +42,38 @@ export class Receiver {
    * Processes a sealed envelope: opens it (`receive/sealed.ts`), then handles it like any
    * other, with the sender known. One that cannot be opened is dropped (and acked).
    */
+  /**
+   * Opens the sealed envelopes of a batch (each in its own short read): the opened ones join
+   * the plain ones in order; the ids of those that do not open are returned to be acked
+   * (dropped, and reported as `sealedRejected`). Without a pinned trust root this throws, and
+   * nothing of the batch is acked (redelivered once it is pinned).
+   */
+  async openSealed(
+    delivered: readonly DeliveredEnvelope[],
+  ): Promise<{ ready: Envelope[]; dropped: string[] }> {
+    const ready: Envelope[] = [];
+    const dropped: string[] = [];
+    for (const envelope of delivered) {
+      if (!isSealedEnvelope(envelope)) {
+        ready.push(envelope);
+        continue;
+      }
+      if (!(await this.sealed?.trustRoot())) await this.sealed?.prepare();
+      const result = await openSealedEnvelope(this.ctx, this.sessions, this.sealed, envelope);
+      if ('opened' in result) {
+        ready.push(result.opened);
+      } else {
+        console.warn(`parley: dropped a sealed envelope that did not open: ${result.rejected}`);
+        this.ctx.events.emit('sealedRejected', {
+          envelopeId: envelope.id,
+          reason: result.rejected,
+        });
+        dropped.push(envelope.id);
+      }
+    }
+    return { ready, dropped };
+  }
+
   async handleSealed(envelope: SealedEnvelope): Promise<void> {
     // Without a pinned trust root nothing sealed can be checked: pin it now, or leave the
     // envelope unacked (redelivered) until we can.
@@ -56,30 +93,37 @@ export class Receiver {
     const { ctx } = this;
     ctx.requireAccount();
     ctx.events.emit('envelope', envelope);
-    await ctx.transaction(async (scope) => {
-      const { tx } = scope;
-      if (await tx.get('processed', PROCESSED.envelope(envelope.id))) return;
-      await tx.put('processed', PROCESSED.envelope(envelope.id), ctx.now());
-      const plaintext = await this.#decrypt(scope, envelope);
-      if (!plaintext) return;
-      let content: Content;
-      try {
-        content = decodeContent(plaintext);
-      } catch (err) {
-        if (!(err instanceof ContentError)) throw err;
-        await this.#onDecryptionFailure(scope, envelope, err, false);
-        return;
-      }
-      const dedupe = PROCESSED.message(envelope.sourceAccountId, content.messageId);
-      if (await tx.get('processed', dedupe)) return;
-      await tx.put('processed', dedupe, ctx.now());
-      await this.content.apply(scope, envelope, content);
-      // Their unidentified-access secret: from now on we can write to them sealed.
-      if (content.accessSecret.length > 0 && !ctx.isSelf(envelope.sourceAccountId)) {
-        await rememberAccessSecret(scope.tx, envelope.sourceAccountId, content.accessSecret);
-      }
-    });
+    await ctx.transaction((scope) => this.process(scope, envelope));
     ctx.events.emit('processed', envelope);
+  }
+
+  /**
+   * Decrypts `envelope` and stores its effects in `scope` (the caller commits; `handle` for one
+   * envelope, `BatchReceiver` for many in one transaction).
+   */
+  async process(scope: Scope, envelope: Envelope): Promise<void> {
+    const { ctx } = this;
+    const { tx } = scope;
+    if (await tx.get('processed', PROCESSED.envelope(envelope.id))) return;
+    await tx.put('processed', PROCESSED.envelope(envelope.id), ctx.now());
+    const plaintext = await this.#decrypt(scope, envelope);
+    if (!plaintext) return;
+    let content: Content;
+    try {
+      content = decodeContent(plaintext);
+    } catch (err) {
+      if (!(err instanceof ContentError)) throw err;
+      await this.#onDecryptionFailure(scope, envelope, err, false);
+      return;
+    }
+    const dedupe = PROCESSED.message(envelope.sourceAccountId, content.messageId);
+    if (await tx.get('processed', dedupe)) return;
+    await tx.put('processed', dedupe, ctx.now());
+    await this.content.apply(scope, envelope, content);
+    // Their unidentified-access secret: from now on we can write to them sealed.
+    if (content.accessSecret.length > 0 && !ctx.isSelf(envelope.sourceAccountId)) {
+      await rememberAccessSecret(scope.tx, envelope.sourceAccountId, content.accessSecret);
+    }
   }
 
   async #decrypt(scope: Scope, envelope: Envelope): Promise<Uint8Array | undefined> {
@@ -137,7 +181,13 @@ export class Receiver {
         deviceId,
       },
     );
-    scope.emit('decryptionFailed', { accountId, deviceId, envelopeId: envelope.id, reason });
+    scope.emit('decryptionFailed', {
+      accountId,
+      deviceId,
+      envelopeId: envelope.id,
+      reason,
+      ...(err instanceof Error ? { error: err } : {}),
+    });
     if (!repair) return;
     const isGroup = envelope.type === 'sender_key_message';
     // Without a session the outbox starts a fresh one from their current bundle first.

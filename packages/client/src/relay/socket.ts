@@ -20,6 +20,7 @@ import {
   type DeviceLogin,
   type DeliveredEnvelope,
   type ProvisioningServerFrame,
+  MAX_ACK_IDS_PER_FRAME,
 } from '@parley/protocol';
 import { ClientError } from '../errors.ts';
 
@@ -44,6 +45,14 @@ export interface WebSocketLike {
 export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
 
 const OPEN = 1;
+
+/**
+ * Half the relay's default in-flight window (100 unacked envelopes): while one batch is being
+ * handled, the relay already refills the slots the previous batch's ack freed, so a catch-up
+ * never waits for a page read between batches. A bigger batch would fill the window and make
+ * client and relay take turns.
+ */
+export const DEFAULT_MAX_BATCH = MAX_ACK_IDS_PER_FRAME / 2;
 
 export function wsUrl(baseUrl: string, path: string): string {
   const url = new URL(baseUrl);
@@ -71,6 +80,16 @@ export interface DeliverySocketOptions {
   WebSocket?: WebSocketConstructor;
   /** Handles one envelope; the ack is sent when it resolves. A rejection drops the connection. */
   onEnvelope(envelope: DeliveredEnvelope): Promise<void>;
+  /**
+   * Handles envelopes in batches (when given, instead of `onEnvelope`): everything that arrived
+   * while the previous batch was being handled, in order, at most `maxBatch` at a time. Resolves
+   * with the ids that are durable, acked then in one frame; an envelope it leaves out is not
+   * acked, and the connection is dropped after the batch so the relay delivers it again.
+   * A rejection drops the connection (nothing of the batch acked).
+   */
+  onEnvelopes?(envelopes: DeliveredEnvelope[]): Promise<readonly string[]>;
+  /** Most envelopes in one `onEnvelopes` batch (default `DEFAULT_MAX_BATCH`). */
+  maxBatch?: number;
   /** The stored backlog has been handled. */
   onQueueEmpty?(): void;
   onStateChange?(state: SocketState, detail?: { code?: number; reason?: string }): void;
@@ -90,6 +109,10 @@ export class DeliverySocket {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #chain: Promise<void> = Promise.resolve();
+  /** Envelopes waiting for the next batch (`onEnvelopes`), and whether a batch run is queued. */
+  #pending: DeliveredEnvelope[] = [];
+  #pendingFor: WebSocketLike | undefined;
+  #batchQueued = false;
   #stopped = true;
   #openWaiters: Array<() => void> = [];
   /** A ping went out and nothing came back since. */
@@ -154,7 +177,19 @@ export class DeliverySocket {
         return;
       }
       const frame = parsed.frame;
-      if (frame.type === 'envelope') {
+      if (frame.type === 'envelope' && this.#o.onEnvelopes) {
+        if (this.#pendingFor !== ws) {
+          // A new connection: what an old one left pending is redelivered on this one.
+          this.#pendingFor = ws;
+          this.#pending = [];
+          this.#batchQueued = false;
+        }
+        this.#pending.push(frame.envelope);
+        if (!this.#batchQueued) {
+          this.#batchQueued = true;
+          this.#chain = this.#chain.then(() => this.#runBatches(ws));
+        }
+      } else if (frame.type === 'envelope') {
         const envelope = frame.envelope;
         this.#chain = this.#chain.then(async () => {
           if (this.#ws !== ws) return; // connection gone: the relay will redeliver
@@ -162,7 +197,7 @@ export class DeliverySocket {
             await this.#o.onEnvelope(envelope);
           } catch (err) {
             console.warn('parley: envelope handler failed; reconnecting', err);
-            ws.close(4000, 'handler failed');
+            this.#lost(ws, 4000, 'handler failed');
             return;
           }
           if (ws.readyState === OPEN) ws.send(encodeFrame({ type: 'ack', id: envelope.id }));
@@ -191,6 +226,49 @@ export class DeliverySocket {
       }
       this.#lost(ws, ev.code, ev.reason);
     };
+  }
+
+  /**
+   * Handles what is pending in batches until nothing is: each batch is handled, then its durable
+   * ids are acked. Frames queued behind this run (`queue_empty`) wait for all of it.
+   */
+  async #runBatches(ws: WebSocketLike): Promise<void> {
+    const handler = this.#o.onEnvelopes!;
+    const max = this.#o.maxBatch ?? DEFAULT_MAX_BATCH;
+    /** Stops this run; the relay redelivers whatever was not acked. */
+    const abandon = (why?: string) => {
+      if (this.#pendingFor === ws) {
+        this.#pending = [];
+        this.#batchQueued = false;
+      }
+      // Dropped at once (not when the close completes), so nothing queued behind this run —
+      // `queue_empty` — is taken for this connection's.
+      if (why) this.#lost(ws, 4000, why);
+    };
+    for (;;) {
+      // One macrotask first: frames already received (a browser dispatches each as its own
+      // task) join this batch instead of the next, and the page gets to render and handle
+      // input between batches.
+      await new Promise((r) => setTimeout(r, 0));
+      if (this.#ws !== ws || this.#pendingFor !== ws) return abandon();
+      const batch = this.#pending.splice(0, max);
+      if (batch.length === 0) {
+        this.#batchQueued = false;
+        return;
+      }
+      let durable: readonly string[];
+      try {
+        durable = await handler(batch);
+      } catch (err) {
+        console.warn('parley: envelope batch handler failed; reconnecting', err);
+        return abandon('handler failed');
+      }
+      for (let i = 0; i < durable.length && ws.readyState === OPEN; i += MAX_ACK_IDS_PER_FRAME) {
+        ws.send(encodeFrame({ type: 'ack', ids: durable.slice(i, i + MAX_ACK_IDS_PER_FRAME) }));
+      }
+      // An envelope left out is redelivered on a new connection.
+      if (durable.length < batch.length) return abandon('handler failed');
+    }
   }
 
   /** `ws` is gone (closed, or found dead): state `closed` at once, reconnect with backoff. */

@@ -17,8 +17,29 @@ import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { concatBytes, utf8 } from '../util/bytes.ts';
 import type { StoreName } from './types.ts';
 
-const VERSION = 1;
-const IV_LENGTH = 12;
+/** The sealed format's version byte (the layout above); every sealer writes and reads it. */
+export const SEALED_VERSION = 1;
+export const IV_LENGTH = 12;
+export const TAG_LENGTH = 16;
+const VERSION = SEALED_VERSION;
+
+/**
+ * Seals and opens row values. Every platform's sealer writes the same bytes (the layout above),
+ * so a store written through one opens through another. `webCryptoSealer` works everywhere; a
+ * backend may bring a faster one (`SqliteBackend`: Node's synchronous AES-GCM, `at-rest-node.ts`,
+ * about 7x cheaper per row than a WebCrypto call in Node).
+ */
+export interface AtRestSealer {
+  seal(store: StoreName, rowKey: string, plaintext: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  open(store: StoreName, rowKey: string, sealed: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+export function webCryptoSealer(key: CryptoKey): AtRestSealer {
+  return {
+    seal: (store, rowKey, plaintext) => seal(key, store, rowKey, plaintext),
+    open: (store, rowKey, sealed) => open(key, store, rowKey, sealed),
+  };
+}
 
 export class StorageCryptoError extends Error {
   override readonly name = 'StorageCryptoError';
@@ -83,7 +104,8 @@ export async function keyFromPassphrase(
   }
 }
 
-function aad(store: StoreName, key: string): Uint8Array<ArrayBuffer> {
+/** The associated data of a row: its store and key, so a value cannot move to another row. */
+export function aad(store: StoreName, key: string): Uint8Array<ArrayBuffer> {
   return utf8.encode(`parley-at-rest/v1/${store}/${key}`) as Uint8Array<ArrayBuffer>;
 }
 
@@ -108,8 +130,8 @@ export async function open(
   rowKey: string,
   sealed: Uint8Array,
 ): Promise<Uint8Array> {
-  if (sealed.length < 1 + IV_LENGTH + 16 || sealed[0] !== VERSION) {
-    throw new StorageCryptoError(`stored value ${store}/${rowKey} is not sealed or is corrupt`);
+  if (sealed.length < 1 + IV_LENGTH + TAG_LENGTH || sealed[0] !== VERSION) {
+    throw notSealed(store, rowKey);
   }
   try {
     const pt = await subtle().decrypt(
@@ -123,8 +145,16 @@ export async function open(
     );
     return new Uint8Array(pt);
   } catch (cause) {
-    throw new StorageCryptoError(`stored value ${store}/${rowKey} failed to decrypt (wrong key?)`, {
-      cause,
-    });
+    throw failedToOpen(store, rowKey, cause);
   }
+}
+
+export function notSealed(store: StoreName, rowKey: string): StorageCryptoError {
+  return new StorageCryptoError(`stored value ${store}/${rowKey} is not sealed or is corrupt`);
+}
+
+export function failedToOpen(store: StoreName, rowKey: string, cause: unknown): StorageCryptoError {
+  return new StorageCryptoError(`stored value ${store}/${rowKey} failed to decrypt (wrong key?)`, {
+    cause,
+  });
 }

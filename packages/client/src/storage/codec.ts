@@ -1,6 +1,11 @@
 /**
  * Encodes storage values to bytes: JSON where every `Uint8Array` becomes `{"$b": base64}`
  * (and a literal object with a `$b` key is escaped as `{"$o": {...}}`).
+ *
+ * A value that is itself a `Uint8Array` (sessions, sender keys: serialized records of several
+ * KB, rewritten at every commit that changes them) is stored as `0x00 ‖ bytes` instead: no
+ * base64, no JSON. JSON text never starts with a zero byte, so rows written before this format
+ * existed still decode.
  * @module
  */
 import { fromBase64, toBase64 } from '../util/bytes.ts';
@@ -33,10 +38,20 @@ function revive(value: unknown): StorageValue {
   return value as StorageValue;
 }
 
+/** First byte of a raw-bytes value (never the first byte of JSON text). */
+const RAW_BYTES = 0x00;
+
 export function encodeValue(value: StorageValue): Uint8Array {
+  if (value instanceof Uint8Array) {
+    const out = new Uint8Array(value.length + 1);
+    out[0] = RAW_BYTES;
+    out.set(value, 1);
+    return out;
+  }
   return new TextEncoder().encode(JSON.stringify(replace(value)));
 }
 
 export function decodeValue(bytes: Uint8Array): StorageValue {
+  if (bytes[0] === RAW_BYTES) return bytes.slice(1);
   return revive(JSON.parse(new TextDecoder().decode(bytes)));
 }

@@ -14,7 +14,7 @@
  */
 import type { KeyedLock } from '@parley/crypto/lock.js';
 import { InProcessKeyedLock } from '@parley/crypto/lock.js';
-import { open, seal } from './at-rest.ts';
+import { webCryptoSealer, type AtRestSealer } from './at-rest.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { StorageBackend, StorageTx, StorageValue, StoreName, WriteOp } from './types.ts';
 import { ClientError } from '../errors.ts';
@@ -32,26 +32,28 @@ const rowId = (store: StoreName, key: string) => `${store}\u0000${key}`;
 
 export class Storage implements StorageTx {
   readonly #backend: StorageBackend;
-  readonly #key: CryptoKey | undefined;
+  readonly #sealer: AtRestSealer | undefined;
   readonly #lock: KeyedLock;
   #closed = false;
 
   constructor(backend: StorageBackend, options: StorageOptions = {}) {
     this.#backend = backend;
-    this.#key = options.key;
+    this.#sealer = options.key
+      ? (backend.sealer?.(options.key) ?? webCryptoSealer(options.key))
+      : undefined;
     this.#lock = options.lock ?? new InProcessKeyedLock();
   }
 
   /** @internal */
   async _decode<T = StorageValue>(store: StoreName, key: string, bytes: Uint8Array): Promise<T> {
-    const plain = this.#key ? await open(this.#key, store, key, bytes) : bytes;
+    const plain = this.#sealer ? await this.#sealer.open(store, key, bytes) : bytes;
     return decodeValue(plain) as T;
   }
 
   /** @internal */
   async _encode(store: StoreName, key: string, value: StorageValue): Promise<Uint8Array> {
     const plain = encodeValue(value);
-    return this.#key ? seal(this.#key, store, key, plain) : plain;
+    return this.#sealer ? this.#sealer.seal(store, key, plain) : plain;
   }
 
   /** @internal */
@@ -108,11 +110,33 @@ export class Storage implements StorageTx {
   }
 }
 
+interface BufferedWrite {
+  store: StoreName;
+  key: string;
+  /** The value (undefined: deleted — unless `decoded` holds it, not encoded yet). */
+  value: StorageValue | undefined;
+  /** Written by `putDecoded`: the object and how to encode it. */
+  decoded?: { object: unknown; encode: (o: never) => StorageValue };
+}
+
+/** The write's value, encoding a `putDecoded` object the first time it is needed. */
+function valueOf(w: BufferedWrite): StorageValue | undefined {
+  if (w.decoded && w.value === undefined) w.value = w.decoded.encode(w.decoded.object as never);
+  return w.value;
+}
+
 class BufferedTx implements StorageTx {
-  readonly #writes = new Map<
-    string,
-    { store: StoreName; key: string; value: StorageValue | undefined }
-  >();
+  readonly #writes = new Map<string, BufferedWrite>();
+  /**
+   * Rows read in this transaction, decoded (opened and parsed once however often they are read:
+   * a batch of envelopes reads the same account, sessions and contacts again and again). Safe
+   * because transactions are serialised: nothing else writes while this one runs.
+   */
+  readonly #reads = new Map<string, StorageValue | undefined>();
+  /** Rows decoded by `getDecoded` from what storage holds (writes take precedence). */
+  readonly #decoded = new Map<string, unknown>();
+  /** What each write replaced, while a savepoint is active (see `savepoint`). */
+  #undo: Array<[string, BufferedWrite | undefined]> | undefined;
   finished = false;
 
   constructor(private readonly storage: Storage) {}
@@ -123,9 +147,19 @@ class BufferedTx implements StorageTx {
 
   async get<T = StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
     this.#check();
-    const w = this.#writes.get(rowId(store, key));
-    if (w) return w.value === undefined ? undefined : (structuredClone(w.value) as T);
-    return this.storage.get<T>(store, key);
+    const id = rowId(store, key);
+    const w = this.#writes.get(id);
+    if (w) {
+      const value = valueOf(w);
+      return value === undefined ? undefined : (structuredClone(value) as T);
+    }
+    if (this.#reads.has(id)) {
+      const v = this.#reads.get(id);
+      return v === undefined ? undefined : (structuredClone(v) as T);
+    }
+    const v = await this.storage.get<StorageValue>(store, key);
+    this.#reads.set(id, v);
+    return v === undefined ? undefined : (structuredClone(v) as T);
   }
 
   async list<T = StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
@@ -133,8 +167,9 @@ class BufferedTx implements StorageTx {
     const merged = new Map<string, T>(await this.storage.list<T>(store, prefix));
     for (const w of this.#writes.values()) {
       if (w.store !== store || !w.key.startsWith(prefix)) continue;
-      if (w.value === undefined) merged.delete(w.key);
-      else merged.set(w.key, structuredClone(w.value) as T);
+      const value = valueOf(w);
+      if (value === undefined) merged.delete(w.key);
+      else merged.set(w.key, structuredClone(value) as T);
     }
     return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
@@ -142,26 +177,77 @@ class BufferedTx implements StorageTx {
   async put(store: StoreName, key: string, value: unknown): Promise<void> {
     this.#check();
     if (typeof key !== 'string') throw new TypeError('storage key must be a string');
-    this.#writes.set(rowId(store, key), {
-      store,
-      key,
-      value: structuredClone(value) as StorageValue,
-    });
+    this.#write({ store, key, value: structuredClone(value) as StorageValue });
   }
 
   async delete(store: StoreName, key: string): Promise<void> {
     this.#check();
-    this.#writes.set(rowId(store, key), { store, key, value: undefined });
+    this.#write({ store, key, value: undefined });
+  }
+
+  async getDecoded<T>(
+    store: StoreName,
+    key: string,
+    decode: (v: StorageValue) => T,
+  ): Promise<T | undefined> {
+    this.#check();
+    const id = rowId(store, key);
+    const w = this.#writes.get(id);
+    if (w?.decoded) return w.decoded.object as T;
+    if (w) return w.value === undefined ? undefined : decode(w.value);
+    if (this.#decoded.has(id)) return this.#decoded.get(id) as T | undefined;
+    const v = await this.get<StorageValue>(store, key);
+    const object = v === undefined ? undefined : decode(v);
+    this.#decoded.set(id, object);
+    return object;
+  }
+
+  async putDecoded<T>(
+    store: StoreName,
+    key: string,
+    object: T,
+    encode: (o: T) => StorageValue,
+  ): Promise<void> {
+    this.#check();
+    this.#write({
+      store,
+      key,
+      value: undefined,
+      decoded: { object, encode: encode as (o: never) => StorageValue },
+    });
+  }
+
+  #write(w: BufferedWrite): void {
+    const id = rowId(w.store, w.key);
+    this.#undo?.push([id, this.#writes.get(id)]);
+    this.#writes.set(id, w);
+  }
+
+  savepoint(): () => void {
+    this.#check();
+    const undo = (this.#undo ??= []);
+    const mark = undo.length;
+    return () => {
+      this.#check();
+      while (undo.length > mark) {
+        const [id, previous] = undo.pop()!;
+        if (previous) this.#writes.set(id, previous);
+        else this.#writes.delete(id);
+      }
+    };
   }
 
   async ops(): Promise<WriteOp[]> {
     return Promise.all(
-      [...this.#writes.values()].map(async (w) => ({
-        store: w.store,
-        key: w.key,
-        value:
-          w.value === undefined ? undefined : await this.storage._encode(w.store, w.key, w.value),
-      })),
+      [...this.#writes.values()].map(async (w) => {
+        const value = valueOf(w);
+        return {
+          store: w.store,
+          key: w.key,
+          value:
+            value === undefined ? undefined : await this.storage._encode(w.store, w.key, value),
+        };
+      }),
     );
   }
 }

@@ -7,6 +7,7 @@
  * at rest and transactions on top, so every backend behaves the same.
  * @module
  */
+import type { AtRestSealer } from './at-rest.ts';
 
 /** Every keyspace the client uses. Backends create all of them up front. */
 export const STORE_NAMES = [
@@ -59,6 +60,11 @@ export interface StorageBackend {
   /** Applies every op, or none of them. */
   commit(ops: WriteOp[]): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A faster way to seal rows with `key` on this platform (same format, `at-rest.ts`); without
+   * it, `Storage` seals through WebCrypto.
+   */
+  sealer?(key: CryptoKey): AtRestSealer;
 }
 
 /** Reads and writes inside one transaction: reads see the transaction's own writes. */
@@ -69,4 +75,31 @@ export interface StorageTx {
   /** `value` must be a StorageValue (JSON-like, bytes allowed); typed loosely for records. */
   put(store: StoreName, key: string, value: unknown): Promise<void>;
   delete(store: StoreName, key: string): Promise<void>;
+  /**
+   * Marks the transaction's writes so far; the returned function undoes every write made after
+   * it (a batch of envelopes rolls back one bad envelope and commits the rest). Only inside a
+   * transaction.
+   */
+  savepoint?(): () => void;
+  /**
+   * Hot records (sessions, sender keys): `get` decoded by `decode`, once per transaction — the
+   * same object is returned until the row is written, so a batch of envelopes does not decode a
+   * session for each one. The caller must not mutate it. Only inside a transaction.
+   */
+  getDecoded?<T>(
+    store: StoreName,
+    key: string,
+    decode: (v: StorageValue) => T,
+  ): Promise<T | undefined>;
+  /**
+   * Writes `object`, encoded by `encode` only at the commit (or when the row is read as a value),
+   * so a record changed by every envelope of a batch is encoded and sealed once. The caller hands
+   * `object` over and must not mutate it afterwards.
+   */
+  putDecoded?<T>(
+    store: StoreName,
+    key: string,
+    object: T,
+    encode: (o: T) => StorageValue,
+  ): Promise<void>;
 }

@@ -1,0 +1,84 @@
+/**
+ * Receiving in batches: the envelopes the relay pushed while the previous batch was handled are
+ * processed in one storage transaction, each exactly as `Receiver.process` does for one, and
+ * committed once; the socket acks them only after that commit. A crash before it means the
+ * relay delivers the whole batch again, and dedupe by envelope id drops what was stored.
+ *
+ * One envelope cannot spoil the others: each runs behind a savepoint, and if processing it
+ * throws (not bad ciphertext, which `process` turns into a `decryption_failed` event with its
+ * typed error, but e.g. a storage read failing) its writes, events and follow-ups are undone,
+ * it is left unacked (redelivered on the next connection) and the rest still commit.
+ *
+ * Delivery receipts for a batch go out as one receipt per sender, not one per message.
+ *
+ * A batch gives the event loop a turn every `YIELD_EVERY_MS` of work: whisper messages on one
+ * chain decrypt without awaiting anything truly asynchronous, so a browser tab would otherwise
+ * see one long task per batch (the transaction stays open; nothing awaits the network).
+ * @module
+ */
+import type { DeliveredEnvelope, Envelope } from '@parley/protocol';
+import type { ClientContext, DeferredReceipt } from '../context.ts';
+import type { Messaging } from '../messaging.ts';
+import type { Receiver } from '../receive/index.ts';
+
+/** Longest stretch of work inside a batch without a macrotask boundary. */
+export const YIELD_EVERY_MS = 30;
+
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+export class BatchReceiver {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly receiver: Receiver,
+    private readonly messaging: Messaging,
+  ) {}
+
+  /**
+   * Processes `envelopes` in order in one transaction; resolves after the commit with the ids
+   * of those now durable (to ack). Throws only if the commit fails (then nothing is acked).
+   */
+  async handle(delivered: readonly DeliveredEnvelope[]): Promise<string[]> {
+    const { ctx } = this;
+    ctx.requireAccount();
+    // Sealed envelopes are opened first (the sender is known only then); one that does not
+    // open is dropped (acked) and reported.
+    const { ready: envelopes, dropped } = await this.receiver.openSealed(delivered);
+    for (const envelope of envelopes) ctx.events.emit('envelope', envelope);
+    const durable = await ctx.transaction(async (scope) => {
+      const done: Envelope[] = [];
+      const receipts = new Map<string, DeferredReceipt>();
+      let turn = performance.now();
+      for (const envelope of envelopes) {
+        if (performance.now() - turn > YIELD_EVERY_MS) {
+          await nextTurn();
+          turn = performance.now();
+        }
+        const rollback = scope.savepoint();
+        const deferred: DeferredReceipt[] = [];
+        scope.deferredReceipts = deferred;
+        try {
+          await this.receiver.process(scope, envelope);
+        } catch (err) {
+          rollback();
+          console.warn(`parley: envelope ${envelope.id} failed; it will be redelivered`, err);
+          continue;
+        } finally {
+          scope.deferredReceipts = undefined;
+        }
+        done.push(envelope);
+        for (const r of deferred) {
+          const key = `${r.type}\u0000${r.accountId}`;
+          const merged = receipts.get(key);
+          if (merged) merged.ids.push(...r.ids);
+          else receipts.set(key, { ...r, ids: [...r.ids] });
+        }
+      }
+      for (const r of receipts.values()) {
+        await this.messaging.queueReceipt(scope, r.accountId, r.ids, r.type);
+      }
+      return done;
+    });
+    for (const envelope of durable) ctx.events.emit('processed', envelope);
+    return [...dropped, ...durable.map((e: Envelope) => e.id)];
+  }
+}
