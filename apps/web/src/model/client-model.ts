@@ -125,6 +125,8 @@ export class ClientModel extends StateStore implements ChatModel {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: Array<() => void> = [];
   #open = new Set<string>();
+  /** close() was called: nothing connects again. */
+  #closed = false;
   /** Deleted-account checks done this session (see `DeletedAccountChecks`). */
   readonly #deletedChecks = new DeletedAccountChecks();
   #refreshing: Promise<void> | undefined;
@@ -371,7 +373,9 @@ export class ClientModel extends StateStore implements ChatModel {
    */
   #connect(): void {
     const client = this.#client;
-    if (!client?.account) return;
+    // After close(), a late caller (a registration or refresh still settling) must not
+    // reconnect a model that is gone.
+    if (!client?.account || this.#closed) return;
     clearTimeout(this.#retryTimer);
     this.#resignSocket();
     const term = this.#leadership;
@@ -389,7 +393,7 @@ export class ClientModel extends StateStore implements ChatModel {
 
   /** While leader: the socket is open; resolves (releasing the lock) after `#resignSocket`. */
   async #holdSocket(client: ParleyClient, term: number): Promise<void> {
-    if (term !== this.#leadership || this.#client !== client) return;
+    if (term !== this.#leadership || this.#client !== client || this.#closed) return;
     const resigned = new Promise<void>((resolve) => (this.#resign = resolve));
     this.#leader = true;
     this.update({ connection: 'connecting', tab: 'leader' });
@@ -902,6 +906,7 @@ export class ClientModel extends StateStore implements ChatModel {
 
   /** Disconnects (tests; a page simply goes away). */
   async close(): Promise<void> {
+    this.#closed = true;
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#notifyTimer);
     this.#resignSocket();
