@@ -72,6 +72,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #receiver: Receiver;
   readonly #sealed: SealedSender;
   readonly #batches: BatchReceiver;
+  /** Counts start() and stop() calls, so a stop during a start's preparation wins. */
+  #runs = 0;
   readonly #connection: Connection;
   readonly #actions: MessageActions;
 
@@ -205,10 +207,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
   // Connection ---------------------------------------------------------------------------
   /** Connects the delivery socket; resolves once the stored backlog has been handled. */
   async start(): Promise<void> {
+    const run = ++this.#runs;
     if (this.#ctx.account) await this.#prepareSealed();
+    // stop() was called while sealed sender was being prepared: stay stopped.
+    if (run !== this.#runs) return;
     return this.#connection.start();
   }
   stop(): Promise<void> {
+    this.#runs++;
     return this.#connection.stop();
   }
   /** Call when the platform says the network is back (browsers: the `online` event). */
