@@ -6,7 +6,7 @@
  * session record, this about 10 µs. Node only (`SqliteBackend` uses it).
  * @module
  */
-import { createCipheriv, createDecipheriv, KeyObject, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, KeyObject } from 'node:crypto';
 import {
   aad,
   failedToOpen,
@@ -17,7 +17,7 @@ import {
   type AtRestSealer,
 } from './at-rest.ts';
 
-/** IVs are cut from a pool of CSPRNG output: one `randomFillSync` per 256 rows, not per row. */
+/** IVs are cut from a pool of `crypto.getRandomValues` output: one call per 256 rows, not per row. */
 const IV_POOL = 256 * IV_LENGTH;
 
 export function nodeSealer(key: CryptoKey): AtRestSealer {
@@ -26,7 +26,7 @@ export function nodeSealer(key: CryptoKey): AtRestSealer {
   let used = IV_POOL;
   const nextIv = (into: Uint8Array) => {
     if (used === IV_POOL) {
-      randomFillSync(pool);
+      globalThis.crypto.getRandomValues(pool);
       used = 0;
     }
     into.set(pool.subarray(used, used + IV_LENGTH));
