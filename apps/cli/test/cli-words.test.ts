@@ -3,29 +3,10 @@
  * the group."), and an empty message is refused instead of sent. In-process through `main()`
  * against the real relay.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { useRelay } from '@parley/e2e/use-relay.js';
-import { main } from '../src/main.ts';
+import { describe, expect, it } from 'vitest';
+import { useInProcessCli } from './support/in-process.ts';
 
-const home = mkdtempSync(join(tmpdir(), 'parley-cli-words-'));
-const { relay } = useRelay();
-
-afterAll(() => {
-  rmSync(home, { recursive: true, force: true });
-});
-
-async function cli(user: string, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    ['node', 'parley', '--data-dir', join(home, user), '--relay', relay.url, ...args],
-    { out: (l) => out.push(l), err: (l) => err.push(l) },
-  );
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const { cli } = useInProcessCli('words');
 
 describe('parley in words', () => {
   it('refuses an empty message and shows group events as sentences', async () => {

@@ -2,29 +2,10 @@
  * `parley requests …`, `block` / `unblock` and `groups admin` (issue 12), in-process through
  * `main()` against the real relay, with their `--json` shapes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { useRelay } from '@parley/e2e/use-relay.js';
-import { main } from '../src/main.ts';
+import { describe, expect, it } from 'vitest';
+import { useInProcessCli } from './support/in-process.ts';
 
-const home = mkdtempSync(join(tmpdir(), 'parley-cli-trust-'));
-const { relay } = useRelay();
-
-afterAll(() => {
-  rmSync(home, { recursive: true, force: true });
-});
-
-async function cli(user: string, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    ['node', 'parley', '--data-dir', join(home, user), '--relay', relay.url, ...args],
-    { out: (l) => out.push(l), err: (l) => err.push(l) },
-  );
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const { cli } = useInProcessCli('trust');
 
 type Json = Record<string, unknown>;
 const one = (s: string) => JSON.parse(s.trim().split('\n')[0]!) as Json;
