@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   acceptRequest,
   expectConversation,
@@ -18,6 +18,7 @@ import {
   shot,
   startChat,
 } from './app.ts';
+import { Devices, PHONE } from './devices.ts';
 import { E2E } from './env.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -32,34 +33,18 @@ const say = (text: string) => {
   return t;
 };
 
-const contexts: BrowserContext[] = [];
-/** Anything the page's Content-Security-Policy blocked (there should be nothing). */
-const cspViolations: string[] = [];
-async function device(browser: Browser, phone = false): Promise<Page> {
-  const context = await browser.newContext(
-    phone ? { viewport: { width: 390, height: 800 } } : { viewport: { width: 1200, height: 780 } },
-  );
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  page.on('console', (msg) => {
-    if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-  });
-  return page;
-}
+const devices = new Devices();
 
 let alice: Page;
 let bob: Page;
 let alice2: Page;
 let carol: Page;
 
-test.afterAll(async () => {
-  for (const c of contexts) await c.close();
-});
+test.afterAll(() => devices.closeAll());
 
 test('Alice and Bob register and chat both ways', async ({ browser }) => {
-  alice = await device(browser);
-  bob = await device(browser);
+  alice = await devices.open(browser);
+  bob = await devices.open(browser);
   // The relay serves the page with its own strict policy; the app talks to that origin only.
   const page = await alice.goto('/');
   const csp = page?.headers()['content-security-policy'] ?? '';
@@ -122,7 +107,7 @@ test('a reload keeps the history (IndexedDB)', async () => {
 test('Alice links a second device and both of her devices stay in the conversation', async ({
   browser,
 }) => {
-  alice2 = await device(browser, true);
+  alice2 = await devices.open(browser, { viewport: PHONE });
   await alice2.goto('/');
   await alice2.getByRole('tab', { name: 'Link to my account' }).click();
   const code = alice2.getByTestId('link-code');
@@ -167,7 +152,7 @@ test('Alice links a second device and both of her devices stay in the conversati
 });
 
 test('a group of three, then a member is removed', async ({ browser }) => {
-  carol = await device(browser);
+  carol = await devices.open(browser);
   await register(carol, names.carol);
 
   await alice.getByRole('button', { name: 'New group' }).click();
@@ -223,5 +208,5 @@ test('the relay’s database holds none of the message texts', async () => {
 });
 
 test('the Content-Security-Policy blocked nothing', () => {
-  expect(cspViolations).toEqual([]);
+  expect(devices.cspViolations).toEqual([]);
 });

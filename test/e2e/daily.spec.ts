@@ -4,28 +4,19 @@
  * count shows in the tab title and on the favicon; a desktop notification while the tab is
  * hidden; dark mode from the system and from Settings.
  */
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { acceptRequest, expectMessage, openByPreview, register, send, startChat } from './app.ts';
+import { Devices } from './devices.ts';
 
 test.describe.configure({ mode: 'serial' });
 
 const run = Date.now().toString(36);
 const names = { alice: `dalice_${run}`, bob: `dbob_${run}` };
-const contexts: BrowserContext[] = [];
 let alice: Page;
 let bob: Page;
 
-async function device(browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 780 }, colorScheme });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  return page;
-}
-
-test.afterAll(async () => {
-  for (const c of contexts) await c.close();
-});
+const devices = new Devices();
+test.afterAll(() => devices.closeAll());
 
 const background = (page: Page) =>
   page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
@@ -33,8 +24,8 @@ const background = (page: Page) =>
 test('a link in a message is clickable and opens without a handle on Parley', async ({
   browser,
 }) => {
-  alice = await device(browser);
-  bob = await device(browser, 'dark');
+  alice = await devices.open(browser, { colorScheme: 'light' });
+  bob = await devices.open(browser, { colorScheme: 'dark' });
   await register(alice, names.alice);
   await register(bob, names.bob);
   await startChat(alice, names.bob);

@@ -5,7 +5,7 @@
  * a newcomer registers Carol's username and writes to Alice, who gets a new conversation
  * flagged "not the … you talked to before" while the old one keeps Carol's name.
  */
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   acceptRequest,
   expectMessage,
@@ -15,23 +15,15 @@ import {
   shot,
   startChat,
 } from './app.ts';
+import { Devices } from './devices.ts';
 
 test.describe.configure({ mode: 'serial' });
 
 const run = Date.now().toString(36);
 const names = { alice: `lc_alice_${run}`, bob: `lc_bob_${run}`, carol: `lc_carol_${run}` };
 
-const contexts: BrowserContext[] = [];
-async function device(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 780 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  return page;
-}
-test.afterAll(async () => {
-  for (const c of contexts) await c.close();
-});
+const devices = new Devices();
+test.afterAll(() => devices.closeAll());
 
 let alice: Page;
 let bob: Page;
@@ -41,9 +33,9 @@ const subtitle = (page: Page) => page.getByTestId('conversation-subtitle');
 test('a deleted account: its chat says so, and its group keeps working without it', async ({
   browser,
 }) => {
-  alice = await device(browser);
-  bob = await device(browser);
-  const carol = await device(browser);
+  alice = await devices.open(browser);
+  bob = await devices.open(browser);
+  const carol = await devices.open(browser);
   await register(alice, names.alice);
   await register(bob, names.bob);
   await register(carol, names.carol);
@@ -106,7 +98,7 @@ test('a deleted account: its chat says so, and its group keeps working without i
 });
 
 test('a newcomer with Carol’s username gets a new conversation, flagged', async ({ browser }) => {
-  const mallory = await device(browser);
+  const mallory = await devices.open(browser);
   await register(mallory, names.carol);
   await startChat(mallory, names.alice);
   await send(mallory, 'It is me, Carol, new phone');

@@ -2,20 +2,19 @@
  * Replies, reactions, edits and deletions between two browsers through the real relay: what
  * one person does to a message shows on the other's screen.
  */
-import { expect, test, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { acceptRequest, expectMessage, openByPreview, register, send, startChat } from './app.ts';
+import { Devices } from './devices.ts';
 
 test.describe.configure({ mode: 'serial' });
 
 const run = Date.now().toString(36);
 const names = { alice: `xalice_${run}`, bob: `xbob_${run}` };
-const contexts: BrowserContext[] = [];
+const devices = new Devices();
 let alice: Page;
 let bob: Page;
 
-test.afterAll(async () => {
-  for (const c of contexts) await c.close();
-});
+test.afterAll(() => devices.closeAll());
 
 /** The message whose own text (not a quote of it) contains `text`. */
 const bubble = (page: Page, text: string): Locator =>
@@ -31,12 +30,8 @@ async function menu(page: Page, text: string): Promise<Locator> {
 }
 
 test('a reply quotes, a reaction shows on the other side', async ({ browser }) => {
-  for (let i = 0; i < 2; i++) {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 780 } });
-    contexts.push(context);
-  }
-  alice = await contexts[0]!.newPage();
-  bob = await contexts[1]!.newPage();
+  alice = await devices.open(browser);
+  bob = await devices.open(browser);
   await register(alice, names.alice);
   await register(bob, names.bob);
   await startChat(alice, names.bob);

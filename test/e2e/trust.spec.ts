@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   acceptRequest,
   expectMessage,
@@ -18,13 +18,14 @@ import {
   shot,
   startChat,
 } from './app.ts';
+import { Devices } from './devices.ts';
 import { E2E } from './env.ts';
 
 test.describe.configure({ mode: 'serial' });
 
 const run = Date.now().toString(36);
 const names = { ann: `tr_ann_${run}`, ben: `tr_ben_${run}`, cal: `tr_cal_${run}` };
-const contexts: BrowserContext[] = [];
+const devices = new Devices();
 let rogue: ChildProcess | undefined;
 
 /** The modified member (rogue-member.ts), and the lines it prints, as they come. */
@@ -48,14 +49,6 @@ function startRogue(username: string) {
   return { child, next };
 }
 
-async function device(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 780 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  return page;
-}
-
 const lastOutStatus = (page: Page) =>
   page.locator('[data-testid=message].bubble-row--out [data-status]').last();
 
@@ -65,12 +58,12 @@ let cal: Page;
 
 test.afterAll(async () => {
   rogue?.stdin?.end();
-  for (const c of contexts) await c.close();
+  await devices.closeAll();
 });
 
 test('a first message from a stranger is a request until accepted', async ({ browser }) => {
-  ann = await device(browser);
-  ben = await device(browser);
+  ann = await devices.open(browser);
+  ben = await devices.open(browser);
   await register(ann, names.ann);
   await register(ben, names.ben);
 
@@ -134,7 +127,7 @@ test('blocking drops what they send; unblocking lets it through again', async ()
 test('only admins change a group; a non-admin’s update is ignored and shown', async ({
   browser,
 }) => {
-  cal = await device(browser);
+  cal = await devices.open(browser);
   await register(cal, names.cal);
   // A modified client (a Node client of the same core) that will claim to be an admin.
   const rogueName = `tr_rogue_${run}`;

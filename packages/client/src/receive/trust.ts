@@ -15,8 +15,6 @@ import {
 } from '../content/index.ts';
 import type { ClientContext, Scope } from '../context.ts';
 import { directConversationId, groupConversationId, type GroupRecord } from '../model.ts';
-import { listContacts } from '../records/contacts.ts';
-import { storeEvent } from '../records/messages.ts';
 import {
   deleteConversation,
   isAccepted,
@@ -24,8 +22,8 @@ import {
   markAccepted,
   markGroupAccepted,
   readAll,
-  setBlocked,
 } from '../records/trust.ts';
+import { recordBlockDecision } from '../trust/block.ts';
 
 /**
  * Whether to drop `content` from a blocked account, unseen and unanswered (no receipt). Its
@@ -93,20 +91,8 @@ export async function applyBlockedSync(
 ): Promise<void> {
   const { accountId, blocked } = sync;
   if (!accountId || ctx.isSelf(accountId)) return;
-  const at = timestampOf(content);
-  if (!(await setBlocked(scope.tx, accountId, blocked, at))) return;
-  const conversationId = directConversationId(accountId);
-  await storeEvent(
-    ctx,
-    scope,
-    conversationId,
-    blocked ? 'contact_blocked' : 'contact_unblocked',
-    [accountId],
-    { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId },
-    at,
-  );
-  scope.emit('contacts', await listContacts(scope.tx));
-  scope.emit('trust', { conversationId, change: blocked ? 'blocked' : 'unblocked' });
+  const by = { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId };
+  await recordBlockDecision(ctx, scope, accountId, blocked, timestampOf(content), by);
 }
 
 /** Another of our devices accepted or deleted a message request. */

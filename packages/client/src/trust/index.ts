@@ -17,18 +17,16 @@ import type { Outbox } from '../delivery/outbox.ts';
 import { ClientError } from '../errors.ts';
 import type { Groups } from '../groups/index.ts';
 import type { Messaging } from '../messaging.ts';
-import { directConversationId, type GroupRecord } from '../model.ts';
-import { listContacts } from '../records/contacts.ts';
-import { storeEvent } from '../records/messages.ts';
+import type { GroupRecord } from '../model.ts';
 import {
   deleteConversation,
   isBlocked,
   markAccepted,
   markGroupAccepted,
   readAll,
-  setBlocked,
 } from '../records/trust.ts';
 import type { SelfSync } from '../sync/index.ts';
+import { recordBlockDecision } from './block.ts';
 
 type Target = { accountId: string; groupId?: undefined } | { groupId: string; accountId?: never };
 
@@ -108,24 +106,12 @@ export class Trust {
     }
     const at = ctx.now();
     await ctx.transaction(async (scope) => {
-      if (!(await setBlocked(scope.tx, accountId, blocked, at))) return;
-      const conversationId = directConversationId(accountId);
-      await storeEvent(
-        ctx,
-        scope,
-        conversationId,
-        blocked ? 'contact_blocked' : 'contact_unblocked',
-        [accountId],
-        undefined,
-        at,
-      );
+      if (!(await recordBlockDecision(ctx, scope, accountId, blocked, at))) return;
       await this.sync.send(
         scope,
         { body: { case: 'blocked', value: { accountId, blocked } } },
         at, // the decision's time: a later one from another device wins
       );
-      scope.emit('contacts', await listContacts(scope.tx));
-      scope.emit('trust', { conversationId, change: blocked ? 'blocked' : 'unblocked' });
     });
     await this.outbox.flush();
   }
