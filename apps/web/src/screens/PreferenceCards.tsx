@@ -7,6 +7,33 @@ import {
   type ThemeChoice,
 } from '../lib/preferences.ts';
 
+/** A row of radio buttons, one per `[value, label]`. */
+function Choices<T extends string>(props: {
+  name: string;
+  legend: string;
+  options: Array<[T, string]>;
+  value: T;
+  onChoose: (value: T) => void;
+}) {
+  return (
+    <fieldset className="choice-row">
+      <legend className="field__label">{props.legend}</legend>
+      {props.options.map(([value, label]) => (
+        <label key={value} className="choice">
+          <input
+            type="radio"
+            name={props.name}
+            value={value}
+            checked={props.value === value}
+            onChange={() => props.onChoose(value)}
+          />
+          {label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 const THEMES: Array<[ThemeChoice, string]> = [
   ['system', 'As the system'],
   ['light', 'Light'],
@@ -18,21 +45,13 @@ export function AppearanceCard() {
   return (
     <section className="card">
       <h3>Appearance</h3>
-      <fieldset className="choice-row">
-        <legend className="field__label">Theme</legend>
-        {THEMES.map(([value, label]) => (
-          <label key={value} className="choice">
-            <input
-              type="radio"
-              name="theme"
-              value={value}
-              checked={theme === value}
-              onChange={() => setPreferences({ theme: value })}
-            />
-            {label}
-          </label>
-        ))}
-      </fieldset>
+      <Choices
+        name="theme"
+        legend="Theme"
+        options={THEMES}
+        value={theme}
+        onChoose={(value) => setPreferences({ theme: value })}
+      />
     </section>
   );
 }
@@ -64,21 +83,13 @@ export function NotificationsCard() {
       {!supported ? (
         <p className="muted">This browser does not offer notifications.</p>
       ) : (
-        <fieldset className="choice-row">
-          <legend className="field__label">Show</legend>
-          {NOTIFY.map(([value, label]) => (
-            <label key={value} className="choice">
-              <input
-                type="radio"
-                name="notifications"
-                value={value}
-                checked={notifications === value}
-                onChange={() => void choose(value)}
-              />
-              {label}
-            </label>
-          ))}
-        </fieldset>
+        <Choices
+          name="notifications"
+          legend="Show"
+          options={NOTIFY}
+          value={notifications}
+          onChoose={(value) => void choose(value)}
+        />
       )}
       {supported && notifications !== 'off' && permission === 'denied' && (
         <p className="error-text" role="alert">

@@ -2,28 +2,15 @@
  * Everyday screen behaviour (issue 16's web part): links, the character counter, the URL route
  * (Back/Forward/reload), the theme switch, unread count in the title and desktop notifications.
  */
-import { act, fireEvent, render, screen } from '@testing-library/react';
+import { act, fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { App } from '../App.tsx';
 import { newArrivals } from '../lib/attention.ts';
 import { MAX_MESSAGE_LENGTH } from '../lib/validate.ts';
-import { FakeModel } from '../model/fake-model.ts';
 import type { ConversationSummary } from '../model/types.ts';
 import { hashToRoute, routeToHash, type Route } from './route.ts';
+import { openChat, renderApp } from './test-support.tsx';
 
-function setup() {
-  const model = new FakeModel('ready');
-  render(<App model={model} />);
-  return model;
-}
-
-const openChat = async (title: string) => {
-  const item = screen
-    .getAllByTestId('conversation-item')
-    .find((el) => el.textContent?.includes(title))!;
-  fireEvent.click(item);
-  await screen.findByTestId('conversation-title');
-};
+const setup = renderApp;
 
 afterEach(() => {
   localStorage.clear();

@@ -2,14 +2,12 @@
  * Replies, reactions, edits and deletions on screen (the fake model): every control is a
  * button reachable by keyboard, and each shows its result in the list.
  */
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { App } from '../App.tsx';
-import { FakeModel } from '../model/fake-model.ts';
+import { renderApp } from './test-support.tsx';
 
 async function chatWithBob() {
-  const model = new FakeModel('ready');
-  render(<App model={model} />);
+  const model = renderApp();
   const bob = model.addContact('bob');
   act(() => model.receive(`direct:${bob}`, bob, 'lunch at noon?'));
   fireEvent.click(screen.getAllByTestId('conversation-item')[0]!);

@@ -1,21 +1,8 @@
-import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { App } from '../App.tsx';
-import { FakeModel } from '../model/fake-model.ts';
+import { openChat, renderApp } from './test-support.tsx';
 
-function setup(initial: 'welcome' | 'ready' | 'locked' = 'ready') {
-  const model = new FakeModel(initial);
-  render(<App model={model} />);
-  return model;
-}
-
-const openChat = async (title: string) => {
-  const item = screen
-    .getAllByTestId('conversation-item')
-    .find((el) => el.textContent?.includes(title))!;
-  fireEvent.click(item);
-  await screen.findByTestId('conversation-title');
-};
+const setup = renderApp;
 
 describe('onboarding', () => {
   it('validates the username before registering, then shows the chats', async () => {

@@ -1,22 +1,9 @@
 /** Message requests, blocking and group admins on screen, against the in-memory model. */
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { App } from '../App.tsx';
-import { FakeModel } from '../model/fake-model.ts';
+import { openChat, renderApp } from './test-support.tsx';
 
-function setup() {
-  const model = new FakeModel('ready');
-  render(<App model={model} />);
-  return model;
-}
-
-const openChat = async (title: string) => {
-  const item = (await screen.findAllByTestId('conversation-item')).find((el) =>
-    el.textContent?.includes(title),
-  )!;
-  fireEvent.click(item);
-  await screen.findByTestId('conversation-title');
-};
+const setup = renderApp;
 
 describe('message requests', () => {
   it('shows a request with Accept / Delete / Block instead of the composer', async () => {
