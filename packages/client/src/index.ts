@@ -35,3 +35,18 @@ export {
   type WebSocketLike,
 } from './relay/index.ts';
 export { Storage, MemoryBackend, type StorageBackend, type StorageTx } from './storage/index.ts';
+export {
+  AttachmentIntegrityError,
+  AttachmentUploadError,
+  MAX_BLOB_BYTES,
+  MAX_THUMBNAIL_BYTES,
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  baseName,
+  blobSize,
+  type AttachmentIntegrityCode,
+  type AttachmentProgress,
+  type AttachmentTransport,
+  type OutgoingFile,
+  type SendAttachmentOptions,
+  type TransferOptions,
+} from './attachments/index.ts';

@@ -110,6 +110,7 @@ const FAILURE_TEXT: Record<SendFailureReason, string> = {
   recipient_gone: 'Not sent: this account no longer exists.',
   account_deleted: 'Not sent: this account was deleted.',
   too_large: 'Not sent: the message is too large.',
+  upload_failed: 'Not sent: the file could not be uploaded.',
   rejected: 'Not sent: the relay refused it.',
 };
 
