@@ -320,7 +320,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   async retrySend(
     conversationId: string,
     id: string,
-    options?: Omit<SendAttachmentOptions, 'caption'>,
+    options?: Omit<SendAttachmentOptions, 'caption' | 'onStored'>,
   ): Promise<MessageRecord> {
     const m = (await this.messages(conversationId)).find((x) => x.id === id);
     if (m?.held) return this.#attachments.sender.retry(conversationId, id, options);

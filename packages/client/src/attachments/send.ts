@@ -45,6 +45,8 @@ export interface SendAttachmentOptions {
   onProgress?: (done: number, total: number) => void;
   /** Aborting cancels the upload: the message fails with `cancelled` and can be retried. */
   signal?: AbortSignal;
+  /** Called with the message once it is stored (`queued`, held), before the upload starts. */
+  onStored?: (message: MessageRecord) => void;
 }
 
 /** An upload failed; the message is stored `failed` and `retry` may upload it again. */
@@ -138,6 +140,7 @@ export class AttachmentSender {
       scope.emit('messageChanged', record);
     });
     this.#blobs.set(record.id, enc.blob);
+    options.onStored?.(record);
     return this.#upload(conversationId, record.id, options);
   }
 
@@ -145,7 +148,7 @@ export class AttachmentSender {
   retry(
     conversationId: string,
     id: string,
-    options: Omit<SendAttachmentOptions, 'caption'> = {},
+    options: Omit<SendAttachmentOptions, 'caption' | 'onStored'> = {},
   ): Promise<MessageRecord> {
     return this.#upload(conversationId, id, options);
   }
@@ -153,7 +156,7 @@ export class AttachmentSender {
   async #upload(
     conversationId: string,
     id: string,
-    options: Omit<SendAttachmentOptions, 'caption'>,
+    options: Omit<SendAttachmentOptions, 'caption' | 'onStored'>,
   ): Promise<MessageRecord> {
     if (this.#running.has(id)) {
       throw new ClientError('not_retryable', `message ${id} is uploading already`);
