@@ -320,6 +320,32 @@ export class FakeModel extends StateStore implements ChatModel {
     );
   }
 
+  /** Simulates an incoming message with a file (returns its message id). */
+  receiveFile(
+    conversationId: string,
+    from: string,
+    file: File,
+    extra: { width?: number; height?: number } = {},
+  ): string {
+    const summary = this.#summaryFor(conversationId);
+    const id = `m${++this.#seq}`;
+    this.files.set(`${id}/0`, file);
+    this.#add(
+      {
+        id,
+        conversationId,
+        kind: 'text',
+        direction: 'in',
+        senderAccountId: from,
+        timestamp: this.now(),
+        text: '',
+        attachments: [{ fileName: file.name, contentType: file.type, size: file.size, ...extra }],
+      },
+      summary,
+    );
+    return id;
+  }
+
   typingFrom(conversationId: string, accountIds: string[]): void {
     this.update((s) => ({ typing: { ...s.typing, [conversationId]: accountIds } }));
   }
