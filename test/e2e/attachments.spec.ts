@@ -1,0 +1,74 @@
+/**
+ * Files between two browsers through the real relay: Alice attaches an image with the file
+ * input and Bob sees it inline (decrypted in his browser into a `blob:` URL); a non-image file
+ * shows as a card whose Download saves the identical bytes.
+ */
+import { readFile } from 'node:fs/promises';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { acceptRequest, openByPreview, register, send, startChat } from './app.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+const run = Date.now().toString(36);
+const names = { alice: `falice_${run}`, bob: `fbob_${run}` };
+const contexts: BrowserContext[] = [];
+let alice: Page;
+let bob: Page;
+
+test.afterAll(async () => {
+  for (const c of contexts) await c.close();
+});
+
+// A 1×1 PNG: small, and decodable by every browser.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+test('an attached image shows inline on the other side', async ({ browser }) => {
+  for (let i = 0; i < 2; i++) {
+    contexts.push(await browser.newContext({ viewport: { width: 1200, height: 780 } }));
+  }
+  alice = await contexts[0]!.newPage();
+  bob = await contexts[1]!.newPage();
+  await register(alice, names.alice);
+  await register(bob, names.bob);
+  await startChat(alice, names.bob);
+  await send(alice, `files coming ${run}`);
+  await openByPreview(bob, `files coming ${run}`);
+  await acceptRequest(bob); // a first message from a stranger is a request
+
+  await expect(alice.getByRole('button', { name: 'Attach a file' })).toBeVisible();
+  await alice
+    .getByTestId('attach-input')
+    .setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: PNG });
+
+  const img = bob.getByTestId('attachment-image').getByRole('img', { name: 'dot.png' });
+  await expect(img).toBeVisible();
+  expect(await img.getAttribute('src')).toMatch(/^blob:/);
+  await expect
+    .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth))
+    .toBeGreaterThan(0);
+});
+
+test('a file shows as a card and downloads with identical bytes', async () => {
+  const bytes = Buffer.alloc(150_000);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff;
+  await alice
+    .getByTestId('attach-input')
+    .setInputFiles({
+      name: `notes-${run}.bin`,
+      mimeType: 'application/octet-stream',
+      buffer: bytes,
+    });
+
+  const card = bob.getByTestId('attachment-file').filter({ hasText: `notes-${run}.bin` });
+  await expect(card).toContainText('146.5 KB');
+  const [download] = await Promise.all([
+    bob.waitForEvent('download'),
+    card.getByRole('button', { name: 'Download' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe(`notes-${run}.bin`);
+  const saved = await readFile((await download.path())!);
+  expect(saved.equals(bytes)).toBe(true);
+});
