@@ -131,6 +131,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const client = new ParleyClient(options, account);
     // Our access secret goes into content built synchronously: have it at hand.
     await client.#sealed.load();
+    await client.#attachments.sender.recover();
     return client;
   }
 

@@ -249,7 +249,15 @@ export interface AttachmentRecord {
 /** Why a transfer failed, in the transport's words (`AttachmentTransferError.code`). */
 export interface AttachmentFailure {
   code:
-    'too_large' | 'quota' | 'rate_limited' | 'not_found' | 'network' | 'cancelled' | 'integrity';
+    | 'too_large'
+    | 'quota'
+    | 'rate_limited'
+    | 'not_found'
+    | 'network'
+    | 'cancelled'
+    | 'integrity'
+    /** The app closed during the upload: the encrypted file went with it. */
+    | 'interrupted';
   retryable: boolean;
 }
 

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import {
   AttachmentIntegrityError,
   AttachmentUploadError,
+  ParleyClient,
   type AttachmentTransport,
-  type ParleyClient,
 } from '@parley/client';
 import { FakeRelay } from './support/fake-relay.ts';
 import { DataMessageSchema, create } from '../src/content/index.ts';
@@ -130,6 +130,27 @@ describe('attachments (client core)', () => {
     expect(got!.attachments![0]!.contentType).toBe('application/octet-stream');
     const opened = await bob.downloadAttachment(direct(alice), got!.id);
     expect(Buffer.from(opened).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('an upload cut off by a restart fails for good instead of staying queued', async () => {
+    const { relay, blobs, alice, bob } = await pair();
+    blobs.failNext = { code: 'network', retryable: true };
+    await expect(
+      alice.sendAttachment(direct(bob), { bytes: file(100), fileName: 'x', contentType: '' }),
+    ).rejects.toBeInstanceOf(AttachmentUploadError);
+    // The same storage opened again, as after the app was closed: the blob is gone.
+    const reopened = await ParleyClient.open(
+      relay.options({ storage: alice.storage, attachmentTransport: () => blobs.transport() }),
+    );
+    const [m] = await reopened.messages(direct(bob));
+    expect(m!.status).toBe('failed');
+    expect(m!.failure).toEqual({ reason: 'upload_failed', retryable: false });
+    expect(m!.attachments![0]!.uploadFailure).toEqual({ code: 'interrupted', retryable: false });
+    await expect(reopened.retrySend(direct(bob), m!.id)).rejects.toMatchObject({
+      code: 'not_retryable',
+    });
+    expect(blobs.attempts).toHaveLength(1);
+    expect(await relay.deliver(bob)).toBe(0);
   });
 
   it('a cancelled upload fails with "cancelled" and can be retried', async () => {

@@ -43,6 +43,8 @@ export function transferWords(code: string): string {
       return 'the file is no longer on the relay';
     case 'cancelled':
       return 'cancelled';
+    case 'interrupted':
+      return 'the app closed during the upload; send the file again';
     case 'integrity':
       return 'the file was altered or damaged on the way, so it was not opened';
     default:

@@ -17,6 +17,8 @@ import type { Messaging } from '../messaging.ts';
 import type { AttachmentFailure, AttachmentRecord, MessageRecord } from '../model.ts';
 import { findMessage, storeMessage } from '../records/messages.ts';
 import { isBlocked } from '../records/trust.ts';
+import { META } from '../keys.ts';
+import type { StorageTx } from '../storage/index.ts';
 import { blobSize, encryptAttachment } from './cipher.ts';
 import {
   MAX_BLOB_BYTES,
@@ -137,6 +139,7 @@ export class AttachmentSender {
     };
     await this.ctx.transaction(async (scope) => {
       await storeMessage(scope.tx, record);
+      await setHeld(scope.tx, record.id, true);
       scope.emit('messageChanged', record);
     });
     this.#blobs.set(record.id, enc.blob);
@@ -196,7 +199,10 @@ export class AttachmentSender {
         } catch (err) {
           const failure = failureOf(err, options.signal);
           await this.#fail(id, index, failure);
-          if (!failure.retryable) this.#blobs.delete(id);
+          if (!failure.retryable) {
+            this.#blobs.delete(id);
+            await this.ctx.transaction(({ tx }) => setHeld(tx, id, false));
+          }
           throw new AttachmentUploadError(failure);
         }
         await this.#mark(id, index, { relayId, upload: 'uploaded' });
@@ -205,7 +211,31 @@ export class AttachmentSender {
     } finally {
       this.#running.delete(id);
     }
-    return this.messaging.sendHeld(conversationId, id);
+    const sent = await this.messaging.sendHeld(conversationId, id);
+    await this.ctx.transaction(({ tx }) => setHeld(tx, id, false));
+    return sent;
+  }
+
+  /**
+   * At start: uploads that were running when the app last closed cannot finish (the encrypted
+   * file was only in memory). Their messages fail for good instead of staying `queued`.
+   */
+  async recover(): Promise<void> {
+    const self = this.ctx.account;
+    if (!self) return;
+    const held = (await this.ctx.storage.get<string[]>('meta', META.heldUploads)) ?? [];
+    for (const id of held) {
+      if (this.#running.has(id)) continue;
+      const m = await this.#message(id);
+      const index = m?.attachments?.findIndex((a) => a.upload !== 'uploaded') ?? -1;
+      if (m?.held && index >= 0)
+        await this.#fail(id, index, { code: 'interrupted', retryable: false });
+    }
+    await this.ctx.transaction(async ({ tx }) => {
+      const now = (await tx.get<string[]>('meta', META.heldUploads)) ?? [];
+      const left = now.filter((id) => !held.includes(id) || this.#running.has(id));
+      await tx.put('meta', META.heldUploads, left);
+    });
   }
 
   #message(id: string): Promise<MessageRecord | undefined> {
@@ -258,6 +288,13 @@ export class AttachmentSender {
       scope.emit('messageChanged', m);
     });
   }
+}
+
+/** Adds or removes a message id in the list of held uploads. */
+async function setHeld(tx: StorageTx, id: string, held: boolean): Promise<void> {
+  const list = (await tx.get<string[]>('meta', META.heldUploads)) ?? [];
+  const next = held ? [...list.filter((x) => x !== id), id] : list.filter((x) => x !== id);
+  if (next.length !== list.length || held) await tx.put('meta', META.heldUploads, next);
 }
 
 /** Validates a file and returns its pointer fields (everything but key, digest and size). */

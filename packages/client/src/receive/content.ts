@@ -152,7 +152,7 @@ export class ContentHandler {
       storedAt: ctx.now(),
       text: data.text,
       ...quoteOf(data),
-          ...attachmentsOf(data),
+      ...attachmentsOf(data),
       ...(fromSelf ? { status: 'sent' as const } : {}),
     };
     await storeMessage(tx, record);
