@@ -45,8 +45,14 @@ export {
   blobSize,
   type AttachmentIntegrityCode,
   type AttachmentProgress,
-  type AttachmentTransport,
   type OutgoingFile,
   type SendAttachmentOptions,
-  type TransferOptions,
 } from './attachments/index.ts';
+export {
+  AttachmentTransferError,
+  createAttachmentTransport,
+  type AttachmentTransferErrorCode,
+  type AttachmentTransport,
+  type AttachmentTransportContext,
+  type TransferOptions,
+} from './attachments/transport.ts';

@@ -6,11 +6,10 @@
  * @module
  */
 import type { ClientContext } from '../context.ts';
-import { ClientError } from '../errors.ts';
 import type { Messaging } from '../messaging.ts';
 import { AttachmentReceiver } from './receive.ts';
 import { AttachmentSender } from './send.ts';
-import type { AttachmentTransport } from './types.ts';
+import { createAttachmentTransport, type AttachmentTransport } from './transport.ts';
 
 export { AttachmentIntegrityError, type AttachmentIntegrityCode } from './errors.ts';
 export { blobSize, decryptAttachment, encryptAttachment } from './cipher.ts';
@@ -32,8 +31,7 @@ export class Attachments {
   constructor(ctx: ClientContext, messaging: Messaging) {
     const transport = () => {
       if (this.#transport) return this.#transport;
-      const make = ctx.options.attachmentTransport;
-      if (!make) throw new ClientError('unsupported_platform', 'no attachment transport');
+      const make = ctx.options.attachmentTransport ?? createAttachmentTransport;
       return (this.#transport = make(ctx));
     };
     this.sender = new AttachmentSender(ctx, messaging, transport);

@@ -4,18 +4,7 @@
  * @module
  */
 
-export interface TransferOptions {
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
-}
-
-/** Moves encrypted blobs to and from the relay. */
-export interface AttachmentTransport {
-  /** Resolves with the relay's id for the blob. */
-  upload(ciphertext: Uint8Array, options?: TransferOptions): Promise<string>;
-  /** The whole blob (ranged and resumed inside). */
-  download(id: string, options?: TransferOptions): Promise<Uint8Array>;
-}
+export type { AttachmentTransport, TransferOptions } from './transport.ts';
 
 /** One step of an upload or download, for progress bars. */
 export interface AttachmentProgress {
