@@ -1041,7 +1041,10 @@ export function summarize(
   self: string,
 ): ConversationSummary {
   const last = [...messages].reverse().find((m) => m.kind === 'text');
-  const lastText = last?.deleted ? 'This message was deleted' : (last?.text ?? '');
+  const file = last?.attachments?.[0];
+  const lastText = last?.deleted
+    ? 'This message was deleted'
+    : last?.text || (file ? `📎 ${file.fileName}` : '');
   const title =
     c.kind === 'group'
       ? (groups[c.peer]?.title ?? 'Group')

@@ -11,6 +11,9 @@ import { INLINE_IMAGE_TYPES, transferWords } from '../model/attachments.ts';
 import { errorMessage, useChatModel, useModelState } from '../model/context.tsx';
 import { transferKey, type AttachmentView, type Message } from '../model/types.ts';
 
+/** Larger images are cards: opening one is the user's choice, not a side effect of scrolling. */
+const INLINE_MAX_BYTES = 10 * 1024 * 1024;
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
@@ -22,6 +25,7 @@ export function MessageAttachments({ message }: { message: Message }) {
     <div className="attachments">
       {(message.attachments ?? []).map((a, i) =>
         INLINE_IMAGE_TYPES.has(a.contentType) &&
+        a.size <= INLINE_MAX_BYTES &&
         a.upload !== 'uploading' &&
         a.upload !== 'failed' ? (
           <InlineImage key={i} message={message} index={i} attachment={a} />
