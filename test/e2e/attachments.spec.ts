@@ -14,6 +14,8 @@ const names = { alice: `falice_${run}`, bob: `fbob_${run}` };
 const contexts: BrowserContext[] = [];
 let alice: Page;
 let bob: Page;
+/** Anything the page's Content-Security-Policy blocked (the blob: images must not be). */
+const cspViolations: string[] = [];
 
 test.afterAll(async () => {
   for (const c of contexts) await c.close();
@@ -31,6 +33,11 @@ test('an attached image shows inline on the other side', async ({ browser }) => 
   }
   alice = await contexts[0]!.newPage();
   bob = await contexts[1]!.newPage();
+  for (const page of [alice, bob]) {
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+    });
+  }
   await register(alice, names.alice);
   await register(bob, names.bob);
   await startChat(alice, names.bob);
@@ -54,13 +61,11 @@ test('an attached image shows inline on the other side', async ({ browser }) => 
 test('a file shows as a card and downloads with identical bytes', async () => {
   const bytes = Buffer.alloc(150_000);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff;
-  await alice
-    .getByTestId('attach-input')
-    .setInputFiles({
-      name: `notes-${run}.bin`,
-      mimeType: 'application/octet-stream',
-      buffer: bytes,
-    });
+  await alice.getByTestId('attach-input').setInputFiles({
+    name: `notes-${run}.bin`,
+    mimeType: 'application/octet-stream',
+    buffer: bytes,
+  });
 
   const card = bob.getByTestId('attachment-file').filter({ hasText: `notes-${run}.bin` });
   await expect(card).toContainText('146.5 KB');
@@ -71,4 +76,8 @@ test('a file shows as a card and downloads with identical bytes', async () => {
   expect(download.suggestedFilename()).toBe(`notes-${run}.bin`);
   const saved = await readFile((await download.path())!);
   expect(saved.equals(bytes)).toBe(true);
+});
+
+test('the Content-Security-Policy blocked nothing (blob: images, downloads)', () => {
+  expect(cspViolations).toEqual([]);
 });
