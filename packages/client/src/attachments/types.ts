@@ -3,6 +3,7 @@
  * attachments/transport.ts over the relay's tus routes), progress, limits.
  * @module
  */
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from '@parley/protocol';
 
 export type { AttachmentTransport, TransferOptions } from './transport.ts';
 
@@ -22,7 +23,7 @@ export interface AttachmentProgress {
  * The largest blob we upload: the relay's default cap. Padding adds up to 5 %, so the largest
  * file is a little smaller (`blobSize(size) <= MAX_BLOB_BYTES`, attachments/cipher.ts).
  */
-export const MAX_BLOB_BYTES = 100 * 1024 * 1024;
+export const MAX_BLOB_BYTES = DEFAULT_MAX_ATTACHMENT_BYTES;
 /** Pointers we accept on one message (more are dropped). */
 export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 /** A preview image travels inside the message, which must stay under MAX_CONTENT_BYTES. */
