@@ -4,6 +4,7 @@
  * shows as a card whose Download saves the identical bytes.
  */
 import { readFile } from 'node:fs/promises';
+import { crc32, deflateSync } from 'node:zlib';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { acceptRequest, openByPreview, register, send, startChat } from './app.ts';
 
@@ -21,11 +22,33 @@ test.afterAll(async () => {
   for (const c of contexts) await c.close();
 });
 
-// A 1×1 PNG: small, and decodable by every browser.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
-  'base64',
-);
+/** A `width`×`height` PNG of coloured stripes, encoded here (zlib's deflate and CRC-32). */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      rows.set([(x * 6) & 0xff, (y * 8) & 0xff, 160], y * (width * 3 + 1) + 1 + x * 3);
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 test('an attached image shows inline on the other side', async ({ browser }) => {
   for (let i = 0; i < 2; i++) {
@@ -48,14 +71,15 @@ test('an attached image shows inline on the other side', async ({ browser }) => 
   await expect(alice.getByRole('button', { name: 'Attach a file' })).toBeVisible();
   await alice
     .getByTestId('attach-input')
-    .setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: PNG });
+    .setInputFiles({ name: 'stripes.png', mimeType: 'image/png', buffer: png(40, 30) });
 
-  const img = bob.getByTestId('attachment-image').getByRole('img', { name: 'dot.png' });
+  const img = bob.getByTestId('attachment-image').getByRole('img', { name: 'stripes.png' });
   await expect(img).toBeVisible();
   expect(await img.getAttribute('src')).toMatch(/^blob:/);
-  await expect
-    .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth))
-    .toBeGreaterThan(0);
+  await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(40);
+  // Alice's browser measured the image before sending: the pointer carries its size.
+  expect(await img.getAttribute('width')).toBe('40');
+  expect(await img.getAttribute('height')).toBe('30');
 });
 
 test('a file shows as a card and downloads with identical bytes', async () => {
