@@ -58,6 +58,7 @@ export function toAttachmentView(a: AttachmentRecord): AttachmentView {
     contentType: a.contentType,
     size: a.size,
     ...(a.width ? { width: a.width, height: a.height! } : {}),
+    ...(a.thumbnail ? { thumbnail: a.thumbnail } : {}),
     ...(a.upload ? { upload: a.upload } : {}),
     ...(a.uploadFailure ? { uploadFailure: { ...a.uploadFailure } } : {}),
   };

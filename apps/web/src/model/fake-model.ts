@@ -325,7 +325,7 @@ export class FakeModel extends StateStore implements ChatModel {
     conversationId: string,
     from: string,
     file: File,
-    extra: { width?: number; height?: number } = {},
+    extra: { width?: number; height?: number; thumbnail?: Uint8Array } = {},
   ): string {
     const summary = this.#summaryFor(conversationId);
     const id = `m${++this.#seq}`;

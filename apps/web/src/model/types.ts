@@ -92,6 +92,8 @@ export interface AttachmentView {
   size: number;
   width?: number;
   height?: number;
+  /** A small preview image (JPEG) the sender made, shown until the image itself is opened. */
+  thumbnail?: Uint8Array;
   /** Outgoing only: where the upload stands, and why it failed. */
   upload?: 'uploading' | 'uploaded' | 'failed';
   uploadFailure?: { code: string; retryable: boolean };

@@ -113,6 +113,7 @@ function InlineImage({ message, index, attachment }: ItemProps) {
   }, [load]);
   // The decrypted image lives only as long as the bubble.
   useEffect(() => (url ? () => URL.revokeObjectURL(url) : undefined), [url]);
+  const thumbnail = useObjectUrl(attachment.thumbnail, 'image/jpeg');
   const alt = attachment.fileName || 'Image';
   return (
     <figure className="attachment attachment--image" data-testid="attachment-image">
@@ -133,6 +134,9 @@ function InlineImage({ message, index, attachment }: ItemProps) {
               : undefined,
           }}
         >
+          {thumbnail && (
+            <img src={thumbnail} alt="" aria-hidden="true" className="attachment__thumb" />
+          )}
           {busy && (
             <Progress message={message} index={index} direction="download" onCancel={cancel} />
           )}
@@ -141,6 +145,21 @@ function InlineImage({ message, index, attachment }: ItemProps) {
       )}
     </figure>
   );
+}
+
+/** A `blob:` URL for bytes, revoked when they change or the component goes. */
+function useObjectUrl(bytes: Uint8Array | undefined, type: string): string | undefined {
+  const [url, setUrl] = useState<string>();
+  useEffect(() => {
+    if (!bytes) return;
+    const u = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
+    setUrl(u);
+    return () => {
+      URL.revokeObjectURL(u);
+      setUrl(undefined);
+    };
+  }, [bytes, type]);
+  return url;
 }
 
 function FileCard({ message, index, attachment }: ItemProps) {

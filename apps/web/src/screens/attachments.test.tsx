@@ -83,6 +83,29 @@ describe('attachments on screen', () => {
     expect(revoked).toContain(created[0]);
   });
 
+  it('shows the sender’s thumbnail until the image opens, and why it did not', async () => {
+    const { model, conv } = await chatWithBob();
+    model.failDownload = 'Failed: the relay could not be reached.';
+    act(
+      () =>
+        void model.receiveFile(conv, 'acc-bob', png(), {
+          width: 4,
+          height: 3,
+          thumbnail: new Uint8Array([255, 216, 255]),
+        }),
+    );
+    const figure = await screen.findByTestId('attachment-image');
+    const failure = await within(figure).findByTestId('download-failure');
+    expect(failure.textContent).toContain('could not be reached');
+    await waitFor(() =>
+      expect(figure.querySelector('img.attachment__thumb')?.getAttribute('src')).toMatch(/^blob:/),
+    );
+    fireEvent.click(within(failure).getByRole('button', { name: 'Retry' }));
+    const img = await within(figure).findByRole('img', { name: 'cat.png' });
+    expect(img.getAttribute('src')).toMatch(/^blob:/);
+    expect(figure.querySelector('img.attachment__thumb')).toBeNull();
+  });
+
   it('downloads a file card through an <a download> on a blob: URL', async () => {
     const { model, conv } = await chatWithBob();
     act(() => void model.receiveFile(conv, 'acc-bob', pdf()));
