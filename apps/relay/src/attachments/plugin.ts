@@ -171,6 +171,7 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
         { id, accountId, size, createdAt: now },
         limits.quotaBytesPerAccount,
       );
+      if (created === 'unknown_account') throw notFound('account not found');
       if (created === 'over_quota') {
         // Space frees when the oldest attachment expires (or its upload goes stale).
         const { oldestCreatedAt = now } = await records.usage(accountId);

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type {
+  AttachmentCreation,
   AttachmentRecord,
   AttachmentStore,
   AttachmentSweep,
@@ -35,7 +36,7 @@ export class PostgresAttachmentStore implements AttachmentStore {
     this.#pool = pool;
   }
 
-  async create(record: AttachmentRecord, quotaBytes: number): Promise<'created' | 'over_quota'> {
+  async create(record: AttachmentRecord, quotaBytes: number): Promise<AttachmentCreation> {
     const db = await this.#pool.connect();
     let broken = false;
     try {
@@ -50,7 +51,7 @@ export class PostgresAttachmentStore implements AttachmentStore {
       );
       if (account.rowCount === 0 || (rows[0]?.bytes ?? 0) + record.size > quotaBytes) {
         await db.query('ROLLBACK');
-        return 'over_quota';
+        return account.rowCount === 0 ? 'unknown_account' : 'over_quota';
       }
       await db.query(
         `INSERT INTO attachments (id, account_id, size, created_at, completed_at)

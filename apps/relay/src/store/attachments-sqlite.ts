@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type {
+  AttachmentCreation,
   AttachmentRecord,
   AttachmentStore,
   AttachmentSweep,
@@ -35,23 +36,24 @@ export class SqliteAttachmentStore implements AttachmentStore {
     this.#db = db;
   }
 
-  async create(record: AttachmentRecord, quotaBytes: number): Promise<'created' | 'over_quota'> {
-    const inserted = this.#db
-      .prepare(
-        `INSERT INTO attachments (id, account_id, size, created_at, completed_at)
-           SELECT ?, ?, ?, ?, NULL
-           WHERE (SELECT COALESCE(SUM(size), 0) FROM attachments WHERE account_id = ?) + ? <= ?`,
-      )
-      .run(
-        record.id,
-        record.accountId,
-        record.size,
-        record.createdAt,
-        record.accountId,
-        record.size,
-        quotaBytes,
-      );
-    return inserted.changes > 0 ? 'created' : 'over_quota';
+  async create(record: AttachmentRecord, quotaBytes: number): Promise<AttachmentCreation> {
+    return this.#db.transaction((): AttachmentCreation => {
+      const account = this.#db
+        .prepare('SELECT 1 FROM accounts WHERE account_id = ?')
+        .get(record.accountId);
+      if (account === undefined) return 'unknown_account';
+      const { bytes } = this.#db
+        .prepare('SELECT COALESCE(SUM(size), 0) AS bytes FROM attachments WHERE account_id = ?')
+        .get(record.accountId) as { bytes: number };
+      if (bytes + record.size > quotaBytes) return 'over_quota';
+      this.#db
+        .prepare(
+          `INSERT INTO attachments (id, account_id, size, created_at, completed_at)
+             VALUES (?, ?, ?, ?, NULL)`,
+        )
+        .run(record.id, record.accountId, record.size, record.createdAt);
+      return 'created';
+    })();
   }
 
   async get(id: string): Promise<AttachmentRecord | undefined> {

@@ -36,13 +36,15 @@ export interface AttachmentSweep {
   limit: number;
 }
 
+export type AttachmentCreation = 'created' | 'over_quota' | 'unknown_account';
+
 export interface AttachmentStore {
   /**
    * Records a new upload if the account's attachments plus `record.size` stay within
    * `quotaBytes` (checked and recorded atomically, so concurrent uploads cannot overshoot);
-   * `over_quota` stores nothing.
+   * `over_quota`, or `unknown_account` (deleted meanwhile), store nothing.
    */
-  create(record: AttachmentRecord, quotaBytes: number): Promise<'created' | 'over_quota'>;
+  create(record: AttachmentRecord, quotaBytes: number): Promise<AttachmentCreation>;
   get(id: string): Promise<AttachmentRecord | undefined>;
   /** Marks the attachment complete at `at`; false if there is no such record. */
   complete(id: string, at: number): Promise<boolean>;
