@@ -31,7 +31,13 @@ export function registerAttachmentContract(withStore: WithStore): void {
       expect(await store.attachments.create(record(alice, 400), 1000)).toBe('created');
       // Bob's quota is his own.
       expect(await store.attachments.create(record(bob, 1000), 1000)).toBe('created');
-      expect(await store.attachments.usage(alice)).toEqual({ bytes: 1000, oldestCreatedAt: T0 });
+      expect(await store.attachments.usage(alice)).toEqual({ bytes: 1000, oldestIncomplete: T0 });
+      await store.attachments.complete(first.id, T0 + 1);
+      expect(await store.attachments.usage(alice)).toEqual({
+        bytes: 1000,
+        oldestComplete: T0,
+        oldestIncomplete: T0,
+      });
       expect(await store.attachments.create(record(randomUUID(), 1), 1000)).toBe('unknown_account');
     }),
   );

@@ -173,10 +173,15 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
       );
       if (created === 'unknown_account') throw notFound('account not found');
       if (created === 'over_quota') {
-        // Space frees when the oldest attachment expires (or its upload goes stale).
-        const { oldestCreatedAt = now } = await records.usage(accountId);
-        const freesAt = oldestCreatedAt + Math.min(config.retentionMs, limits.incompleteTtlMs);
-        const retryAfter = Math.max(1, Math.ceil((freesAt - now) / 1000));
+        // Space frees when the first of the account's attachments expires.
+        const usage = await records.usage(accountId);
+        const freesAt = Math.min(
+          (usage.oldestComplete ?? Infinity) + config.retentionMs,
+          (usage.oldestIncomplete ?? Infinity) + limits.incompleteTtlMs,
+        );
+        const retryAfter = Number.isFinite(freesAt)
+          ? Math.max(1, Math.ceil((freesAt - now) / 1000))
+          : 1;
         reply.header('retry-after', String(retryAfter));
         audit('attachment.quota_exceeded', { accountId, size });
         throw new RelayError(

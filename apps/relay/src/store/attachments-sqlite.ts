@@ -5,12 +5,13 @@
  * @module
  */
 import type Database from 'better-sqlite3';
-import type {
-  AttachmentCreation,
-  AttachmentRecord,
-  AttachmentStore,
-  AttachmentSweep,
-  AttachmentUsage,
+import {
+  usageFromRow,
+  type AttachmentCreation,
+  type AttachmentRecord,
+  type AttachmentStore,
+  type AttachmentSweep,
+  type AttachmentUsage,
 } from './attachments.ts';
 
 interface AttachmentRow {
@@ -73,11 +74,13 @@ export class SqliteAttachmentStore implements AttachmentStore {
   async usage(accountId: string): Promise<AttachmentUsage> {
     const row = this.#db
       .prepare(
-        `SELECT COALESCE(SUM(size), 0) AS bytes, MIN(created_at) AS oldest
+        `SELECT COALESCE(SUM(size), 0) AS bytes,
+                MIN(CASE WHEN completed_at IS NOT NULL THEN created_at END) AS complete,
+                MIN(CASE WHEN completed_at IS NULL THEN created_at END) AS incomplete
            FROM attachments WHERE account_id = ?`,
       )
-      .get(accountId) as { bytes: number; oldest: number | null };
-    return { bytes: row.bytes, ...(row.oldest === null ? {} : { oldestCreatedAt: row.oldest }) };
+      .get(accountId) as { bytes: number; complete: number | null; incomplete: number | null };
+    return usageFromRow(row);
   }
 
   async due(sweep: AttachmentSweep): Promise<string[]> {
