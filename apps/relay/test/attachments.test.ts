@@ -93,6 +93,8 @@ describe('attachments (filesystem store)', () => {
     // The relay's security headers apply to blobs too.
     expect(response.headers['content-security-policy']).toContain("default-src 'none'");
     expect(response.headers['cache-control']).toBe('no-store');
+    // The id is the download capability: it never reaches the logs.
+    expect(relay.logs.text()).not.toContain(id);
   });
 
   it('needs a device login to upload, and never to download', async () => {

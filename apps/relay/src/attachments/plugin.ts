@@ -266,7 +266,8 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
       try {
         body = await blobs.read(record.id, start, end);
       } catch (err) {
-        request.log.warn({ err, attachment: record.id }, 'attachment blob unreadable');
+        // Never the id in logs: it is the download capability.
+        request.log.warn({ err }, 'attachment blob unreadable');
         throw notFound('no such attachment');
       }
       // Never content a browser would render or sniff: always an opaque download.
