@@ -61,7 +61,8 @@ export class AttachmentJanitor {
       await this.records.remove([id]);
       return true;
     } catch (err) {
-      this.log.error({ err, attachment: id }, 'attachment removal failed');
+      // Never the id: it is the download capability.
+      this.log.error({ err }, 'attachment removal failed');
       return false;
     }
   }

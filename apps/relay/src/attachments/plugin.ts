@@ -171,11 +171,17 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
         { id, accountId, size, createdAt: now },
         limits.quotaBytesPerAccount,
       );
+      if (created === 'unknown_account') throw notFound('account not found');
       if (created === 'over_quota') {
-        // Space frees when the oldest attachment expires (or its upload goes stale).
-        const { oldestCreatedAt = now } = await records.usage(accountId);
-        const freesAt = oldestCreatedAt + Math.min(config.retentionMs, limits.incompleteTtlMs);
-        const retryAfter = Math.max(1, Math.ceil((freesAt - now) / 1000));
+        // Space frees when the first of the account's attachments expires.
+        const usage = await records.usage(accountId);
+        const freesAt = Math.min(
+          (usage.oldestComplete ?? Infinity) + config.retentionMs,
+          (usage.oldestIncomplete ?? Infinity) + limits.incompleteTtlMs,
+        );
+        const retryAfter = Number.isFinite(freesAt)
+          ? Math.max(1, Math.ceil((freesAt - now) / 1000))
+          : 1;
         reply.header('retry-after', String(retryAfter));
         audit('attachment.quota_exceeded', { accountId, size });
         throw new RelayError(
@@ -260,7 +266,8 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
       try {
         body = await blobs.read(record.id, start, end);
       } catch (err) {
-        request.log.warn({ err, attachment: record.id }, 'attachment blob unreadable');
+        // Never the id in logs: it is the download capability.
+        request.log.warn({ err }, 'attachment blob unreadable');
         throw notFound('no such attachment');
       }
       // Never content a browser would render or sniff: always an opaque download.
