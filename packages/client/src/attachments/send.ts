@@ -56,7 +56,7 @@ export class AttachmentUploadError extends ClientError {
   override readonly name = 'AttachmentUploadError';
   constructor(readonly failure: AttachmentFailure) {
     super(
-      failure.code === 'too_large' ? 'too_large' : 'not_retryable',
+      failure.code === 'too_large' ? 'too_large' : 'upload_failed',
       `the attachment could not be uploaded (${failure.code})`,
     );
   }
