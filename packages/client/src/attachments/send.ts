@@ -89,7 +89,7 @@ export function baseName(name: string): string {
 }
 
 export class AttachmentSender {
-  /** Blobs encrypted but not yet uploaded, by message id: a retry reuses them. */
+  /** Blobs encrypted but not yet uploaded, by message id (one file per message): reused by a retry. */
   readonly #blobs = new Map<string, Uint8Array>();
   /** Messages whose upload runs now: a second start is refused, never run twice. */
   readonly #running = new Set<string>();
@@ -176,7 +176,7 @@ export class AttachmentSender {
         const blob = this.#blobs.get(id);
         if (!blob) {
           // Encrypted in an earlier session: the file is gone with it. Fails for good.
-          await this.#fail(id, index, { code: 'not_found', retryable: false });
+          await this.#fail(id, index, { code: 'interrupted', retryable: false });
           throw new ClientError('not_retryable', `message ${id}'s file is no longer here`);
         }
         await this.#mark(id, index, { upload: 'uploading' }, 'queued');
