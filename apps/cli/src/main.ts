@@ -23,6 +23,12 @@ import { nodeCryptoBackend } from '@parley/crypto-node';
 import { eventWords, messageText } from './event-words.ts';
 import { registerMessageCommands } from './message-commands.ts';
 import {
+  attachmentWords,
+  publicMessage,
+  registerAttachmentCommands,
+  saveAttachments,
+} from './attachment-commands.ts';
+import {
   contactJson,
   contactState,
   deviceJson,
@@ -38,6 +44,7 @@ setCryptoBackend(nodeCryptoBackend);
 
 interface GlobalOptions {
   dataDir: string;
+  attachmentsDir?: string;
   relay?: string;
   json?: boolean;
 }
@@ -74,6 +81,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       process.env.PARLEY_DATA_DIR ?? join(homedir(), '.parley'),
     )
     .option('-r, --relay <url>', 'relay URL (register/link)', process.env.PARLEY_RELAY_URL)
+    .option(
+      '--attachments-dir <dir>',
+      'where received files are saved (default: <data dir>/attachments)',
+      process.env.PARLEY_ATTACHMENTS_DIR,
+    )
     .option('--json', 'machine-readable output (JSON lines)')
     .exitOverride()
     .configureOutput({
@@ -183,7 +195,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       reactions.length > 0
         ? ` [${(await Promise.all(reactions.map(async ([id, e]) => `${e} ${await name(id)}`))).join(', ')}]`
         : '';
-    return `${when} ${where}${who}: ${quote}${m.text}${m.editedAt !== undefined ? ' (edited)' : ''}${reacted}`;
+    return `${when} ${where}${who}: ${quote}${m.text}${attachmentWords(m)}${m.editedAt !== undefined ? ' (edited)' : ''}${reacted}`;
   }
 
   program
@@ -314,7 +326,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           let done!: () => void;
           const finished = new Promise<void>((r) => (done = r));
           const show = async (m: MessageRecord) => {
-            print(await describe(client, m), m);
+            print(await describe(client, m), publicMessage(m));
+            if (m.attachments) {
+              const dir = g().attachmentsDir ?? join(g().dataDir, 'attachments');
+              await saveAttachments(client, m, dir, print, (line) => io.err(line));
+            }
             seen++;
             if (opts.count !== undefined && seen >= opts.count) done();
           };
@@ -380,7 +396,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const groups = await client.groups();
         const grp = groups.find((x) => x.title === who || x.groupId === who);
         const conv = grp ? `group:${grp.groupId}` : `direct:${await resolveAccount(client, who)}`;
-        for (const m of await client.messages(conv)) print(await describe(client, m), m);
+        for (const m of await client.messages(conv)) {
+          print(await describe(client, m), publicMessage(m));
+        }
       });
     });
 
@@ -454,6 +472,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   };
   registerTrustCommands(program, commandDeps);
   registerMessageCommands(program, commandDeps);
+  registerAttachmentCommands(program, commandDeps);
 
   const devices = program.command('devices').description('this account’s devices');
   devices.command('list').action(async () => {

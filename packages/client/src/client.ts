@@ -11,6 +11,8 @@
  */
 import type { DeviceInfo, Envelope } from '@parley/protocol';
 import { Account } from './account/account.ts';
+import { Attachments, type OutgoingFile, type SendAttachmentOptions } from './attachments/index.ts';
+import type { TransferOptions } from './attachments/types.ts';
 import { PreKeys } from './account/prekeys.ts';
 import { ClientContext, type ClientEvents, type ParleyClientOptions } from './context.ts';
 import { sessionKey } from './crypto-stores.ts';
@@ -76,6 +78,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #runs = 0;
   readonly #connection: Connection;
   readonly #actions: MessageActions;
+  readonly #attachments: Attachments;
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
     super();
@@ -107,6 +110,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
     this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#actions = new MessageActions(ctx, messaging, sync);
+    this.#attachments = new Attachments(ctx, messaging);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
       ctx,
@@ -127,6 +131,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const client = new ParleyClient(options, account);
     // Our access secret goes into content built synchronously: have it at hand.
     await client.#sealed.load();
+    await client.#attachments.sender.recover();
     return client;
   }
 
@@ -309,9 +314,42 @@ export class ParleyClient extends Emitter<ClientEvents> {
   deleteForMe(conversationId: string, ids: string[]): Promise<void> {
     return this.#actions.deleteForMe(conversationId, ids);
   }
-  /** Sends a failed message again (e.g. after acknowledging a changed safety number). */
-  retrySend(conversationId: string, id: string): Promise<MessageRecord> {
+  /**
+   * Sends a failed message again (e.g. after acknowledging a changed safety number); one whose
+   * attachment upload failed uploads the same encrypted blob again first.
+   */
+  async retrySend(
+    conversationId: string,
+    id: string,
+    options?: Omit<SendAttachmentOptions, 'caption' | 'onStored'>,
+  ): Promise<MessageRecord> {
+    const m = (await this.messages(conversationId)).find((x) => x.id === id);
+    if (m?.held) return this.#attachments.sender.retry(conversationId, id, options);
     return this.#messaging.retry(conversationId, id);
+  }
+  /**
+   * Encrypts a file, uploads it and sends it to the conversation (`direct:…` or `group:…`) as a
+   * message; resolves with it `sent` or `queued`. A failed upload throws
+   * `AttachmentUploadError` and leaves the message `failed` (`upload_failed`): `retrySend`.
+   */
+  sendAttachment(
+    conversationId: string,
+    file: OutgoingFile,
+    options?: SendAttachmentOptions,
+  ): Promise<MessageRecord> {
+    return this.#attachments.sender.send(conversationId, file, options);
+  }
+  /**
+   * Downloads, checks and decrypts attachment `index` of a message. Throws
+   * `AttachmentIntegrityError` for a blob that is not the one the sender uploaded.
+   */
+  downloadAttachment(
+    conversationId: string,
+    id: string,
+    index = 0,
+    options?: TransferOptions,
+  ): Promise<Uint8Array> {
+    return this.#attachments.receiver.download(conversationId, id, index, options);
   }
   sendReceipt(accountId: string, ids: string[], type: 'delivery' | 'read'): Promise<void> {
     return this.#messaging.sendReceipt(accountId, ids, type);

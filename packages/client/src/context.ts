@@ -30,6 +30,7 @@ import {
   type WebSocketConstructor,
 } from './relay/index.ts';
 import type { Storage, StorageTx } from './storage/index.ts';
+import type { AttachmentProgress, AttachmentTransport } from './attachments/types.ts';
 
 export interface ParleyClientOptions {
   storage: Storage;
@@ -55,6 +56,8 @@ export interface ParleyClientOptions {
   maintenanceIntervalMs?: number;
   /** Send delivery receipts for 1:1 messages (default true). */
   deliveryReceipts?: boolean;
+  /** Moves attachment blobs (default: the relay's tus routes, attachments/transport.ts). */
+  attachmentTransport?: (ctx: ClientContext) => AttachmentTransport;
 }
 
 export interface ClientEvents {
@@ -107,6 +110,8 @@ export interface ClientEvents {
   envelope: Envelope;
   /** An envelope's effects are stored (emitted after the commit, before the ack). */
   processed: Envelope;
+  /** Bytes of an attachment moved (upload or download), for progress bars. */
+  attachmentProgress: AttachmentProgress;
 }
 
 /** Work for after a commit; it may use the network. */

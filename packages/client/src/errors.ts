@@ -22,6 +22,8 @@ export type ClientErrorCode =
   | 'no_devices'
   | 'devices_unstable'
   | 'too_large'
+  /** An attachment's upload failed (`AttachmentUploadError.failure` says why). */
+  | 'upload_failed'
   | 'invalid_argument'
   | 'not_retryable'
   /** A reply, reaction, edit or deletion names a message that is not in the conversation. */

@@ -35,3 +35,24 @@ export {
   type WebSocketLike,
 } from './relay/index.ts';
 export { Storage, MemoryBackend, type StorageBackend, type StorageTx } from './storage/index.ts';
+export {
+  AttachmentIntegrityError,
+  AttachmentUploadError,
+  MAX_BLOB_BYTES,
+  MAX_THUMBNAIL_BYTES,
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  baseName,
+  blobSize,
+  type AttachmentIntegrityCode,
+  type AttachmentProgress,
+  type OutgoingFile,
+  type SendAttachmentOptions,
+} from './attachments/index.ts';
+export {
+  AttachmentTransferError,
+  createAttachmentTransport,
+  type AttachmentTransferErrorCode,
+  type AttachmentTransport,
+  type AttachmentTransportContext,
+  type TransferOptions,
+} from './attachments/transport.ts';

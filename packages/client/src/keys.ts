@@ -14,6 +14,8 @@ export const META = {
   outboxSeq: 'outboxSeq',
   /** Sealed sender: our access secret, the pinned trust root, our sender certificate. */
   sealed: 'sealed',
+  /** Ids of our messages held back while their attachments upload (attachments/send.ts). */
+  heldUploads: 'heldUploads',
 } as const;
 
 /** `sessions/<account>.<device>`. */

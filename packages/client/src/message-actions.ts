@@ -257,4 +257,5 @@ function applyDelete(m: MessageRecord): void {
   delete m.quote;
   delete m.reactions;
   delete m.editHistory;
+  delete m.attachments; // the key goes: the blob can no longer be opened here
 }

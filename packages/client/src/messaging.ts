@@ -40,6 +40,7 @@ import {
   markGroupAccepted,
 } from './records/trust.ts';
 import type { SelfSync } from './sync/index.ts';
+import { pointersOf } from './attachments/pointer.ts';
 import type { Scope } from './context.ts';
 
 /** Where a text goes: an account, or a group (with the group context it carries). */
@@ -262,24 +263,35 @@ export class Messaging {
    * message id and timestamp, so the recipient can never show it twice.
    */
   async retry(conversationId: string, id: string): Promise<MessageRecord> {
+    return this.#resend(conversationId, id, (m) => m.status === 'failed' && !m.held);
+  }
+
+  /**
+   * Sends a stored outgoing message that was held back while its attachments uploaded
+   * (attachments/send.ts): queued now, in the one outbox, like any text.
+   */
+  async sendHeld(conversationId: string, id: string): Promise<MessageRecord> {
+    return this.#resend(
+      conversationId,
+      id,
+      (m) => m.held === true && (m.attachments ?? []).every((a) => a.upload === 'uploaded'),
+    );
+  }
+
+  async #resend(
+    conversationId: string,
+    id: string,
+    allowed: (m: MessageRecord) => boolean,
+  ): Promise<MessageRecord> {
     const self = this.ctx.requireAccount();
     const found = await findMessage(this.ctx.storage, self.accountId, id);
     const m = found?.message;
-    if (
-      !m ||
-      m.conversationId !== conversationId ||
-      m.status !== 'failed' ||
-      m.text === undefined
-    ) {
-      throw new ClientError('not_retryable', `message ${id} has not failed`);
+    if (!m || m.conversationId !== conversationId || !allowed(m) || m.text === undefined) {
+      throw new ClientError('not_retryable', `message ${id} cannot be sent again`);
     }
     const target = await this.target(conversationId);
-    const content = this.#content(
-      target,
-      m.id,
-      m.timestamp,
-      m.text,
-      m.quote
+    const content = this.#content(target, m.id, m.timestamp, m.text, {
+      ...(m.quote
         ? {
             quote: {
               messageId: m.quote.id,
@@ -287,10 +299,16 @@ export class Messaging {
               text: m.quote.text,
             },
           }
-        : {},
-    );
+        : {}),
+      ...(m.attachments ? { attachments: pointersOf(m) } : {}),
+    });
     await this.ctx.transaction(async (scope) => {
-      const { failure: _f, ...rest } = m;
+      // Checked again inside the transaction: two callers cannot both queue it.
+      const now = await scope.tx.get<MessageRecord>('messages', found!.key);
+      if (!now || !allowed(now)) {
+        throw new ClientError('not_retryable', `message ${id} cannot be sent again`);
+      }
+      const { failure: _f, held: _h, ...rest } = now;
       const queued: MessageRecord = { ...rest, status: 'queued' };
       await scope.tx.put('messages', found!.key, queued);
       await this.#enqueue(scope, target, content, queued);

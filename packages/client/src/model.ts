@@ -139,6 +139,8 @@ export type SendFailureReason =
   | 'account_deleted'
   /** Larger than the relay accepts. */
   | 'too_large'
+  /** An attachment's upload failed (see the attachment's `upload` for why); retry uploads it. */
+  | 'upload_failed'
   /** The relay refused it for another reason (its code is kept). */
   | 'rejected';
 
@@ -206,6 +208,57 @@ export interface MessageRecord {
   editHistory?: Array<{ text: string; timestamp: number }>;
   /** Its author deleted it for everyone: text, quote, reactions and history are gone. */
   deleted?: boolean;
+  /**
+   * Outgoing, not yet handed to the outbox: its attachments are uploading, or an upload failed
+   * (then `status` is `failed` with `upload_failed`). Cleared when it is queued.
+   */
+  held?: boolean;
+  /** Files sent with it (attachments/): pointers to encrypted blobs on the relay. */
+  attachments?: AttachmentRecord[];
+}
+
+/**
+ * An attachment as stored with its message: the pointer (what the recipient needs to fetch and
+ * open the blob; `key` is secret, encrypted at rest) and, on the sender's device, where the
+ * upload stands. The message itself keeps its one `status`: `queued` while uploading, `failed`
+ * with `upload_failed` when an upload failed.
+ */
+export interface AttachmentRecord {
+  /** The relay's id of the blob; empty until uploaded. */
+  relayId: string;
+  /** AES-256 key ‖ HMAC-SHA256 key (64 bytes). Secret. */
+  key: Uint8Array;
+  /** SHA-256 of the blob. */
+  digest: Uint8Array;
+  /** The plaintext's length. */
+  size: number;
+  contentType: string;
+  fileName: string;
+  width?: number;
+  height?: number;
+  /** A small preview image (images only). */
+  thumbnail?: Uint8Array;
+  caption?: string;
+  /** Outgoing only: `uploading` → `uploaded`, or `failed` with `uploadFailure`. */
+  upload?: 'uploading' | 'uploaded' | 'failed';
+  uploadFailure?: AttachmentFailure;
+  /** When this device last downloaded and verified it (our clock). */
+  downloadedAt?: number;
+}
+
+/** Why a transfer failed, in the transport's words (`AttachmentTransferError.code`). */
+export interface AttachmentFailure {
+  code:
+    | 'too_large'
+    | 'quota'
+    | 'rate_limited'
+    | 'not_found'
+    | 'network'
+    | 'cancelled'
+    | 'integrity'
+    /** The app closed during the upload: the encrypted file went with it. */
+    | 'interrupted';
+  retryable: boolean;
 }
 
 /** What a reply shows of the message it quotes. */

@@ -10,6 +10,7 @@
  * re-read IndexedDB. When the leader tab closes, the next tab in the lock's queue connects.
  * @module
  */
+import { FileTransfers, toAttachmentView } from './attachments.ts';
 import {
   adminsOf,
   ClientError,
@@ -125,6 +126,7 @@ export class ClientModel extends StateStore implements ChatModel {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: Array<() => void> = [];
   #open = new Set<string>();
+  readonly #files = new FileTransfers(this);
   /** close() was called: nothing connects again. */
   #closed = false;
   /** Deleted-account checks done this session (see `DeletedAccountChecks`). */
@@ -305,6 +307,7 @@ export class ClientModel extends StateStore implements ChatModel {
         changed();
       }),
       client.on('messagesRemoved', changed),
+      client.on('attachmentProgress', (p) => this.#files.progress(p)),
       client.on('group', changed),
       client.on('contacts', changed),
       client.on('trust', changed),
@@ -645,7 +648,51 @@ export class ClientModel extends StateStore implements ChatModel {
     }
   }
 
+  async sendFile(
+    conversationId: string,
+    file: File,
+    options: { caption?: string } = {},
+  ): Promise<void> {
+    this.#open.add(conversationId);
+    try {
+      await this.#files.send(this.#requireClient(), conversationId, file, options.caption);
+    } finally {
+      await this.#refresh().catch((err: unknown) =>
+        console.warn('parley: refresh failed', friendly(err)),
+      );
+    }
+  }
+  cancelUpload(messageId: string): void {
+    this.#files.cancel(messageId);
+  }
+  openAttachment(
+    conversationId: string,
+    messageId: string,
+    index: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Blob> {
+    return this.#files.open(
+      this.#requireClient(),
+      conversationId,
+      messageId,
+      index,
+      options.signal,
+    );
+  }
+
   async retrySend(conversationId: string, messageId: string): Promise<void> {
+    const held = this.getState()
+      .messages[conversationId]?.find((m) => m.id === messageId)
+      ?.attachments?.some((a) => a.upload !== undefined && a.upload !== 'uploaded');
+    if (held) {
+      try {
+        return await this.#files.retry(this.#requireClient(), conversationId, messageId);
+      } finally {
+        await this.#refresh().catch((err: unknown) =>
+          console.warn('parley: refresh failed', friendly(err)),
+        );
+      }
+    }
     try {
       await this.#requireClient().retrySend(conversationId, messageId);
     } catch (err) {
@@ -966,6 +1013,7 @@ export function toMessage(m: MessageRecord): Message {
     ...(m.reactions ? { reactions: { ...m.reactions } } : {}),
     ...(m.editedAt !== undefined ? { edited: true } : {}),
     ...(m.deleted ? { deleted: true } : {}),
+    ...(m.attachments ? { attachments: m.attachments.map(toAttachmentView) } : {}),
   };
 }
 
@@ -993,7 +1041,10 @@ export function summarize(
   self: string,
 ): ConversationSummary {
   const last = [...messages].reverse().find((m) => m.kind === 'text');
-  const lastText = last?.deleted ? 'This message was deleted' : (last?.text ?? '');
+  const file = last?.attachments?.[0];
+  const lastText = last?.deleted
+    ? 'This message was deleted'
+    : last?.text || (file ? `📎 ${file.fileName}` : '');
   const title =
     c.kind === 'group'
       ? (groups[c.peer]?.title ?? 'Group')

@@ -150,6 +150,68 @@ export class FakeModel extends StateStore implements ChatModel {
     );
   }
 
+  /** Decrypted files by `<message id>/<index>`: what `openAttachment` returns. */
+  readonly files = new Map<string, Blob>();
+  /** Set: the next upload fails with this code; the next download with this message. */
+  failUpload: string | undefined;
+  failDownload: string | undefined;
+  /** Uploads that were cancelled, by message id. */
+  readonly cancelled: string[] = [];
+
+  async sendFile(conversationId: string, file: File, options: { caption?: string } = {}) {
+    this.calls.push(['sendFile', conversationId, file.name, options.caption]);
+    const summary = this.#summaryFor(conversationId);
+    const id = `m${++this.#seq}`;
+    this.files.set(`${id}/0`, file);
+    const failure = this.failUpload;
+    this.failUpload = undefined;
+    this.#add(
+      {
+        id,
+        conversationId,
+        kind: 'text',
+        direction: 'out',
+        senderAccountId: this.getState().me?.accountId ?? '',
+        timestamp: this.now(),
+        text: options.caption ?? '',
+        status: failure ? 'failed' : 'sent',
+        ...(failure ? { failure: { reason: 'upload_failed' as const, retryable: true } } : {}),
+        attachments: [
+          {
+            fileName: file.name,
+            contentType: file.type,
+            size: file.size,
+            upload: failure ? 'failed' : 'uploaded',
+            ...(failure ? { uploadFailure: { code: failure, retryable: true } } : {}),
+          },
+        ],
+      },
+      summary,
+    );
+    if (failure) throw new Error(`Not sent: ${failure}.`);
+  }
+
+  cancelUpload(messageId: string): void {
+    this.calls.push(['cancelUpload', messageId]);
+    this.cancelled.push(messageId);
+  }
+
+  async openAttachment(
+    conversationId: string,
+    messageId: string,
+    index: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Blob> {
+    this.calls.push(['openAttachment', conversationId, messageId, index]);
+    if (options.signal?.aborted) throw new Error('cancelled');
+    const failure = this.failDownload;
+    this.failDownload = undefined;
+    if (failure) throw new Error(failure);
+    const blob = this.files.get(`${messageId}/${index}`);
+    if (!blob) throw new Error('That file is no longer here.');
+    return blob;
+  }
+
   async react(conversationId: string, messageId: string, emoji: string | null): Promise<void> {
     this.calls.push(['react', conversationId, messageId, emoji]);
     const me = this.getState().me?.accountId ?? '';
@@ -222,7 +284,20 @@ export class FakeModel extends StateStore implements ChatModel {
       messages: {
         ...s.messages,
         [conversationId]: (s.messages[conversationId] ?? []).map((m) =>
-          m.id === messageId ? { ...withoutFailure(m), status: 'sent' as const } : m,
+          m.id === messageId
+            ? {
+                ...withoutFailure(m),
+                status: 'sent' as const,
+                ...(m.attachments
+                  ? {
+                      attachments: m.attachments.map((a) => {
+                        const { uploadFailure: _f, ...rest } = a;
+                        return { ...rest, upload: 'uploaded' as const };
+                      }),
+                    }
+                  : {}),
+              }
+            : m,
         ),
       },
     }));
@@ -243,6 +318,32 @@ export class FakeModel extends StateStore implements ChatModel {
       },
       { id, kind, peer, title },
     );
+  }
+
+  /** Simulates an incoming message with a file (returns its message id). */
+  receiveFile(
+    conversationId: string,
+    from: string,
+    file: File,
+    extra: { width?: number; height?: number; thumbnail?: Uint8Array } = {},
+  ): string {
+    const summary = this.#summaryFor(conversationId);
+    const id = `m${++this.#seq}`;
+    this.files.set(`${id}/0`, file);
+    this.#add(
+      {
+        id,
+        conversationId,
+        kind: 'text',
+        direction: 'in',
+        senderAccountId: from,
+        timestamp: this.now(),
+        text: '',
+        attachments: [{ fileName: file.name, contentType: file.type, size: file.size, ...extra }],
+      },
+      summary,
+    );
+    return id;
   }
 
   typingFrom(conversationId: string, accountIds: string[]): void {

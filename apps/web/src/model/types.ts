@@ -80,7 +80,35 @@ export interface Message {
   edited?: boolean;
   /** Its author deleted it for everyone. */
   deleted?: boolean;
+  /** Files sent with it (encrypted; opened with `openAttachment`). */
+  attachments?: readonly AttachmentView[];
 }
+
+/** What the screens know of an attachment: never its key. */
+export interface AttachmentView {
+  fileName: string;
+  contentType: string;
+  /** Bytes. */
+  size: number;
+  width?: number;
+  height?: number;
+  /** A small preview image (JPEG) the sender made, shown until the image itself is opened. */
+  thumbnail?: Uint8Array;
+  /** Outgoing only: where the upload stands, and why it failed. */
+  upload?: 'uploading' | 'uploaded' | 'failed';
+  uploadFailure?: { code: string; retryable: boolean };
+}
+
+/** An upload or download in progress: blob bytes moved of the total. */
+export interface Transfer {
+  direction: 'upload' | 'download';
+  done: number;
+  total: number;
+}
+
+/** `transfers` key of attachment `index` of message `messageId`. */
+export const transferKey = (messageId: string, index: number, direction: Transfer['direction']) =>
+  `${messageId}/${index}/${direction}`;
 
 export interface ConversationSummary {
   /** `direct:<accountId>` or `group:<groupId>`. */
@@ -158,6 +186,8 @@ export interface ModelState {
    * messages are done so far (the relay does not say how many wait). Cleared once drained.
    */
   catchUp?: { done: number };
+  /** Attachment uploads and downloads in progress (`transferKey`). */
+  transfers?: Readonly<Record<string, Transfer>>;
 }
 
 export interface ChatModel extends TrustActions {
@@ -186,6 +216,20 @@ export interface ChatModel extends TrustActions {
   deleteForEveryone(conversationId: string, messageId: string): Promise<void>;
   /** Deletes a message from this device and our other devices. */
   deleteForMe(conversationId: string, messageId: string): Promise<void>;
+  /**
+   * Encrypts and sends a file (images get their dimensions and a thumbnail); the message shows
+   * at once with the upload's progress. Rejects with why, leaving the message failed (Retry).
+   */
+  sendFile(conversationId: string, file: File, options?: { caption?: string }): Promise<void>;
+  /** Cancels the upload of message `messageId` (it fails as "cancelled"; Retry sends it). */
+  cancelUpload(messageId: string): void;
+  /** Downloads, checks and decrypts an attachment: a Blob of its content type. */
+  openAttachment(
+    conversationId: string,
+    messageId: string,
+    index: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<Blob>;
   /** Sends a `failed` message again (after its cause was dealt with); no new bubble. */
   retrySend(conversationId: string, messageId: string): Promise<void>;
   markRead(conversationId: string): Promise<void>;

@@ -5,6 +5,7 @@ import { MAX_MESSAGE_LENGTH } from '../lib/validate.ts';
 import { displayName } from '../lib/names.ts';
 import { errorMessage, useChatModel, useModelState } from '../model/context.tsx';
 import type { Draft } from './MessageActions.tsx';
+import { AttachButton } from './FileDrop.tsx';
 
 /** The counter shows once fewer characters than this are left. */
 const COUNTER_FROM = 200;
@@ -14,9 +15,12 @@ export function Composer({
   disabled,
   draft,
   onDraftDone = () => {},
+  onFiles,
 }: {
   conversationId: string;
   disabled: boolean;
+  /** Files chosen with the attach button (absent: no attach button). */
+  onFiles?: (files: readonly File[]) => void;
   /** Replying to, or editing, an earlier message. */
   draft?: Draft;
   onDraftDone?: () => void;
@@ -98,6 +102,7 @@ export function Composer({
           {error}
         </p>
       )}
+      {onFiles && <AttachButton onFiles={onFiles} disabled={disabled} />}
       <textarea
         ref={input}
         className="composer__input"

@@ -7,6 +7,7 @@ import { displayName } from '../lib/names.ts';
 import { useChatModel, useModelState } from '../model/context.tsx';
 import { accountStatus, reusedUsernameWarning } from '../model/lifecycle.ts';
 import { Composer } from './Composer.tsx';
+import { useFileDrop, useSendFiles } from './FileDrop.tsx';
 import { IdentityChangedNotice } from './IdentityChangedNotice.tsx';
 import { LinkedDeviceNote } from './LinkedDeviceNote.tsx';
 import type { Draft } from './MessageActions.tsx';
@@ -68,8 +69,18 @@ export function ConversationView({
         .filter(Boolean)
         .join(' · '));
 
+  // Files may go wherever the composer is shown.
+  const canSend =
+    !trust.request && !trust.blocked && !group?.left && !peer?.deleted && changed.length === 0;
+  const files = useSendFiles(conversationId);
+  const drop = useFileDrop(files.send, canSend);
+
   return (
-    <section className="conversation" aria-label={`Conversation with ${info.title}`}>
+    <section
+      className={`conversation${drop.over ? ' conversation--drop' : ''}`}
+      aria-label={`Conversation with ${info.title}`}
+      {...drop.handlers}
+    >
       <header className="conversation__header">
         <button
           type="button"
@@ -151,6 +162,11 @@ export function ConversationView({
           {reused}
         </p>
       )}
+      {files.error && (
+        <p className="error-text conversation__notice" role="alert" data-testid="file-error">
+          {files.error}
+        </p>
+      )}
       {trust.request ? (
         <RequestBar conversationId={conversationId} onGone={() => navigate({ name: 'home' })} />
       ) : trust.blocked ? (
@@ -165,6 +181,7 @@ export function ConversationView({
         <Composer
           conversationId={conversationId}
           disabled={changed.length > 0}
+          onFiles={files.send}
           draft={draft}
           onDraftDone={() => setDraft(undefined)}
         />

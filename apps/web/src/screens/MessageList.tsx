@@ -1,4 +1,6 @@
 import { LinkifiedText } from '../components/LinkifiedText.tsx';
+import { transferWords } from '../model/attachments.ts';
+import { MessageAttachments } from './Attachments.tsx';
 import { EmptyState } from '../components/States.tsx';
 import { MessageMenu, QuoteBlock, ReactionsRow, type Draft } from './MessageActions.tsx';
 import { displayName } from '../lib/names.ts';
@@ -75,9 +77,14 @@ export function MessageList({
                     : 'This message was deleted.'}
                 </p>
               ) : (
-                <p className="bubble__text" data-testid="message-text">
-                  <LinkifiedText text={m.text ?? ''} />
-                </p>
+                <>
+                  {m.attachments && <MessageAttachments message={m} />}
+                  {(!m.attachments || m.text) && (
+                    <p className="bubble__text" data-testid="message-text">
+                      <LinkifiedText text={m.text ?? ''} />
+                    </p>
+                  )}
+                </>
               )}
               <span className="bubble__meta">
                 <time
@@ -110,6 +117,7 @@ const FAILURE_TEXT: Record<SendFailureReason, string> = {
   recipient_gone: 'Not sent: this account no longer exists.',
   account_deleted: 'Not sent: this account was deleted.',
   too_large: 'Not sent: the message is too large.',
+  upload_failed: 'Not sent: the file could not be uploaded.',
   rejected: 'Not sent: the relay refused it.',
 };
 
@@ -121,6 +129,9 @@ function FailedNote({ message }: { message: Message }) {
   return (
     <p className="bubble__failure" role="status" data-testid="send-failure">
       {failure ? FAILURE_TEXT[failure.reason] : 'Not sent.'}
+      {failure?.reason === 'upload_failed' && (
+        <> ({transferWords(uploadFailureOf(message) ?? 'network')})</>
+      )}
       {(!failure || failure.retryable) && (
         <button
           type="button"
@@ -224,3 +235,6 @@ export function eventText(state: ModelState, m: Message): string {
       return m.text ?? '';
   }
 }
+
+const uploadFailureOf = (m: Message) =>
+  m.attachments?.find((a) => a.uploadFailure)?.uploadFailure?.code;

@@ -25,6 +25,7 @@ import {
 import { isMember } from '../records/groups.ts';
 import { storeMessage, updateMessage } from '../records/messages.ts';
 import { applyIncoming, quoteOf } from '../message-actions.ts';
+import { attachmentsOf } from '../attachments/pointer.ts';
 import type { Messaging } from '../messaging.ts';
 import type { Usernames } from '../usernames.ts';
 import type { GroupControlHandler } from './group-control.ts';
@@ -151,6 +152,7 @@ export class ContentHandler {
       storedAt: ctx.now(),
       text: data.text,
       ...quoteOf(data),
+      ...attachmentsOf(data),
       ...(fromSelf ? { status: 'sent' as const } : {}),
     };
     await storeMessage(tx, record);

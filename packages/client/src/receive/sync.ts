@@ -19,6 +19,7 @@ import {
 import { adoptVerified, contactOrNew, isVerified, listContacts } from '../records/contacts.ts';
 import { ensureConversation, storeEvent, storeMessage } from '../records/messages.ts';
 import { applyIncoming, quoteOf, removeMessages } from '../message-actions.ts';
+import { attachmentsOf } from '../attachments/pointer.ts';
 import type { SelfSync } from '../sync/index.ts';
 import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
@@ -67,6 +68,7 @@ export class SyncHandler {
           storedAt: ctx.now(),
           text: data.text,
           ...quoteOf(data),
+          ...attachmentsOf(data),
           status: 'sent',
         };
         if (await tx.get('processed', PROCESSED.messageIndex(record.senderAccountId, record.id))) {

@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSLNBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIVCg1hY2Nlc3Nfc2VjcmV0GAUgASgMEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNIosCCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDRInCgVxdW90ZRgUIAEoCzIYLnBhcmxleS5jb250ZW50LnYxLlF1b3RlEi0KCHJlYWN0aW9uGBUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhY3Rpb24SJQoEZWRpdBgWIAEoCzIXLnBhcmxleS5jb250ZW50LnYxLkVkaXQSKQoGZGVsZXRlGBcgASgLMhkucGFybGV5LmNvbnRlbnQudjEuRGVsZXRlIkQKBVF1b3RlEhIKCm1lc3NhZ2VfaWQYASABKAkSGQoRYXV0aG9yX2FjY291bnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSJmCghSZWFjdGlvbhIZChF0YXJnZXRfbWVzc2FnZV9pZBgBIAEoCRIgChh0YXJnZXRfYXV0aG9yX2FjY291bnRfaWQYAiABKAkSDQoFZW1vamkYAyABKAkSDgoGcmVtb3ZlGAQgASgIIiEKBEVkaXQSGQoRdGFyZ2V0X21lc3NhZ2VfaWQYASABKAkiIwoGRGVsZXRlEhkKEXRhcmdldF9tZXNzYWdlX2lkGAEgASgJIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkikQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAkSDgoGYWRtaW5zGAogAygJIuAECgxHcm91cENvbnRyb2wSLAoFc3RhdGUYASABKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjgKBmNyZWF0ZRgKIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5DcmVhdGVIABI5CgNhZGQYCyABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQWRkTWVtYmVyc0gAEj8KBnJlbW92ZRgMIAEoCzItLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW1vdmVNZW1iZXJzSAASOAoGcmVuYW1lGA0gASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbmFtZUgAEjYKBWxlYXZlGA4gASgLMiUucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkxlYXZlSAASQQoLbWFrZV9hZG1pbnMYFCABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTWFrZUFkbWluc0gAGggKBkNyZWF0ZRohCgpBZGRNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGjsKDVJlbW92ZU1lbWJlcnMSEwoLYWNjb3VudF9pZHMYASADKAkSFQoNYWNjb3VudHNfZ29uZRgCIAEoCBoXCgZSZW5hbWUSDQoFdGl0bGUYASABKAkaBwoFTGVhdmUaIQoKTWFrZUFkbWlucxITCgthY2NvdW50X2lkcxgBIAMoCUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMInoKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgSDwoHYmxvY2tlZBgKIAEoCBIQCghhY2NlcHRlZBgLIAEoCCI7CgtDb250YWN0TGlzdBIsCghjb250YWN0cxgBIAMoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3QibQoJR3JvdXBMaXN0Ei0KBmdyb3VwcxgBIAMoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSMQoIcmVxdWVzdHMYCiADKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cFJlcXVlc3QiNAoMR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEhIKCmludml0ZWRfYnkYAiABKAkiewoOU2VudFRyYW5zY3JpcHQSHgoWZGVzdGluYXRpb25fYWNjb3VudF9pZBgBIAEoCRIrCgdjb250ZW50GAIgASgLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGVudBIcChRkZXN0aW5hdGlvbl91c2VybmFtZRgDIAEoCSL0AwoLU3luY01lc3NhZ2USMQoEc2VudBgBIAEoCzIhLnBhcmxleS5jb250ZW50LnYxLlNlbnRUcmFuc2NyaXB0SAASMgoIY29udGFjdHMYAiABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdEgAEi4KBmdyb3VwcxgDIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdEgAEjEKB3JlcXVlc3QYBCABKAsyHi5wYXJsZXkuY29udGVudC52MS5TeW5jUmVxdWVzdEgAEisKBHJlYWQYBSABKAsyGy5wYXJsZXkuY29udGVudC52MS5SZWFkU3luY0gAEjMKCHZlcmlmaWVkGAYgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuVmVyaWZpZWRTeW5jSAASMQoHYmxvY2tlZBgUIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkJsb2NrZWRTeW5jSAASRQoQcmVxdWVzdF9yZXNwb25zZRgVIAEoCzIpLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2VIABI3Cg1kZWxldGVfZm9yX21lGBYgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGVsZXRlRm9yTWVIAEIGCgRib2R5IjIKC0Jsb2NrZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSDwoHYmxvY2tlZBgCIAEoCCKmAQoWTWVzc2FnZVJlcXVlc3RSZXNwb25zZRI8CgR0eXBlGAEgASgOMi4ucGFybGV5LmNvbnRlbnQudjEuTWVzc2FnZVJlcXVlc3RSZXNwb25zZS5UeXBlEhIKCmFjY291bnRfaWQYAiABKAkSEAoIZ3JvdXBfaWQYAyABKAkiKAoEVHlwZRIPCgtUWVBFX0FDQ0VQVBAAEg8KC1RZUEVfREVMRVRFEAEiSgoMVmVyaWZpZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSFAoMaWRlbnRpdHlfa2V5GAIgASgMEhAKCHZlcmlmaWVkGAMgASgIIg0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCLpAQoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMIjsKC0RlbGV0ZUZvck1lEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCWIGcHJvdG8z',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSLNBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIVCg1hY2Nlc3Nfc2VjcmV0GAUgASgMEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNIsYCCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDRInCgVxdW90ZRgUIAEoCzIYLnBhcmxleS5jb250ZW50LnYxLlF1b3RlEi0KCHJlYWN0aW9uGBUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhY3Rpb24SJQoEZWRpdBgWIAEoCzIXLnBhcmxleS5jb250ZW50LnYxLkVkaXQSKQoGZGVsZXRlGBcgASgLMhkucGFybGV5LmNvbnRlbnQudjEuRGVsZXRlEjkKC2F0dGFjaG1lbnRzGB4gAygLMiQucGFybGV5LmNvbnRlbnQudjEuQXR0YWNobWVudFBvaW50ZXIivAEKEUF0dGFjaG1lbnRQb2ludGVyEhAKCHJlbGF5X2lkGAEgASgJEgsKA2tleRgCIAEoDBIOCgZkaWdlc3QYAyABKAwSDAoEc2l6ZRgEIAEoBBIUCgxjb250ZW50X3R5cGUYBSABKAkSEQoJZmlsZV9uYW1lGAYgASgJEg0KBXdpZHRoGAcgASgNEg4KBmhlaWdodBgIIAEoDRIRCgl0aHVtYm5haWwYCSABKAwSDwoHY2FwdGlvbhgKIAEoCSJECgVRdW90ZRISCgptZXNzYWdlX2lkGAEgASgJEhkKEWF1dGhvcl9hY2NvdW50X2lkGAIgASgJEgwKBHRleHQYAyABKAkiZgoIUmVhY3Rpb24SGQoRdGFyZ2V0X21lc3NhZ2VfaWQYASABKAkSIAoYdGFyZ2V0X2F1dGhvcl9hY2NvdW50X2lkGAIgASgJEg0KBWVtb2ppGAMgASgJEg4KBnJlbW92ZRgEIAEoCCIhCgRFZGl0EhkKEXRhcmdldF9tZXNzYWdlX2lkGAEgASgJIiMKBkRlbGV0ZRIZChF0YXJnZXRfbWVzc2FnZV9pZBgBIAEoCSKFAQoOUmVjZWlwdE1lc3NhZ2USNAoEdHlwZRgBIAEoDjImLnBhcmxleS5jb250ZW50LnYxLlJlY2VpcHRNZXNzYWdlLlR5cGUSEwoLbWVzc2FnZV9pZHMYAiADKAkiKAoEVHlwZRIRCg1UWVBFX0RFTElWRVJZEAASDQoJVFlQRV9SRUFEEAEijAEKDVR5cGluZ01lc3NhZ2USNwoGYWN0aW9uGAEgASgOMicucGFybGV5LmNvbnRlbnQudjEuVHlwaW5nTWVzc2FnZS5BY3Rpb24SEAoIZ3JvdXBfaWQYAiABKAkiMAoGQWN0aW9uEhIKDkFDVElPTl9TVEFSVEVEEAASEgoOQUNUSU9OX1NUT1BQRUQQASIzCgtHcm91cE1lbWJlchISCgphY2NvdW50X2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIpEBCgpHcm91cFN0YXRlEhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEg0KBXRpdGxlGAMgASgJEi8KB21lbWJlcnMYBCADKAsyHi5wYXJsZXkuY29udGVudC52MS5Hcm91cE1lbWJlchIPCgdjcmVhdG9yGAUgASgJEg4KBmFkbWlucxgKIAMoCSLgBAoMR3JvdXBDb250cm9sEiwKBXN0YXRlGAEgASgLMh0ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBTdGF0ZRI4CgZjcmVhdGUYCiABKAsyJi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQ3JlYXRlSAASOQoDYWRkGAsgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkFkZE1lbWJlcnNIABI/CgZyZW1vdmUYDCABKAsyLS5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuUmVtb3ZlTWVtYmVyc0gAEjgKBnJlbmFtZRgNIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW5hbWVIABI2CgVsZWF2ZRgOIAEoCzIlLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5MZWF2ZUgAEkEKC21ha2VfYWRtaW5zGBQgASgLMioucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLk1ha2VBZG1pbnNIABoICgZDcmVhdGUaIQoKQWRkTWVtYmVycxITCgthY2NvdW50X2lkcxgBIAMoCRo7Cg1SZW1vdmVNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJEhUKDWFjY291bnRzX2dvbmUYAiABKAgaFwoGUmVuYW1lEg0KBXRpdGxlGAEgASgJGgcKBUxlYXZlGiEKCk1ha2VBZG1pbnMSEwoLYWNjb3VudF9pZHMYASADKAlCCAoGYWN0aW9uIkcKFVNlbmRlcktleURpc3RyaWJ1dGlvbhIQCghncm91cF9pZBgBIAEoCRIcChRkaXN0cmlidXRpb25fbWVzc2FnZRgCIAEoDCJ6CgdDb250YWN0EhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFAoMaWRlbnRpdHlfa2V5GAMgASgMEhAKCHZlcmlmaWVkGAQgASgIEg8KB2Jsb2NrZWQYCiABKAgSEAoIYWNjZXB0ZWQYCyABKAgiOwoLQ29udGFjdExpc3QSLAoIY29udGFjdHMYASADKAsyGi5wYXJsZXkuY29udGVudC52MS5Db250YWN0Im0KCUdyb3VwTGlzdBItCgZncm91cHMYASADKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjEKCHJlcXVlc3RzGAogAygLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBSZXF1ZXN0IjQKDEdyb3VwUmVxdWVzdBIQCghncm91cF9pZBgBIAEoCRISCgppbnZpdGVkX2J5GAIgASgJInsKDlNlbnRUcmFuc2NyaXB0Eh4KFmRlc3RpbmF0aW9uX2FjY291bnRfaWQYASABKAkSKwoHY29udGVudBgCIAEoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRlbnQSHAoUZGVzdGluYXRpb25fdXNlcm5hbWUYAyABKAki9AMKC1N5bmNNZXNzYWdlEjEKBHNlbnQYASABKAsyIS5wYXJsZXkuY29udGVudC52MS5TZW50VHJhbnNjcmlwdEgAEjIKCGNvbnRhY3RzGAIgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3RIABIuCgZncm91cHMYAyABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3RIABIxCgdyZXF1ZXN0GAQgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY1JlcXVlc3RIABIrCgRyZWFkGAUgASgLMhsucGFybGV5LmNvbnRlbnQudjEuUmVhZFN5bmNIABIzCgh2ZXJpZmllZBgGIAEoCzIfLnBhcmxleS5jb250ZW50LnYxLlZlcmlmaWVkU3luY0gAEjEKB2Jsb2NrZWQYFCABKAsyHi5wYXJsZXkuY29udGVudC52MS5CbG9ja2VkU3luY0gAEkUKEHJlcXVlc3RfcmVzcG9uc2UYFSABKAsyKS5wYXJsZXkuY29udGVudC52MS5NZXNzYWdlUmVxdWVzdFJlc3BvbnNlSAASNwoNZGVsZXRlX2Zvcl9tZRgWIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkRlbGV0ZUZvck1lSABCBgoEYm9keSIyCgtCbG9ja2VkU3luYxISCgphY2NvdW50X2lkGAEgASgJEg8KB2Jsb2NrZWQYAiABKAgipgEKFk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2USPAoEdHlwZRgBIAEoDjIuLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2UuVHlwZRISCgphY2NvdW50X2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJIigKBFR5cGUSDwoLVFlQRV9BQ0NFUFQQABIPCgtUWVBFX0RFTEVURRABIkoKDFZlcmlmaWVkU3luYxISCgphY2NvdW50X2lkGAEgASgJEhQKDGlkZW50aXR5X2tleRgCIAEoDBIQCgh2ZXJpZmllZBgDIAEoCCINCgtTeW5jUmVxdWVzdCI4CghSZWFkU3luYxIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiRgoMUmV0cnlSZXF1ZXN0EhEKCXRpbWVzdGFtcBgBIAEoBBIQCghncm91cF9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKA0iDQoLTnVsbE1lc3NhZ2UiOgoTUHJvdmlzaW9uaW5nUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwi6QEKEFByb3Zpc2lvbk1lc3NhZ2USGQoRaWRlbnRpdHlfa2V5X3BhaXIYASABKAwSEgoKYWNjb3VudF9pZBgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCRIUCgxsaW5raW5nX2NvZGUYBCABKAkSMAoIY29udGFjdHMYBSABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdBIsCgZncm91cHMYBiABKAsyHC5wYXJsZXkuY29udGVudC52MS5Hcm91cExpc3QSHgoWcHJvdmlzaW9uaW5nX2RldmljZV9pZBgHIAEoDSJGChFQcm92aXNpb25FbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwSDAoEYm9keRgDIAEoDCI7CgtEZWxldGVGb3JNZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAliBnByb3RvMw',
   );
 
 /**
@@ -212,6 +212,13 @@ export type DataMessage = Message<'parley.content.v1.DataMessage'> & {
    * @generated from field: parley.content.v1.Delete delete = 23;
    */
   delete?: Delete | undefined;
+
+  /**
+   * Files sent with this message (encrypted blobs on the relay; see AttachmentPointer).
+   *
+   * @generated from field: repeated parley.content.v1.AttachmentPointer attachments = 30;
+   */
+  attachments: AttachmentPointer[];
 };
 
 /**
@@ -221,6 +228,83 @@ export type DataMessage = Message<'parley.content.v1.DataMessage'> & {
 export const DataMessageSchema: GenMessage<DataMessage> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 2);
+
+/**
+ * Where an encrypted attachment is and how to open it (packages/client/src/attachments). The
+ * relay holds only the blob under a random id; everything else travels here, end-to-end
+ * encrypted.
+ *
+ * @generated from message parley.content.v1.AttachmentPointer
+ */
+export type AttachmentPointer = Message<'parley.content.v1.AttachmentPointer'> & {
+  /**
+   * The relay's id of the blob (GET /v1/attachments/:id).
+   *
+   * @generated from field: string relay_id = 1;
+   */
+  relayId: string;
+
+  /**
+   * AES-256 key ‖ HMAC-SHA256 key (64 bytes).
+   *
+   * @generated from field: bytes key = 2;
+   */
+  key: Uint8Array;
+
+  /**
+   * SHA-256 of the blob, checked before anything else.
+   *
+   * @generated from field: bytes digest = 3;
+   */
+  digest: Uint8Array;
+
+  /**
+   * The plaintext's length (the blob holds it padded).
+   *
+   * @generated from field: uint64 size = 4;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: string content_type = 5;
+   */
+  contentType: string;
+
+  /**
+   * @generated from field: string file_name = 6;
+   */
+  fileName: string;
+
+  /**
+   * Images: pixel dimensions and a small JPEG/PNG/WebP preview.
+   *
+   * @generated from field: uint32 width = 7;
+   */
+  width: number;
+
+  /**
+   * @generated from field: uint32 height = 8;
+   */
+  height: number;
+
+  /**
+   * @generated from field: bytes thumbnail = 9;
+   */
+  thumbnail: Uint8Array;
+
+  /**
+   * @generated from field: string caption = 10;
+   */
+  caption: string;
+};
+
+/**
+ * Describes the message parley.content.v1.AttachmentPointer.
+ * Use `create(AttachmentPointerSchema)` to create a new message.
+ */
+export const AttachmentPointerSchema: GenMessage<AttachmentPointer> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 3);
 
 /**
  * Which message a reply quotes: its id and author, and the start of its text as the replier
@@ -251,7 +335,7 @@ export type Quote = Message<'parley.content.v1.Quote'> & {
  */
 export const QuoteSchema: GenMessage<Quote> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 3);
+  messageDesc(file_parley_content_v1_content, 4);
 
 /**
  * One emoji per person per message; `remove` takes the sender's reaction back.
@@ -286,7 +370,7 @@ export type Reaction = Message<'parley.content.v1.Reaction'> & {
  */
 export const ReactionSchema: GenMessage<Reaction> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 4);
+  messageDesc(file_parley_content_v1_content, 5);
 
 /**
  * The author's new text (`DataMessage.text`) for their message `target_message_id`.
@@ -306,7 +390,7 @@ export type Edit = Message<'parley.content.v1.Edit'> & {
  */
 export const EditSchema: GenMessage<Edit> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 5);
+  messageDesc(file_parley_content_v1_content, 6);
 
 /**
  * The author deletes their message `target_message_id` for everyone.
@@ -326,7 +410,7 @@ export type Delete = Message<'parley.content.v1.Delete'> & {
  */
 export const DeleteSchema: GenMessage<Delete> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 6);
+  messageDesc(file_parley_content_v1_content, 7);
 
 /**
  * @generated from message parley.content.v1.ReceiptMessage
@@ -349,7 +433,7 @@ export type ReceiptMessage = Message<'parley.content.v1.ReceiptMessage'> & {
  */
 export const ReceiptMessageSchema: GenMessage<ReceiptMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 7);
+  messageDesc(file_parley_content_v1_content, 8);
 
 /**
  * @generated from enum parley.content.v1.ReceiptMessage.Type
@@ -371,7 +455,7 @@ export enum ReceiptMessage_Type {
  */
 export const ReceiptMessage_TypeSchema: GenEnum<ReceiptMessage_Type> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 7, 0);
+  enumDesc(file_parley_content_v1_content, 8, 0);
 
 /**
  * @generated from message parley.content.v1.TypingMessage
@@ -394,7 +478,7 @@ export type TypingMessage = Message<'parley.content.v1.TypingMessage'> & {
  */
 export const TypingMessageSchema: GenMessage<TypingMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 8);
+  messageDesc(file_parley_content_v1_content, 9);
 
 /**
  * @generated from enum parley.content.v1.TypingMessage.Action
@@ -416,7 +500,7 @@ export enum TypingMessage_Action {
  */
 export const TypingMessage_ActionSchema: GenEnum<TypingMessage_Action> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 8, 0);
+  enumDesc(file_parley_content_v1_content, 9, 0);
 
 /**
  * @generated from message parley.content.v1.GroupMember
@@ -441,7 +525,7 @@ export type GroupMember = Message<'parley.content.v1.GroupMember'> & {
  */
 export const GroupMemberSchema: GenMessage<GroupMember> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 9);
+  messageDesc(file_parley_content_v1_content, 10);
 
 /**
  * A group's full state at `revision`. Client-managed: every control message carries it.
@@ -489,7 +573,7 @@ export type GroupState = Message<'parley.content.v1.GroupState'> & {
  */
 export const GroupStateSchema: GenMessage<GroupState> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 10);
+  messageDesc(file_parley_content_v1_content, 11);
 
 /**
  * @generated from message parley.content.v1.GroupControl
@@ -557,7 +641,7 @@ export type GroupControl = Message<'parley.content.v1.GroupControl'> & {
  */
 export const GroupControlSchema: GenMessage<GroupControl> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11);
+  messageDesc(file_parley_content_v1_content, 12);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Create
@@ -570,7 +654,7 @@ export type GroupControl_Create = Message<'parley.content.v1.GroupControl.Create
  */
 export const GroupControl_CreateSchema: GenMessage<GroupControl_Create> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11, 0);
+  messageDesc(file_parley_content_v1_content, 12, 0);
 
 /**
  * @generated from message parley.content.v1.GroupControl.AddMembers
@@ -588,7 +672,7 @@ export type GroupControl_AddMembers = Message<'parley.content.v1.GroupControl.Ad
  */
 export const GroupControl_AddMembersSchema: GenMessage<GroupControl_AddMembers> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11, 1);
+  messageDesc(file_parley_content_v1_content, 12, 1);
 
 /**
  * @generated from message parley.content.v1.GroupControl.RemoveMembers
@@ -614,7 +698,7 @@ export type GroupControl_RemoveMembers = Message<'parley.content.v1.GroupControl
  */
 export const GroupControl_RemoveMembersSchema: GenMessage<GroupControl_RemoveMembers> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11, 2);
+  messageDesc(file_parley_content_v1_content, 12, 2);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Rename
@@ -632,7 +716,7 @@ export type GroupControl_Rename = Message<'parley.content.v1.GroupControl.Rename
  */
 export const GroupControl_RenameSchema: GenMessage<GroupControl_Rename> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11, 3);
+  messageDesc(file_parley_content_v1_content, 12, 3);
 
 /**
  * @generated from message parley.content.v1.GroupControl.Leave
@@ -645,7 +729,7 @@ export type GroupControl_Leave = Message<'parley.content.v1.GroupControl.Leave'>
  */
 export const GroupControl_LeaveSchema: GenMessage<GroupControl_Leave> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11, 4);
+  messageDesc(file_parley_content_v1_content, 12, 4);
 
 /**
  * @generated from message parley.content.v1.GroupControl.MakeAdmins
@@ -663,7 +747,7 @@ export type GroupControl_MakeAdmins = Message<'parley.content.v1.GroupControl.Ma
  */
 export const GroupControl_MakeAdminsSchema: GenMessage<GroupControl_MakeAdmins> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 11, 5);
+  messageDesc(file_parley_content_v1_content, 12, 5);
 
 /**
  * @generated from message parley.content.v1.SenderKeyDistribution
@@ -688,7 +772,7 @@ export type SenderKeyDistribution = Message<'parley.content.v1.SenderKeyDistribu
  */
 export const SenderKeyDistributionSchema: GenMessage<SenderKeyDistribution> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 12);
+  messageDesc(file_parley_content_v1_content, 13);
 
 /**
  * @generated from message parley.content.v1.Contact
@@ -737,7 +821,7 @@ export type Contact = Message<'parley.content.v1.Contact'> & {
  */
 export const ContactSchema: GenMessage<Contact> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 13);
+  messageDesc(file_parley_content_v1_content, 14);
 
 /**
  * @generated from message parley.content.v1.ContactList
@@ -755,7 +839,7 @@ export type ContactList = Message<'parley.content.v1.ContactList'> & {
  */
 export const ContactListSchema: GenMessage<ContactList> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 14);
+  messageDesc(file_parley_content_v1_content, 15);
 
 /**
  * @generated from message parley.content.v1.GroupList
@@ -780,7 +864,7 @@ export type GroupList = Message<'parley.content.v1.GroupList'> & {
  */
 export const GroupListSchema: GenMessage<GroupList> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 15);
+  messageDesc(file_parley_content_v1_content, 16);
 
 /**
  * @generated from message parley.content.v1.GroupRequest
@@ -805,7 +889,7 @@ export type GroupRequest = Message<'parley.content.v1.GroupRequest'> & {
  */
 export const GroupRequestSchema: GenMessage<GroupRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 16);
+  messageDesc(file_parley_content_v1_content, 17);
 
 /**
  * What one of our devices sent, so our other devices show it too.
@@ -842,7 +926,7 @@ export type SentTranscript = Message<'parley.content.v1.SentTranscript'> & {
  */
 export const SentTranscriptSchema: GenMessage<SentTranscript> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 17);
+  messageDesc(file_parley_content_v1_content, 18);
 
 /**
  * @generated from message parley.content.v1.SyncMessage
@@ -936,7 +1020,7 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
  */
 export const SyncMessageSchema: GenMessage<SyncMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 18);
+  messageDesc(file_parley_content_v1_content, 19);
 
 /**
  * @generated from message parley.content.v1.BlockedSync
@@ -959,7 +1043,7 @@ export type BlockedSync = Message<'parley.content.v1.BlockedSync'> & {
  */
 export const BlockedSyncSchema: GenMessage<BlockedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 19);
+  messageDesc(file_parley_content_v1_content, 20);
 
 /**
  * @generated from message parley.content.v1.MessageRequestResponse
@@ -989,7 +1073,7 @@ export type MessageRequestResponse = Message<'parley.content.v1.MessageRequestRe
  */
 export const MessageRequestResponseSchema: GenMessage<MessageRequestResponse> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 21);
 
 /**
  * @generated from enum parley.content.v1.MessageRequestResponse.Type
@@ -1011,7 +1095,7 @@ export enum MessageRequestResponse_Type {
  */
 export const MessageRequestResponse_TypeSchema: GenEnum<MessageRequestResponse_Type> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 20, 0);
+  enumDesc(file_parley_content_v1_content, 21, 0);
 
 /**
  * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
@@ -1042,7 +1126,7 @@ export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
  */
 export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 21);
+  messageDesc(file_parley_content_v1_content, 22);
 
 /**
  * @generated from message parley.content.v1.SyncRequest
@@ -1055,7 +1139,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 22);
+  messageDesc(file_parley_content_v1_content, 23);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -1080,7 +1164,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 23);
+  messageDesc(file_parley_content_v1_content, 24);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -1113,7 +1197,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 24);
+  messageDesc(file_parley_content_v1_content, 25);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -1126,7 +1210,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 25);
+  messageDesc(file_parley_content_v1_content, 26);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -1155,7 +1239,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 26);
+  messageDesc(file_parley_content_v1_content, 27);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -1207,7 +1291,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 27);
+  messageDesc(file_parley_content_v1_content, 28);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -1237,7 +1321,7 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 28);
+  messageDesc(file_parley_content_v1_content, 29);
 
 /**
  * @generated from message parley.content.v1.DeleteForMe
@@ -1260,4 +1344,4 @@ export type DeleteForMe = Message<'parley.content.v1.DeleteForMe'> & {
  */
 export const DeleteForMeSchema: GenMessage<DeleteForMe> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 29);
+  messageDesc(file_parley_content_v1_content, 30);
