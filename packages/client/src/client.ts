@@ -12,6 +12,7 @@
 import type { DeviceInfo, Envelope } from '@parley/protocol';
 import { Account } from './account/account.ts';
 import { PreKeys } from './account/prekeys.ts';
+import { ClientError } from './errors.ts';
 import { ClientContext, type ClientEvents, type ParleyClientOptions } from './context.ts';
 import { sessionKey } from './crypto-stores.ts';
 import { DirectDelivery } from './delivery/direct.ts';
@@ -24,6 +25,10 @@ import { Groups } from './groups/index.ts';
 import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
+const createAttachmentTransport = (_: unknown): never => {
+  throw new ClientError('unsupported_platform', 'TODO merge attach-relay');
+};
+import { HistoryTransfer, type ApproveOptions, type HistoryState } from './history/transfer.ts';
 import { MessageActions } from './message-actions.ts';
 import { Messaging, type SendOptions } from './messaging.ts';
 import { Connection } from './connection.ts';
@@ -69,6 +74,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #trust: Trust;
   readonly #messaging: Messaging;
   readonly #linking: Linking;
+  readonly #history: HistoryTransfer;
   readonly #receiver: Receiver;
   readonly #sealed: SealedSender;
   readonly #batches: BatchReceiver;
@@ -107,7 +113,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
     this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#actions = new MessageActions(ctx, messaging, sync);
-    this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
+    this.#history = new HistoryTransfer(ctx, () => createAttachmentTransport(ctx));
+    this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync, this.#history);
     const content = new ContentHandler(
       ctx,
       usernames,
@@ -205,9 +212,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Connection ---------------------------------------------------------------------------
-  /** Connects the delivery socket; resolves once the stored backlog has been handled. */
+  /**
+   * Connects the delivery socket; resolves once the stored backlog has been handled. On a newly
+   * linked device the first start imports the offered history before anything is received.
+   */
   async start(): Promise<void> {
     const run = ++this.#runs;
+    if (this.#ctx.account) await this.#history.importPending();
     if (this.#ctx.account) await this.#prepareSealed();
     // stop() was called while sealed sender was being prepared: stay stopped.
     if (run !== this.#runs) return;
@@ -377,8 +388,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Devices ------------------------------------------------------------------------------
-  approveLink(uri: string): Promise<void> {
-    return this.#linking.approve(uri);
+  /** Approves a new device; `{ transferHistory: true }` sends our message history along. */
+  approveLink(uri: string, options?: ApproveOptions): Promise<void> {
+    return this.#linking.approve(uri, options);
+  }
+  /** On a linked device: whether history was offered, imported, declined or failed (why). */
+  historyTransferState(): Promise<HistoryState | undefined> {
+    return this.#history.state();
   }
   devices() {
     return this.#linking.devices();

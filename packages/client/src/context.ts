@@ -30,6 +30,7 @@ import {
   type WebSocketConstructor,
 } from './relay/index.ts';
 import type { Storage, StorageTx } from './storage/index.ts';
+import type { HistoryTransferEvents } from './history/events.ts';
 
 export interface ParleyClientOptions {
   storage: Storage;
@@ -57,7 +58,7 @@ export interface ParleyClientOptions {
   deliveryReceipts?: boolean;
 }
 
-export interface ClientEvents {
+export interface ClientEvents extends HistoryTransferEvents {
   /** A message was stored: received, or sent by one of our other devices. */
   message: MessageRecord;
   /** A stored message changed: a reaction, an edit, a deletion for everyone. */

@@ -14,6 +14,8 @@ export const META = {
   outboxSeq: 'outboxSeq',
   /** Sealed sender: our access secret, the pinned trust root, our sender certificate. */
   sealed: 'sealed',
+  /** History transfer on a linked device: offered, imported or failed (history/transfer.ts). */
+  history: 'history',
 } as const;
 
 /** `sessions/<account>.<device>`. */
