@@ -392,6 +392,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
   approveLink(uri: string, options?: ApproveOptions): Promise<void> {
     return this.#linking.approve(uri, options);
   }
+  /**
+   * On a newly linked device: imports the history the primary offered, if not done yet (the
+   * first `start()` does it otherwise). Resolves with the outcome; never throws for a bad
+   * archive (the state says why).
+   */
+  async importHistory(): Promise<HistoryState | undefined> {
+    await this.#history.importPending();
+    return this.#history.state();
+  }
   /** On a linked device: whether history was offered, imported, declined or failed (why). */
   historyTransferState(): Promise<HistoryState | undefined> {
     return this.#history.state();
