@@ -27,7 +27,7 @@ const shown = (m: MessageRecord) => ({
 });
 
 /** Sends `count` texts through `send`, `parallel` at a time (the outbox batches its commits). */
-async function sendMany(count: number, send: (i: number) => Promise<unknown>, parallel = 20) {
+async function sendMany(count: number, send: (i: number) => Promise<unknown>, parallel = 100) {
   for (let i = 0; i < count; i += parallel) {
     await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, (_, j) => send(i + j)));
   }
@@ -57,8 +57,10 @@ async function link(
   return track(device);
 }
 
+const T0 = Date.now();
+const T = (w: string) => console.log(w, Date.now() - T0);
 describe('history transfer', () => {
-  it('moves 1,000 messages with senders, statuses and reactions to a new device', async () => {
+  it('moves 1,000 messages with senders, statuses and reactions to a new device', { timeout: 120_000 }, async () => {
     const alice = track(await registeredClient(relay.url, 'ht_alice'));
     const bob = track(await registeredClient(relay.url, 'ht_bob'));
     const carol = track(await registeredClient(relay.url, 'ht_carol'));
@@ -74,18 +76,20 @@ describe('history transfer', () => {
     await until(carol, 'group', async () => (await carol.group(group.groupId)) !== undefined);
 
     // 1,000 texts: 400 with Bob (both ways), 200 with Carol, 400 in the group (all three).
-    await sendMany(200, (i) => alice.sendText(bob.accountId, `a→b ${i}`));
-    await sendMany(200, (i) => bob.sendText(alice.accountId, `b→a ${i}`));
-    await sendMany(100, (i) => alice.sendText(carol.accountId, `a→c ${i}`));
-    await sendMany(100, (i) => carol.sendText(alice.accountId, `c→a ${i}`));
-    await sendMany(200, (i) => alice.sendGroupText(group.groupId, `a→g ${i}`));
-    await sendMany(100, (i) => bob.sendGroupText(group.groupId, `b→g ${i}`));
-    await sendMany(100, (i) => carol.sendGroupText(group.groupId, `c→g ${i}`));
+    T('send'); await sendMany(200, (i) => alice.sendText(bob.accountId, `a→b ${i}`));
+    T('send'); await sendMany(200, (i) => bob.sendText(alice.accountId, `b→a ${i}`));
+    T('send'); await sendMany(100, (i) => alice.sendText(carol.accountId, `a→c ${i}`));
+    T('send'); await sendMany(100, (i) => carol.sendText(alice.accountId, `c→a ${i}`));
+    T('send'); await sendMany(200, (i) => alice.sendGroupText(group.groupId, `a→g ${i}`));
+    T('send'); await sendMany(100, (i) => bob.sendGroupText(group.groupId, `b→g ${i}`));
+    T('send'); await sendMany(100, (i) => carol.sendGroupText(group.groupId, `c→g ${i}`));
+    T('sent');
     const expected: Record<string, number> = { [withBob]: 400, [withCarol]: 200, [inGroup]: 400 };
     for (const [id, n] of Object.entries(expected)) {
       await until(alice, 'message', async () => (await countIn(alice, id)) === n);
     }
 
+    T('received');
     // Bob read Alice's texts and reacted to some; Alice reacted to one of Carol's and read all.
     const toBob = (await alice.messages(withBob)).filter((m) => m.direction === 'out');
     await until(
@@ -106,6 +110,7 @@ describe('history transfer', () => {
       return toBob.slice(0, 5).every((t) => ms.find((m) => m.id === t.id)?.reactions);
     });
 
+    T('statuses');
     // Alice links a new device with history: progress on both sides, then everything is there.
     const primaryPhases = new Set<string>();
     alice.on('historyTransferProgress', (p) => primaryPhases.add(p.phase));
