@@ -17,10 +17,19 @@ const limits = {
   expect: { poll: { timeout: 30_000 } },
 };
 
-const node = (name: string, include: string[], extra: object = {}) => ({
+// Without "module": as Node itself resolves. Some packages (the AWS SDK, for the relay's S3
+// attachment store) publish extension-less ESM under "module" that only bundlers can load.
+const plainNodeConditions = conditions.filter((c) => c !== 'module');
+
+const node = (
+  name: string,
+  include: string[],
+  extra: object = {},
+  resolveConditions: string[] = conditions,
+) => ({
   test: { name, environment: 'node' as const, include, ...limits, ...extra },
-  resolve: { conditions },
-  ssr: { resolve: { conditions } },
+  resolve: { conditions: resolveConditions },
+  ssr: { resolve: { conditions: resolveConditions } },
 });
 
 export default defineConfig({
@@ -42,7 +51,7 @@ export default defineConfig({
         },
       ),
       node('protocol', ['packages/protocol/test/**/*.test.ts']),
-      node('relay', ['apps/relay/test/**/*.test.ts']),
+      node('relay', ['apps/relay/test/**/*.test.ts'], {}, plainNodeConditions),
       node('client', ['packages/client/test/**/*.test.ts']),
       // Most CLI cases start several `parley` processes: seconds each on a busy machine.
       node('cli', ['apps/cli/test/**/*.test.ts'], { testTimeout: 180_000 }),

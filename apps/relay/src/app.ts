@@ -24,6 +24,9 @@ import { Keepalive } from './delivery/keepalive.ts';
 import { ProvisioningHub } from './delivery/provisioning.ts';
 import { SocketGuard } from './delivery/socket-guard.ts';
 import { createLogger } from './logging.ts';
+import { openBlobStore } from './attachments/open.ts';
+import { AttachmentJanitor } from './attachments/janitor.ts';
+import attachmentsPlugin from './attachments/plugin.ts';
 import authPlugin from './plugins/auth.ts';
 import { capConnectionsPerIp, connectionOptions } from './plugins/connections.ts';
 import docsPlugin from './plugins/docs.ts';
@@ -95,6 +98,8 @@ export async function buildApp(
   await cluster?.ready();
   const clock = deps.clock ?? systemClock;
   const keepalive = new Keepalive(config.keepaliveIntervalMs);
+  const blobs = await openBlobStore(config);
+  const attachments = new AttachmentJanitor(store.attachments, blobs, config, clock, logger);
   let closing = false;
   const audit = (event: AuditEvent, fields: Record<string, unknown> = {}) => {
     logger.info({ audit: event, ...fields }, event);
@@ -110,7 +115,11 @@ export async function buildApp(
     keepalive,
     socketGuard: new SocketGuard(config),
     audit,
-    sweep: () => store.expire(clock.now(), config.retentionMs),
+    attachments,
+    sweep: async () => ({
+      ...(await store.expire(clock.now(), config.retentionMs)),
+      attachments: await attachments.sweep(),
+    }),
     get closing() {
       return closing;
     },
@@ -145,6 +154,7 @@ export async function buildApp(
   // Runs after the HTTP server stopped and in-flight requests finished: then close storage.
   typed.addHook('onClose', async () => {
     await store.close();
+    await blobs.close();
     await cluster?.close();
   });
 
@@ -165,6 +175,7 @@ export async function buildApp(
   await typed.register(websocketRoutes);
   await typed.register(provisioningRoutes);
   await typed.register(accountDataRoutes);
+  await typed.register(attachmentsPlugin, { blobs });
   // Optional: the built web app on the same origin (after the API, which keeps its headers).
   if (config.webRoot !== undefined) await typed.register(webAppPlugin, { root: config.webRoot });
 

@@ -4,7 +4,9 @@
  * @module
  */
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from '@parley/protocol';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 
 /** `max` requests per `windowMs` for one key (IP address, account, …). */
 export interface RateLimit {
@@ -137,6 +139,52 @@ export interface RelayConfig {
   };
   /** How long a sender certificate the relay issues is valid. */
   senderCertificateTtlMs: number;
+  /** Attachment blobs (see `attachments/` and the README's "Attachments"). */
+  attachments: AttachmentsConfig;
+}
+
+/** An S3-compatible object store shared by every relay node (instead of the local folder). */
+export interface S3Config {
+  /** e.g. `https://s3.eu-central-1.amazonaws.com` or a MinIO/Ceph/Garage URL; unset: AWS. */
+  endpoint?: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** `bucket` in the path instead of the host name (most self-hosted servers need it). */
+  forcePathStyle: boolean;
+}
+
+export interface AttachmentsConfig {
+  /**
+   * Folder of the filesystem blob store (unused with `s3`); unset: `defaultAttachmentsDir`,
+   * beside the SQLite file.
+   */
+  dir?: string;
+  s3?: S3Config;
+  /** Largest attachment (ciphertext bytes); bigger uploads are refused at creation (413). */
+  maxBytes: number;
+  /**
+   * Bytes one account may have stored (complete and unfinished uploads, until they expire or are
+   * removed); beyond it a new upload gets 429 `attachment_quota_exceeded`. Per account, so an
+   * abuser filling theirs never affects anyone else.
+   */
+  quotaBytesPerAccount: number;
+  /** An upload not finished this long after its creation is deleted. */
+  incompleteTtlMs: number;
+  /** Upload creations by one account (each attachment is one). */
+  uploadRate: RateLimit;
+}
+
+/**
+ * The default attachment folder: `<db name>-attachments` beside the SQLite file, or a fresh temp
+ * folder for an in-memory database (nothing to keep beside).
+ */
+export function defaultAttachmentsDir(dbPath: string): string {
+  if (dbPath === ':memory:' || dbPath === '')
+    return join(tmpdir(), `parley-attachments-${process.pid}`);
+  const file = resolve(dbPath);
+  return join(dirname(file), `${basename(file, extname(file))}-attachments`);
 }
 
 const MINUTE = 60_000;
@@ -197,6 +245,13 @@ export function defaultConfig(): RelayConfig {
       sealedPerRecipient: { max: 1200, windowMs: MINUTE },
     },
     senderCertificateTtlMs: DAY,
+    attachments: {
+      maxBytes: DEFAULT_MAX_ATTACHMENT_BYTES,
+      quotaBytesPerAccount: 1024 ** 3,
+      incompleteTtlMs: DAY,
+      // A chat attachment is one upload; 100 an hour is far above a person sharing files.
+      uploadRate: { max: 100, windowMs: HOUR },
+    },
   };
 }
 
@@ -249,6 +304,17 @@ export const ENV = {
   senderCertificateHours: 'PARLEY_RELAY_SENDER_CERTIFICATE_HOURS',
   testCrashAfterStoringSendId: 'PARLEY_RELAY_TEST_CRASH_AFTER_STORING_SEND_ID',
   usernameHoldSeconds: 'PARLEY_RELAY_USERNAME_HOLD_SECONDS',
+  attachmentsDir: 'PARLEY_RELAY_ATTACHMENTS_DIR',
+  attachmentMaxBytes: 'PARLEY_RELAY_ATTACHMENT_MAX_BYTES',
+  attachmentQuotaBytes: 'PARLEY_RELAY_ATTACHMENT_QUOTA_BYTES',
+  attachmentIncompleteHours: 'PARLEY_RELAY_ATTACHMENT_INCOMPLETE_HOURS',
+  rateLimitAttachmentUpload: 'PARLEY_RELAY_RATE_LIMIT_ATTACHMENT_UPLOAD',
+  s3Endpoint: 'PARLEY_RELAY_S3_ENDPOINT',
+  s3Bucket: 'PARLEY_RELAY_S3_BUCKET',
+  s3Region: 'PARLEY_RELAY_S3_REGION',
+  s3AccessKeyId: 'PARLEY_RELAY_S3_ACCESS_KEY_ID',
+  s3SecretAccessKey: 'PARLEY_RELAY_S3_SECRET_ACCESS_KEY',
+  s3ForcePathStyle: 'PARLEY_RELAY_S3_FORCE_PATH_STYLE',
 } as const;
 
 /** Why `path` cannot be served as the web app, or undefined if it can. */
@@ -450,6 +516,49 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   limits.sendPerSender = rate(ENV.rateLimitSendSender) ?? limits.sendPerSender;
   limits.sealedPerIp = rate(ENV.rateLimitSealedIp) ?? limits.sealedPerIp;
   limits.sealedPerRecipient = rate(ENV.rateLimitSealedRecipient) ?? limits.sealedPerRecipient;
+
+  const attachments = config.attachments;
+  const attachmentsDir = get(ENV.attachmentsDir);
+  if (attachmentsDir !== undefined) attachments.dir = resolve(attachmentsDir);
+  attachments.maxBytes =
+    integer(ENV.attachmentMaxBytes, 1024, 5 * 1024 ** 4) ?? attachments.maxBytes;
+  attachments.quotaBytesPerAccount =
+    integer(ENV.attachmentQuotaBytes, 1024, 1024 ** 5) ?? attachments.quotaBytesPerAccount;
+  if (attachments.quotaBytesPerAccount < attachments.maxBytes) {
+    problems.push(
+      `${ENV.attachmentQuotaBytes} must be at least ${ENV.attachmentMaxBytes} (or no account ` +
+        `could upload its largest attachment)`,
+    );
+  }
+  const incompleteHours = integer(ENV.attachmentIncompleteHours, 1, 24 * 30);
+  if (incompleteHours !== undefined) attachments.incompleteTtlMs = incompleteHours * HOUR;
+  attachments.uploadRate = rate(ENV.rateLimitAttachmentUpload) ?? attachments.uploadRate;
+  const s3Bucket = get(ENV.s3Bucket);
+  if (s3Bucket !== undefined) {
+    const region = get(ENV.s3Region);
+    const accessKeyId = get(ENV.s3AccessKeyId);
+    const secretAccessKey = get(ENV.s3SecretAccessKey);
+    const endpoint = url(ENV.s3Endpoint, ['https:', 'http:']);
+    const pathStyle = get(ENV.s3ForcePathStyle) ?? (endpoint === undefined ? 'false' : 'true');
+    if (pathStyle !== 'true' && pathStyle !== 'false')
+      problems.push(`${ENV.s3ForcePathStyle} must be "true" or "false", got "${pathStyle}"`);
+    if (region === undefined || accessKeyId === undefined || secretAccessKey === undefined) {
+      problems.push(
+        `${ENV.s3Bucket} needs ${ENV.s3Region}, ${ENV.s3AccessKeyId} and ${ENV.s3SecretAccessKey}`,
+      );
+    } else {
+      attachments.s3 = {
+        bucket: s3Bucket,
+        region,
+        accessKeyId,
+        secretAccessKey,
+        forcePathStyle: pathStyle === 'true',
+        ...(endpoint === undefined ? {} : { endpoint }),
+      };
+    }
+  } else if (get(ENV.s3Endpoint) !== undefined) {
+    problems.push(`${ENV.s3Endpoint} needs ${ENV.s3Bucket}`);
+  }
 
   const crashSendId = get(ENV.testCrashAfterStoringSendId);
   if (crashSendId !== undefined) config.testCrashAfterStoringSendId = crashSendId;

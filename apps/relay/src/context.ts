@@ -12,7 +12,14 @@ import type { DeviceDirectory } from './delivery/device-directory.ts';
 import type { Keepalive } from './delivery/keepalive.ts';
 import type { SocketGuard } from './delivery/socket-guard.ts';
 import type { ProvisioningHub } from './delivery/provisioning.ts';
+import type { AttachmentJanitor } from './attachments/janitor.ts';
 import type { ExpiryResult, RelayStore } from './store/types.ts';
+
+/** What a retention sweep removed. */
+export interface SweepResult extends ExpiryResult {
+  /** Attachments (blob and record). */
+  attachments: number;
+}
 
 /** Security-relevant events, logged as `{ audit: <event>, ... }` at info level. */
 export type AuditEvent =
@@ -26,7 +33,8 @@ export type AuditEvent =
   | 'device.link_failed'
   | 'device.removed'
   | 'provisioning.delivered'
-  | 'rate_limit.exceeded';
+  | 'rate_limit.exceeded'
+  | 'attachment.quota_exceeded';
 
 export interface RelayContext {
   readonly config: RelayConfig;
@@ -43,8 +51,10 @@ export interface RelayContext {
   readonly socketGuard: SocketGuard;
   /** Writes a structured audit record. Never pass credentials or envelope content. */
   audit(event: AuditEvent, fields?: Record<string, unknown>): void;
+  /** Attachment removal (expiry, account deletion). */
+  readonly attachments: AttachmentJanitor;
   /** Runs retention expiry now (also runs on a timer). */
-  sweep(): Promise<ExpiryResult>;
+  sweep(): Promise<SweepResult>;
   /** True once shutdown started; `/ready` then answers 503. */
   readonly closing: boolean;
 }

@@ -52,8 +52,17 @@ function authenticatedRoutes(): (InjectOptions & { method: string; url: string }
       url: '/v1/accounts/me/unidentified-access',
       payload: { unidentifiedAccessKey: null },
     },
+    { method: 'POST', url: '/v1/attachments', headers: TUS_CREATE },
+    {
+      method: 'PATCH',
+      url: `/v1/attachments/${'A'.repeat(22)}`,
+      headers: { ...TUS_CREATE, 'content-type': 'application/offset+octet-stream' },
+      payload: Buffer.from('x'),
+    },
   ];
 }
+/** A valid tus creation apart from the login (the attachment routes). */
+const TUS_CREATE = { 'tus-resumable': '1.0.0', 'upload-length': '10', 'upload-offset': '0' };
 const PUBLIC_ROUTES = [
   'GET /health',
   'GET /ready',
@@ -64,6 +73,8 @@ const PUBLIC_ROUTES = [
   'GET /v1/certificate/trust-root',
   'PUT /v1/messages/sealed/:accountId',
   'PUT /v1/messages/sealed_multi_recipient',
+  // The attachment id is the capability (128 random bits); uploads need a login.
+  'GET /v1/attachments/:id',
 ];
 
 describe('authentication', () => {
@@ -98,7 +109,7 @@ describe('authentication', () => {
       ]) {
         const response = await relay.app.inject({
           ...route,
-          headers: authorization === undefined ? {} : { authorization },
+          headers: { ...route.headers, ...(authorization === undefined ? {} : { authorization }) },
         });
         expect(response.statusCode, String(authorization)).toBe(401);
         expect(response.json()).toEqual({

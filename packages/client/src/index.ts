@@ -41,3 +41,11 @@ export {
   type WebSocketLike,
 } from './relay/index.ts';
 export { Storage, MemoryBackend, type StorageBackend, type StorageTx } from './storage/index.ts';
+export {
+  AttachmentTransferError,
+  createAttachmentTransport,
+  type AttachmentTransferErrorCode,
+  type AttachmentTransport,
+  type AttachmentTransportContext,
+  type TransferOptions,
+} from './attachments/transport.ts';

@@ -21,8 +21,12 @@ export const ErrorCode = {
   InvalidLinkingCode: 'invalid_linking_code',
   UnsupportedProtocol: 'unsupported_protocol',
   PayloadTooLarge: 'payload_too_large',
+  /** A `Range` the blob cannot satisfy (416; `Content-Range` names the blob size). */
+  RangeNotSatisfiable: 'range_not_satisfiable',
   UnsupportedMediaType: 'unsupported_media_type',
   RateLimited: 'rate_limited',
+  /** The account's stored attachments would exceed its quota (429, with Retry-After). */
+  AttachmentQuotaExceeded: 'attachment_quota_exceeded',
   QueueFull: 'queue_full',
   NotReady: 'not_ready',
   Internal: 'internal_error',

@@ -22,3 +22,4 @@ export * from './frames.ts';
 export * from './auth.ts';
 export * from './health.ts';
 export * from './csp.ts';
+export * from './attachments.ts';

@@ -19,6 +19,28 @@ import { RelayError } from '../errors.ts';
 export const PERMISSIONS_POLICY =
   'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()';
 
+/** Request headers of the tus upload protocol (what tus-js-client sends). */
+const TUS_REQUEST_HEADERS = [
+  'tus-resumable',
+  'upload-length',
+  'upload-offset',
+  'upload-metadata',
+  'upload-defer-length',
+  'upload-concat',
+  'x-http-method-override',
+  'x-requested-with',
+];
+/** Response headers of the tus upload protocol. */
+const TUS_RESPONSE_HEADERS = [
+  'location',
+  'upload-offset',
+  'upload-length',
+  'tus-resumable',
+  'tus-version',
+  'tus-max-size',
+  'tus-extension',
+];
+
 /** One limit's counter key(s) for a request: several when one request counts against several
  *  counters of the same limit (a group send, once per recipient account); none to skip it. */
 export type RateLimitKeys = string | readonly string[];
@@ -59,11 +81,20 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
   await app.register(cors, {
     // An empty allow-list turns CORS off: no Access-Control-Allow-Origin is ever sent.
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ['GET', 'PUT', 'POST', 'DELETE'],
-    // `unidentified-access-key`: sealed sends from a browser on another origin.
-    allowedHeaders: ['authorization', 'content-type', UNIDENTIFIED_ACCESS_KEY_HEADER],
-    // A cross-origin web app reads how long a 429 asks it to wait.
-    exposedHeaders: ['retry-after'],
+    // HEAD and PATCH: tus attachment uploads (`attachments/plugin.ts`).
+    methods: ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'],
+    // `unidentified-access-key`: sealed sends from a browser on another origin; the rest are
+    // the tus request headers and `range` for ranged attachment downloads.
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      UNIDENTIFIED_ACCESS_KEY_HEADER,
+      ...TUS_REQUEST_HEADERS,
+      'range',
+    ],
+    // A cross-origin web app reads how long a 429 asks it to wait, and the tus and range
+    // headers of attachment transfers.
+    exposedHeaders: ['retry-after', ...TUS_RESPONSE_HEADERS, 'content-range', 'accept-ranges'],
     maxAge: 600,
   });
 

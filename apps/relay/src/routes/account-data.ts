@@ -60,6 +60,8 @@ const accountDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'account deleted',
       );
       audit('account.deleted', { accountId });
+      // Its attachments go now; any that fail to go are found by the next retention sweep.
+      await app.relay.attachments.removeAccount(accountId);
       return reply.status(204).send(null);
     },
   );

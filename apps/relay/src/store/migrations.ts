@@ -152,4 +152,17 @@ export const MIGRATIONS: readonly string[] = [
     key_hash   BLOB NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // 5: attachment records (the blobs live in the blob store, never here). No foreign key to the
+  // account: a deleted account's records stay until its blobs are deleted (the sweep finds them).
+  `
+  CREATE TABLE attachments (
+    id           TEXT PRIMARY KEY,
+    account_id   TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    completed_at INTEGER
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX attachments_account ON attachments (account_id);
+  CREATE INDEX attachments_created ON attachments (created_at);
+  `,
 ];

@@ -129,4 +129,16 @@ export const PG_MIGRATIONS: readonly string[] = [
     key_hash   BYTEA NOT NULL
   );
   `,
+  // 5: attachment records (as in the SQLite migration 5).
+  `
+  CREATE TABLE attachments (
+    id           TEXT PRIMARY KEY,
+    account_id   TEXT NOT NULL,
+    size         BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    completed_at BIGINT
+  );
+  CREATE INDEX attachments_account ON attachments (account_id);
+  CREATE INDEX attachments_created ON attachments (created_at);
+  `,
 ];

@@ -28,6 +28,7 @@ import type {
 } from '@parley/protocol';
 import pg from 'pg';
 import { startOfUtcDay } from '../clock.ts';
+import { PostgresAttachmentStore } from './attachments-postgres.ts';
 import { PG_MIGRATIONS } from './postgres-migrations.ts';
 import { envelopeFromRow, storedEnvelope } from './types.ts';
 import { TurnBatcher } from './turn-batcher.ts';
@@ -194,8 +195,11 @@ export class PostgresRelayStore implements RelayStore {
     MAX_BATCH,
   );
 
+  readonly attachments: PostgresAttachmentStore;
+
   private constructor(pool: pg.Pool) {
     this.#pool = pool;
+    this.attachments = new PostgresAttachmentStore(pool);
   }
 
   /** Connects, and applies pending migrations (once, even with several nodes starting). */

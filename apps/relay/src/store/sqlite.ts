@@ -25,6 +25,7 @@ import type {
   SignedPreKey,
 } from '@parley/protocol';
 import { startOfUtcDay } from '../clock.ts';
+import { SqliteAttachmentStore } from './attachments-sqlite.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { envelopeFromRow, storedEnvelope } from './types.ts';
 import type {
@@ -132,8 +133,11 @@ export interface SqliteStoreOptions {
 export class SqliteRelayStore implements RelayStore {
   readonly #db: Database.Database;
 
+  readonly attachments: SqliteAttachmentStore;
+
   private constructor(db: Database.Database) {
     this.#db = db;
+    this.attachments = new SqliteAttachmentStore(db);
   }
 
   /** Opens (and migrates) the database file. */

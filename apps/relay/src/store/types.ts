@@ -17,6 +17,7 @@
  * @module
  */
 import { SEALED_ENVELOPE_TYPE } from '@parley/protocol';
+import type { AttachmentStore } from './attachments.ts';
 import type {
   DeliveredEnvelope,
   EnvelopeType,
@@ -372,6 +373,9 @@ export interface RelayStore {
   setAccessKeyHash(accountId: string, keyHash: Uint8Array | null): Promise<boolean>;
   /** The access-key hashes of those accounts that have one. */
   accessKeyHashes(accountIds: readonly string[]): Promise<Map<string, Uint8Array>>;
+
+  /** Attachment records (`attachments.ts`). */
+  readonly attachments: AttachmentStore;
 
   // Maintenance
   /**

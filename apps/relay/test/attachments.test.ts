@@ -1,0 +1,391 @@
+/**
+ * Attachment routes on the filesystem blob store: tus uploads with a device login, ranged
+ * downloads by id only, the limits (size cap, per-account rate and quota), expiry and account
+ * deletion, and the headers that keep a browser from ever rendering a blob.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { ATTACHMENTS_PATH, ErrorCode, basicAuthorization, isAttachmentId } from '@parley/protocol';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultAttachmentsDir, defaultConfig } from '../src/config.ts';
+import { listen, register, startRelay, type TestDevice, type TestRelay } from './helpers.ts';
+
+const TUS = { 'tus-resumable': '1.0.0' };
+const OCTETS = { 'content-type': 'application/offset+octet-stream' };
+
+let relay: TestRelay | undefined;
+afterEach(async () => {
+  await relay?.destroy();
+  relay = undefined;
+});
+
+async function create(app: FastifyInstance, device: TestDevice, size: number) {
+  return app.inject({
+    method: 'POST',
+    url: ATTACHMENTS_PATH,
+    headers: { ...device.headers, ...TUS, 'upload-length': String(size) },
+  });
+}
+
+async function patch(
+  app: FastifyInstance,
+  device: TestDevice,
+  location: string,
+  offset: number,
+  bytes: Uint8Array,
+) {
+  return app.inject({
+    method: 'PATCH',
+    url: location,
+    headers: { ...device.headers, ...TUS, ...OCTETS, 'upload-offset': String(offset) },
+    payload: Buffer.from(bytes),
+  });
+}
+
+/** Creates and completes an upload in `parts` PATCHes; returns its id. */
+async function upload(app: FastifyInstance, device: TestDevice, bytes: Uint8Array, parts = 1) {
+  const created = await create(app, device, bytes.length);
+  expect(created.statusCode).toBe(201);
+  const location = created.headers.location as string;
+  const step = Math.ceil(bytes.length / parts);
+  for (let offset = 0; offset < bytes.length; offset += step) {
+    const response = await patch(
+      app,
+      device,
+      location,
+      offset,
+      bytes.subarray(offset, offset + step),
+    );
+    expect(response.statusCode).toBe(204);
+    expect(Number(response.headers['upload-offset'])).toBe(Math.min(offset + step, bytes.length));
+  }
+  return location.split('/').pop() as string;
+}
+
+const download = (app: FastifyInstance, id: string, range?: string) =>
+  app.inject({
+    method: 'GET',
+    url: `${ATTACHMENTS_PATH}/${id}`,
+    headers: range === undefined ? {} : { range },
+  });
+
+const blobDir = (r: TestRelay) => defaultAttachmentsDir(r.config.dbPath);
+
+describe('attachments (filesystem store)', () => {
+  it('uploads in several PATCHes and downloads the same bytes as an opaque file', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const bytes = randomBytes(300_000);
+    const id = await upload(relay.app, alice, bytes, 3);
+    expect(isAttachmentId(id)).toBe(true);
+
+    const response = await download(relay.app, id);
+    expect(response.statusCode).toBe(200);
+    expect(Buffer.compare(response.rawPayload, bytes)).toBe(0);
+    expect(response.headers['content-type']).toBe('application/octet-stream');
+    expect(response.headers['content-disposition']).toBe('attachment');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['accept-ranges']).toBe('bytes');
+    expect(response.headers['content-length']).toBe(String(bytes.length));
+    // The relay's security headers apply to blobs too.
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it('needs a device login to upload, and never to download', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const anonymous = await relay.app.inject({
+      method: 'POST',
+      url: ATTACHMENTS_PATH,
+      headers: { ...TUS, 'upload-length': '10' },
+    });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json()).toMatchObject({ error: ErrorCode.Unauthorized });
+    const wrong = await relay.app.inject({
+      method: 'POST',
+      url: ATTACHMENTS_PATH,
+      headers: {
+        ...TUS,
+        'upload-length': '10',
+        authorization: basicAuthorization({ ...alice, credential: 'A'.repeat(43) }),
+      },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const id = await upload(relay.app, alice, randomBytes(10));
+    expect((await download(relay.app, id)).statusCode).toBe(200);
+  });
+
+  it('chooses random 128-bit ids itself and ignores any id a client suggests', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const created = await relay.app.inject({
+        method: 'POST',
+        url: `${ATTACHMENTS_PATH}?id=chosen`,
+        headers: { ...alice.headers, ...TUS, 'upload-length': '1' },
+      });
+      expect(created.statusCode).toBe(201);
+      const id = (created.headers.location as string).split('/').pop() as string;
+      expect(isAttachmentId(id)).toBe(true);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(20);
+    // A guessed id is just unknown.
+    expect((await download(relay.app, 'A'.repeat(22))).statusCode).toBe(404);
+    expect((await download(relay.app, '..%2Frelay.db')).statusCode).toBe(400);
+  });
+
+  it('refuses metadata (it could be a file name) and deferred lengths', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    for (const extra of [
+      { 'upload-metadata': 'filename ' + Buffer.from('secret.pdf').toString('base64') },
+      { 'upload-defer-length': '1' },
+    ]) {
+      const response = await relay.app.inject({
+        method: 'POST',
+        url: ATTACHMENTS_PATH,
+        headers: { ...alice.headers, ...TUS, 'upload-length': '10', ...extra },
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: ErrorCode.BadRequest });
+    }
+    expect((await relay.app.relay.store.attachments.usage(alice.accountId)).bytes).toBe(0);
+  });
+
+  it('serves ranges (206), and 416 for ranges outside the blob', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const bytes = randomBytes(1000);
+    const id = await upload(relay.app, alice, bytes);
+    const cases: [string, number, number][] = [
+      ['bytes=0-99', 0, 99],
+      ['bytes=900-', 900, 999],
+      ['bytes=-10', 990, 999],
+      ['bytes=500-5000', 500, 999],
+    ];
+    for (const [range, start, end] of cases) {
+      const response = await download(relay.app, id, range);
+      expect(response.statusCode).toBe(206);
+      expect(response.headers['content-range']).toBe(`bytes ${start}-${end}/1000`);
+      expect(response.headers['content-length']).toBe(String(end - start + 1));
+      expect(response.headers['content-type']).toBe('application/octet-stream');
+      expect(response.headers['content-disposition']).toBe('attachment');
+      expect(Buffer.compare(response.rawPayload, bytes.subarray(start, end + 1))).toBe(0);
+    }
+    for (const range of ['bytes=1000-', 'bytes=5-2', 'bytes=0-1,5-6', 'items=0-1', 'bytes=-0']) {
+      const response = await download(relay.app, id, range);
+      expect(response.statusCode).toBe(416);
+      expect(response.headers['content-range']).toBe('bytes */1000');
+      expect(response.json()).toMatchObject({ error: ErrorCode.RangeNotSatisfiable });
+    }
+  });
+
+  it('serves only complete uploads; HEAD and PATCH only to the uploading account', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const mallory = await register(relay.app);
+    const bytes = randomBytes(2000);
+    const created = await create(relay.app, alice, bytes.length);
+    const location = created.headers.location as string;
+    const id = location.split('/').pop() as string;
+    expect((await patch(relay.app, alice, location, 0, bytes.subarray(0, 1000))).statusCode).toBe(
+      204,
+    );
+    const incomplete = await download(relay.app, id);
+    expect(incomplete.statusCode).toBe(404);
+    expect(incomplete.json()).toMatchObject({ error: ErrorCode.NotFound });
+
+    // Another account can neither learn the offset nor write.
+    const head = (device: TestDevice) =>
+      relay!.app.inject({ method: 'HEAD', url: location, headers: { ...device.headers, ...TUS } });
+    expect((await head(mallory)).statusCode).toBe(404);
+    expect((await patch(relay.app, mallory, location, 1000, bytes.subarray(1000))).statusCode).toBe(
+      404,
+    );
+    const own = await head(alice);
+    expect(own.statusCode).toBe(200);
+    expect(own.headers['upload-offset']).toBe('1000');
+    expect(own.headers['upload-length']).toBe('2000');
+    // A PATCH at the wrong offset is refused (409), the right one completes it.
+    expect((await patch(relay.app, alice, location, 0, bytes.subarray(1000))).statusCode).toBe(409);
+    expect((await patch(relay.app, alice, location, 1000, bytes.subarray(1000))).statusCode).toBe(
+      204,
+    );
+    expect(Buffer.compare((await download(relay.app, id)).rawPayload, bytes)).toBe(0);
+  });
+
+  it('refuses uploads over the size cap with 413', async () => {
+    relay = await startRelay({
+      overrides: { attachments: { ...defaultConfig().attachments, maxBytes: 1000 } },
+    });
+    const alice = await register(relay.app);
+    const response = await create(relay.app, alice, 1001);
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ error: ErrorCode.PayloadTooLarge });
+    expect((await create(relay.app, alice, 1000)).statusCode).toBe(201);
+    // More bytes than declared are refused too.
+    const created = await create(relay.app, alice, 10);
+    const tooMany = await patch(
+      relay.app,
+      alice,
+      created.headers.location as string,
+      0,
+      randomBytes(11),
+    );
+    expect(tooMany.statusCode).toBe(413);
+  });
+
+  it('stops an account at its quota (429) while others still upload', async () => {
+    relay = await startRelay({
+      overrides: {
+        attachments: { ...defaultConfig().attachments, maxBytes: 1000, quotaBytesPerAccount: 2500 },
+      },
+    });
+    const abuser = await register(relay.app);
+    const victim = await register(relay.app);
+    await upload(relay.app, abuser, randomBytes(1000));
+    await upload(relay.app, abuser, randomBytes(1000));
+    const over = await create(relay.app, abuser, 1000);
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toMatchObject({ error: ErrorCode.AttachmentQuotaExceeded });
+    // Space frees when the oldest attachment expires: at most the retention from now.
+    const retryAfter = Number(over.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(relay.config.retentionMs / 1000);
+    // What still fits is allowed.
+    expect((await create(relay.app, abuser, 500)).statusCode).toBe(201);
+    await upload(relay.app, victim, randomBytes(1000));
+    await upload(relay.app, victim, randomBytes(1000));
+  });
+
+  it('rate-limits upload creation per account (429) while others still upload', async () => {
+    relay = await startRelay({
+      overrides: {
+        attachments: {
+          ...defaultConfig().attachments,
+          uploadRate: { max: 3, windowMs: 3_600_000 },
+        },
+      },
+    });
+    const abuser = await register(relay.app);
+    const victim = await register(relay.app);
+    for (let i = 0; i < 3; i++) expect((await create(relay.app, abuser, 10)).statusCode).toBe(201);
+    const limited = await create(relay.app, abuser, 10);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ error: ErrorCode.RateLimited });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    await upload(relay.app, victim, randomBytes(100));
+  });
+
+  it('expires blobs after the retention and stale uploads after a day; the sweep deletes them', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const complete = await upload(relay.app, alice, randomBytes(100));
+    const stale = await create(relay.app, alice, 100);
+    const staleId = (stale.headers.location as string).split('/').pop() as string;
+    const dir = blobDir(relay);
+    expect(readdirSync(dir).sort()).toEqual(
+      [complete, `${complete}.json`, staleId, `${staleId}.json`].sort(),
+    );
+
+    relay.clock.advance(relay.config.attachments.incompleteTtlMs + 1);
+    expect((await relay.app.relay.sweep()).attachments).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual([complete, `${complete}.json`].sort());
+    expect((await download(relay.app, complete)).statusCode).toBe(200);
+
+    relay.clock.advance(relay.config.retentionMs);
+    // Unservable at once, deleted by the next sweep.
+    expect((await download(relay.app, complete)).statusCode).toBe(404);
+    expect((await relay.app.relay.sweep()).attachments).toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
+    expect((await relay.app.relay.store.attachments.usage(alice.accountId)).bytes).toBe(0);
+  });
+
+  it('deletes the blobs with the account', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const bob = await register(relay.app);
+    const alices = [
+      await upload(relay.app, alice, randomBytes(100)),
+      await upload(relay.app, alice, randomBytes(100)),
+    ];
+    const bobs = await upload(relay.app, bob, randomBytes(100));
+    const deleted = await relay.app.inject({
+      method: 'DELETE',
+      url: '/v1/accounts/me',
+      headers: alice.headers,
+    });
+    expect(deleted.statusCode).toBe(204);
+    for (const id of alices) expect((await download(relay.app, id)).statusCode).toBe(404);
+    expect(readdirSync(blobDir(relay)).sort()).toEqual([bobs, `${bobs}.json`].sort());
+    expect((await download(relay.app, bobs)).statusCode).toBe(200);
+  });
+
+  it('keeps exactly the uploaded bytes in the blob folder, and no metadata', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const bytes = randomBytes(5000);
+    const id = await upload(relay.app, alice, bytes, 2);
+    const dir = blobDir(relay);
+    expect(Buffer.compare(readFileSync(join(dir, id)), bytes)).toBe(0);
+    // The upload state file holds the id and size: nothing a client chose.
+    const state = JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(state).toMatchObject({ id, size: 5000 });
+    expect(state.metadata ?? {}).toEqual({});
+  });
+
+  it('resumes after the connection dropped mid-PATCH, from the offset the relay kept', async () => {
+    relay = await startRelay();
+    const alice = await register(relay.app);
+    const { http } = await listen(relay.app);
+    const bytes = randomBytes(256 * 1024);
+    const created = await create(relay.app, alice, bytes.length);
+    const location = created.headers.location as string;
+    // Half the body, then the connection drops.
+    await new Promise<void>((resolve) => {
+      const request = httpRequest(new URL(location, http), {
+        method: 'PATCH',
+        headers: {
+          ...alice.headers,
+          ...TUS,
+          ...OCTETS,
+          'upload-offset': '0',
+          'content-length': String(bytes.length),
+        },
+      });
+      request.on('error', () => resolve());
+      request.write(bytes.subarray(0, bytes.length / 2), () => {
+        request.destroy();
+        resolve();
+      });
+    });
+    // The relay answers HEAD once the cut request let go of the upload.
+    let offset = -1;
+    await expect
+      .poll(async () => {
+        const head = await relay!.app.inject({
+          method: 'HEAD',
+          url: location,
+          headers: { ...alice.headers, ...TUS },
+        });
+        offset = Number(head.headers['upload-offset']);
+        return head.statusCode;
+      })
+      .toBe(200);
+    expect(offset).toBeGreaterThanOrEqual(0);
+    expect(offset).toBeLessThanOrEqual(bytes.length / 2);
+    const rest = await patch(relay.app, alice, location, offset, bytes.subarray(offset));
+    expect(rest.statusCode).toBe(204);
+    const id = location.split('/').pop() as string;
+    expect(Buffer.compare((await download(relay.app, id)).rawPayload, bytes)).toBe(0);
+  });
+});
