@@ -12,7 +12,6 @@
 import type { DeviceInfo, Envelope } from '@parley/protocol';
 import { Account } from './account/account.ts';
 import { PreKeys } from './account/prekeys.ts';
-import { ClientError } from './errors.ts';
 import { ClientContext, type ClientEvents, type ParleyClientOptions } from './context.ts';
 import { sessionKey } from './crypto-stores.ts';
 import { DirectDelivery } from './delivery/direct.ts';
@@ -25,9 +24,7 @@ import { Groups } from './groups/index.ts';
 import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
-const createAttachmentTransport = (_: unknown): never => {
-  throw new ClientError('unsupported_platform', 'TODO merge attach-relay');
-};
+import { createAttachmentTransport } from './attachments/transport.ts';
 import { HistoryTransfer, type ApproveOptions, type HistoryState } from './history/transfer.ts';
 import { MessageActions } from './message-actions.ts';
 import { Messaging, type SendOptions } from './messaging.ts';
