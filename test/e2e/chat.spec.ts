@@ -146,7 +146,7 @@ test('Alice links a second device and both of her devices stay in the conversati
   await alice2.getByRole('button', { name: 'Devices' }).click();
   await expect(alice2.getByTestId('device-name')).toHaveText(['Chrome (web)', 'Chrome (web)']);
   await alice2.getByRole('button', { name: 'Back' }).click();
-  // History is not copied: the new device says where older messages are.
+  // History came along (approved with the default choice): the new device says so.
   await expect(alice2.getByTestId('linked-device-note').first()).toBeVisible();
 
   // Bob → Alice reaches both devices.
