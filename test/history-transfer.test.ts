@@ -225,4 +225,25 @@ describe('history transfer', () => {
       async () => (await countIn(alice2, `direct:${bob.accountId}`)) === 1,
     );
   });
+  it('a dropped download is resumed by the transport and the history still arrives', async () => {
+    const alice = track(await registeredClient(relay.url, 'hr_alice'));
+    const bob = track(await registeredClient(relay.url, 'hr_bob'));
+    await alice.addContact('hr_bob');
+    const sent = await alice.sendText(bob.accountId, 'before linking');
+    // The connection drops on the first attachment download request.
+    let dropped = 0;
+    const flaky: FetchLike = async (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (/\/v1\/attachments\//.test(url) && (init?.method ?? 'GET') === 'GET' && dropped === 0) {
+        dropped++;
+        throw new TypeError('fetch failed: connection reset');
+      }
+      return fetch(input, init);
+    };
+    const alice2 = await link(alice, true, flaky);
+    await alice2.start();
+    expect(dropped).toBe(1);
+    expect(await alice2.historyTransferState()).toMatchObject({ state: 'imported', messages: 1 });
+    expect((await alice2.messages(`direct:${bob.accountId}`)).map((m) => m.id)).toEqual([sent.id]);
+  });
 });
