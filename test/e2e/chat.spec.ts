@@ -147,7 +147,14 @@ test('Alice links a second device and both of her devices stay in the conversati
   await expect(alice2.getByTestId('device-name')).toHaveText(['Chrome (web)', 'Chrome (web)']);
   await alice2.getByRole('button', { name: 'Back' }).click();
   // History came along (approved with the default choice): the new device says so.
-  await expect(alice2.getByTestId('linked-device-note').first()).toBeVisible();
+  await expect(alice2.getByTestId('linked-device-note').first()).toHaveAttribute(
+    'data-history',
+    'imported',
+  );
+  // The chat with Bob is there before he writes again: it came with the history.
+  await expect(
+    alice2.getByTestId('conversation-item').filter({ hasText: names.bob }),
+  ).toBeVisible();
 
   // Bob → Alice reaches both devices.
   const toBoth = say('Bob to both of your devices');
