@@ -151,8 +151,8 @@ function LinkNewDevice({ onLinked }: { onLinked: () => void }) {
       <h3>Link a new device</h3>
       <p className="muted">
         On the new device, choose “Link to an existing account”, then scan the QR code it shows or
-        paste its code here. The new device will get your account’s keys and your contacts — only
-        approve a device you hold.
+        paste its code here. The new device will get your account’s keys, your contacts and, if you
+        choose, your message history — only approve a device you hold.
       </p>
       {scanning ? (
         <QrScanner
