@@ -316,6 +316,33 @@ describe('attachments (filesystem store)', () => {
     await upload(relay.app, victim, randomBytes(1000));
   });
 
+  it('lets the uploader delete an upload (tus termination), freeing its quota at once', async () => {
+    relay = await startRelay({
+      overrides: {
+        attachments: { ...defaultConfig().attachments, maxBytes: 1000, quotaBytesPerAccount: 1000 },
+      },
+    });
+    const alice = await register(relay.app);
+    const mallory = await register(relay.app);
+    const created = await create(relay.app, alice, 1000);
+    const location = created.headers.location as string;
+    await patch(relay.app, alice, location, 0, randomBytes(400));
+    expect((await create(relay.app, alice, 1000)).statusCode).toBe(429);
+    const remove = (device: TestDevice) =>
+      relay!.app.inject({
+        method: 'DELETE',
+        url: location,
+        headers: { ...device.headers, ...TUS },
+      });
+    expect((await remove(mallory)).statusCode).toBe(404);
+    const removed = await remove(alice);
+    expect(removed.statusCode).toBe(204);
+    expect(removed.headers['tus-resumable']).toBe('1.0.0');
+    expect(readdirSync(blobDir(relay))).toEqual([]);
+    expect((await remove(alice)).statusCode).toBe(404);
+    expect((await create(relay.app, alice, 1000)).statusCode).toBe(201);
+  });
+
   it('rate-limits upload creation per account (429) while others still upload', async () => {
     relay = await startRelay({
       overrides: {
