@@ -18,6 +18,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# The relay's S3 attachment tests run against moto's standalone S3 test server (moto_server),
+# a separate process on loopback. PyPI may be unreachable: then say so and go on (the S3 tests
+# fail with a hint, or can target any S3 endpoint through PARLEY_TEST_S3_ENDPOINT).
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "bootstrap: installing moto[server] (S3-compatible test server)"
+  python3 -m pip install --quiet 'moto[server]' >/dev/null 2>&1 ||
+    echo "bootstrap: could not install moto[server]; the S3 attachment tests need moto_server" >&2
+fi
+
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v)" != "$PNPM_VERSION" ]; then
   echo "bootstrap: installing pnpm $PNPM_VERSION"
   npm i -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1

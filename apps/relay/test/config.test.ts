@@ -152,4 +152,52 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toContain('REDIS_URL');
     expect(problems.join('\n')).not.toContain('hunter2');
   });
+
+  it('reads the attachment settings, and S3 only with its region and credentials', () => {
+    const config = loadConfig({
+      [ENV.attachmentsDir]: '/var/lib/parley/blobs',
+      [ENV.attachmentMaxBytes]: '1048576',
+      [ENV.attachmentQuotaBytes]: '10485760',
+      [ENV.attachmentIncompleteHours]: '2',
+      [ENV.rateLimitAttachmentUpload]: '10/1h',
+      [ENV.s3Endpoint]: 'http://127.0.0.1:9000',
+      [ENV.s3Bucket]: 'blobs',
+      [ENV.s3Region]: 'eu-central-1',
+      [ENV.s3AccessKeyId]: 'key',
+      [ENV.s3SecretAccessKey]: 'hunter2',
+    });
+    expect(config.attachments).toEqual({
+      dir: '/var/lib/parley/blobs',
+      maxBytes: 1_048_576,
+      quotaBytesPerAccount: 10_485_760,
+      incompleteTtlMs: 7_200_000,
+      uploadRate: { max: 10, windowMs: 3_600_000 },
+      s3: {
+        endpoint: 'http://127.0.0.1:9000',
+        bucket: 'blobs',
+        region: 'eu-central-1',
+        accessKeyId: 'key',
+        secretAccessKey: 'hunter2',
+        forcePathStyle: true,
+      },
+    });
+    expect(loadConfig({}).attachments.maxBytes).toBe(100 * 1024 * 1024);
+
+    let error: unknown;
+    try {
+      loadConfig({
+        [ENV.s3Bucket]: 'blobs',
+        [ENV.s3SecretAccessKey]: 'hunter2',
+        [ENV.attachmentMaxBytes]: '2000000',
+        [ENV.attachmentQuotaBytes]: '1000000',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as ConfigError).problems.join('\n');
+    expect(text).toContain(ENV.s3Region);
+    expect(text).toContain(ENV.attachmentQuotaBytes);
+    expect(text).not.toContain('hunter2');
+  });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/credentials.ts';
 import type { DeviceSnapshot, RelayStore } from '../src/store/types.ts';
 import { deviceKeys, ecPublicKey, kyberPreKeys, preKeys, signedPreKey } from './helpers.ts';
+import { registerAttachmentContract } from './store-contract-attachments.ts';
 import { registerHintContract } from './store-contract-hints.ts';
 import { registerLifecycleContract } from './store-contract-lifecycle.ts';
 import { registerQueueContract } from './store-contract-queues.ts';
@@ -34,6 +35,7 @@ export function registerStoreContract(name: string, open: () => Promise<StoreFix
     registerHintContract(withStore);
     registerSealedContract(withStore);
     registerLifecycleContract(withStore);
+    registerAttachmentContract(withStore);
     it(
       'createAccount is atomic: a taken username writes nothing',
       withStore(async (store) => {

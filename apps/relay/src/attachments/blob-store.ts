@@ -24,6 +24,14 @@ export interface BlobStore {
   close(): Promise<void>;
 }
 
+/**
+ * `@tus/file-store` without its constructor's unawaited `mkdir`, whose callback throws (an
+ * uncaught exception: the whole relay down) if the folder is gone by then. `FileBlobStore.open`
+ * creates the folder, awaited, before the store exists.
+ */
+class FolderStore extends FileStore {}
+Object.defineProperty(FolderStore.prototype, 'checkOrCreateDirectory', { value: () => undefined });
+
 /** `@tus/file-store`: the blob `<dir>/<id>` with its upload state in `<dir>/<id>.json`. */
 export class FileBlobStore implements BlobStore {
   readonly datastore: FileStore;
@@ -31,7 +39,7 @@ export class FileBlobStore implements BlobStore {
 
   private constructor(dir: string) {
     this.#dir = dir;
-    this.datastore = new FileStore({ directory: dir });
+    this.datastore = new FolderStore({ directory: dir });
   }
 
   static async open(dir: string): Promise<FileBlobStore> {

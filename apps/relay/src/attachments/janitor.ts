@@ -46,6 +46,11 @@ export class AttachmentJanitor {
     }
   }
 
+  /** Removes one attachment (its uploader cancelled it); false if that failed. */
+  remove(id: string): Promise<boolean> {
+    return this.#remove(id);
+  }
+
   /** Removes all the account's attachments (account deletion); failures wait for the sweep. */
   async removeAccount(accountId: string): Promise<number> {
     let removed = 0;
@@ -61,7 +66,8 @@ export class AttachmentJanitor {
       await this.records.remove([id]);
       return true;
     } catch (err) {
-      this.log.error({ err, attachment: id }, 'attachment removal failed');
+      // Never the id: it is the download capability.
+      this.log.error({ err }, 'attachment removal failed');
       return false;
     }
   }

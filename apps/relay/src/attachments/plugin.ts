@@ -102,10 +102,15 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
   });
 
   /** Runs the request through tus and answers with its status and tus headers. */
-  const viaTus = async (request: FastifyRequest, reply: FastifyReply, newId?: string) => {
+  const viaTus = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    options: { newId?: string; onAnswer?: (response: Response) => Promise<void> } = {},
+  ) => {
     const web = new NodeRequest({ req: request.raw, res: reply.raw });
-    if (newId !== undefined) chosenIds.set(web, newId);
+    if (options.newId !== undefined) chosenIds.set(web, options.newId);
     const response = await tus.handleWeb(web);
+    await options.onAnswer?.(response);
     for (const name of TUS_RESPONSE_HEADERS) {
       const value = response.headers.get(name);
       if (value !== null) reply.header(name, value);
@@ -171,11 +176,17 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
         { id, accountId, size, createdAt: now },
         limits.quotaBytesPerAccount,
       );
+      if (created === 'unknown_account') throw notFound('account not found');
       if (created === 'over_quota') {
-        // Space frees when the oldest attachment expires (or its upload goes stale).
-        const { oldestCreatedAt = now } = await records.usage(accountId);
-        const freesAt = oldestCreatedAt + Math.min(config.retentionMs, limits.incompleteTtlMs);
-        const retryAfter = Math.max(1, Math.ceil((freesAt - now) / 1000));
+        // Space frees when the first of the account's attachments expires.
+        const usage = await records.usage(accountId);
+        const freesAt = Math.min(
+          (usage.oldestComplete ?? Infinity) + config.retentionMs,
+          (usage.oldestIncomplete ?? Infinity) + limits.incompleteTtlMs,
+        );
+        const retryAfter = Number.isFinite(freesAt)
+          ? Math.max(1, Math.ceil((freesAt - now) / 1000))
+          : 1;
         reply.header('retry-after', String(retryAfter));
         audit('attachment.quota_exceeded', { accountId, size });
         throw new RelayError(
@@ -185,7 +196,7 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
         );
       }
       try {
-        return await viaTus(request, reply, id);
+        return await viaTus(request, reply, { newId: id });
       } catch (err) {
         // Nothing half-created stays behind to count against the quota.
         await blobs.remove(id).catch(() => undefined);
@@ -210,10 +221,36 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
     ...uploadRoute,
     schema: { ...uploadRoute.schema, summary: 'Upload offset (tus); own uploads only' },
     handler: async (request, reply) => {
-      await ownUpload(request, request.params.id);
-      return viaTus(request, reply);
+      const record = await ownUpload(request, request.params.id);
+      return viaTus(request, reply, {
+        // Every byte is there but the completion was not recorded (the database failed right
+        // then): record it now, or the client, told it is done, would share a dead id.
+        onAnswer: async (response) => {
+          const offset = response.headers.get('upload-offset');
+          if (record.completedAt === undefined && offset === String(record.size))
+            await records.complete(record.id, clock.now());
+        },
+      });
     },
   });
+  app.delete(
+    `${ATTACHMENTS_PATH}/:id`,
+    {
+      ...uploadRoute,
+      schema: {
+        ...uploadRoute.schema,
+        summary: 'Delete an upload (tus termination), e.g. a cancelled one; own uploads only',
+        response: { 204: Type.Null(), ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = await ownUpload(request, request.params.id);
+      // Frees the account's quota at once instead of when the upload would go stale.
+      if (!(await app.relay.attachments.remove(id)))
+        throw new RelayError(500, ErrorCode.Internal, 'internal error');
+      return reply.header('tus-resumable', TUS_VERSION).status(204).send(null);
+    },
+  );
   app.route({
     method: 'PATCH',
     url: `${ATTACHMENTS_PATH}/:id`,
@@ -260,7 +297,8 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
       try {
         body = await blobs.read(record.id, start, end);
       } catch (err) {
-        request.log.warn({ err, attachment: record.id }, 'attachment blob unreadable');
+        // Never the id in logs: it is the download capability.
+        request.log.warn({ err }, 'attachment blob unreadable');
         throw notFound('no such attachment');
       }
       // Never content a browser would render or sniff: always an opaque download.

@@ -5,11 +5,13 @@
  * @module
  */
 import type pg from 'pg';
-import type {
-  AttachmentRecord,
-  AttachmentStore,
-  AttachmentSweep,
-  AttachmentUsage,
+import {
+  usageFromRow,
+  type AttachmentCreation,
+  type AttachmentRecord,
+  type AttachmentStore,
+  type AttachmentSweep,
+  type AttachmentUsage,
 } from './attachments.ts';
 
 interface AttachmentRow {
@@ -35,7 +37,7 @@ export class PostgresAttachmentStore implements AttachmentStore {
     this.#pool = pool;
   }
 
-  async create(record: AttachmentRecord, quotaBytes: number): Promise<'created' | 'over_quota'> {
+  async create(record: AttachmentRecord, quotaBytes: number): Promise<AttachmentCreation> {
     const db = await this.#pool.connect();
     let broken = false;
     try {
@@ -50,7 +52,7 @@ export class PostgresAttachmentStore implements AttachmentStore {
       );
       if (account.rowCount === 0 || (rows[0]?.bytes ?? 0) + record.size > quotaBytes) {
         await db.query('ROLLBACK');
-        return 'over_quota';
+        return account.rowCount === 0 ? 'unknown_account' : 'over_quota';
       }
       await db.query(
         `INSERT INTO attachments (id, account_id, size, created_at, completed_at)
@@ -86,13 +88,18 @@ export class PostgresAttachmentStore implements AttachmentStore {
   }
 
   async usage(accountId: string): Promise<AttachmentUsage> {
-    const { rows } = await this.#pool.query<{ bytes: number; oldest: number | null }>(
-      `SELECT COALESCE(SUM(size), 0)::bigint AS bytes, MIN(created_at) AS oldest
+    const { rows } = await this.#pool.query<{
+      bytes: number;
+      complete: number | null;
+      incomplete: number | null;
+    }>(
+      `SELECT COALESCE(SUM(size), 0)::bigint AS bytes,
+              MIN(CASE WHEN completed_at IS NOT NULL THEN created_at END) AS complete,
+              MIN(CASE WHEN completed_at IS NULL THEN created_at END) AS incomplete
          FROM attachments WHERE account_id = $1`,
       [accountId],
     );
-    const row = rows[0] ?? { bytes: 0, oldest: null };
-    return { bytes: row.bytes, ...(row.oldest === null ? {} : { oldestCreatedAt: row.oldest }) };
+    return usageFromRow(rows[0] ?? { bytes: 0, complete: null, incomplete: null });
   }
 
   async due(sweep: AttachmentSweep): Promise<string[]> {

@@ -5,11 +5,13 @@
  * @module
  */
 import type Database from 'better-sqlite3';
-import type {
-  AttachmentRecord,
-  AttachmentStore,
-  AttachmentSweep,
-  AttachmentUsage,
+import {
+  usageFromRow,
+  type AttachmentCreation,
+  type AttachmentRecord,
+  type AttachmentStore,
+  type AttachmentSweep,
+  type AttachmentUsage,
 } from './attachments.ts';
 
 interface AttachmentRow {
@@ -35,23 +37,24 @@ export class SqliteAttachmentStore implements AttachmentStore {
     this.#db = db;
   }
 
-  async create(record: AttachmentRecord, quotaBytes: number): Promise<'created' | 'over_quota'> {
-    const inserted = this.#db
-      .prepare(
-        `INSERT INTO attachments (id, account_id, size, created_at, completed_at)
-           SELECT ?, ?, ?, ?, NULL
-           WHERE (SELECT COALESCE(SUM(size), 0) FROM attachments WHERE account_id = ?) + ? <= ?`,
-      )
-      .run(
-        record.id,
-        record.accountId,
-        record.size,
-        record.createdAt,
-        record.accountId,
-        record.size,
-        quotaBytes,
-      );
-    return inserted.changes > 0 ? 'created' : 'over_quota';
+  async create(record: AttachmentRecord, quotaBytes: number): Promise<AttachmentCreation> {
+    return this.#db.transaction((): AttachmentCreation => {
+      const account = this.#db
+        .prepare('SELECT 1 FROM accounts WHERE account_id = ?')
+        .get(record.accountId);
+      if (account === undefined) return 'unknown_account';
+      const { bytes } = this.#db
+        .prepare('SELECT COALESCE(SUM(size), 0) AS bytes FROM attachments WHERE account_id = ?')
+        .get(record.accountId) as { bytes: number };
+      if (bytes + record.size > quotaBytes) return 'over_quota';
+      this.#db
+        .prepare(
+          `INSERT INTO attachments (id, account_id, size, created_at, completed_at)
+             VALUES (?, ?, ?, ?, NULL)`,
+        )
+        .run(record.id, record.accountId, record.size, record.createdAt);
+      return 'created';
+    })();
   }
 
   async get(id: string): Promise<AttachmentRecord | undefined> {
@@ -71,11 +74,13 @@ export class SqliteAttachmentStore implements AttachmentStore {
   async usage(accountId: string): Promise<AttachmentUsage> {
     const row = this.#db
       .prepare(
-        `SELECT COALESCE(SUM(size), 0) AS bytes, MIN(created_at) AS oldest
+        `SELECT COALESCE(SUM(size), 0) AS bytes,
+                MIN(CASE WHEN completed_at IS NOT NULL THEN created_at END) AS complete,
+                MIN(CASE WHEN completed_at IS NULL THEN created_at END) AS incomplete
            FROM attachments WHERE account_id = ?`,
       )
-      .get(accountId) as { bytes: number; oldest: number | null };
-    return { bytes: row.bytes, ...(row.oldest === null ? {} : { oldestCreatedAt: row.oldest }) };
+      .get(accountId) as { bytes: number; complete: number | null; incomplete: number | null };
+    return usageFromRow(row);
   }
 
   async due(sweep: AttachmentSweep): Promise<string[]> {

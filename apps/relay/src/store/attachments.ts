@@ -21,8 +21,10 @@ export interface AttachmentRecord {
 export interface AttachmentUsage {
   /** Bytes of all the account's attachments, complete or not. */
   bytes: number;
-  /** When the account's oldest attachment was created (none: undefined). */
-  oldestCreatedAt?: number;
+  /** Creation time of the account's oldest complete attachment (none: undefined). */
+  oldestComplete?: number;
+  /** Creation time of the account's oldest unfinished upload (none: undefined). */
+  oldestIncomplete?: number;
 }
 
 /** What `due` finds to remove. */
@@ -36,13 +38,15 @@ export interface AttachmentSweep {
   limit: number;
 }
 
+export type AttachmentCreation = 'created' | 'over_quota' | 'unknown_account';
+
 export interface AttachmentStore {
   /**
    * Records a new upload if the account's attachments plus `record.size` stay within
    * `quotaBytes` (checked and recorded atomically, so concurrent uploads cannot overshoot);
-   * `over_quota` stores nothing.
+   * `over_quota`, or `unknown_account` (deleted meanwhile), store nothing.
    */
-  create(record: AttachmentRecord, quotaBytes: number): Promise<'created' | 'over_quota'>;
+  create(record: AttachmentRecord, quotaBytes: number): Promise<AttachmentCreation>;
   get(id: string): Promise<AttachmentRecord | undefined>;
   /** Marks the attachment complete at `at`; false if there is no such record. */
   complete(id: string, at: number): Promise<boolean>;
@@ -57,3 +61,14 @@ export interface AttachmentStore {
   /** Deletes these records; returns how many existed. */
   remove(ids: readonly string[]): Promise<number>;
 }
+
+/** `usage` from a row of `SUM(size)` and the two `MIN(created_at)`s (shared by the stores). */
+export const usageFromRow = (row: {
+  bytes: number;
+  complete: number | null;
+  incomplete: number | null;
+}): AttachmentUsage => ({
+  bytes: row.bytes,
+  ...(row.complete === null ? {} : { oldestComplete: row.complete }),
+  ...(row.incomplete === null ? {} : { oldestIncomplete: row.incomplete }),
+});
