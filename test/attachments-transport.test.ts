@@ -99,8 +99,10 @@ describe('attachment transport', () => {
     }
   });
 
-  it('cancels an upload and a download with a typed error', async () => {
-    const transport = transportVia(relay.url);
+  it('cancels an upload (deleting it on the relay) and a download with a typed error', async () => {
+    // A proxy that never cuts: it only shows what the transport sends.
+    const proxy = await startCuttingProxy(relay.port, { direction: 'up', afterBytes: Infinity });
+    const transport = transportVia(proxy.url);
     const upload = new AbortController();
     const uploadError = await rejection(
       transport.upload(new Uint8Array(randomBytes(3 * MiB)), {
@@ -111,11 +113,15 @@ describe('attachment transport', () => {
       }),
     );
     expect(uploadError.code).toBe('cancelled');
+    // The cancelled upload is terminated, so it stops counting against the account's quota.
+    await expect.poll(() => proxy.methods.includes('DELETE')).toBe(true);
+    await proxy.close();
 
-    const id = await transport.upload(new Uint8Array(randomBytes(3 * MiB)));
+    const direct = transportVia(relay.url);
+    const id = await direct.upload(new Uint8Array(randomBytes(3 * MiB)));
     const download = new AbortController();
     const downloadError = await rejection(
-      transport.download(id, {
+      direct.download(id, {
         signal: download.signal,
         onProgress: () => download.abort(),
       }),

@@ -131,8 +131,15 @@ test('Alice links a second device and both of her devices stay in the conversati
   await alice2.getByRole('button', { name: 'Devices' }).click();
   await expect(alice2.getByTestId('device-name')).toHaveText(['Chrome (web)', 'Chrome (web)']);
   await alice2.getByRole('button', { name: 'Back' }).click();
-  // History is not copied: the new device says where older messages are.
-  await expect(alice2.getByTestId('linked-device-note').first()).toBeVisible();
+  // History came along (approved with the default choice): the chat with Bob is there before
+  // he writes again, with the earlier messages, and says where it came from.
+  await openConversation(alice2, names.bob);
+  await expect(alice2.getByTestId('message-text').first()).toBeVisible();
+  await expect(alice2.getByTestId('linked-device-note').first()).toHaveAttribute(
+    'data-history',
+    'imported',
+  );
+  await alice2.getByRole('button', { name: 'Back to conversations' }).click();
 
   // Bob → Alice reaches both devices.
   const toBoth = say('Bob to both of your devices');

@@ -17,7 +17,7 @@ export interface CuttingProxy {
   close(): Promise<void>;
 }
 
-const REQUEST_LINE = /(?:^|\r\n)(POST|HEAD|PATCH|GET) \/v1\/attachments/g;
+const REQUEST_LINE = /(?:^|\r\n)(POST|HEAD|PATCH|GET|DELETE) \/v1\/attachments/g;
 
 export async function startCuttingProxy(
   targetPort: number,

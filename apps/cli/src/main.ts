@@ -98,6 +98,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const progress = (msg: string) => {
     if (!json() && process.stderr.isTTY) io.err(`… ${msg}`);
   };
+  const percent = (done: number, total: number) =>
+    `${total > 0 ? Math.floor((100 * done) / total) : 100}%`;
   const print = (human: string, data: unknown) => io.out(json() ? JSON.stringify(data) : human);
 
   /** `sent <id>`, or `queued <id>` with what happens next when the relay was out of reach. */
@@ -511,6 +513,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             });
           },
         );
+        // History offered by the primary: imported now, before anything is received.
+        const offProgress = client.on('historyTransferProgress', (p) =>
+          progress(`history: ${p.phase} ${percent(p.done, p.total)}`),
+        );
+        const history = await client.importHistory();
+        offProgress();
+        if (history?.state === 'imported') progress(`history: ${history.messages} messages`);
+        if (history?.state === 'failed') io.err(history.reason);
         progress('announcing to our other devices');
         await client.announceToOwnDevices();
         print(`linked as device ${client.deviceId} of ${client.account!.username}`, {
@@ -524,11 +534,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   devices
     .command('approve')
     .argument('<uri>')
-    .action(async (uri: string) => {
+    .option('--no-history', 'do not transfer message history to the new device')
+    .action(async (uri: string, opts: { history: boolean }) => {
       await withClient(async (client) => {
+        const off = client.on('historyTransferProgress', (p) =>
+          progress(`history: ${p.phase} ${percent(p.done, p.total)}`),
+        );
+        let failure: string | undefined;
+        client.on('historyTransferFailed', (e) => (failure = e.reason));
         progress('sending the provisioning message');
-        await client.approveLink(uri);
-        print('approved', { approved: true });
+        await client.approveLink(uri, { transferHistory: opts.history });
+        off();
+        if (failure) io.err(failure);
+        print('approved', { approved: true, history: opts.history && !failure });
       });
     });
   devices

@@ -1,78 +1,22 @@
 /**
  * Attachment routes on the filesystem blob store: tus uploads with a device login, ranged
- * downloads by id only, the limits (size cap, per-account rate and quota), expiry and account
- * deletion, and the headers that keep a browser from ever rendering a blob.
+ * downloads by id only, the headers that keep a browser from ever rendering a blob, CORS for a
+ * browser app, and resuming after a dropped connection. Limits: `attachment-limits.test.ts`.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { ATTACHMENTS_PATH, ErrorCode, basicAuthorization, isAttachmentId } from '@parley/protocol';
-import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultAttachmentsDir, defaultConfig } from '../src/config.ts';
+import { blobDir, create, download, OCTETS, patch, TUS, upload } from './attachment-requests.ts';
 import { listen, register, startRelay, type TestDevice, type TestRelay } from './helpers.ts';
-
-const TUS = { 'tus-resumable': '1.0.0' };
-const OCTETS = { 'content-type': 'application/offset+octet-stream' };
 
 let relay: TestRelay | undefined;
 afterEach(async () => {
   await relay?.destroy();
   relay = undefined;
 });
-
-async function create(app: FastifyInstance, device: TestDevice, size: number) {
-  return app.inject({
-    method: 'POST',
-    url: ATTACHMENTS_PATH,
-    headers: { ...device.headers, ...TUS, 'upload-length': String(size) },
-  });
-}
-
-async function patch(
-  app: FastifyInstance,
-  device: TestDevice,
-  location: string,
-  offset: number,
-  bytes: Uint8Array,
-) {
-  return app.inject({
-    method: 'PATCH',
-    url: location,
-    headers: { ...device.headers, ...TUS, ...OCTETS, 'upload-offset': String(offset) },
-    payload: Buffer.from(bytes),
-  });
-}
-
-/** Creates and completes an upload in `parts` PATCHes; returns its id. */
-async function upload(app: FastifyInstance, device: TestDevice, bytes: Uint8Array, parts = 1) {
-  const created = await create(app, device, bytes.length);
-  expect(created.statusCode).toBe(201);
-  const location = created.headers.location as string;
-  const step = Math.ceil(bytes.length / parts);
-  for (let offset = 0; offset < bytes.length; offset += step) {
-    const response = await patch(
-      app,
-      device,
-      location,
-      offset,
-      bytes.subarray(offset, offset + step),
-    );
-    expect(response.statusCode).toBe(204);
-    expect(Number(response.headers['upload-offset'])).toBe(Math.min(offset + step, bytes.length));
-  }
-  return location.split('/').pop() as string;
-}
-
-const download = (app: FastifyInstance, id: string, range?: string) =>
-  app.inject({
-    method: 'GET',
-    url: `${ATTACHMENTS_PATH}/${id}`,
-    headers: range === undefined ? {} : { range },
-  });
-
-const blobDir = (r: TestRelay) => defaultAttachmentsDir(r.config.dbPath);
 
 describe('attachments (filesystem store)', () => {
   it('uploads in several PATCHes and downloads the same bytes as an opaque file', async () => {
@@ -272,111 +216,6 @@ describe('attachments (filesystem store)', () => {
       204,
     );
     expect(Buffer.compare((await download(relay.app, id)).rawPayload, bytes)).toBe(0);
-  });
-
-  it('refuses uploads over the size cap with 413', async () => {
-    relay = await startRelay({
-      overrides: { attachments: { ...defaultConfig().attachments, maxBytes: 1000 } },
-    });
-    const alice = await register(relay.app);
-    const response = await create(relay.app, alice, 1001);
-    expect(response.statusCode).toBe(413);
-    expect(response.json()).toMatchObject({ error: ErrorCode.PayloadTooLarge });
-    expect((await create(relay.app, alice, 1000)).statusCode).toBe(201);
-    // More bytes than declared are refused too.
-    const created = await create(relay.app, alice, 10);
-    const tooMany = await patch(
-      relay.app,
-      alice,
-      created.headers.location as string,
-      0,
-      randomBytes(11),
-    );
-    expect(tooMany.statusCode).toBe(413);
-  });
-
-  it('stops an account at its quota (429) while others still upload', async () => {
-    relay = await startRelay({
-      overrides: {
-        attachments: { ...defaultConfig().attachments, maxBytes: 1000, quotaBytesPerAccount: 2500 },
-      },
-    });
-    const abuser = await register(relay.app);
-    const victim = await register(relay.app);
-    await upload(relay.app, abuser, randomBytes(1000));
-    await upload(relay.app, abuser, randomBytes(1000));
-    const over = await create(relay.app, abuser, 1000);
-    expect(over.statusCode).toBe(429);
-    expect(over.json()).toMatchObject({ error: ErrorCode.AttachmentQuotaExceeded });
-    // Space frees when the oldest attachment expires: the retention from its upload.
-    expect(Number(over.headers['retry-after'])).toBe(relay.config.retentionMs / 1000);
-    // What still fits is allowed.
-    expect((await create(relay.app, abuser, 500)).statusCode).toBe(201);
-    await upload(relay.app, victim, randomBytes(1000));
-    await upload(relay.app, victim, randomBytes(1000));
-  });
-
-  it('rate-limits upload creation per account (429) while others still upload', async () => {
-    relay = await startRelay({
-      overrides: {
-        attachments: {
-          ...defaultConfig().attachments,
-          uploadRate: { max: 3, windowMs: 3_600_000 },
-        },
-      },
-    });
-    const abuser = await register(relay.app);
-    const victim = await register(relay.app);
-    for (let i = 0; i < 3; i++) expect((await create(relay.app, abuser, 10)).statusCode).toBe(201);
-    const limited = await create(relay.app, abuser, 10);
-    expect(limited.statusCode).toBe(429);
-    expect(limited.json()).toMatchObject({ error: ErrorCode.RateLimited });
-    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    await upload(relay.app, victim, randomBytes(100));
-  });
-
-  it('expires blobs after the retention and stale uploads after a day; the sweep deletes them', async () => {
-    relay = await startRelay();
-    const alice = await register(relay.app);
-    const complete = await upload(relay.app, alice, randomBytes(100));
-    const stale = await create(relay.app, alice, 100);
-    const staleId = (stale.headers.location as string).split('/').pop() as string;
-    const dir = blobDir(relay);
-    expect(readdirSync(dir).sort()).toEqual(
-      [complete, `${complete}.json`, staleId, `${staleId}.json`].sort(),
-    );
-
-    relay.clock.advance(relay.config.attachments.incompleteTtlMs + 1);
-    expect((await relay.app.relay.sweep()).attachments).toBe(1);
-    expect(readdirSync(dir).sort()).toEqual([complete, `${complete}.json`].sort());
-    expect((await download(relay.app, complete)).statusCode).toBe(200);
-
-    relay.clock.advance(relay.config.retentionMs);
-    // Unservable at once, deleted by the next sweep.
-    expect((await download(relay.app, complete)).statusCode).toBe(404);
-    expect((await relay.app.relay.sweep()).attachments).toBe(1);
-    expect(readdirSync(dir)).toEqual([]);
-    expect((await relay.app.relay.store.attachments.usage(alice.accountId)).bytes).toBe(0);
-  });
-
-  it('deletes the blobs with the account', async () => {
-    relay = await startRelay();
-    const alice = await register(relay.app);
-    const bob = await register(relay.app);
-    const alices = [
-      await upload(relay.app, alice, randomBytes(100)),
-      await upload(relay.app, alice, randomBytes(100)),
-    ];
-    const bobs = await upload(relay.app, bob, randomBytes(100));
-    const deleted = await relay.app.inject({
-      method: 'DELETE',
-      url: '/v1/accounts/me',
-      headers: alice.headers,
-    });
-    expect(deleted.statusCode).toBe(204);
-    for (const id of alices) expect((await download(relay.app, id)).statusCode).toBe(404);
-    expect(readdirSync(blobDir(relay)).sort()).toEqual([bobs, `${bobs}.json`].sort());
-    expect((await download(relay.app, bobs)).statusCode).toBe(200);
   });
 
   it('keeps exactly the uploaded bytes in the blob folder, and no metadata', async () => {

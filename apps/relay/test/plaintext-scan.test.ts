@@ -2,13 +2,19 @@
  * The relay must be able to prove it never holds a message in clear. Clients encrypt before
  * sending (here AES-256-GCM stands in for the Signal session: the relay never sees its key), so
  * after a full run — sends, multi-recipient fan-out, WebSocket delivery and acks, linking with a
- * provisioning message — the database files and the logs must contain no marker plaintext, no
- * credential in any encoding, no linking code, and the logs no envelope body.
+ * provisioning message, an attachment uploaded with tus — the database files, the attachment
+ * blobs and the logs must contain no marker plaintext, no credential in any encoding, no linking
+ * code, and the logs no envelope body and no attachment id (the download capability).
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { basicAuthorization, parseProvisioningServerFrame, WS_SUBPROTOCOL } from '@parley/protocol';
+import {
+  ATTACHMENTS_PATH,
+  basicAuthorization,
+  parseProvisioningServerFrame,
+  WS_SUBPROTOCOL,
+} from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -21,6 +27,7 @@ import {
   type TestDevice,
   type TestRelay,
 } from './helpers.ts';
+import { defaultAttachmentsDir } from '../src/config.ts';
 
 const sessionKey = randomBytes(32);
 function encrypt(plaintext: string): Buffer {
@@ -30,7 +37,7 @@ function encrypt(plaintext: string): Buffer {
 }
 
 const markers = Array.from(
-  { length: 6 },
+  { length: 7 },
   (_, i) => `PARLEY-MARKER-${i}-${randomBytes(6).toString('hex')}`,
 );
 
@@ -38,6 +45,8 @@ let relay: TestRelay;
 const devices: TestDevice[] = [];
 const ciphertexts: Buffer[] = [];
 const secrets: string[] = [];
+let attachment: Buffer;
+let attachmentId: string;
 
 beforeAll(async () => {
   relay = await startRelay({ overrides: { logLevel: 'trace' } });
@@ -146,14 +155,51 @@ beforeAll(async () => {
     payload: { timestamp: 1, note: markers[5], messages: [] },
   });
 
+  // An attachment: a file full of a marker, encrypted, uploaded in two tus PATCHes.
+  attachment = encrypt(`${markers[6]}\n`.repeat(4096));
+  const created = await relay.app.inject({
+    method: 'POST',
+    url: ATTACHMENTS_PATH,
+    headers: {
+      ...alice.headers,
+      'tus-resumable': '1.0.0',
+      'upload-length': `${attachment.length}`,
+    },
+  });
+  const location = created.headers.location as string;
+  const half = Math.floor(attachment.length / 2);
+  for (const [offset, part] of [
+    [0, attachment.subarray(0, half)],
+    [half, attachment.subarray(half)],
+  ] as const) {
+    const patched = await relay.app.inject({
+      method: 'PATCH',
+      url: location,
+      headers: {
+        ...alice.headers,
+        'tus-resumable': '1.0.0',
+        'content-type': 'application/offset+octet-stream',
+        'upload-offset': String(offset),
+      },
+      payload: part,
+    });
+    expect(patched.statusCode).toBe(204);
+  }
+  attachmentId = location.split('/').pop() as string;
+
   await relay.close(); // flush and close the database (WAL checkpoint on close)
 });
 afterAll(async () => relay.destroy());
 
+/** The database files and every file of the attachment store. */
 function databaseBytes(): Buffer {
   const files = readdirSync(relay.dir).filter((f) => f.startsWith('relay.db'));
   expect(files).toContain('relay.db');
-  return Buffer.concat(files.map((f) => readFileSync(join(relay.dir, f))));
+  const blobs = defaultAttachmentsDir(relay.config.dbPath);
+  return Buffer.concat([
+    ...files.map((f) => readFileSync(join(relay.dir, f))),
+    ...readdirSync(blobs).map((f) => readFileSync(join(blobs, f))),
+  ]);
 }
 
 /** Every encoding a secret string could be stored or logged in. */
@@ -172,6 +218,8 @@ describe('plaintext scan', () => {
     const db = databaseBytes();
     // Carol's copies were never acked, so their ciphertext bytes are on disk.
     expect(db.includes(ciphertexts[2] as Buffer)).toBe(true);
+    // And the attachment's ciphertext, in the blob store.
+    expect(db.includes(attachment)).toBe(true);
     expect(relay.logs.text().length).toBeGreaterThan(1000);
   });
 
@@ -186,6 +234,8 @@ describe('plaintext scan', () => {
   it('the logs contain no marker plaintext and no envelope or provisioning body', () => {
     const logs = relay.logs.text();
     for (const marker of markers) expect(logs).not.toContain(marker);
+    // The attachment id is its download capability (the database keeps it, the logs never).
+    expect(logs).not.toContain(attachmentId);
     for (const ciphertext of ciphertexts) {
       expect(logs).not.toContain(ciphertext.toString('base64'));
       expect(logs).not.toContain(ciphertext.toString('base64').slice(0, 24));

@@ -53,6 +53,7 @@ function authenticatedRoutes(): (InjectOptions & { method: string; url: string }
       payload: { unidentifiedAccessKey: null },
     },
     { method: 'POST', url: '/v1/attachments', headers: TUS_CREATE },
+    { method: 'DELETE', url: `/v1/attachments/${'A'.repeat(22)}`, headers: TUS_CREATE },
     {
       method: 'PATCH',
       url: `/v1/attachments/${'A'.repeat(22)}`,

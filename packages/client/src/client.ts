@@ -26,6 +26,8 @@ import { Groups } from './groups/index.ts';
 import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
+import { createAttachmentTransport } from './attachments/transport.ts';
+import { HistoryTransfer, type ApproveOptions, type HistoryState } from './history/transfer.ts';
 import { MessageActions } from './message-actions.ts';
 import { Messaging, type SendOptions } from './messaging.ts';
 import { Connection } from './connection.ts';
@@ -71,6 +73,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #trust: Trust;
   readonly #messaging: Messaging;
   readonly #linking: Linking;
+  readonly #history: HistoryTransfer;
   readonly #receiver: Receiver;
   readonly #sealed: SealedSender;
   readonly #batches: BatchReceiver;
@@ -111,7 +114,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#actions = new MessageActions(ctx, messaging, sync);
     this.#attachments = new Attachments(ctx, messaging);
-    this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
+    this.#history = new HistoryTransfer(ctx, () => createAttachmentTransport(ctx));
+    this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync, this.#history);
     const content = new ContentHandler(
       ctx,
       usernames,
@@ -210,9 +214,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Connection ---------------------------------------------------------------------------
-  /** Connects the delivery socket; resolves once the stored backlog has been handled. */
+  /**
+   * Connects the delivery socket; resolves once the stored backlog has been handled. On a newly
+   * linked device the first start imports the offered history before anything is received.
+   */
   async start(): Promise<void> {
     const run = ++this.#runs;
+    if (this.#ctx.account) await this.#history.importPending();
     if (this.#ctx.account) await this.#prepareSealed();
     // stop() was called while sealed sender was being prepared: stay stopped.
     if (run !== this.#runs) return;
@@ -415,8 +423,22 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   // Devices ------------------------------------------------------------------------------
-  approveLink(uri: string): Promise<void> {
-    return this.#linking.approve(uri);
+  /** Approves a new device; `{ transferHistory: true }` sends our message history along. */
+  approveLink(uri: string, options?: ApproveOptions): Promise<void> {
+    return this.#linking.approve(uri, options);
+  }
+  /**
+   * On a newly linked device: imports the history the primary offered, if not done yet (the
+   * first `start()` does it otherwise). Resolves with the outcome; never throws for a bad
+   * archive (the state says why).
+   */
+  async importHistory(): Promise<HistoryState | undefined> {
+    await this.#history.importPending();
+    return this.#history.state();
+  }
+  /** On a linked device: whether history was offered, imported, declined or failed (why). */
+  historyTransferState(): Promise<HistoryState | undefined> {
+    return this.#history.state();
   }
   devices() {
     return this.#linking.devices();

@@ -31,6 +31,7 @@ import {
 } from './relay/index.ts';
 import type { Storage, StorageTx } from './storage/index.ts';
 import type { AttachmentProgress, AttachmentTransport } from './attachments/types.ts';
+import type { HistoryTransferEvents } from './history/events.ts';
 
 export interface ParleyClientOptions {
   storage: Storage;
@@ -60,7 +61,7 @@ export interface ParleyClientOptions {
   attachmentTransport?: (ctx: ClientContext) => AttachmentTransport;
 }
 
-export interface ClientEvents {
+export interface ClientEvents extends HistoryTransferEvents {
   /** A message was stored: received, or sent by one of our other devices. */
   message: MessageRecord;
   /** A stored message changed: a reaction, an edit, a deletion for everyone. */

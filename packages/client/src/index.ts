@@ -26,6 +26,9 @@ export * from './model.ts';
 export { adminsOf, isAdmin } from './groups/admins.ts';
 export { Emitter } from './events.ts';
 export { encodeLinkUri, parseLinkUri, LinkError } from './provisioning.ts';
+export { HistoryTransferError, type HistoryTransferErrorCode } from './history/errors.ts';
+export type { HistoryPhase, HistoryTransferEvents } from './history/events.ts';
+export type { ApproveOptions, HistoryState } from './history/transfer.ts';
 export {
   RelayHttp,
   RelayHttpError,

@@ -16,6 +16,8 @@ export const META = {
   sealed: 'sealed',
   /** Ids of our messages held back while their attachments upload (attachments/send.ts). */
   heldUploads: 'heldUploads',
+  /** History transfer on a linked device: offered, imported or failed (history/transfer.ts). */
+  history: 'history',
 } as const;
 
 /** `sessions/<account>.<device>`. */

@@ -12,6 +12,11 @@ import { ProvisionMessageSchema, create } from './content/index.ts';
 import type { ClientContext } from './context.ts';
 import { ClientError } from './errors.ts';
 import { mergeGroupState } from './groups/state.ts';
+import {
+  recordHistoryOffer,
+  type ApproveOptions,
+  type HistoryTransfer,
+} from './history/transfer.ts';
 import { META } from './keys.ts';
 import {
   groupConversationId,
@@ -46,6 +51,7 @@ export class Linking {
     private readonly sessions: Sessions,
     private readonly preKeys: PreKeys,
     private readonly selfSync: SelfSync,
+    private readonly history: HistoryTransfer,
   ) {}
 
   /**
@@ -120,6 +126,8 @@ export class Linking {
             }
           }
           await adoptGroupRequests(tx, msg.groups?.requests ?? [], new Set());
+          // Imported at the first start(), before anything is received.
+          await recordHistoryOffer(tx, msg, ctx.now());
         });
       } catch (err) {
         ctx.setAccount(undefined);
@@ -130,14 +138,19 @@ export class Linking {
     }
   }
 
-  /** Existing-device side: approves a link request shown by a new device. */
-  async approve(uri: string): Promise<void> {
+  /**
+   * Existing-device side: approves a link request shown by a new device; with
+   * `transferHistory`, our message history goes along (history/transfer.ts).
+   */
+  async approve(uri: string, options: ApproveOptions = {}): Promise<void> {
     const { ctx } = this;
     const self = ctx.requireAccount();
     if (self.deviceId !== PRIMARY_DEVICE_ID) {
       throw new LinkError('only the primary device can link new devices');
     }
     const request = parseLinkUri(uri);
+    // Before the linking code is issued: its lifetime is not spent on the upload.
+    const history = options.transferHistory ? await this.history.prepare() : {};
     const { code } = await ctx.http.linkingCode();
     const message = create(ProvisionMessageSchema, {
       identityKeyPair: self.identityKeyPair,
@@ -147,6 +160,7 @@ export class Linking {
       contacts: await contactList(ctx.storage),
       groups: await groupList(ctx.storage),
       provisioningDeviceId: self.deviceId,
+      ...history,
     });
     const sealed = await sealProvisionMessage(request.publicKey, message, ctx.rng);
     await ctx.http.sendProvisioningMessage(request.address, toBase64(sealed));

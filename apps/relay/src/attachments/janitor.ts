@@ -46,6 +46,11 @@ export class AttachmentJanitor {
     }
   }
 
+  /** Removes one attachment (its uploader cancelled it); false if that failed. */
+  remove(id: string): Promise<boolean> {
+    return this.#remove(id);
+  }
+
   /** Removes all the account's attachments (account deletion); failures wait for the sweep. */
   async removeAccount(accountId: string): Promise<number> {
     let removed = 0;

@@ -102,10 +102,15 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
   });
 
   /** Runs the request through tus and answers with its status and tus headers. */
-  const viaTus = async (request: FastifyRequest, reply: FastifyReply, newId?: string) => {
+  const viaTus = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    options: { newId?: string; onAnswer?: (response: Response) => Promise<void> } = {},
+  ) => {
     const web = new NodeRequest({ req: request.raw, res: reply.raw });
-    if (newId !== undefined) chosenIds.set(web, newId);
+    if (options.newId !== undefined) chosenIds.set(web, options.newId);
     const response = await tus.handleWeb(web);
+    await options.onAnswer?.(response);
     for (const name of TUS_RESPONSE_HEADERS) {
       const value = response.headers.get(name);
       if (value !== null) reply.header(name, value);
@@ -191,7 +196,7 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
         );
       }
       try {
-        return await viaTus(request, reply, id);
+        return await viaTus(request, reply, { newId: id });
       } catch (err) {
         // Nothing half-created stays behind to count against the quota.
         await blobs.remove(id).catch(() => undefined);
@@ -216,10 +221,36 @@ const attachmentsPlugin: FastifyPluginAsyncTypebox<AttachmentsPluginOptions> = a
     ...uploadRoute,
     schema: { ...uploadRoute.schema, summary: 'Upload offset (tus); own uploads only' },
     handler: async (request, reply) => {
-      await ownUpload(request, request.params.id);
-      return viaTus(request, reply);
+      const record = await ownUpload(request, request.params.id);
+      return viaTus(request, reply, {
+        // Every byte is there but the completion was not recorded (the database failed right
+        // then): record it now, or the client, told it is done, would share a dead id.
+        onAnswer: async (response) => {
+          const offset = response.headers.get('upload-offset');
+          if (record.completedAt === undefined && offset === String(record.size))
+            await records.complete(record.id, clock.now());
+        },
+      });
     },
   });
+  app.delete(
+    `${ATTACHMENTS_PATH}/:id`,
+    {
+      ...uploadRoute,
+      schema: {
+        ...uploadRoute.schema,
+        summary: 'Delete an upload (tus termination), e.g. a cancelled one; own uploads only',
+        response: { 204: Type.Null(), ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = await ownUpload(request, request.params.id);
+      // Frees the account's quota at once instead of when the upload would go stale.
+      if (!(await app.relay.attachments.remove(id)))
+        throw new RelayError(500, ErrorCode.Internal, 'internal error');
+      return reply.header('tus-resumable', TUS_VERSION).status(204).send(null);
+    },
+  );
   app.route({
     method: 'PATCH',
     url: `${ATTACHMENTS_PATH}/:id`,

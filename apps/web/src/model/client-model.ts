@@ -37,6 +37,7 @@ import { DeletedAccountChecks, toContact } from './lifecycle.ts';
 import { rateLimitedText } from '../lib/wait.ts';
 import { sortConversations, StateStore } from './store.ts';
 import { TRUST_WORDS } from './trust.ts';
+import { trackHistory } from './history.ts';
 import type {
   ChatModel,
   Connection,
@@ -317,6 +318,7 @@ export class ClientModel extends StateStore implements ChatModel {
         this.update((st) => ({ devicesRevision: (st.devicesRevision ?? 0) + 1 })),
       ),
       ...this.#trackCatchUp(client),
+      ...trackHistory(client, (history) => this.update({ history })),
       client.on('connection', (state) => {
         if (!this.#leader) return;
         const connection: Connection =
@@ -885,9 +887,9 @@ export class ClientModel extends StateStore implements ChatModel {
       .sort((a, b) => a.deviceId - b.deviceId);
   }
 
-  async approveDevice(uri: string): Promise<void> {
+  async approveDevice(uri: string, options?: { transferHistory?: boolean }): Promise<void> {
     try {
-      await this.#requireClient().approveLink(uri);
+      await this.#requireClient().approveLink(uri, options);
     } catch (err) {
       throw new Error(friendly(err));
     }

@@ -474,8 +474,8 @@ export class FakeModel extends StateStore implements ChatModel {
   async listDevices(): Promise<Device[]> {
     return this.devices;
   }
-  async approveDevice(uri: string): Promise<void> {
-    this.calls.push(['approveDevice', uri]);
+  async approveDevice(uri: string, options?: { transferHistory?: boolean }): Promise<void> {
+    this.calls.push(['approveDevice', uri, options?.transferHistory ?? false]);
     this.devices = [...this.devices, { deviceId: this.devices.length + 1, current: false }];
   }
   async unlinkDevice(deviceId: number): Promise<void> {

@@ -13,6 +13,7 @@
 export type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 import type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 import type { TrustActions } from './trust.ts';
+import type { HistoryView } from './history.ts';
 
 export interface Me {
   accountId: string;
@@ -188,6 +189,8 @@ export interface ModelState {
   catchUp?: { done: number };
   /** Attachment uploads and downloads in progress (`transferKey`). */
   transfers?: Readonly<Record<string, Transfer>>;
+  /** Message history transfer to or from this device (model/history.ts). */
+  history?: HistoryView;
 }
 
 export interface ChatModel extends TrustActions {
@@ -246,8 +249,11 @@ export interface ChatModel extends TrustActions {
 
   // Devices
   listDevices(): Promise<Device[]>;
-  /** Approves a new device that shows `uri` (`parley://link?...`). */
-  approveDevice(uri: string): Promise<void>;
+  /**
+   * Approves a new device that shows `uri` (`parley://link?...`); with `transferHistory` our
+   * message history goes along.
+   */
+  approveDevice(uri: string, options?: { transferHistory?: boolean }): Promise<void>;
   unlinkDevice(deviceId: number): Promise<void>;
 
   // Safety

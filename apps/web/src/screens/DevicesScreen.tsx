@@ -5,6 +5,7 @@ import { EmptyState, ErrorText, Spinner } from '../components/States.tsx';
 import { formatLastActive } from '../lib/last-active.ts';
 import { looksLikeLinkUri } from '../lib/validate.ts';
 import { errorMessage, useAction, useChatModel, useModelState } from '../model/context.tsx';
+import { progressText } from '../model/history.ts';
 import type { Device } from '../model/types.ts';
 
 export function DevicesScreen({ onBack }: { onBack: () => void }) {
@@ -107,9 +108,11 @@ function LinkNewDevice({ onLinked }: { onLinked: () => void }) {
   const [problem, setProblem] = useState<string>();
   const [done, setDone] = useState(false);
   const [scanning, setScanning] = useState(false);
+  const [transferHistory, setTransferHistory] = useState(true);
+  const history = useModelState().history;
   const scanButton = useRef<HTMLButtonElement>(null);
   const [approve, { busy, error }] = useAction(async (uri: string) => {
-    await model.approveDevice(uri);
+    await model.approveDevice(uri, { transferHistory });
     return true;
   });
   const link = async (uri: string) => {
@@ -148,8 +151,8 @@ function LinkNewDevice({ onLinked }: { onLinked: () => void }) {
       <h3>Link a new device</h3>
       <p className="muted">
         On the new device, choose “Link to an existing account”, then scan the QR code it shows or
-        paste its code here. The new device will get your account’s keys and your contacts — only
-        approve a device you hold.
+        paste its code here. The new device will get your account’s keys, your contacts and, if you
+        choose, your message history — only approve a device you hold.
       </p>
       {scanning ? (
         <QrScanner
@@ -185,6 +188,26 @@ function LinkNewDevice({ onLinked }: { onLinked: () => void }) {
             data-testid="approve-code"
           />
         </label>
+        <label className="row">
+          <input
+            type="checkbox"
+            checked={transferHistory}
+            disabled={busy}
+            onChange={(e) => setTransferHistory(e.target.checked)}
+            data-testid="transfer-history"
+          />
+          <span>Transfer message history (encrypted; only the new device can read it)</span>
+        </label>
+        {busy && history?.status === 'transferring' && (
+          <p className="muted" role="status" data-testid="history-progress">
+            {progressText(history)}
+          </p>
+        )}
+        {history?.status === 'failed' && (busy || done) && (
+          <p className="muted" role="status">
+            {history.reason}. The device is linked without it.
+          </p>
+        )}
         <ErrorText error={problem ?? error} />
         {done && (
           <p className="success-text" role="status">

@@ -209,6 +209,40 @@ describe('safety, devices, settings', () => {
     await waitFor(() => expect(model.calls).toContainEqual(['unlinkDevice', 2]));
   });
 
+  it('offers history with a new device (on unless unticked); a linked device says what came', async () => {
+    const model = setup();
+    fireEvent.click(screen.getByRole('button', { name: /Devices/ }));
+    const code = await screen.findByTestId('approve-code');
+    const uri = 'parley://link?address=a&key=b';
+    fireEvent.change(code, { target: { value: uri } });
+    fireEvent.click(screen.getByRole('button', { name: 'Approve device' }));
+    await waitFor(() => expect(model.calls).toContainEqual(['approveDevice', uri, true]));
+    fireEvent.click(screen.getByTestId('transfer-history'));
+    fireEvent.change(code, { target: { value: uri } });
+    fireEvent.click(screen.getByRole('button', { name: 'Approve device' }));
+    await waitFor(() => expect(model.calls).toContainEqual(['approveDevice', uri, false]));
+
+    // On a linked device: progress, then why it failed and where older messages are.
+    const me = model.getState().me!;
+    act(() =>
+      model.update({
+        me: { ...me, isPrimary: false },
+        history: { status: 'transferring', phase: 'downloading', percent: 42 },
+      }),
+    );
+    fireEvent.click(screen.getByRole('button', { name: /Back|back/ }));
+    const note = await screen.findByTestId('linked-device-note');
+    expect(note.textContent).toBe('Transferring history… 42%');
+    act(() =>
+      model.update({
+        history: { status: 'failed', reason: 'History could not be transferred: damaged' },
+      }),
+    );
+    expect(screen.getByTestId('linked-device-note').textContent).toMatch(
+      /^History could not be transferred: damaged\. Older messages stay on your other device/,
+    );
+  });
+
   it('needs matching passphrases and the username to delete the account', async () => {
     const model = setup();
     fireEvent.click(screen.getByRole('button', { name: /Settings/ }));

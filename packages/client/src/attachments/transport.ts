@@ -129,7 +129,8 @@ async function uploadBlob(
       },
     });
     const onAbort = () => {
-      void upload.abort(false);
+      // Terminate (DELETE) the upload, so its bytes stop counting against the quota at once.
+      upload.abort(true).catch(() => undefined);
       reject(cancelled());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
