@@ -24,6 +24,7 @@ import { Groups } from './groups/index.ts';
 import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
+import { Disappearing } from './disappearing/index.ts';
 import { MessageActions } from './message-actions.ts';
 import { Messaging, type SendOptions } from './messaging.ts';
 import { Connection } from './connection.ts';
@@ -76,6 +77,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #runs = 0;
   readonly #connection: Connection;
   readonly #actions: MessageActions;
+  readonly #disappearing: Disappearing;
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
     super();
@@ -107,6 +109,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
     this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#actions = new MessageActions(ctx, messaging, sync);
+    this.#disappearing = new Disappearing(ctx, messaging);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
       ctx,
@@ -211,10 +214,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (this.#ctx.account) await this.#prepareSealed();
     // stop() was called while sealed sender was being prepared: stay stopped.
     if (run !== this.#runs) return;
+    // Messages that fell due while the client was closed go first.
+    if (this.#ctx.account) await this.#disappearing.start();
+    if (run !== this.#runs) return this.#disappearing.stop();
     return this.#connection.start();
   }
   stop(): Promise<void> {
     this.#runs++;
+    this.#disappearing.stop();
     return this.#connection.stop();
   }
   /** Call when the platform says the network is back (browsers: the `online` event). */
@@ -308,6 +315,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Deletes messages from this device and our other devices only. */
   deleteForMe(conversationId: string, ids: string[]): Promise<void> {
     return this.#actions.deleteForMe(conversationId, ids);
+  }
+  /**
+   * Sets a conversation's disappearing-message timer (seconds: 0 = off, 30, 300, 3600, 86400
+   * or 604800) for every member and our other devices; resolves with the event shown.
+   */
+  setExpireTimer(conversationId: string, seconds: number): Promise<MessageRecord | undefined> {
+    return this.#disappearing.setTimer(conversationId, seconds);
+  }
+  /** Removes the disappearing messages due now (also done on a timer while started). */
+  sweepExpired(): Promise<number> {
+    return this.#disappearing.sweepExpired();
   }
   /** Sends a failed message again (e.g. after acknowledging a changed safety number). */
   retrySend(conversationId: string, id: string): Promise<MessageRecord> {

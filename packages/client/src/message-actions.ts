@@ -14,6 +14,7 @@ import { PROCESSED } from './keys.ts';
 import type { MessageRecord } from './model.ts';
 import { findInConversation, findMessage } from './records/messages.ts';
 import { QUOTE_TEXT_LENGTH, type Messaging } from './messaging.ts';
+import type { StorageTx } from './storage/index.ts';
 import type { SelfSync } from './sync/index.ts';
 
 export const EDIT_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -202,12 +203,20 @@ export async function removeMessages(
   const removed: string[] = [];
   for (const [key, m] of await scope.tx.list<MessageRecord>('messages', `${conversationId}/`)) {
     if (!wanted.has(m.id)) continue;
-    await scope.tx.delete('messages', key);
-    // The (sender, id) index keeps answering "already seen" for a late copy of the message.
-    await scope.tx.put('processed', PROCESSED.messageIndex(m.senderAccountId, m.id), REMOVED);
+    await deleteStored(scope.tx, key, m);
     removed.push(m.id);
   }
   if (removed.length > 0) scope.emit('messagesRemoved', { conversationId, ids: removed });
+}
+
+/** Deletes one stored message (`key`); reactions and edit history go with its record. */
+export async function deleteStored(tx: StorageTx, key: string, m: MessageRecord): Promise<void> {
+  await tx.delete('messages', key);
+  // The (sender, id) index keeps answering "already seen" for a late copy of the message.
+  await tx.put('processed', PROCESSED.messageIndex(m.senderAccountId, m.id), REMOVED);
+  if (m.expireAt !== undefined) {
+    await tx.delete('processed', PROCESSED.expiry(m.expireAt, m.senderAccountId, m.id));
+  }
 }
 
 function setReaction(m: MessageRecord, accountId: string, emoji: string | null): void {

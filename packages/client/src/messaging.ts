@@ -41,6 +41,8 @@ import {
 } from './records/trust.ts';
 import type { SelfSync } from './sync/index.ts';
 import type { Scope } from './context.ts';
+import { startCountdown } from './disappearing/countdown.ts';
+import { conversationTimer } from './disappearing/timer.ts';
 
 /** Where a text goes: an account, or a group (with the group context it carries). */
 export type Target = { accountId: string } | { group: GroupRecord };
@@ -93,8 +95,14 @@ export class Messaging {
    * Queues a data message that changes an earlier one (reaction, edit, deletion) to the
    * conversation, and as a transcript to our other devices; nothing new is stored.
    */
-  async queueAction(scope: Scope, target: Target, text: string, extra: DataExtra): Promise<void> {
-    const content = this.#content(target, undefined, this.ctx.now(), text, extra);
+  async queueAction(
+    scope: Scope,
+    target: Target,
+    text: string,
+    extra: DataExtra,
+    at = this.ctx.now(),
+  ): Promise<void> {
+    const content = this.#content(target, undefined, at, text, extra);
     const legs: OutboxLeg[] = [];
     if ('group' in target) {
       legs.push(this.outbox.leg(`group:${target.group.groupId}`, content));
@@ -167,12 +175,11 @@ export class Messaging {
         ? groupConversationId(target.group.groupId)
         : directConversationId(target.accountId);
     const quote = options.replyTo ? await this.#quote(conversationId, options.replyTo) : undefined;
-    const content = this.#content(
-      target,
-      undefined,
-      this.ctx.now(),
-      text,
-      quote
+    // Every text carries the conversation's timer: it disappears, and members converge on it.
+    const expireTimer = await conversationTimer(this.ctx.storage, conversationId);
+    const content = this.#content(target, undefined, this.ctx.now(), text, {
+      expireTimer,
+      ...(quote
         ? {
             quote: {
               messageId: quote.id,
@@ -180,8 +187,8 @@ export class Messaging {
               text: quote.text,
             },
           }
-        : {},
-    );
+        : {}),
+    });
     const record: MessageRecord = {
       id: content.messageId,
       conversationId,
@@ -194,8 +201,10 @@ export class Messaging {
       text,
       status: 'queued',
       ...(quote ? { quote } : {}),
+      ...(expireTimer > 0 ? { expiresIn: expireTimer } : {}),
     };
     await this.ctx.transaction(async (scope) => {
+      await startCountdown(this.ctx, scope, record); // ours count down from sending
       await storeMessage(scope.tx, record);
       await this.#enqueue(scope, target, content, record);
     });
@@ -279,15 +288,18 @@ export class Messaging {
       m.id,
       m.timestamp,
       m.text,
-      m.quote
-        ? {
-            quote: {
-              messageId: m.quote.id,
-              authorAccountId: m.quote.authorAccountId,
-              text: m.quote.text,
-            },
-          }
-        : {},
+      {
+        expireTimer: m.expiresIn ?? 0,
+        ...(m.quote
+          ? {
+              quote: {
+                messageId: m.quote.id,
+                authorAccountId: m.quote.authorAccountId,
+                text: m.quote.text,
+              },
+            }
+          : {}),
+      },
     );
     await this.ctx.transaction(async (scope) => {
       const { failure: _f, ...rest } = m;
@@ -334,6 +346,7 @@ export class Messaging {
       for (const [key, m] of await tx.list<MessageRecord>('messages', `${conversationId}/`)) {
         if (m.direction === 'in' && m.kind === 'text' && m.status !== 'read') {
           m.status = 'read';
+          await startCountdown(this.ctx, scope, m); // a disappearing message counts down now
           await tx.put('messages', key, m);
           const list = unreadBySender.get(m.senderAccountId) ?? [];
           list.push(m.id);

@@ -172,7 +172,9 @@ export type ConversationEventKind =
   | 'group_update_refused'
   /** We blocked / unblocked the contact (this or another of our devices). */
   | 'contact_blocked'
-  | 'contact_unblocked';
+  | 'contact_unblocked'
+  /** The sender set the disappearing-message timer to `timer` seconds (0: off). */
+  | 'timer_changed';
 
 export interface MessageRecord {
   /** The sender's message id (hex). */
@@ -206,6 +208,12 @@ export interface MessageRecord {
   editHistory?: Array<{ text: string; timestamp: number }>;
   /** Its author deleted it for everyone: text, quote, reactions and history are gone. */
   deleted?: boolean;
+  /** A disappearing message: removed this many seconds after it was read (sent, for ours). */
+  expiresIn?: number;
+  /** When it will be removed (our clock, ms); set once its countdown started. */
+  expireAt?: number;
+  /** A `timer_changed` event: the new timer, seconds (0: off). */
+  timer?: number;
 }
 
 /** What a reply shows of the message it quotes. */
@@ -214,6 +222,8 @@ export interface QuoteRef {
   authorAccountId: string;
   /** The start of the quoted text (QUOTE_TEXT_LENGTH characters at most). */
   text: string;
+  /** The quoted message disappeared (its timer ran out): `text` is dropped too. */
+  gone?: boolean;
 }
 
 export interface ConversationRecord {
@@ -228,6 +238,10 @@ export interface ConversationRecord {
    * wrote first, or added us to a group. No read receipts or typing go back until accepted.
    */
   request?: boolean;
+  /** Disappearing messages: seconds after reading that a message is removed; absent = off. */
+  expireTimer?: number;
+  /** When (the changer's clock) the timer was last changed: an older change is ignored. */
+  expireTimerAt?: number;
 }
 
 export const directConversationId = (accountId: string) => `direct:${accountId}`;
