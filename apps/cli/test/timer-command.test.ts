@@ -33,12 +33,8 @@ describe('parley timer', () => {
 
     expect((await cli('b', 'receive')).code).toBe(0);
     const seen = (await cli('b', 'messages', alice)).stdout;
-    expect(seen).toMatch(
-      new RegExp(`\\* ${alice} set the disappearing message timer to 5 minutes\\.`),
-    );
-    expect(seen).toMatch(
-      new RegExp(`\\* ${alice} set the disappearing message timer to 1 hour\\.`),
-    );
+    expect(seen).toContain(`* ${alice} set the disappearing message timer to 5 minutes.`);
+    expect(seen).toContain(`* ${alice} set the disappearing message timer to 1 hour.`);
     expect(seen).toMatch(/fleeting \(disappears 1 hour after reading\)/);
     const events = (await cli('b', 'messages', alice, '--json')).stdout
       .trim()
@@ -51,8 +47,8 @@ describe('parley timer', () => {
     expect((await cli('b', 'requests', 'accept', alice)).code).toBe(0);
     expect((await cli('b', 'timer', alice, 'off')).stdout).toMatch(/disappearing messages off/);
     expect((await cli('a', 'receive')).code).toBe(0);
-    expect((await cli('a', 'messages', bob)).stdout).toMatch(
-      new RegExp(`\\* ${bob} turned off disappearing messages\\.`),
+    expect((await cli('a', 'messages', bob)).stdout).toContain(
+      `* ${bob} turned off disappearing messages.`,
     );
   }, 300_000);
 });
