@@ -631,6 +631,9 @@ export class ClientModel extends StateStore implements ChatModel {
   deleteForMe(conversationId: string, messageId: string): Promise<void> {
     return this.#act((c) => c.deleteForMe(conversationId, [messageId]));
   }
+  setExpireTimer(conversationId: string, seconds: number): Promise<void> {
+    return this.#act((c) => c.setExpireTimer(conversationId, seconds));
+  }
 
   /** A change to a stored message; the screen shows the result at once. */
   async #act(change: (client: ParleyClient) => Promise<unknown>): Promise<void> {
@@ -966,6 +969,8 @@ export function toMessage(m: MessageRecord): Message {
     ...(m.reactions ? { reactions: { ...m.reactions } } : {}),
     ...(m.editedAt !== undefined ? { edited: true } : {}),
     ...(m.deleted ? { deleted: true } : {}),
+    ...(m.expiresIn ? { expiresIn: m.expiresIn } : {}),
+    ...(m.timer !== undefined ? { timer: m.timer } : {}),
   };
 }
 
@@ -1006,6 +1011,7 @@ export function summarize(
     lastMessageAt: c.lastMessageAt,
     unread: c.unread,
     ...(c.request ? { request: true } : {}),
+    ...(c.expireTimer ? { expireTimer: c.expireTimer } : {}),
     ...(last
       ? {
           lastMessage: {

@@ -13,6 +13,7 @@
 export type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 import type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 import type { TrustActions } from './trust.ts';
+import type { DisappearingActions } from './disappearing.ts';
 
 export interface Me {
   accountId: string;
@@ -73,13 +74,17 @@ export interface Message {
   /** Why a `failed` message was not sent, and whether sending it again can help. */
   failure?: { reason: SendFailureReason; retryable: boolean };
   /** The message this one replies to, as the replier saw it. */
-  quote?: { id: string; authorAccountId: string; text: string };
+  quote?: { id: string; authorAccountId: string; text: string; gone?: boolean };
   /** One emoji per account id. */
   reactions?: Readonly<Record<string, string>>;
   /** Its author edited it (the text is the newest). */
   edited?: boolean;
   /** Its author deleted it for everyone. */
   deleted?: boolean;
+  /** A disappearing message: removed this many seconds after it was read (sent, for ours). */
+  expiresIn?: number;
+  /** A `timer_changed` event: the new timer, seconds (0: off). */
+  timer?: number;
 }
 
 export interface ConversationSummary {
@@ -94,6 +99,8 @@ export interface ConversationSummary {
   unread: number;
   /** A message request: a stranger wrote, or added us to a group (model/trust.ts). */
   request?: boolean;
+  /** Disappearing messages: the timer, seconds (model/disappearing.ts); absent = off. */
+  expireTimer?: number;
 }
 
 export interface Device {
@@ -160,7 +167,7 @@ export interface ModelState {
   catchUp?: { done: number };
 }
 
-export interface ChatModel extends TrustActions {
+export interface ChatModel extends TrustActions, DisappearingActions {
   getState(): ModelState;
   subscribe(listener: () => void): () => void;
 
