@@ -24,7 +24,8 @@ import { Groups } from './groups/index.ts';
 import { Trust } from './trust/index.ts';
 import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
-import { Disappearing } from './disappearing/index.ts';
+import { Sweeper } from './disappearing/index.ts';
+import { ExpireTimers } from './expire-timer.ts';
 import { MessageActions } from './message-actions.ts';
 import { Messaging, type SendOptions } from './messaging.ts';
 import { Connection } from './connection.ts';
@@ -77,7 +78,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #runs = 0;
   readonly #connection: Connection;
   readonly #actions: MessageActions;
-  readonly #disappearing: Disappearing;
+  readonly #sweeper: Sweeper;
+  readonly #timers: ExpireTimers;
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
     super();
@@ -109,7 +111,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const messaging = (this.#messaging = new Messaging(ctx, direct, outbox, sync));
     this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#actions = new MessageActions(ctx, messaging, sync);
-    this.#disappearing = new Disappearing(ctx, messaging);
+    this.#sweeper = new Sweeper(ctx);
+    this.#timers = new ExpireTimers(ctx, messaging);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync);
     const content = new ContentHandler(
       ctx,
@@ -215,13 +218,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
     // stop() was called while sealed sender was being prepared: stay stopped.
     if (run !== this.#runs) return;
     // Messages that fell due while the client was closed go first.
-    if (this.#ctx.account) await this.#disappearing.start();
-    if (run !== this.#runs) return this.#disappearing.stop();
+    if (this.#ctx.account) await this.#sweeper.start();
+    if (run !== this.#runs) return this.#sweeper.stop();
     return this.#connection.start();
   }
   stop(): Promise<void> {
     this.#runs++;
-    this.#disappearing.stop();
+    this.#sweeper.stop();
     return this.#connection.stop();
   }
   /** Call when the platform says the network is back (browsers: the `online` event). */
@@ -321,11 +324,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * or 604800) for every member and our other devices; resolves with the event shown.
    */
   setExpireTimer(conversationId: string, seconds: number): Promise<MessageRecord | undefined> {
-    return this.#disappearing.setTimer(conversationId, seconds);
+    return this.#timers.set(conversationId, seconds);
   }
   /** Removes the disappearing messages due now (also done on a timer while started). */
   sweepExpired(): Promise<number> {
-    return this.#disappearing.sweepExpired();
+    return this.#sweeper.sweepExpired();
   }
   /** Sends a failed message again (e.g. after acknowledging a changed safety number). */
   retrySend(conversationId: string, id: string): Promise<MessageRecord> {

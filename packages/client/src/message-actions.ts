@@ -10,11 +10,9 @@
 import type { DataMessage } from './content/index.ts';
 import type { ClientContext, Scope } from './context.ts';
 import { ClientError } from './errors.ts';
-import { PROCESSED } from './keys.ts';
 import type { MessageRecord } from './model.ts';
-import { findInConversation, findMessage } from './records/messages.ts';
+import { deleteStored, findInConversation, findMessage } from './records/messages.ts';
 import { QUOTE_TEXT_LENGTH, type Messaging } from './messaging.ts';
-import type { StorageTx } from './storage/index.ts';
 import type { SelfSync } from './sync/index.ts';
 
 export const EDIT_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -22,8 +20,6 @@ export const DELETE_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const MAX_EDITS = 10;
 /** A reaction is one emoji (a grapheme may take several code points, e.g. 👍🏽 or 👨‍👩‍👧). */
 export const MAX_REACTION_LENGTH = 32;
-/** The (sender, id) index value of a message deleted for me: no message key behind it. */
-const REMOVED = 'removed';
 
 export class MessageActions {
   constructor(
@@ -207,16 +203,6 @@ export async function removeMessages(
     removed.push(m.id);
   }
   if (removed.length > 0) scope.emit('messagesRemoved', { conversationId, ids: removed });
-}
-
-/** Deletes one stored message (`key`); reactions and edit history go with its record. */
-export async function deleteStored(tx: StorageTx, key: string, m: MessageRecord): Promise<void> {
-  await tx.delete('messages', key);
-  // The (sender, id) index keeps answering "already seen" for a late copy of the message.
-  await tx.put('processed', PROCESSED.messageIndex(m.senderAccountId, m.id), REMOVED);
-  if (m.expireAt !== undefined) {
-    await tx.delete('processed', PROCESSED.expiry(m.expireAt, m.senderAccountId, m.id));
-  }
 }
 
 function setReaction(m: MessageRecord, accountId: string, emoji: string | null): void {

@@ -283,24 +283,18 @@ export class Messaging {
       throw new ClientError('not_retryable', `message ${id} has not failed`);
     }
     const target = await this.target(conversationId);
-    const content = this.#content(
-      target,
-      m.id,
-      m.timestamp,
-      m.text,
-      {
-        expireTimer: m.expiresIn ?? 0,
-        ...(m.quote
-          ? {
-              quote: {
-                messageId: m.quote.id,
-                authorAccountId: m.quote.authorAccountId,
-                text: m.quote.text,
-              },
-            }
-          : {}),
-      },
-    );
+    const content = this.#content(target, m.id, m.timestamp, m.text, {
+      expireTimer: m.expiresIn ?? 0,
+      ...(m.quote
+        ? {
+            quote: {
+              messageId: m.quote.id,
+              authorAccountId: m.quote.authorAccountId,
+              text: m.quote.text,
+            },
+          }
+        : {}),
+    });
     await this.ctx.transaction(async (scope) => {
       const { failure: _f, ...rest } = m;
       const queued: MessageRecord = { ...rest, status: 'queued' };

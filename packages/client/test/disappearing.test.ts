@@ -156,4 +156,37 @@ describe('disappearing messages', () => {
     expect((await alice.conversations()).find((c) => c.id === toBob)?.expireTimer).toBe(86_400);
     expect((await bob.conversations()).find((c) => c.id === toAlice)?.expireTimer).toBe(86_400);
   });
+
+  it('accepting a message request starts the countdown of what it marks read', async () => {
+    const relay = new FakeRelay();
+    let now = 5_000_000;
+    const clock = () => now;
+    const alice = await relay.client('alice', { clock });
+    const bob = await relay.client('bob', { clock });
+    await alice.addContact('bob');
+    const toBob = `direct:${bob.accountId}`;
+    const toAlice = `direct:${alice.accountId}`;
+    await alice.setExpireTimer(toBob, 30);
+    const sent = await alice.sendText(bob.accountId, 'from a stranger');
+    await relay.deliver(bob);
+    expect((await bob.conversations()).find((c) => c.id === toAlice)?.request).toBe(true);
+    now += 60_000;
+    expect(await bob.sweepExpired()).toBe(0); // a request nobody read yet
+    await bob.acceptRequest(toAlice);
+    const read = (await bob.messages(toAlice)).find((m) => m.id === sent.id)!;
+    expect(read.expireAt).toBe(now + 30_000);
+    now += 30_000;
+    expect(await bob.sweepExpired()).toBe(1);
+    expect((await stored(bob)).some((m) => m.id === sent.id)).toBe(false);
+  });
+
+  it('setting a timer for a blocked contact is refused, with nothing sent', async () => {
+    const { relay, alice, bob, toBob } = await pair();
+    await alice.block(bob.accountId);
+    await relay.deliver(bob);
+    await expect(alice.setExpireTimer(toBob, 30)).rejects.toMatchObject({
+      name: 'BlockedContactError',
+    });
+    expect(await relay.deliver(bob)).toBe(0);
+  });
 });

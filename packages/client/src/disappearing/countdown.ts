@@ -8,8 +8,8 @@
  */
 import type { ClientContext, Scope } from '../context.ts';
 import { PROCESSED, messageKey } from '../keys.ts';
-import { deleteStored } from '../message-actions.ts';
 import type { MessageRecord } from '../model.ts';
+import { deleteStored } from '../records/messages.ts';
 import type { StorageTx } from '../storage/index.ts';
 
 /** Called with a new due time once its transaction committed (the sweeper's scheduler). */
@@ -34,6 +34,23 @@ export async function startCountdown(
   const key = messageKey(m.conversationId, m.timestamp, m.id);
   await scope.tx.put('processed', PROCESSED.expiry(expireAt, m.senderAccountId, m.id), key);
   scope.emit(() => schedulers.get(ctx)?.(expireAt));
+}
+
+/**
+ * Starts the countdown of every read incoming message of a conversation that has not started
+ * (read by a path that does not know about timers: an accepted message request).
+ */
+export async function startReadCountdowns(
+  ctx: ClientContext,
+  scope: Scope,
+  conversationId: string,
+): Promise<void> {
+  for (const [key, m] of await scope.tx.list<MessageRecord>('messages', `${conversationId}/`)) {
+    if (m.direction !== 'in' || m.status !== 'read' || !m.expiresIn || m.expireAt !== undefined)
+      continue;
+    await startCountdown(ctx, scope, m);
+    await scope.tx.put('messages', key, m);
+  }
 }
 
 /** The due time of an expiry index key. */

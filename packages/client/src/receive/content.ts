@@ -131,9 +131,7 @@ export class ContentHandler {
     }
     const data = content.body.value;
     const sender = { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId };
-    if (
-      await applyReceivedTimer(ctx, scope, sender, conversationId, data, timestampOf(content))
-    ) {
+    if (await applyReceivedTimer(ctx, scope, sender, conversationId, data, timestampOf(content))) {
       return; // a timer change, shown as an event
     }
     if (

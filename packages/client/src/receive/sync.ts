@@ -205,7 +205,7 @@ export class SyncHandler {
       case 'blocked':
         return applyBlockedSync(ctx, scope, env, content, sync.value);
       case 'requestResponse':
-        return applyRequestResponse(scope, sync.value);
+        return applyRequestResponse(ctx, scope, sync.value);
       case undefined:
         return;
     }

@@ -17,6 +17,7 @@ import type { ClientContext, Scope } from '../context.ts';
 import { directConversationId, groupConversationId, type GroupRecord } from '../model.ts';
 import { listContacts } from '../records/contacts.ts';
 import { storeEvent } from '../records/messages.ts';
+import { startReadCountdowns } from '../disappearing/countdown.ts';
 import {
   deleteConversation,
   isAccepted,
@@ -111,6 +112,7 @@ export async function applyBlockedSync(
 
 /** Another of our devices accepted or deleted a message request. */
 export async function applyRequestResponse(
+  ctx: ClientContext,
   scope: Scope,
   response: MessageRequestResponse,
 ): Promise<void> {
@@ -128,7 +130,11 @@ export async function applyRequestResponse(
     return;
   }
   // The accepting device marked it read (and sent the receipts); so do we.
-  if (accept) await readAll(tx, conversationId);
-  else await deleteConversation(tx, conversationId);
+  if (accept) {
+    await readAll(tx, conversationId);
+    await startReadCountdowns(ctx, scope, conversationId);
+  } else {
+    await deleteConversation(tx, conversationId);
+  }
   scope.emit('trust', { conversationId, change: accept ? 'accepted' : 'deleted' });
 }
