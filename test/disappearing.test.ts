@@ -2,7 +2,7 @@
  * Disappearing messages against the real relay, with one injected clock for every client (so
  * nothing waits real minutes): a timer set by Bob reaches both of Alice's devices as an event; a
  * message Bob read is removed from his storage once its time is up, and Alice's sent copy from
- * both of hers; a restarted client removes what fell due while it was closed; and the same in a
+ * both of hers; one Alice read on her second device goes from her first too (read sync); a restarted client removes what fell due while it was closed; and the same in a
  * group, where any member may set the timer.
  */
 import { describe, expect, it } from 'vitest';
@@ -95,6 +95,22 @@ describe('disappearing messages', () => {
       expect.objectContaining({ event: 'timer_changed', timer: 30 }),
     ]);
 
+    // Bob writes back; Alice reads it on her second device: her first one counts down too.
+    const aliceInbox = inbox(alice);
+    const answer = await bob.sendText(alice.accountId, 'noted');
+    expect(answer.expiresIn).toBe(30);
+    await aliceInbox.waitFor(1, (m) => m.id === answer.id);
+    await alice2Inbox.waitFor(1, (m) => m.id === answer.id);
+    await alice2.markRead(withBob);
+    await until(alice, 'processed', async () => {
+      const m = (await alice.messages(withBob)).find((x) => x.id === answer.id);
+      return m?.expireAt !== undefined;
+    });
+    advance(31_000);
+    await swept(alice2, answer.id);
+    await swept(alice, answer.id);
+    await swept(bob, answer.id);
+
     // Bob reads another one, closes the app; it falls due while he is away and is gone at start.
     const second = await alice.sendText(bob.accountId, 'gone while you were away');
     await bobInbox.waitFor(1, (m) => m.id === second.id);
@@ -102,7 +118,9 @@ describe('disappearing messages', () => {
     await bob.stop();
     advance(31_000);
     expect(await inStorage(bob, second.id)).toBe(true);
-    const reopened = track(await ParleyClient.open(clientOptions(relay.url, bobStorage, { clock })));
+    const reopened = track(
+      await ParleyClient.open(clientOptions(relay.url, bobStorage, { clock })),
+    );
     await reopened.start();
     expect(await inStorage(reopened, second.id)).toBe(false);
     expect(await timerOf(reopened, withAlice)).toBe(30); // the timer survived the restart
