@@ -28,6 +28,7 @@ const CLIENT_LAYERS = [
   },
   { name: 'context', files: ['context.ts'], imports: ['(^|/)context\\.ts$'] },
   { name: 'records', files: ['records/**'], imports: ['(^|/)records/'] },
+  { name: 'disappearing', files: ['disappearing/**'], imports: ['(^|/)disappearing/'] },
   {
     name: 'sessions and usernames',
     files: ['sessions.ts', 'usernames.ts'],
@@ -40,8 +41,8 @@ const CLIENT_LAYERS = [
   { name: 'groups', files: ['groups/**'], imports: ['(^|/)groups/'] },
   {
     name: 'messaging',
-    files: ['messaging.ts', 'message-actions.ts'],
-    imports: ['(^|/)messaging\\.ts$', '(^|/)message-actions\\.ts$'],
+    files: ['messaging.ts', 'message-actions.ts', 'expire-timer.ts'],
+    imports: ['(^|/)messaging\\.ts$', '(^|/)message-actions\\.ts$', '(^|/)expire-timer\\.ts$'],
   },
   { name: 'trust', files: ['trust/**'], imports: ['(^|/)trust/'] },
   { name: 'linking', files: ['linking.ts'], imports: ['(^|/)linking\\.ts$'] },

@@ -3,7 +3,7 @@
  * human output; `--json` keeps the event kind.
  * @module
  */
-import type { MessageRecord } from '@parley/client';
+import { describeTimer, type MessageRecord } from '@parley/client';
 
 /** `who`: the event's sender's name ("me" for us); `subjects`: the names it is about. */
 export function eventWords(m: MessageRecord, who: string, subjects: string[]): string {
@@ -41,6 +41,10 @@ export function eventWords(m: MessageRecord, who: string, subjects: string[]): s
       return `${them} deleted their account. Messages can no longer be sent here.`;
     case 'member_account_deleted':
       return `${them} deleted their account and left the group.`;
+    case 'timer_changed':
+      return m.timer
+        ? `${Actor} set the disappearing message timer to ${describeTimer(m.timer)}.`
+        : `${Actor} turned off disappearing messages.`;
     default:
       return `${Actor}: ${String(m.event ?? 'event')}${them ? ` (${them})` : ''}`;
   }

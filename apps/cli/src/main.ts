@@ -15,6 +15,7 @@ import {
   IdentityChangedError,
   ParleyClient,
   RelayHttpError,
+  describeTimer,
   type MessageRecord,
 } from '@parley/client';
 import { setCryptoBackend } from '@parley/crypto/backend.js';
@@ -22,6 +23,7 @@ import { CloseCode } from '@parley/protocol';
 import { nodeCryptoBackend } from '@parley/crypto-node';
 import { eventWords, messageText } from './event-words.ts';
 import { registerMessageCommands } from './message-commands.ts';
+import { registerTimerCommand } from './timer-command.ts';
 import {
   attachmentWords,
   publicMessage,
@@ -125,6 +127,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           'no account in this data directory: run `parley register <username>` first',
         );
       }
+      // Disappearing messages that fell due since the last command go before anything is shown.
+      if (client.account) await client.sweepExpired();
       try {
         return await fn(client);
       } finally {
@@ -190,14 +194,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         : await name(m.senderAccountId);
     if (m.deleted) return `${when} ${where}${who}: (deleted)`;
     const quote = m.quote
-      ? `[reply to ${await name(m.quote.authorAccountId)}: ${m.quote.text}] `
+      ? `[reply to ${await name(m.quote.authorAccountId)}: ${m.quote.gone ? '(disappeared)' : m.quote.text}] `
       : '';
     const reactions = Object.entries(m.reactions ?? {});
     const reacted =
       reactions.length > 0
         ? ` [${(await Promise.all(reactions.map(async ([id, e]) => `${e} ${await name(id)}`))).join(', ')}]`
         : '';
-    return `${when} ${where}${who}: ${quote}${m.text}${attachmentWords(m)}${m.editedAt !== undefined ? ' (edited)' : ''}${reacted}`;
+    const edited = m.editedAt !== undefined ? ' (edited)' : '';
+    const disappears = m.expiresIn
+      ? ` (disappears ${describeTimer(m.expiresIn)} after reading)`
+      : '';
+    return `${when} ${where}${who}: ${quote}${m.text}${attachmentWords(m)}${edited}${reacted}${disappears}`;
   }
 
   program
@@ -475,6 +483,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   registerTrustCommands(program, commandDeps);
   registerMessageCommands(program, commandDeps);
   registerAttachmentCommands(program, commandDeps);
+  registerTimerCommand(program, commandDeps);
 
   const devices = program.command('devices').description('this account’s devices');
   devices.command('list').action(async () => {

@@ -28,6 +28,8 @@ import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
 import { createAttachmentTransport } from './attachments/transport.ts';
 import { HistoryTransfer, type ApproveOptions, type HistoryState } from './history/transfer.ts';
+import { Sweeper } from './disappearing/index.ts';
+import { ExpireTimers } from './expire-timer.ts';
 import { MessageActions } from './message-actions.ts';
 import { Messaging, type SendOptions } from './messaging.ts';
 import { Connection } from './connection.ts';
@@ -82,6 +84,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #connection: Connection;
   readonly #actions: MessageActions;
   readonly #attachments: Attachments;
+  readonly #sweeper: Sweeper;
+  readonly #timers: ExpireTimers;
 
   private constructor(options: ParleyClientOptions, account: AccountRecord | undefined) {
     super();
@@ -115,6 +119,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#actions = new MessageActions(ctx, messaging, sync);
     this.#attachments = new Attachments(ctx, messaging);
     this.#history = new HistoryTransfer(ctx, () => createAttachmentTransport(ctx));
+    this.#sweeper = new Sweeper(ctx);
+    this.#timers = new ExpireTimers(ctx, messaging);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync, this.#history);
     const content = new ContentHandler(
       ctx,
@@ -224,10 +230,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (this.#ctx.account) await this.#prepareSealed();
     // stop() was called while sealed sender was being prepared: stay stopped.
     if (run !== this.#runs) return;
+    // Messages that fell due while the client was closed go first.
+    if (this.#ctx.account) await this.#sweeper.start();
+    if (run !== this.#runs) return this.#sweeper.stop();
     return this.#connection.start();
   }
   stop(): Promise<void> {
     this.#runs++;
+    this.#sweeper.stop();
     return this.#connection.stop();
   }
   /** Call when the platform says the network is back (browsers: the `online` event). */
@@ -321,6 +331,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Deletes messages from this device and our other devices only. */
   deleteForMe(conversationId: string, ids: string[]): Promise<void> {
     return this.#actions.deleteForMe(conversationId, ids);
+  }
+  /**
+   * Sets a conversation's disappearing-message timer (seconds: 0 = off, 30, 300, 3600, 86400
+   * or 604800) for every member and our other devices; resolves with the event shown.
+   */
+  setExpireTimer(conversationId: string, seconds: number): Promise<MessageRecord | undefined> {
+    return this.#timers.set(conversationId, seconds);
+  }
+  /** Removes the disappearing messages due now (also done on a timer while started). */
+  sweepExpired(): Promise<number> {
+    return this.#sweeper.sweepExpired();
   }
   /**
    * Sends a failed message again (e.g. after acknowledging a changed safety number); one whose

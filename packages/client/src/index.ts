@@ -17,6 +17,12 @@ export {
 export { classifySendError, type SendVerdict } from './delivery/outbox.ts';
 export { QUOTE_TEXT_LENGTH, type SendOptions } from './messaging.ts';
 export {
+  EXPIRE_TIMERS,
+  describeTimer,
+  isExpireTimer,
+  type ExpireTimer,
+} from './disappearing/index.ts';
+export {
   DELETE_WINDOW_MS,
   EDIT_WINDOW_MS,
   MAX_EDITS,

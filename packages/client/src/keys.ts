@@ -48,6 +48,13 @@ export const PROCESSED = {
   sentGroup: (timestamp: number) => `sentg:${timestamp}`,
   /** A group update parked until the one it builds on arrives (receive/group-pending.ts). */
   pendingGroupUpdate: (groupId: string) => `gpend:${groupId}`,
+  /**
+   * A disappearing message's removal, sorted by time (value: its `messages` key): the sweep
+   * reads only the due ones (disappearing.ts).
+   */
+  expiry: (expireAt: number, senderAccountId: string, messageId: string) =>
+    `exp:${expireAt.toString().padStart(16, '0')}:${senderAccountId}:${messageId}`,
+  expiryPrefix: 'exp:',
   /** The prefixes `pruneProcessed` ages out. */
   agedPrefixes: ['env:', 'msg:'] as const,
 } as const;

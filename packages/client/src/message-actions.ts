@@ -10,9 +10,8 @@
 import type { DataMessage } from './content/index.ts';
 import type { ClientContext, Scope } from './context.ts';
 import { ClientError } from './errors.ts';
-import { PROCESSED } from './keys.ts';
 import type { MessageRecord } from './model.ts';
-import { findInConversation, findMessage } from './records/messages.ts';
+import { deleteStored, findInConversation, findMessage } from './records/messages.ts';
 import { QUOTE_TEXT_LENGTH, type Messaging } from './messaging.ts';
 import type { SelfSync } from './sync/index.ts';
 
@@ -21,8 +20,6 @@ export const DELETE_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const MAX_EDITS = 10;
 /** A reaction is one emoji (a grapheme may take several code points, e.g. 👍🏽 or 👨‍👩‍👧). */
 export const MAX_REACTION_LENGTH = 32;
-/** The (sender, id) index value of a message deleted for me: no message key behind it. */
-const REMOVED = 'removed';
 
 export class MessageActions {
   constructor(
@@ -202,9 +199,7 @@ export async function removeMessages(
   const removed: string[] = [];
   for (const [key, m] of await scope.tx.list<MessageRecord>('messages', `${conversationId}/`)) {
     if (!wanted.has(m.id)) continue;
-    await scope.tx.delete('messages', key);
-    // The (sender, id) index keeps answering "already seen" for a late copy of the message.
-    await scope.tx.put('processed', PROCESSED.messageIndex(m.senderAccountId, m.id), REMOVED);
+    await deleteStored(scope.tx, key, m);
     removed.push(m.id);
   }
   if (removed.length > 0) scope.emit('messagesRemoved', { conversationId, ids: removed });

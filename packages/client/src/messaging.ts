@@ -42,6 +42,8 @@ import {
 import type { SelfSync } from './sync/index.ts';
 import { pointersOf } from './attachments/pointer.ts';
 import type { Scope } from './context.ts';
+import { startCountdown } from './disappearing/countdown.ts';
+import { conversationTimer } from './disappearing/timer.ts';
 
 /** Where a text goes: an account, or a group (with the group context it carries). */
 export type Target = { accountId: string } | { group: GroupRecord };
@@ -94,8 +96,14 @@ export class Messaging {
    * Queues a data message that changes an earlier one (reaction, edit, deletion) to the
    * conversation, and as a transcript to our other devices; nothing new is stored.
    */
-  async queueAction(scope: Scope, target: Target, text: string, extra: DataExtra): Promise<void> {
-    const content = this.#content(target, undefined, this.ctx.now(), text, extra);
+  async queueAction(
+    scope: Scope,
+    target: Target,
+    text: string,
+    extra: DataExtra,
+    at = this.ctx.now(),
+  ): Promise<void> {
+    const content = this.#content(target, undefined, at, text, extra);
     const legs: OutboxLeg[] = [];
     if ('group' in target) {
       legs.push(this.outbox.leg(`group:${target.group.groupId}`, content));
@@ -168,12 +176,11 @@ export class Messaging {
         ? groupConversationId(target.group.groupId)
         : directConversationId(target.accountId);
     const quote = options.replyTo ? await this.#quote(conversationId, options.replyTo) : undefined;
-    const content = this.#content(
-      target,
-      undefined,
-      this.ctx.now(),
-      text,
-      quote
+    // Every text carries the conversation's timer: it disappears, and members converge on it.
+    const expireTimer = await conversationTimer(this.ctx.storage, conversationId);
+    const content = this.#content(target, undefined, this.ctx.now(), text, {
+      expireTimer,
+      ...(quote
         ? {
             quote: {
               messageId: quote.id,
@@ -181,8 +188,8 @@ export class Messaging {
               text: quote.text,
             },
           }
-        : {},
-    );
+        : {}),
+    });
     const record: MessageRecord = {
       id: content.messageId,
       conversationId,
@@ -195,8 +202,10 @@ export class Messaging {
       text,
       status: 'queued',
       ...(quote ? { quote } : {}),
+      ...(expireTimer > 0 ? { expiresIn: expireTimer } : {}),
     };
     await this.ctx.transaction(async (scope) => {
+      await startCountdown(this.ctx, scope, record); // ours count down from sending
       await storeMessage(scope.tx, record);
       await this.#enqueue(scope, target, content, record);
     });
@@ -291,6 +300,7 @@ export class Messaging {
     }
     const target = await this.target(conversationId);
     const content = this.#content(target, m.id, m.timestamp, m.text, {
+      expireTimer: m.expiresIn ?? 0,
       ...(m.quote
         ? {
             quote: {
@@ -352,6 +362,7 @@ export class Messaging {
       for (const [key, m] of await tx.list<MessageRecord>('messages', `${conversationId}/`)) {
         if (m.direction === 'in' && m.kind === 'text' && m.status !== 'read') {
           m.status = 'read';
+          await startCountdown(this.ctx, scope, m); // a disappearing message counts down now
           await tx.put('messages', key, m);
           const list = unreadBySender.get(m.senderAccountId) ?? [];
           list.push(m.id);

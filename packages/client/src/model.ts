@@ -174,7 +174,9 @@ export type ConversationEventKind =
   | 'group_update_refused'
   /** We blocked / unblocked the contact (this or another of our devices). */
   | 'contact_blocked'
-  | 'contact_unblocked';
+  | 'contact_unblocked'
+  /** The sender set the disappearing-message timer to `timer` seconds (0: off). */
+  | 'timer_changed';
 
 export interface MessageRecord {
   /** The sender's message id (hex). */
@@ -215,6 +217,12 @@ export interface MessageRecord {
   held?: boolean;
   /** Files sent with it (attachments/): pointers to encrypted blobs on the relay. */
   attachments?: AttachmentRecord[];
+  /** A disappearing message: removed this many seconds after it was read (sent, for ours). */
+  expiresIn?: number;
+  /** When it will be removed (our clock, ms); set once its countdown started. */
+  expireAt?: number;
+  /** A `timer_changed` event: the new timer, seconds (0: off). */
+  timer?: number;
 }
 
 /**
@@ -267,6 +275,8 @@ export interface QuoteRef {
   authorAccountId: string;
   /** The start of the quoted text (QUOTE_TEXT_LENGTH characters at most). */
   text: string;
+  /** The quoted message disappeared (its timer ran out): `text` is dropped too. */
+  gone?: boolean;
 }
 
 export interface ConversationRecord {
@@ -281,6 +291,10 @@ export interface ConversationRecord {
    * wrote first, or added us to a group. No read receipts or typing go back until accepted.
    */
   request?: boolean;
+  /** Disappearing messages: seconds after reading that a message is removed; absent = off. */
+  expireTimer?: number;
+  /** When (the changer's clock) the timer was last changed: an older change is ignored. */
+  expireTimerAt?: number;
 }
 
 export const directConversationId = (accountId: string) => `direct:${accountId}`;

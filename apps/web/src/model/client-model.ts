@@ -636,6 +636,9 @@ export class ClientModel extends StateStore implements ChatModel {
   deleteForMe(conversationId: string, messageId: string): Promise<void> {
     return this.#act((c) => c.deleteForMe(conversationId, [messageId]));
   }
+  setExpireTimer(conversationId: string, seconds: number): Promise<void> {
+    return this.#act((c) => c.setExpireTimer(conversationId, seconds));
+  }
 
   /** A change to a stored message; the screen shows the result at once. */
   async #act(change: (client: ParleyClient) => Promise<unknown>): Promise<void> {
@@ -1016,6 +1019,8 @@ export function toMessage(m: MessageRecord): Message {
     ...(m.editedAt !== undefined ? { edited: true } : {}),
     ...(m.deleted ? { deleted: true } : {}),
     ...(m.attachments ? { attachments: m.attachments.map(toAttachmentView) } : {}),
+    ...(m.expiresIn ? { expiresIn: m.expiresIn } : {}),
+    ...(m.timer !== undefined ? { timer: m.timer } : {}),
   };
 }
 
@@ -1059,6 +1064,7 @@ export function summarize(
     lastMessageAt: c.lastMessageAt,
     unread: c.unread,
     ...(c.request ? { request: true } : {}),
+    ...(c.expireTimer ? { expireTimer: c.expireTimer } : {}),
     ...(last
       ? {
           lastMessage: {

@@ -246,6 +246,32 @@ export class FakeModel extends StateStore implements ChatModel {
     }));
   }
 
+  async setExpireTimer(conversationId: string, seconds: number): Promise<void> {
+    this.calls.push(['setExpireTimer', conversationId, seconds]);
+    const me = this.getState().me?.accountId ?? '';
+    const event: Message = {
+      id: `timer-${this.calls.length}`,
+      conversationId,
+      kind: 'event',
+      direction: 'in',
+      senderAccountId: me,
+      timestamp: Date.now(),
+      event: 'timer_changed',
+      timer: seconds,
+    };
+    this.update((s) => ({
+      conversations: s.conversations.map((c) => {
+        if (c.id !== conversationId) return c;
+        const { expireTimer: _t, ...rest } = c;
+        return seconds > 0 ? { ...rest, expireTimer: seconds } : rest;
+      }),
+      messages: {
+        ...s.messages,
+        [conversationId]: [...(s.messages[conversationId] ?? []), event],
+      },
+    }));
+  }
+
   #patchMessage(conversationId: string, messageId: string, patch: (m: Message) => Message) {
     this.update((s) => ({
       messages: {

@@ -14,6 +14,7 @@ export type { ConversationEventKind, MessageStatus, SendFailureReason } from '@p
 import type { ConversationEventKind, MessageStatus, SendFailureReason } from '@parley/client';
 import type { TrustActions } from './trust.ts';
 import type { HistoryView } from './history.ts';
+import type { DisappearingActions } from './disappearing.ts';
 
 export interface Me {
   accountId: string;
@@ -74,7 +75,7 @@ export interface Message {
   /** Why a `failed` message was not sent, and whether sending it again can help. */
   failure?: { reason: SendFailureReason; retryable: boolean };
   /** The message this one replies to, as the replier saw it. */
-  quote?: { id: string; authorAccountId: string; text: string };
+  quote?: { id: string; authorAccountId: string; text: string; gone?: boolean };
   /** One emoji per account id. */
   reactions?: Readonly<Record<string, string>>;
   /** Its author edited it (the text is the newest). */
@@ -83,6 +84,10 @@ export interface Message {
   deleted?: boolean;
   /** Files sent with it (encrypted; opened with `openAttachment`). */
   attachments?: readonly AttachmentView[];
+  /** A disappearing message: removed this many seconds after it was read (sent, for ours). */
+  expiresIn?: number;
+  /** A `timer_changed` event: the new timer, seconds (0: off). */
+  timer?: number;
 }
 
 /** What the screens know of an attachment: never its key. */
@@ -123,6 +128,8 @@ export interface ConversationSummary {
   unread: number;
   /** A message request: a stranger wrote, or added us to a group (model/trust.ts). */
   request?: boolean;
+  /** Disappearing messages: the timer, seconds (model/disappearing.ts); absent = off. */
+  expireTimer?: number;
 }
 
 export interface Device {
@@ -193,7 +200,7 @@ export interface ModelState {
   history?: HistoryView;
 }
 
-export interface ChatModel extends TrustActions {
+export interface ChatModel extends TrustActions, DisappearingActions {
   getState(): ModelState;
   subscribe(listener: () => void): () => void;
 

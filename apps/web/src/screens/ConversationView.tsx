@@ -15,6 +15,7 @@ import { MessageList } from './MessageList.tsx';
 import { BlockButton, BlockedBar, RequestBar } from './RequestBar.tsx';
 import { trustOf } from '../model/trust.ts';
 import type { Navigate } from './route.ts';
+import { TimerMenu } from './TimerMenu.tsx';
 
 export function ConversationView({
   conversationId,
@@ -99,6 +100,9 @@ export function ConversationView({
             </span>
           )}
         </div>
+        {!trust.request && !trust.blocked && !group?.left && !peer?.deleted && (
+          <TimerMenu conversationId={conversationId} />
+        )}
         {info.kind === 'direct' && !trust.request && (
           <BlockButton conversationId={conversationId} />
         )}

@@ -133,11 +133,13 @@ export function QuoteBlock({ message, all }: { message: Message; all: readonly M
     quote.authorAccountId === state.me?.accountId
       ? 'You'
       : displayName(state, quote.authorAccountId);
-  const text = original?.deleted
-    ? 'The original message was deleted.'
-    : original
-      ? (original.text ?? '')
-      : quote.text;
+  const text = quote.gone
+    ? 'The original message disappeared.'
+    : original?.deleted
+      ? 'The original message was deleted.'
+      : original
+        ? (original.text ?? '')
+        : quote.text;
   return (
     <button
       type="button"
@@ -152,7 +154,7 @@ export function QuoteBlock({ message, all }: { message: Message; all: readonly M
     >
       <span className="quote__author">{author}</span>
       <span className="quote__text">{text}</span>
-      {!original && (
+      {!original && !quote.gone && (
         <span className="quote__missing">The original message is not on this device.</span>
       )}
     </button>

@@ -7,6 +7,8 @@ import { displayName } from '../lib/names.ts';
 import { formatClock, formatDayLabel, withDaySeparators } from '../lib/time.ts';
 import { useAction, useChatModel, useModelState } from '../model/context.tsx';
 import type { Message, MessageStatus, ModelState, SendFailureReason } from '../model/types.ts';
+import { timerEventText } from '../model/disappearing.ts';
+import { TimerMark } from './TimerMenu.tsx';
 
 export function MessageList({
   messages,
@@ -98,6 +100,7 @@ export function MessageList({
                     edited
                   </span>
                 )}
+                {!m.deleted && <TimerMark message={m} />}
                 {m.direction === 'out' && m.status && <StatusMark status={m.status} />}
               </span>
               {m.direction === 'out' && m.status === 'failed' && <FailedNote message={m} />}
@@ -231,6 +234,8 @@ export function eventText(state: ModelState, m: Message): string {
       return `You blocked ${names(state, m.subjects)}.`;
     case 'contact_unblocked':
       return `You unblocked ${names(state, m.subjects)}.`;
+    case 'timer_changed':
+      return timerEventText(who, m.timer ?? 0);
     default:
       return m.text ?? '';
   }

@@ -44,3 +44,21 @@ describe('verification events', () => {
     expect(eventText(state, event('identity_changed'))).toBe('The safety number with bob changed.');
   });
 });
+
+describe('disappearing-message timer events', () => {
+  it('say who set the timer to what, or turned it off', () => {
+    const timer = (sender: string, seconds: number): Message => ({
+      ...event('timer_changed'),
+      senderAccountId: sender,
+      subjects: [],
+      timer: seconds,
+    });
+    expect(eventText(state, timer('bob', 300))).toBe(
+      'bob set the disappearing message timer to 5 minutes.',
+    );
+    expect(eventText(state, timer('me', 604_800))).toBe(
+      'You set the disappearing message timer to 1 week.',
+    );
+    expect(eventText(state, timer('bob', 0))).toBe('bob turned off disappearing messages.');
+  });
+});

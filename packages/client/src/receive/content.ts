@@ -33,6 +33,8 @@ import type { RetryAnswers } from './retry.ts';
 import type { SyncHandler } from './sync.ts';
 import { dropBlocked } from './trust.ts';
 import { markGroupAccepted } from '../records/trust.ts';
+import { startCountdown } from '../disappearing/countdown.ts';
+import { applyReceivedTimer } from '../disappearing/timer.ts';
 
 export class ContentHandler {
   constructor(
@@ -129,6 +131,10 @@ export class ContentHandler {
       return; // 1:1 messages from our own devices come as sent transcripts
     }
     const data = content.body.value;
+    const sender = { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId };
+    if (await applyReceivedTimer(ctx, scope, sender, conversationId, data, timestampOf(content))) {
+      return; // a timer change, shown as an event
+    }
     if (
       await applyIncoming(
         scope,
@@ -154,7 +160,10 @@ export class ContentHandler {
       ...quoteOf(data),
       ...attachmentsOf(data),
       ...(fromSelf ? { status: 'sent' as const } : {}),
+      ...(data.expireTimer > 0 ? { expiresIn: data.expireTimer } : {}),
     };
+    // Ours (sent to a group from another of our devices) count down from when we have them.
+    if (fromSelf) await startCountdown(ctx, scope, record);
     await storeMessage(tx, record);
     scope.emit('message', record);
     if (!fromSelf && !group && ctx.options.deliveryReceipts !== false) {

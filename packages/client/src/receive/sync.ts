@@ -25,6 +25,8 @@ import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
 import { adoptGroupRequests, knownGroupIds, markAccepted } from '../records/trust.ts';
 import { applyBlockedSync, applyRequestResponse } from './trust.ts';
+import { startCountdown } from '../disappearing/countdown.ts';
+import { applyReceivedTimer } from '../disappearing/timer.ts';
 
 export class SyncHandler {
   constructor(
@@ -45,6 +47,10 @@ export class SyncHandler {
         const to = sync.value.destinationAccountId;
         const data = inner.body.value;
         const sentAt = timestampOf(inner);
+        const self = { accountId: env.sourceAccountId, deviceId: env.sourceDeviceId };
+        if (await applyReceivedTimer(ctx, scope, self, directConversationId(to), data, sentAt)) {
+          return; // we changed the timer on another of our devices
+        }
         if (
           await applyIncoming(
             scope,
@@ -70,10 +76,12 @@ export class SyncHandler {
           ...quoteOf(data),
           ...attachmentsOf(data),
           status: 'sent',
+          ...(data.expireTimer > 0 ? { expiresIn: data.expireTimer } : {}),
         };
         if (await tx.get('processed', PROCESSED.messageIndex(record.senderAccountId, record.id))) {
           return;
         }
+        await startCountdown(ctx, scope, record); // ours count down from when we have them
         await storeMessage(tx, record);
         await tx.put('processed', PROCESSED.sentDirect(to, record.timestamp), record.id);
         if (!(await tx.get('contacts', to))) {
@@ -187,7 +195,9 @@ export class SyncHandler {
         const read = new Set(messageIds);
         for (const [key, m] of await tx.list<MessageRecord>('messages', `${conversationId}/`)) {
           if (m.direction === 'in' && read.has(m.id) && m.status !== 'read') {
-            await tx.put('messages', key, { ...m, status: 'read' });
+            const marked: MessageRecord = { ...m, status: 'read' };
+            await startCountdown(ctx, scope, marked); // read on our other device: counts down
+            await tx.put('messages', key, marked);
           }
         }
         const conv = await tx.get<ConversationRecord>('conversations', conversationId);
@@ -197,7 +207,7 @@ export class SyncHandler {
       case 'blocked':
         return applyBlockedSync(ctx, scope, env, content, sync.value);
       case 'requestResponse':
-        return applyRequestResponse(scope, sync.value);
+        return applyRequestResponse(ctx, scope, sync.value);
       case undefined:
         return;
     }

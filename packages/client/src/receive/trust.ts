@@ -15,6 +15,7 @@ import {
 } from '../content/index.ts';
 import type { ClientContext, Scope } from '../context.ts';
 import { directConversationId, groupConversationId, type GroupRecord } from '../model.ts';
+import { startReadCountdowns } from '../disappearing/countdown.ts';
 import {
   deleteConversation,
   isAccepted,
@@ -97,6 +98,7 @@ export async function applyBlockedSync(
 
 /** Another of our devices accepted or deleted a message request. */
 export async function applyRequestResponse(
+  ctx: ClientContext,
   scope: Scope,
   response: MessageRequestResponse,
 ): Promise<void> {
@@ -114,7 +116,11 @@ export async function applyRequestResponse(
     return;
   }
   // The accepting device marked it read (and sent the receipts); so do we.
-  if (accept) await readAll(tx, conversationId);
-  else await deleteConversation(tx, conversationId);
+  if (accept) {
+    await readAll(tx, conversationId);
+    await startReadCountdowns(ctx, scope, conversationId);
+  } else {
+    await deleteConversation(tx, conversationId);
+  }
   scope.emit('trust', { conversationId, change: accept ? 'accepted' : 'deleted' });
 }

@@ -54,6 +54,21 @@ export async function storeEvent(
   return record;
 }
 
+/** The (sender, id) index value of a removed message: no message key behind it. */
+const REMOVED = 'removed';
+
+/**
+ * Deletes one stored message (`key`); reactions and edit history go with its record. Its
+ * (sender, id) index keeps answering "already seen" (REMOVED), so a late copy is not stored again.
+ */
+export async function deleteStored(tx: StorageTx, key: string, m: MessageRecord): Promise<void> {
+  await tx.delete('messages', key);
+  await tx.put('processed', PROCESSED.messageIndex(m.senderAccountId, m.id), REMOVED);
+  if (m.expireAt !== undefined) {
+    await tx.delete('processed', PROCESSED.expiry(m.expireAt, m.senderAccountId, m.id));
+  }
+}
+
 /** A message by its sender and id. */
 export async function findMessage(
   tx: Pick<StorageTx, 'get'>,

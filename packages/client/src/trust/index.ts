@@ -27,6 +27,7 @@ import {
 } from '../records/trust.ts';
 import type { SelfSync } from '../sync/index.ts';
 import { recordBlockDecision } from './block.ts';
+import { startReadCountdowns } from '../disappearing/countdown.ts';
 
 type Target = { accountId: string; groupId?: undefined } | { groupId: string; accountId?: never };
 
@@ -118,7 +119,9 @@ export class Trust {
 
   /** Marks every incoming text read and sends the read receipts a request held back. */
   async #readHeldBack(scope: Scope, conversationId: string): Promise<void> {
-    for (const [sender, ids] of await readAll(scope.tx, conversationId)) {
+    const read = await readAll(scope.tx, conversationId);
+    await startReadCountdowns(this.ctx, scope, conversationId); // disappearing ones count down
+    for (const [sender, ids] of read) {
       if (await isBlocked(scope.tx, sender)) continue;
       await this.messaging.queueReceipt(scope, sender, ids, 'read');
     }
