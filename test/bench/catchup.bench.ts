@@ -22,7 +22,8 @@
  * `BENCH_ONLY=chat|catchup` runs one half; `BENCH_BACKEND=node|auto|noble` picks the curve
  * backend of the Node halves (default `node`, @parley/crypto-node, what the CLI runs; raw crypto
  * runs on the same one); `BENCH_SYNC=NORMAL` the client stores' SQLite `synchronous` (default
- * `FULL`, the client's default).
+ * `FULL`, the client's default); `BENCH_FETCH=global` the relay HTTP client on Node's `fetch`
+ * (default: `nodeFetch`, node:http).
  *
  *   BENCH_MESSAGES=10000 BENCH_ROUNDS=3 BENCH_CHAT=200 BENCH_PROFILE=/tmp/catchup.cpuprofile \
  *     pnpm --filter @parley/client bench
@@ -56,6 +57,7 @@ import {
 import { importAtRestKey } from '../../packages/client/src/storage/at-rest.ts';
 import { MemoryBackend } from '../../packages/client/src/storage/memory.ts';
 import { SqliteBackend } from '../../packages/client/src/storage/sqlite.ts';
+import { nodeFetch } from '../../packages/client/src/relay/node-fetch.ts';
 import type { WebSocketConstructor } from '../../packages/client/src/relay/index.ts';
 import { decryptAll, loadStores } from './raw-crypto.ts';
 import { rawChatCrypto } from './raw-chat.ts';
@@ -88,6 +90,8 @@ if (BACKEND === 'node') setCryptoBackend(nodeCryptoBackend);
 else if (BACKEND === 'noble' || BACKEND === 'webcrypto') setCryptoBackend(BACKEND);
 /** `BENCH_SYNC=NORMAL`: the client stores' SQLite `synchronous` (default `FULL`, the client's). */
 const SYNCHRONOUS = process.env.BENCH_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL';
+/** `BENCH_FETCH=global`: the relay HTTP client on Node's `fetch` instead of `nodeFetch`. */
+const FETCH = process.env.BENCH_FETCH === 'global' ? 'global' : 'node';
 const WS = WebSocket as unknown as WebSocketConstructor;
 const RELAY_ENV = { PARLEY_RELAY_QUEUE_CAP: '1000000' };
 
@@ -113,7 +117,14 @@ const rawKey = saved ? Buffer.from(saved.key, 'base64') : randomBytes(32);
 const atRestKey = await importAtRestKey(rawKey);
 
 function options(relayUrl: string, storage: Storage): ParleyClientOptions {
-  return { storage, relayUrl, WebSocket: WS, preKeyBatch: 100, kyberPreKeyBatch: 10 };
+  return {
+    storage,
+    relayUrl,
+    WebSocket: WS,
+    preKeyBatch: 100,
+    kyberPreKeyBatch: 10,
+    ...(FETCH === 'node' ? { fetch: nodeFetch } : {}),
+  };
 }
 
 async function sqliteStorage(path: string): Promise<Storage> {
@@ -371,7 +382,10 @@ async function steadyChat(profile: boolean): Promise<number> {
   const relay = await startRelay(RELAY_ENV);
   const open = async (name: string) => {
     const c = await ParleyClient.open(
-      options(relay.url, await sqliteStorage(join(work, `${name}.sqlite`))),
+      options(
+        relay.url,
+        await sqliteStorage(join(mkdtempSync(join(work, 'chat-')), `${name}.sqlite`)),
+      ),
     );
     await c.register(name);
     await c.start();
@@ -423,7 +437,9 @@ async function steadyChat(profile: boolean): Promise<number> {
 // ---- main -------------------------------------------------------------------------------------
 
 try {
-  console.log(`curve backend (Node halves): ${BACKEND}; SQLite synchronous = ${SYNCHRONOUS}`);
+  console.log(
+    `curve backend (Node halves): ${BACKEND}; SQLite synchronous = ${SYNCHRONOUS}; relay HTTP: ${FETCH === 'node' ? 'nodeFetch' : 'global fetch'}`,
+  );
   if (ONLY !== 'chat') await catchUp();
   if (ONLY !== 'catchup') {
     const chats: number[] = [];
