@@ -15,7 +15,15 @@
  *
  * Steady chat: two clients (SQLite, encrypted at rest) take turns sending `BENCH_CHAT` (200)
  * texts, each waiting for the other's; CPU per message covers sending it, receiving it, and the
- * delivery receipt both ways.
+ * delivery receipt both ways. Beside it, in the same round, the raw crypto of the same traffic
+ * (`raw-chat.ts`: text + receipt, sealed sender, ratchet turning, no client); `BENCH_CHAT_ROUNDS`
+ * (3) rounds.
+ *
+ * `BENCH_ONLY=chat|catchup` runs one half; `BENCH_BACKEND=node|auto|noble` picks the curve
+ * backend of the Node halves (default `node`, @parley/crypto-node, what the CLI runs; raw crypto
+ * runs on the same one); `BENCH_SYNC=NORMAL` the client stores' SQLite `synchronous` (default
+ * `FULL`, the client's default); `BENCH_FETCH=global` the relay HTTP client on Node's `fetch`
+ * (default: `nodeFetch`, node:http).
  *
  *   BENCH_MESSAGES=10000 BENCH_ROUNDS=3 BENCH_CHAT=200 BENCH_PROFILE=/tmp/catchup.cpuprofile \
  *     pnpm --filter @parley/client bench
@@ -49,23 +57,41 @@ import {
 import { importAtRestKey } from '../../packages/client/src/storage/at-rest.ts';
 import { MemoryBackend } from '../../packages/client/src/storage/memory.ts';
 import { SqliteBackend } from '../../packages/client/src/storage/sqlite.ts';
+import { nodeFetch } from '../../packages/client/src/relay/node-fetch.ts';
 import type { WebSocketConstructor } from '../../packages/client/src/relay/index.ts';
 import { decryptAll, loadStores } from './raw-crypto.ts';
+import { rawChatCrypto } from './raw-chat.ts';
 import { startBrowserBench, CHROMIUM, type BrowserRound } from './catchup-browser.ts';
 import type { Row } from './catchup-page.ts';
 import { encodeValue } from '../../packages/client/src/storage/codec.ts';
 import { STORE_NAMES } from '../../packages/client/src/storage/types.ts';
 import { toBase64 } from '../../packages/client/src/util/bytes.ts';
+import { setCryptoBackend } from '../../packages/crypto/src/backend.ts';
+import { nodeCryptoBackend } from '../../packages/crypto-node/src/index.ts';
 
 const int = (name: string, fallback: number) =>
   Math.max(1, Number(process.env[name] ?? fallback) || fallback);
 const MESSAGES = int('BENCH_MESSAGES', 10_000);
 const ROUNDS = int('BENCH_ROUNDS', 3);
 const CHAT = int('BENCH_CHAT', 200);
+const CHAT_ROUNDS = int('BENCH_CHAT_ROUNDS', 3);
 const CONTACTS = 20;
 const GROUPS = 5;
 const PROFILE = process.env.BENCH_PROFILE;
 const CHAT_PROFILE = process.env.BENCH_CHAT_PROFILE;
+/** `BENCH_ONLY=chat` or `catchup`: run one half (default both). */
+const ONLY = process.env.BENCH_ONLY;
+/**
+ * `BENCH_BACKEND`: the curve backend of the Node halves: `node` (default, @parley/crypto-node,
+ * what the CLI runs), `auto` (WebCrypto in Node) or `noble`. Raw crypto runs on the same one.
+ */
+const BACKEND = process.env.BENCH_BACKEND ?? 'node';
+if (BACKEND === 'node') setCryptoBackend(nodeCryptoBackend);
+else if (BACKEND === 'noble' || BACKEND === 'webcrypto') setCryptoBackend(BACKEND);
+/** `BENCH_SYNC=NORMAL`: the client stores' SQLite `synchronous` (default `FULL`, the client's). */
+const SYNCHRONOUS = process.env.BENCH_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL';
+/** `BENCH_FETCH=global`: the relay HTTP client on Node's `fetch` instead of `nodeFetch`. */
+const FETCH = process.env.BENCH_FETCH === 'global' ? 'global' : 'node';
 const WS = WebSocket as unknown as WebSocketConstructor;
 const RELAY_ENV = { PARLEY_RELAY_QUEUE_CAP: '1000000' };
 
@@ -91,11 +117,18 @@ const rawKey = saved ? Buffer.from(saved.key, 'base64') : randomBytes(32);
 const atRestKey = await importAtRestKey(rawKey);
 
 function options(relayUrl: string, storage: Storage): ParleyClientOptions {
-  return { storage, relayUrl, WebSocket: WS, preKeyBatch: 100, kyberPreKeyBatch: 10 };
+  return {
+    storage,
+    relayUrl,
+    WebSocket: WS,
+    preKeyBatch: 100,
+    kyberPreKeyBatch: 10,
+    ...(FETCH === 'node' ? { fetch: nodeFetch } : {}),
+  };
 }
 
 async function sqliteStorage(path: string): Promise<Storage> {
-  return new Storage(new SqliteBackend(path), { key: atRestKey });
+  return new Storage(new SqliteBackend(path, { synchronous: SYNCHRONOUS }), { key: atRestKey });
 }
 
 function copyDb(from: string, to: string): void {
@@ -345,11 +378,14 @@ async function chromiumRounds(snapshot: { relayDb: string; readerDb: string; por
 
 // ---- steady chat ------------------------------------------------------------------------------
 
-async function steadyChat(): Promise<number> {
+async function steadyChat(profile: boolean): Promise<number> {
   const relay = await startRelay(RELAY_ENV);
   const open = async (name: string) => {
     const c = await ParleyClient.open(
-      options(relay.url, await sqliteStorage(join(work, `${name}.sqlite`))),
+      options(
+        relay.url,
+        await sqliteStorage(join(mkdtempSync(join(work, 'chat-')), `${name}.sqlite`)),
+      ),
     );
     await c.register(name);
     await c.start();
@@ -367,7 +403,7 @@ async function steadyChat(): Promise<number> {
   await next;
   await a.flushOutbox();
   await b.flushOutbox();
-  const profiler = CHAT_PROFILE ? new Session() : undefined;
+  const profiler = CHAT_PROFILE && profile ? new Session() : undefined;
   if (profiler) {
     profiler.connect();
     await profiler.post('Profiler.enable');
@@ -401,6 +437,37 @@ async function steadyChat(): Promise<number> {
 // ---- main -------------------------------------------------------------------------------------
 
 try {
+  console.log(
+    `curve backend (Node halves): ${BACKEND}; SQLite synchronous = ${SYNCHRONOUS}; relay HTTP: ${FETCH === 'node' ? 'nodeFetch' : 'global fetch'}`,
+  );
+  if (ONLY !== 'chat') await catchUp();
+  if (ONLY !== 'catchup') {
+    const chats: number[] = [];
+    const raws: number[] = [];
+    for (let n = 1; n <= CHAT_ROUNDS; n++) {
+      chats.push(await steadyChat(n === 1));
+      raws.push(await rawChatCrypto(CHAT));
+      console.log(
+        `  round ${n}: client ${chats.at(-1)!.toFixed(2)} ms/msg, raw crypto ${raws.at(-1)!.toFixed(2)} ms/msg (${(chats.at(-1)! / raws.at(-1)!).toFixed(1)}x)`,
+      );
+    }
+    console.log(
+      `\nsteady chat, SQLite encrypted at rest (${CHAT} messages, ${CHAT_ROUNDS} rounds; median (min–max)):`,
+    );
+    console.log(`  client CPU      ${fmt(chats)} ms per sent + received message (goal ≤ 2.5 ms)`);
+    console.log(`  raw crypto      ${fmt(raws)} ms per message (text + receipt, sealed)`);
+    console.log(
+      `  client/crypto   ${fmt(
+        chats.map((c, i) => c / raws[i]!),
+        1,
+      )}x`,
+    );
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function catchUp(): Promise<void> {
   let snapshot: { relayDb: string; readerDb: string; port: number };
   if (saved) {
     if (saved.messages !== MESSAGES)
@@ -465,10 +532,4 @@ try {
     )} MB`,
   );
   if (process.env.BENCH_CHROMIUM !== '0') await chromiumRounds(snapshot);
-  const chat = await steadyChat();
-  console.log(
-    `\nsteady chat: client CPU ${chat.toFixed(2)} ms per sent + received message (goal ≤ 2.5 ms)`,
-  );
-} finally {
-  rmSync(work, { recursive: true, force: true });
 }

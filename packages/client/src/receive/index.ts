@@ -26,7 +26,7 @@ import type { Sessions } from '../sessions.ts';
 import * as signal from '../signal.ts';
 import { fromBase64 } from '../util/bytes.ts';
 import type { ContentHandler } from './content.ts';
-import { openSealedEnvelope } from './sealed.ts';
+import { openSealedEnvelopes } from './sealed.ts';
 
 export class Receiver {
   constructor(
@@ -53,13 +53,16 @@ export class Receiver {
   ): Promise<{ ready: Envelope[]; dropped: string[] }> {
     const ready: Envelope[] = [];
     const dropped: string[] = [];
+    const sealedOnes = delivered.filter(isSealedEnvelope);
+    if (sealedOnes.length > 0 && !(await this.sealed?.trustRoot())) await this.sealed?.prepare();
+    const results = await openSealedEnvelopes(this.ctx, this.sessions, this.sealed, sealedOnes);
+    let next = 0;
     for (const envelope of delivered) {
       if (!isSealedEnvelope(envelope)) {
         ready.push(envelope);
         continue;
       }
-      if (!(await this.sealed?.trustRoot())) await this.sealed?.prepare();
-      const result = await openSealedEnvelope(this.ctx, this.sessions, this.sealed, envelope);
+      const result = results[next++]!;
       if ('opened' in result) {
         ready.push(result.opened);
       } else {
@@ -78,7 +81,9 @@ export class Receiver {
     // Without a pinned trust root nothing sealed can be checked: pin it now, or leave the
     // envelope unacked (redelivered) until we can.
     if (!(await this.sealed?.trustRoot())) await this.sealed?.prepare();
-    const result = await openSealedEnvelope(this.ctx, this.sessions, this.sealed, envelope);
+    const result = (
+      await openSealedEnvelopes(this.ctx, this.sessions, this.sealed, [envelope])
+    )[0]!;
     if ('opened' in result) return this.handle(result.opened);
     console.warn(`parley: dropped a sealed envelope that did not open: ${result.rejected}`);
     this.ctx.events.emit('sealedRejected', { envelopeId: envelope.id, reason: result.rejected });

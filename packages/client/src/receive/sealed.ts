@@ -11,7 +11,9 @@
  * @module
  */
 import { isProtocolError } from '@parley/crypto/errors.js';
+import type { PublicKey } from '@parley/crypto/curve.js';
 import { sealedSenderDecryptToUsmc } from '@parley/crypto/sealed-sender.js';
+import type { IdentityKeyStore } from '@parley/crypto/stores.js';
 import type { Envelope, EnvelopeType, SealedEnvelope } from '@parley/protocol';
 import type { ClientContext } from '../context.ts';
 import { ClientError } from '../errors.ts';
@@ -25,21 +27,49 @@ const INNER_TYPE: Record<string, EnvelopeType | undefined> = {
   senderkey: 'sender_key_message',
 };
 
-/** The identified envelope inside `envelope`, or why it must be dropped. */
-export async function openSealedEnvelope(
-  ctx: ClientContext,
-  sessions: Sessions,
-  sealed: SealedSender | undefined,
-  envelope: SealedEnvelope,
-): Promise<{ opened: Envelope } | { rejected: string }> {
+/**
+ * The trust root sealed envelopes are checked against; throws (the envelope stays queued) while
+ * none is pinned.
+ */
+export async function sealedTrustRoot(sealed: SealedSender | undefined): Promise<PublicKey> {
   const trustRoot = await sealed?.trustRoot();
   if (!trustRoot) {
     throw new ClientError('sealed_unavailable', 'no pinned trust root to open sealed envelopes');
   }
+  return trustRoot;
+}
+
+/**
+ * Opens every envelope of `envelopes` in one read-only storage transaction (our identity key
+ * is read and decoded once for the lot, not once per envelope); answers in order.
+ */
+export async function openSealedEnvelopes(
+  ctx: ClientContext,
+  sessions: Sessions,
+  sealed: SealedSender | undefined,
+  envelopes: readonly SealedEnvelope[],
+): Promise<Array<{ opened: Envelope } | { rejected: string }>> {
+  if (envelopes.length === 0) return [];
+  const trustRoot = await sealedTrustRoot(sealed);
+  return ctx.transaction(async (scope) => {
+    const identity = sessions.stores(scope).identity;
+    const results: Array<{ opened: Envelope } | { rejected: string }> = [];
+    for (const envelope of envelopes) {
+      results.push(await openSealedEnvelope(ctx, identity, trustRoot, envelope));
+    }
+    return results;
+  });
+}
+
+/** The identified envelope inside `envelope`, or why it must be dropped. */
+async function openSealedEnvelope(
+  ctx: ClientContext,
+  identity: IdentityKeyStore,
+  trustRoot: PublicKey,
+  envelope: SealedEnvelope,
+): Promise<{ opened: Envelope } | { rejected: string }> {
   try {
-    const usmc = await ctx.transaction(async (scope) =>
-      sealedSenderDecryptToUsmc(fromBase64(envelope.content), sessions.stores(scope).identity),
-    );
+    const usmc = await sealedSenderDecryptToUsmc(fromBase64(envelope.content), identity);
     const sender = usmc.sender;
     await sender.validate(trustRoot, ctx.now());
     const account = ctx.requireAccount();

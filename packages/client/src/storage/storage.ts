@@ -15,7 +15,7 @@
 import type { KeyedLock } from '@parley/crypto/lock.js';
 import { InProcessKeyedLock } from '@parley/crypto/lock.js';
 import { webCryptoSealer, type AtRestSealer } from './at-rest.ts';
-import { decodeValue, encodeValue } from './codec.ts';
+import { cloneValue, decodeValue, encodeValue } from './codec.ts';
 import type { StorageBackend, StorageTx, StorageValue, StoreName, WriteOp } from './types.ts';
 import { ClientError } from '../errors.ts';
 
@@ -151,15 +151,15 @@ class BufferedTx implements StorageTx {
     const w = this.#writes.get(id);
     if (w) {
       const value = valueOf(w);
-      return value === undefined ? undefined : (structuredClone(value) as T);
+      return value === undefined ? undefined : (cloneValue(value) as T);
     }
     if (this.#reads.has(id)) {
       const v = this.#reads.get(id);
-      return v === undefined ? undefined : (structuredClone(v) as T);
+      return v === undefined ? undefined : (cloneValue(v) as T);
     }
     const v = await this.storage.get<StorageValue>(store, key);
     this.#reads.set(id, v);
-    return v === undefined ? undefined : (structuredClone(v) as T);
+    return v === undefined ? undefined : (cloneValue(v) as T);
   }
 
   async list<T = StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
@@ -169,7 +169,7 @@ class BufferedTx implements StorageTx {
       if (w.store !== store || !w.key.startsWith(prefix)) continue;
       const value = valueOf(w);
       if (value === undefined) merged.delete(w.key);
-      else merged.set(w.key, structuredClone(value) as T);
+      else merged.set(w.key, cloneValue(value) as T);
     }
     return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
@@ -177,7 +177,7 @@ class BufferedTx implements StorageTx {
   async put(store: StoreName, key: string, value: unknown): Promise<void> {
     this.#check();
     if (typeof key !== 'string') throw new TypeError('storage key must be a string');
-    this.#write({ store, key, value: structuredClone(value) as StorageValue });
+    this.#write({ store, key, value: cloneValue(value) as StorageValue });
   }
 
   async delete(store: StoreName, key: string): Promise<void> {
