@@ -28,6 +28,7 @@ import { Identity } from './identity.ts';
 import { Linking } from './linking.ts';
 import { createAttachmentTransport } from './attachments/transport.ts';
 import { HistoryTransfer, type ApproveOptions, type HistoryState } from './history/transfer.ts';
+import { HistoryGaps } from './history/gap.ts';
 import { Sweeper } from './disappearing/index.ts';
 import { ExpireTimers } from './expire-timer.ts';
 import { MessageActions } from './message-actions.ts';
@@ -76,6 +77,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #messaging: Messaging;
   readonly #linking: Linking;
   readonly #history: HistoryTransfer;
+  readonly #gaps: HistoryGaps;
   readonly #receiver: Receiver;
   readonly #sealed: SealedSender;
   readonly #batches: BatchReceiver;
@@ -118,7 +120,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#trust = new Trust(ctx, outbox, sync, this.#groups, messaging);
     this.#actions = new MessageActions(ctx, messaging, sync);
     this.#attachments = new Attachments(ctx, messaging);
-    this.#history = new HistoryTransfer(ctx, () => createAttachmentTransport(ctx));
+    const transport = () => createAttachmentTransport(ctx);
+    const gaps = (this.#gaps = new HistoryGaps(ctx, sync, transport));
+    this.#history = new HistoryTransfer(ctx, transport, gaps);
     this.#sweeper = new Sweeper(ctx);
     this.#timers = new ExpireTimers(ctx, messaging);
     this.#linking = new Linking(ctx, sessions, this.#account.preKeys, sync, this.#history);
@@ -127,7 +131,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       usernames,
       messaging,
       new GroupControlHandler(ctx, usernames, gone),
-      new SyncHandler(ctx, usernames, sync),
+      new SyncHandler(ctx, usernames, sync, gaps),
       new RetryAnswers(ctx, direct, outbox),
     );
     this.#receiver = new Receiver(ctx, sessions, direct, outbox, content, sealed);
@@ -233,7 +237,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
     // Messages that fell due while the client was closed go first.
     if (this.#ctx.account) await this.#sweeper.start();
     if (run !== this.#runs) return this.#sweeper.stop();
-    return this.#connection.start();
+    await this.#connection.start();
+    if (this.#ctx.account) {
+      // History-gap work cut off by a stop or crash: answered or fetched now (network).
+      this.#ctx.background(this.#gaps.answerPending(), 'answering a history-gap request');
+      this.#ctx.background(this.#gaps.downloadPending(), 'fetching the missing history');
+    }
   }
   stop(): Promise<void> {
     this.#runs++;

@@ -18,6 +18,8 @@ export const META = {
   heldUploads: 'heldUploads',
   /** History transfer on a linked device: offered, imported or failed (history/transfer.ts). */
   history: 'history',
+  /** History-gap requests this (archive) device has yet to answer (history/gap.ts). */
+  historyGapAnswers: 'historyGapAnswers',
 } as const;
 
 /** `sessions/<account>.<device>`. */

@@ -22,4 +22,10 @@ export interface HistoryTransferEvents {
     code: HistoryTransferErrorCode;
     reason: string;
   };
+  /** New device: the messages stored while it was being linked arrived (`messages` new). */
+  historyGapFilled: { messages: number };
+  /** New device: they did not; `retry` when it is tried again at the next start. */
+  historyGapFailed: { reason: string; retry: boolean };
+  /** Archive device: it sent a new device of ours what it stored since the archive. */
+  historyGapAnswered: { deviceId: number; messages: number };
 }

@@ -17,6 +17,7 @@ import type { ClientContext, ClientEvents } from '../context.ts';
 import { META } from '../keys.ts';
 import { create, HistoryArchivePointerSchema, type ProvisionMessage } from '../content/index.ts';
 import type { StorageTx } from '../storage/types.ts';
+import type { HistoryGaps, StoredGap } from './gap.ts';
 import { decodeArchive, encodeArchive, snapshotHistory } from './archive.ts';
 import { asHistoryError, HistoryTransferError, type HistoryTransferErrorCode } from './errors.ts';
 import type { HistoryPhase } from './events.ts';
@@ -42,13 +43,29 @@ export const MAX_SEALED_BYTES = 256 * 1024 * 1024;
 export type HistoryState =
   | { state: 'pending' }
   | { state: 'declined' }
-  | { state: 'imported'; messages: number; conversations: number; at: number }
+  | {
+      state: 'imported';
+      messages: number;
+      conversations: number;
+      at: number;
+      /** The messages stored while this device was being linked (history/gap.ts). */
+      gap?: { state: 'requested' | 'downloading' | 'filled' | 'failed'; reason?: string };
+    }
   | { state: 'failed'; code: HistoryTransferErrorCode; reason: string; at: number };
 
-/** As stored: `pending` keeps the pointer until the import ran. */
-type StoredHistoryState =
-  | { state: 'pending'; attachmentId: string; key: Uint8Array; digest: Uint8Array; size: number }
-  | Exclude<HistoryState, { state: 'pending' }>;
+/** As stored: `pending` keeps the pointer until the import ran; `imported`, the gap's state. */
+export type StoredHistoryState =
+  | {
+      state: 'pending';
+      attachmentId: string;
+      key: Uint8Array;
+      digest: Uint8Array;
+      size: number;
+      /** The device that made the archive (asked for the gap after the import). */
+      deviceId?: number;
+    }
+  | (Omit<Extract<HistoryState, { state: 'imported' }>, 'gap'> & { gap?: StoredGap })
+  | Exclude<HistoryState, { state: 'pending' | 'imported' }>;
 
 export interface ApproveOptions {
   /** Offer our message history to the new device (default false: the UI decides). */
@@ -73,6 +90,7 @@ export async function recordHistoryOffer(
       key: p.key,
       digest: p.digest,
       size: Number(p.size),
+      ...(message.provisioningDeviceId ? { deviceId: message.provisioningDeviceId } : {}),
     };
     if (p.version !== SEAL_VERSION) {
       state = {
@@ -101,6 +119,8 @@ export class HistoryTransfer {
   constructor(
     private readonly ctx: ClientContext,
     private readonly transport: () => HistoryTransport,
+    /** Absent in unit tests of the archive alone: no gap is asked for. */
+    private readonly gaps?: HistoryGaps,
   ) {}
 
   #emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
@@ -166,7 +186,15 @@ export class HistoryTransfer {
   /** What `meta/history` says, without the key. Undefined on a device that was not linked. */
   async state(): Promise<HistoryState | undefined> {
     const s = await this.ctx.storage.get<StoredHistoryState>('meta', META.history);
-    return s?.state === 'pending' ? { state: 'pending' } : s;
+    if (s?.state === 'pending') return { state: 'pending' };
+    if (s?.state === 'imported' && s.gap) {
+      const gap =
+        s.gap.state === 'failed'
+          ? { state: s.gap.state, reason: s.gap.reason }
+          : { state: s.gap.state };
+      return { ...s, gap };
+    }
+    return s;
   }
 
   /** New-device side, before the first connection: imports pending history once. */
@@ -197,14 +225,20 @@ export class HistoryTransfer {
       const total = archive.messages.length;
       this.#progress('importing', 0, total);
       const accountId = ctx.accountId;
-      const result = await ctx.storage.transaction(async (tx) => {
-        const r = await importArchive(tx, archive, accountId, ctx.now(), (done) =>
+      const result = await ctx.transaction(async (scope) => {
+        const r = await importArchive(scope.tx, archive, accountId, ctx.now(), (done) =>
           this.#progress('importing', done, total),
         );
-        await tx.put('meta', META.history, {
+        // What the archive device stores from now until we are reachable: asked for at once.
+        const gap =
+          stored.deviceId !== undefined && this.gaps
+            ? await this.gaps.request(scope, archive, stored.deviceId)
+            : undefined;
+        await scope.tx.put('meta', META.history, {
           state: 'imported',
           ...r,
           at: ctx.now(),
+          ...(gap ? { gap } : {}),
         } satisfies StoredHistoryState);
         return r;
       });

@@ -21,6 +21,7 @@ import { ensureConversation, storeEvent, storeMessage } from '../records/message
 import { applyIncoming, quoteOf, removeMessages } from '../message-actions.ts';
 import { attachmentsOf } from '../attachments/pointer.ts';
 import type { SelfSync } from '../sync/index.ts';
+import type { HistoryGaps } from '../history/gap.ts';
 import { storeUsername, type Usernames } from '../usernames.ts';
 import { bytesEqual } from '../util/bytes.ts';
 import { adoptGroupRequests, knownGroupIds, markAccepted } from '../records/trust.ts';
@@ -33,6 +34,7 @@ export class SyncHandler {
     private readonly ctx: ClientContext,
     private readonly usernames: Usernames,
     private readonly selfSync: SelfSync,
+    private readonly gaps: HistoryGaps,
   ) {}
 
   async apply(scope: Scope, env: Envelope, content: Content): Promise<void> {
@@ -208,6 +210,10 @@ export class SyncHandler {
         return applyBlockedSync(ctx, scope, env, content, sync.value);
       case 'requestResponse':
         return applyRequestResponse(ctx, scope, sync.value);
+      case 'historyGapRequest':
+        return this.gaps.onRequest(scope, env, sync.value);
+      case 'historyGap':
+        return this.gaps.onAnswer(scope, env, sync.value);
       case undefined:
         return;
     }

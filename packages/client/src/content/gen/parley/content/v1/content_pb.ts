@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_parley_content_v1_content: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSLNBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIVCg1hY2Nlc3Nfc2VjcmV0GAUgASgMEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNIuMCCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDRIbChNleHBpcmVfdGltZXJfdXBkYXRlGBggASgIEicKBXF1b3RlGBQgASgLMhgucGFybGV5LmNvbnRlbnQudjEuUXVvdGUSLQoIcmVhY3Rpb24YFSABKAsyGy5wYXJsZXkuY29udGVudC52MS5SZWFjdGlvbhIlCgRlZGl0GBYgASgLMhcucGFybGV5LmNvbnRlbnQudjEuRWRpdBIpCgZkZWxldGUYFyABKAsyGS5wYXJsZXkuY29udGVudC52MS5EZWxldGUSOQoLYXR0YWNobWVudHMYHiADKAsyJC5wYXJsZXkuY29udGVudC52MS5BdHRhY2htZW50UG9pbnRlciK8AQoRQXR0YWNobWVudFBvaW50ZXISEAoIcmVsYXlfaWQYASABKAkSCwoDa2V5GAIgASgMEg4KBmRpZ2VzdBgDIAEoDBIMCgRzaXplGAQgASgEEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIRCglmaWxlX25hbWUYBiABKAkSDQoFd2lkdGgYByABKA0SDgoGaGVpZ2h0GAggASgNEhEKCXRodW1ibmFpbBgJIAEoDBIPCgdjYXB0aW9uGAogASgJIkQKBVF1b3RlEhIKCm1lc3NhZ2VfaWQYASABKAkSGQoRYXV0aG9yX2FjY291bnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSJmCghSZWFjdGlvbhIZChF0YXJnZXRfbWVzc2FnZV9pZBgBIAEoCRIgChh0YXJnZXRfYXV0aG9yX2FjY291bnRfaWQYAiABKAkSDQoFZW1vamkYAyABKAkSDgoGcmVtb3ZlGAQgASgIIiEKBEVkaXQSGQoRdGFyZ2V0X21lc3NhZ2VfaWQYASABKAkiIwoGRGVsZXRlEhkKEXRhcmdldF9tZXNzYWdlX2lkGAEgASgJIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkikQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAkSDgoGYWRtaW5zGAogAygJIuAECgxHcm91cENvbnRyb2wSLAoFc3RhdGUYASABKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjgKBmNyZWF0ZRgKIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5DcmVhdGVIABI5CgNhZGQYCyABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQWRkTWVtYmVyc0gAEj8KBnJlbW92ZRgMIAEoCzItLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW1vdmVNZW1iZXJzSAASOAoGcmVuYW1lGA0gASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbmFtZUgAEjYKBWxlYXZlGA4gASgLMiUucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkxlYXZlSAASQQoLbWFrZV9hZG1pbnMYFCABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTWFrZUFkbWluc0gAGggKBkNyZWF0ZRohCgpBZGRNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGjsKDVJlbW92ZU1lbWJlcnMSEwoLYWNjb3VudF9pZHMYASADKAkSFQoNYWNjb3VudHNfZ29uZRgCIAEoCBoXCgZSZW5hbWUSDQoFdGl0bGUYASABKAkaBwoFTGVhdmUaIQoKTWFrZUFkbWlucxITCgthY2NvdW50X2lkcxgBIAMoCUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMInoKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgSDwoHYmxvY2tlZBgKIAEoCBIQCghhY2NlcHRlZBgLIAEoCCI7CgtDb250YWN0TGlzdBIsCghjb250YWN0cxgBIAMoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3QibQoJR3JvdXBMaXN0Ei0KBmdyb3VwcxgBIAMoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSMQoIcmVxdWVzdHMYCiADKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cFJlcXVlc3QiNAoMR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEhIKCmludml0ZWRfYnkYAiABKAkiewoOU2VudFRyYW5zY3JpcHQSHgoWZGVzdGluYXRpb25fYWNjb3VudF9pZBgBIAEoCRIrCgdjb250ZW50GAIgASgLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGVudBIcChRkZXN0aW5hdGlvbl91c2VybmFtZRgDIAEoCSL0AwoLU3luY01lc3NhZ2USMQoEc2VudBgBIAEoCzIhLnBhcmxleS5jb250ZW50LnYxLlNlbnRUcmFuc2NyaXB0SAASMgoIY29udGFjdHMYAiABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdEgAEi4KBmdyb3VwcxgDIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdEgAEjEKB3JlcXVlc3QYBCABKAsyHi5wYXJsZXkuY29udGVudC52MS5TeW5jUmVxdWVzdEgAEisKBHJlYWQYBSABKAsyGy5wYXJsZXkuY29udGVudC52MS5SZWFkU3luY0gAEjMKCHZlcmlmaWVkGAYgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuVmVyaWZpZWRTeW5jSAASMQoHYmxvY2tlZBgUIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkJsb2NrZWRTeW5jSAASRQoQcmVxdWVzdF9yZXNwb25zZRgVIAEoCzIpLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2VIABI3Cg1kZWxldGVfZm9yX21lGBYgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGVsZXRlRm9yTWVIAEIGCgRib2R5IjIKC0Jsb2NrZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSDwoHYmxvY2tlZBgCIAEoCCKmAQoWTWVzc2FnZVJlcXVlc3RSZXNwb25zZRI8CgR0eXBlGAEgASgOMi4ucGFybGV5LmNvbnRlbnQudjEuTWVzc2FnZVJlcXVlc3RSZXNwb25zZS5UeXBlEhIKCmFjY291bnRfaWQYAiABKAkSEAoIZ3JvdXBfaWQYAyABKAkiKAoEVHlwZRIPCgtUWVBFX0FDQ0VQVBAAEg8KC1RZUEVfREVMRVRFEAEiSgoMVmVyaWZpZWRTeW5jEhIKCmFjY291bnRfaWQYASABKAkSFAoMaWRlbnRpdHlfa2V5GAIgASgMEhAKCHZlcmlmaWVkGAMgASgIIg0KC1N5bmNSZXF1ZXN0IjgKCFJlYWRTeW5jEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCSJGCgxSZXRyeVJlcXVlc3QSEQoJdGltZXN0YW1wGAEgASgEEhAKCGdyb3VwX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSINCgtOdWxsTWVzc2FnZSI6ChNQcm92aXNpb25pbmdSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSEgoKcHVibGljX2tleRgCIAEoDCK9AgoQUHJvdmlzaW9uTWVzc2FnZRIZChFpZGVudGl0eV9rZXlfcGFpchgBIAEoDBISCgphY2NvdW50X2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhQKDGxpbmtpbmdfY29kZRgEIAEoCRIwCghjb250YWN0cxgFIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3RMaXN0EiwKBmdyb3VwcxgGIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdBIeChZwcm92aXNpb25pbmdfZGV2aWNlX2lkGAcgASgNEjkKB2hpc3RvcnkYFCABKAsyKC5wYXJsZXkuY29udGVudC52MS5IaXN0b3J5QXJjaGl2ZVBvaW50ZXISFwoPaGlzdG9yeV9mYWlsdXJlGBUgASgJImoKFUhpc3RvcnlBcmNoaXZlUG9pbnRlchIPCgd2ZXJzaW9uGAEgASgNEhUKDWF0dGFjaG1lbnRfaWQYAiABKAkSCwoDa2V5GAMgASgMEg4KBmRpZ2VzdBgEIAEoDBIMCgRzaXplGAUgASgEIkYKEVByb3Zpc2lvbkVudmVsb3BlEg8KB3ZlcnNpb24YASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIMCgRib2R5GAMgASgMIjsKC0RlbGV0ZUZvck1lEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRITCgttZXNzYWdlX2lkcxgCIAMoCWIGcHJvdG8z',
+    'Ch9wYXJsZXkvY29udGVudC92MS9jb250ZW50LnByb3RvEhFwYXJsZXkuY29udGVudC52MSLNBAoHQ29udGVudBIPCgd2ZXJzaW9uGAEgASgNEhIKCm1lc3NhZ2VfaWQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgEEhcKD3NlbmRlcl91c2VybmFtZRgEIAEoCRIVCg1hY2Nlc3Nfc2VjcmV0GAUgASgMEi4KBGRhdGEYCiABKAsyHi5wYXJsZXkuY29udGVudC52MS5EYXRhTWVzc2FnZUgAEjQKB3JlY2VpcHQYCyABKAsyIS5wYXJsZXkuY29udGVudC52MS5SZWNlaXB0TWVzc2FnZUgAEjIKBnR5cGluZxgMIAEoCzIgLnBhcmxleS5jb250ZW50LnYxLlR5cGluZ01lc3NhZ2VIABI4Cg1ncm91cF9jb250cm9sGA0gASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sSAASSwoXc2VuZGVyX2tleV9kaXN0cmlidXRpb24YDiABKAsyKC5wYXJsZXkuY29udGVudC52MS5TZW5kZXJLZXlEaXN0cmlidXRpb25IABIuCgRzeW5jGA8gASgLMh4ucGFybGV5LmNvbnRlbnQudjEuU3luY01lc3NhZ2VIABI4Cg1yZXRyeV9yZXF1ZXN0GBAgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuUmV0cnlSZXF1ZXN0SAASNgoMbnVsbF9tZXNzYWdlGBEgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuTnVsbE1lc3NhZ2VIABIPCgdwYWRkaW5nGGMgASgMQgYKBGJvZHkiMgoMR3JvdXBDb250ZXh0EhAKCGdyb3VwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgNIuMCCgtEYXRhTWVzc2FnZRIMCgR0ZXh0GAEgASgJEi4KBWdyb3VwGAIgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250ZXh0EhQKDGV4cGlyZV90aW1lchgDIAEoDRIbChNleHBpcmVfdGltZXJfdXBkYXRlGBggASgIEicKBXF1b3RlGBQgASgLMhgucGFybGV5LmNvbnRlbnQudjEuUXVvdGUSLQoIcmVhY3Rpb24YFSABKAsyGy5wYXJsZXkuY29udGVudC52MS5SZWFjdGlvbhIlCgRlZGl0GBYgASgLMhcucGFybGV5LmNvbnRlbnQudjEuRWRpdBIpCgZkZWxldGUYFyABKAsyGS5wYXJsZXkuY29udGVudC52MS5EZWxldGUSOQoLYXR0YWNobWVudHMYHiADKAsyJC5wYXJsZXkuY29udGVudC52MS5BdHRhY2htZW50UG9pbnRlciK8AQoRQXR0YWNobWVudFBvaW50ZXISEAoIcmVsYXlfaWQYASABKAkSCwoDa2V5GAIgASgMEg4KBmRpZ2VzdBgDIAEoDBIMCgRzaXplGAQgASgEEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIRCglmaWxlX25hbWUYBiABKAkSDQoFd2lkdGgYByABKA0SDgoGaGVpZ2h0GAggASgNEhEKCXRodW1ibmFpbBgJIAEoDBIPCgdjYXB0aW9uGAogASgJIkQKBVF1b3RlEhIKCm1lc3NhZ2VfaWQYASABKAkSGQoRYXV0aG9yX2FjY291bnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSJmCghSZWFjdGlvbhIZChF0YXJnZXRfbWVzc2FnZV9pZBgBIAEoCRIgChh0YXJnZXRfYXV0aG9yX2FjY291bnRfaWQYAiABKAkSDQoFZW1vamkYAyABKAkSDgoGcmVtb3ZlGAQgASgIIiEKBEVkaXQSGQoRdGFyZ2V0X21lc3NhZ2VfaWQYASABKAkiIwoGRGVsZXRlEhkKEXRhcmdldF9tZXNzYWdlX2lkGAEgASgJIoUBCg5SZWNlaXB0TWVzc2FnZRI0CgR0eXBlGAEgASgOMiYucGFybGV5LmNvbnRlbnQudjEuUmVjZWlwdE1lc3NhZ2UuVHlwZRITCgttZXNzYWdlX2lkcxgCIAMoCSIoCgRUeXBlEhEKDVRZUEVfREVMSVZFUlkQABINCglUWVBFX1JFQUQQASKMAQoNVHlwaW5nTWVzc2FnZRI3CgZhY3Rpb24YASABKA4yJy5wYXJsZXkuY29udGVudC52MS5UeXBpbmdNZXNzYWdlLkFjdGlvbhIQCghncm91cF9pZBgCIAEoCSIwCgZBY3Rpb24SEgoOQUNUSU9OX1NUQVJURUQQABISCg5BQ1RJT05fU1RPUFBFRBABIjMKC0dyb3VwTWVtYmVyEhIKCmFjY291bnRfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkikQEKCkdyb3VwU3RhdGUSEAoIZ3JvdXBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SDQoFdGl0bGUYAyABKAkSLwoHbWVtYmVycxgEIAMoCzIeLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTWVtYmVyEg8KB2NyZWF0b3IYBSABKAkSDgoGYWRtaW5zGAogAygJIuAECgxHcm91cENvbnRyb2wSLAoFc3RhdGUYASABKAsyHS5wYXJsZXkuY29udGVudC52MS5Hcm91cFN0YXRlEjgKBmNyZWF0ZRgKIAEoCzImLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5DcmVhdGVIABI5CgNhZGQYCyABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuQWRkTWVtYmVyc0gAEj8KBnJlbW92ZRgMIAEoCzItLnBhcmxleS5jb250ZW50LnYxLkdyb3VwQ29udHJvbC5SZW1vdmVNZW1iZXJzSAASOAoGcmVuYW1lGA0gASgLMiYucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLlJlbmFtZUgAEjYKBWxlYXZlGA4gASgLMiUucGFybGV5LmNvbnRlbnQudjEuR3JvdXBDb250cm9sLkxlYXZlSAASQQoLbWFrZV9hZG1pbnMYFCABKAsyKi5wYXJsZXkuY29udGVudC52MS5Hcm91cENvbnRyb2wuTWFrZUFkbWluc0gAGggKBkNyZWF0ZRohCgpBZGRNZW1iZXJzEhMKC2FjY291bnRfaWRzGAEgAygJGjsKDVJlbW92ZU1lbWJlcnMSEwoLYWNjb3VudF9pZHMYASADKAkSFQoNYWNjb3VudHNfZ29uZRgCIAEoCBoXCgZSZW5hbWUSDQoFdGl0bGUYASABKAkaBwoFTGVhdmUaIQoKTWFrZUFkbWlucxITCgthY2NvdW50X2lkcxgBIAMoCUIICgZhY3Rpb24iRwoVU2VuZGVyS2V5RGlzdHJpYnV0aW9uEhAKCGdyb3VwX2lkGAEgASgJEhwKFGRpc3RyaWJ1dGlvbl9tZXNzYWdlGAIgASgMInoKB0NvbnRhY3QSEgoKYWNjb3VudF9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxpZGVudGl0eV9rZXkYAyABKAwSEAoIdmVyaWZpZWQYBCABKAgSDwoHYmxvY2tlZBgKIAEoCBIQCghhY2NlcHRlZBgLIAEoCCI7CgtDb250YWN0TGlzdBIsCghjb250YWN0cxgBIAMoCzIaLnBhcmxleS5jb250ZW50LnYxLkNvbnRhY3QibQoJR3JvdXBMaXN0Ei0KBmdyb3VwcxgBIAMoCzIdLnBhcmxleS5jb250ZW50LnYxLkdyb3VwU3RhdGUSMQoIcmVxdWVzdHMYCiADKAsyHy5wYXJsZXkuY29udGVudC52MS5Hcm91cFJlcXVlc3QiNAoMR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEhIKCmludml0ZWRfYnkYAiABKAkiewoOU2VudFRyYW5zY3JpcHQSHgoWZGVzdGluYXRpb25fYWNjb3VudF9pZBgBIAEoCRIrCgdjb250ZW50GAIgASgLMhoucGFybGV5LmNvbnRlbnQudjEuQ29udGVudBIcChRkZXN0aW5hdGlvbl91c2VybmFtZRgDIAEoCSLvBAoLU3luY01lc3NhZ2USMQoEc2VudBgBIAEoCzIhLnBhcmxleS5jb250ZW50LnYxLlNlbnRUcmFuc2NyaXB0SAASMgoIY29udGFjdHMYAiABKAsyHi5wYXJsZXkuY29udGVudC52MS5Db250YWN0TGlzdEgAEi4KBmdyb3VwcxgDIAEoCzIcLnBhcmxleS5jb250ZW50LnYxLkdyb3VwTGlzdEgAEjEKB3JlcXVlc3QYBCABKAsyHi5wYXJsZXkuY29udGVudC52MS5TeW5jUmVxdWVzdEgAEisKBHJlYWQYBSABKAsyGy5wYXJsZXkuY29udGVudC52MS5SZWFkU3luY0gAEjMKCHZlcmlmaWVkGAYgASgLMh8ucGFybGV5LmNvbnRlbnQudjEuVmVyaWZpZWRTeW5jSAASMQoHYmxvY2tlZBgUIAEoCzIeLnBhcmxleS5jb250ZW50LnYxLkJsb2NrZWRTeW5jSAASRQoQcmVxdWVzdF9yZXNwb25zZRgVIAEoCzIpLnBhcmxleS5jb250ZW50LnYxLk1lc3NhZ2VSZXF1ZXN0UmVzcG9uc2VIABI3Cg1kZWxldGVfZm9yX21lGBYgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuRGVsZXRlRm9yTWVIABJDChNoaXN0b3J5X2dhcF9yZXF1ZXN0GBcgASgLMiQucGFybGV5LmNvbnRlbnQudjEuSGlzdG9yeUdhcFJlcXVlc3RIABI0CgtoaXN0b3J5X2dhcBgYIAEoCzIdLnBhcmxleS5jb250ZW50LnYxLkhpc3RvcnlHYXBIAEIGCgRib2R5Il4KEUhpc3RvcnlHYXBSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSGQoRYXJjaGl2ZV9kZXZpY2VfaWQYAiABKA0SGgoSYXJjaGl2ZV9jcmVhdGVkX2F0GAMgASgEImwKCkhpc3RvcnlHYXASEgoKcmVxdWVzdF9pZBgBIAEoCRIPCgdhcmNoaXZlGAIgASgMEjkKB3BvaW50ZXIYAyABKAsyKC5wYXJsZXkuY29udGVudC52MS5IaXN0b3J5QXJjaGl2ZVBvaW50ZXIiMgoLQmxvY2tlZFN5bmMSEgoKYWNjb3VudF9pZBgBIAEoCRIPCgdibG9ja2VkGAIgASgIIqYBChZNZXNzYWdlUmVxdWVzdFJlc3BvbnNlEjwKBHR5cGUYASABKA4yLi5wYXJsZXkuY29udGVudC52MS5NZXNzYWdlUmVxdWVzdFJlc3BvbnNlLlR5cGUSEgoKYWNjb3VudF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCSIoCgRUeXBlEg8KC1RZUEVfQUNDRVBUEAASDwoLVFlQRV9ERUxFVEUQASJKCgxWZXJpZmllZFN5bmMSEgoKYWNjb3VudF9pZBgBIAEoCRIUCgxpZGVudGl0eV9rZXkYAiABKAwSEAoIdmVyaWZpZWQYAyABKAgiDQoLU3luY1JlcXVlc3QiOAoIUmVhZFN5bmMSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhMKC21lc3NhZ2VfaWRzGAIgAygJIkYKDFJldHJ5UmVxdWVzdBIRCgl0aW1lc3RhbXAYASABKAQSEAoIZ3JvdXBfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgNIg0KC051bGxNZXNzYWdlIjoKE1Byb3Zpc2lvbmluZ1JlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCRISCgpwdWJsaWNfa2V5GAIgASgMIr0CChBQcm92aXNpb25NZXNzYWdlEhkKEWlkZW50aXR5X2tleV9wYWlyGAEgASgMEhIKCmFjY291bnRfaWQYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSFAoMbGlua2luZ19jb2RlGAQgASgJEjAKCGNvbnRhY3RzGAUgASgLMh4ucGFybGV5LmNvbnRlbnQudjEuQ29udGFjdExpc3QSLAoGZ3JvdXBzGAYgASgLMhwucGFybGV5LmNvbnRlbnQudjEuR3JvdXBMaXN0Eh4KFnByb3Zpc2lvbmluZ19kZXZpY2VfaWQYByABKA0SOQoHaGlzdG9yeRgUIAEoCzIoLnBhcmxleS5jb250ZW50LnYxLkhpc3RvcnlBcmNoaXZlUG9pbnRlchIXCg9oaXN0b3J5X2ZhaWx1cmUYFSABKAkiagoVSGlzdG9yeUFyY2hpdmVQb2ludGVyEg8KB3ZlcnNpb24YASABKA0SFQoNYXR0YWNobWVudF9pZBgCIAEoCRILCgNrZXkYAyABKAwSDgoGZGlnZXN0GAQgASgMEgwKBHNpemUYBSABKAQiRgoRUHJvdmlzaW9uRW52ZWxvcGUSDwoHdmVyc2lvbhgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEgwKBGJvZHkYAyABKAwiOwoLRGVsZXRlRm9yTWUSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhMKC21lc3NhZ2VfaWRzGAIgAygJYgZwcm90bzM',
   );
 
 /**
@@ -1020,6 +1020,25 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
         value: DeleteForMe;
         case: 'deleteForMe';
       }
+    | {
+        /**
+         * A newly linked device imported a history archive: it asks the device that made it for
+         * what that device stored since (history/gap.ts).
+         *
+         * @generated from field: parley.content.v1.HistoryGapRequest history_gap_request = 23;
+         */
+        value: HistoryGapRequest;
+        case: 'historyGapRequest';
+      }
+    | {
+        /**
+         * The answer: the messages stored since the archive was made.
+         *
+         * @generated from field: parley.content.v1.HistoryGap history_gap = 24;
+         */
+        value: HistoryGap;
+        case: 'historyGap';
+      }
     | { case: undefined; value?: undefined };
 };
 
@@ -1030,6 +1049,72 @@ export type SyncMessage = Message<'parley.content.v1.SyncMessage'> & {
 export const SyncMessageSchema: GenMessage<SyncMessage> =
   /*@__PURE__*/
   messageDesc(file_parley_content_v1_content, 19);
+
+/**
+ * @generated from message parley.content.v1.HistoryGapRequest
+ */
+export type HistoryGapRequest = Message<'parley.content.v1.HistoryGapRequest'> & {
+  /**
+   * Random, chosen by the asking device; the answer repeats it.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The device that made the archive: only it answers.
+   *
+   * @generated from field: uint32 archive_device_id = 2;
+   */
+  archiveDeviceId: number;
+
+  /**
+   * The archive's `createdAt` (the archive device's clock, ms).
+   *
+   * @generated from field: uint64 archive_created_at = 3;
+   */
+  archiveCreatedAt: bigint;
+};
+
+/**
+ * Describes the message parley.content.v1.HistoryGapRequest.
+ * Use `create(HistoryGapRequestSchema)` to create a new message.
+ */
+export const HistoryGapRequestSchema: GenMessage<HistoryGapRequest> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 20);
+
+/**
+ * @generated from message parley.content.v1.HistoryGap
+ */
+export type HistoryGap = Message<'parley.content.v1.HistoryGap'> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * A history archive (history/archive.ts bytes) of the gap, when small: inline ...
+   *
+   * @generated from field: bytes archive = 2;
+   */
+  archive: Uint8Array;
+
+  /**
+   * ... or else sealed and uploaded like the linking archive.
+   *
+   * @generated from field: parley.content.v1.HistoryArchivePointer pointer = 3;
+   */
+  pointer?: HistoryArchivePointer | undefined;
+};
+
+/**
+ * Describes the message parley.content.v1.HistoryGap.
+ * Use `create(HistoryGapSchema)` to create a new message.
+ */
+export const HistoryGapSchema: GenMessage<HistoryGap> =
+  /*@__PURE__*/
+  messageDesc(file_parley_content_v1_content, 21);
 
 /**
  * @generated from message parley.content.v1.BlockedSync
@@ -1052,7 +1137,7 @@ export type BlockedSync = Message<'parley.content.v1.BlockedSync'> & {
  */
 export const BlockedSyncSchema: GenMessage<BlockedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 20);
+  messageDesc(file_parley_content_v1_content, 22);
 
 /**
  * @generated from message parley.content.v1.MessageRequestResponse
@@ -1082,7 +1167,7 @@ export type MessageRequestResponse = Message<'parley.content.v1.MessageRequestRe
  */
 export const MessageRequestResponseSchema: GenMessage<MessageRequestResponse> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 21);
+  messageDesc(file_parley_content_v1_content, 23);
 
 /**
  * @generated from enum parley.content.v1.MessageRequestResponse.Type
@@ -1104,7 +1189,7 @@ export enum MessageRequestResponse_Type {
  */
 export const MessageRequestResponse_TypeSchema: GenEnum<MessageRequestResponse_Type> =
   /*@__PURE__*/
-  enumDesc(file_parley_content_v1_content, 21, 0);
+  enumDesc(file_parley_content_v1_content, 23, 0);
 
 /**
  * The user marked `account_id` verified (or not) for `identity_key`: the other devices apply
@@ -1135,7 +1220,7 @@ export type VerifiedSync = Message<'parley.content.v1.VerifiedSync'> & {
  */
 export const VerifiedSyncSchema: GenMessage<VerifiedSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 22);
+  messageDesc(file_parley_content_v1_content, 24);
 
 /**
  * @generated from message parley.content.v1.SyncRequest
@@ -1148,7 +1233,7 @@ export type SyncRequest = Message<'parley.content.v1.SyncRequest'> & {};
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 23);
+  messageDesc(file_parley_content_v1_content, 25);
 
 /**
  * @generated from message parley.content.v1.ReadSync
@@ -1173,7 +1258,7 @@ export type ReadSync = Message<'parley.content.v1.ReadSync'> & {
  */
 export const ReadSyncSchema: GenMessage<ReadSync> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 24);
+  messageDesc(file_parley_content_v1_content, 26);
 
 /**
  * "I could not decrypt your message sent at `timestamp`": the sender resends it over a fresh
@@ -1206,7 +1291,7 @@ export type RetryRequest = Message<'parley.content.v1.RetryRequest'> & {
  */
 export const RetryRequestSchema: GenMessage<RetryRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 25);
+  messageDesc(file_parley_content_v1_content, 27);
 
 /**
  * @generated from message parley.content.v1.NullMessage
@@ -1219,7 +1304,7 @@ export type NullMessage = Message<'parley.content.v1.NullMessage'> & {};
  */
 export const NullMessageSchema: GenMessage<NullMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 26);
+  messageDesc(file_parley_content_v1_content, 28);
 
 /**
  * What the new device shows (as a `parley://link?...` URI or QR code).
@@ -1248,7 +1333,7 @@ export type ProvisioningRequest = Message<'parley.content.v1.ProvisioningRequest
  */
 export const ProvisioningRequestSchema: GenMessage<ProvisioningRequest> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 27);
+  messageDesc(file_parley_content_v1_content, 29);
 
 /**
  * Encrypted to the ephemeral key (see provisioning.ts); carries everything a new device needs.
@@ -1315,7 +1400,7 @@ export type ProvisionMessage = Message<'parley.content.v1.ProvisionMessage'> & {
  */
 export const ProvisionMessageSchema: GenMessage<ProvisionMessage> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 28);
+  messageDesc(file_parley_content_v1_content, 30);
 
 /**
  * Where a sealed history archive is (a relay attachment) and how to open it. The key is fresh
@@ -1362,7 +1447,7 @@ export type HistoryArchivePointer = Message<'parley.content.v1.HistoryArchivePoi
  */
 export const HistoryArchivePointerSchema: GenMessage<HistoryArchivePointer> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 29);
+  messageDesc(file_parley_content_v1_content, 31);
 
 /**
  * On the wire: sender's ephemeral public key + AES-256-GCM ciphertext.
@@ -1392,7 +1477,7 @@ export type ProvisionEnvelope = Message<'parley.content.v1.ProvisionEnvelope'> &
  */
 export const ProvisionEnvelopeSchema: GenMessage<ProvisionEnvelope> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 30);
+  messageDesc(file_parley_content_v1_content, 32);
 
 /**
  * @generated from message parley.content.v1.DeleteForMe
@@ -1415,4 +1500,4 @@ export type DeleteForMe = Message<'parley.content.v1.DeleteForMe'> & {
  */
 export const DeleteForMeSchema: GenMessage<DeleteForMe> =
   /*@__PURE__*/
-  messageDesc(file_parley_content_v1_content, 31);
+  messageDesc(file_parley_content_v1_content, 33);
