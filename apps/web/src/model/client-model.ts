@@ -314,6 +314,8 @@ export class ClientModel extends StateStore implements ChatModel {
       client.on('trust', changed),
       client.on('identityChanged', changed),
       client.on('queueEmpty', changed),
+      // Messages from while this device was being linked, sent by the other device.
+      client.on('historyGapFilled', changed),
       client.on('ownDevices', () =>
         this.update((st) => ({ devicesRevision: (st.devicesRevision ?? 0) + 1 })),
       ),

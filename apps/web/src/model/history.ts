@@ -17,6 +17,10 @@ export type HistoryView =
 export function historyViewOf(state: HistoryState | undefined): HistoryView | undefined {
   switch (state?.state) {
     case 'imported':
+      // The gap (messages from while it was being linked) could not be filled: say so.
+      if (state.gap?.state === 'failed' && state.gap.reason) {
+        return { status: 'failed', reason: state.gap.reason };
+      }
       return { status: 'imported', messages: state.messages };
     case 'declined':
       return { status: 'declined' };
@@ -48,6 +52,9 @@ export function trackHistory(
       set(e.side === 'new' ? { status: 'imported', messages: e.messages } : undefined),
     ),
     client.on('historyTransferFailed', (e) => set({ status: 'failed', reason: e.reason })),
+    client.on('historyGapFailed', (e) => {
+      if (!e.retry) set({ status: 'failed', reason: e.reason });
+    }),
   ];
 }
 
