@@ -99,4 +99,53 @@ describe('catching up in batches', () => {
     expect(d.envelopes).toEqual([]);
     expect(await texts(d.client, alice.accountId)).toEqual([...first, ...second]);
   });
+
+  it('holds delivery receipts while catching up: a few per sender, none lost to a stop', async () => {
+    const alice = await registeredClient(relay.url, 'rcpt_alice');
+    clients.push(alice);
+    const dir = mkdtempSync(join(tmpdir(), 'parley-receipts-'));
+    const storage = new Storage(new SqliteBackend(join(dir, 'db')), {
+      key: await generateAtRestKey(),
+    });
+    const bob = await registeredClient(relay.url, 'rcpt_bob', { storage });
+    await bob.stop();
+    const count = 600;
+    const sent: string[] = [];
+    for (let i = 0; i < count; i += 100) {
+      const batch = await Promise.all(
+        Array.from({ length: 100 }, (_, j) => alice.sendText(bob.accountId, `m${i + j}`)),
+      );
+      sent.push(...batch.map((m) => m.id));
+    }
+    const fromBob: Envelope[] = [];
+    alice.on('envelope', (e) => {
+      if (e.sourceAccountId === bob.accountId) fromBob.push(e);
+    });
+
+    // Bob comes online and is stopped part-way: what he stored has its receipts held, stored.
+    const first = await ParleyClient.open(clientOptions(relay.url, storage));
+    clients.push(first);
+    let processed = 0;
+    const partway = new Promise<void>((resolve) =>
+      first.on('processed', () => {
+        if (++processed === 100) resolve();
+      }),
+    );
+    void first.start();
+    await partway;
+    await first.stop();
+    const held = await storage.list<string[]>('meta', 'heldReceipts/');
+    expect(held.flatMap(([, ids]) => ids).length).toBeGreaterThan(0);
+
+    // Online again: the rest of the backlog, then every receipt, held ones included.
+    const second = await online(storage);
+    const delivered = async () =>
+      (await alice.messages(`direct:${bob.accountId}`)).filter((m) => m.status === 'delivered')
+        .length === count;
+    await expect.poll(delivered, { timeout: 120_000 }).toBe(true);
+    expect(await storage.list('meta', 'heldReceipts/')).toEqual([]);
+    // One receipt per 256 messages, not one per sender per batch of 50 (which made 12 or more).
+    expect(fromBob.length).toBeLessThanOrEqual(Math.ceil(count / 256) + 1);
+    expect((await second.client.messages(`direct:${alice.accountId}`)).length).toBe(count);
+  });
 });

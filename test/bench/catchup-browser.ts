@@ -7,7 +7,7 @@
  * protocol (`Performance.getMetrics` TaskDuration); the raw crypto cost is measured in the page.
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +17,12 @@ import type { Envelope } from '@parley/protocol';
 import type { Row } from './catchup-page.ts';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** `BENCH_BROWSER_PROFILE=<file>`: a CPU profile of the page during the first round's catch-up. */
+const PROFILE = process.env.BENCH_BROWSER_PROFILE;
 
 export interface BrowserRound {
   seconds: number;
+  tailSeconds: number;
   processed: number;
   busyMsPerMessage: number;
   cryptoMsPerMessage: number;
@@ -51,7 +54,7 @@ export async function startBrowserBench(): Promise<BrowserBench | undefined> {
     platform: 'browser',
     target: 'es2022',
     conditions: ['@parley/source'],
-    minify: true,
+    minify: !PROFILE, // names in the profile
     write: false,
   });
   const js = bundle.outputFiles[0]!.text;
@@ -75,9 +78,17 @@ export async function startBrowserBench(): Promise<BrowserBench | undefined> {
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
       await page.evaluate(([rs, db]) => window.prepare(rs, db), [rows, `catchup-${n}`] as const);
+      if (PROFILE && n === 1) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.start');
+      }
       const busy0 = await taskSeconds(cdp);
       const r = await page.evaluate((url) => window.catchUp(url), relayUrl);
       const busy = (await taskSeconds(cdp)) - busy0;
+      if (PROFILE && n === 1) {
+        const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+        writeFileSync(PROFILE, JSON.stringify(profile));
+      }
       const cryptoMs = await page.evaluate(([rs, envs]) => window.rawCrypto(rs, envs), [
         rows,
         envelopes,
@@ -85,6 +96,7 @@ export async function startBrowserBench(): Promise<BrowserBench | undefined> {
       await page.close();
       return {
         seconds: r.ms / 1000,
+        tailSeconds: r.tailMs / 1000,
         processed: r.processed,
         busyMsPerMessage: (busy * 1000) / r.processed,
         cryptoMsPerMessage: cryptoMs / envelopes.length,

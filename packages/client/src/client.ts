@@ -29,6 +29,7 @@ import { Linking } from './linking.ts';
 import { createAttachmentTransport } from './attachments/transport.ts';
 import { HistoryTransfer, type ApproveOptions, type HistoryState } from './history/transfer.ts';
 import { HistoryGaps } from './history/gap.ts';
+import { HeldReceipts } from './receive/held-receipts.ts';
 import { Sweeper } from './disappearing/index.ts';
 import { ExpireTimers } from './expire-timer.ts';
 import { MessageActions } from './message-actions.ts';
@@ -135,8 +136,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
       new RetryAnswers(ctx, direct, outbox),
     );
     this.#receiver = new Receiver(ctx, sessions, direct, outbox, content, sealed);
-    this.#batches = new BatchReceiver(ctx, this.#receiver, messaging);
-    this.#connection = new Connection(ctx, this.#account, outbox, this.#receiver, this.#batches);
+    const heldReceipts = new HeldReceipts(ctx, messaging);
+    this.#batches = new BatchReceiver(ctx, this.#receiver, messaging, {
+      receipts: heldReceipts,
+      now: () => this.#connection.catchingUp,
+    });
+    this.#connection = new Connection(
+      ctx,
+      this.#account,
+      outbox,
+      this.#receiver,
+      this.#batches,
+      heldReceipts,
+    );
   }
 
   /** Opens a client on `storage`, with the account stored there if any. */

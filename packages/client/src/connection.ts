@@ -10,6 +10,7 @@ import type { Account } from './account/account.ts';
 import type { ClientContext } from './context.ts';
 import type { Outbox } from './delivery/outbox.ts';
 import type { BatchReceiver } from './receive/batch.ts';
+import type { HeldReceipts } from './receive/held-receipts.ts';
 import type { Receiver } from './receive/index.ts';
 import { DeliverySocket, type SocketState } from './relay/index.ts';
 import type { DeliveredEnvelope } from '@parley/protocol';
@@ -17,6 +18,8 @@ import type { DeliveredEnvelope } from '@parley/protocol';
 export class Connection {
   #socket: DeliverySocket | undefined;
   #drained = false;
+  /** From each connection's opening until its backlog was handled (`queue_empty`). */
+  #catchingUp = false;
   #maintaining = false;
   #maintenanceTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -26,6 +29,7 @@ export class Connection {
     private readonly outbox: Outbox,
     private readonly receiver: Receiver,
     private readonly batches?: BatchReceiver,
+    private readonly heldReceipts?: HeldReceipts,
   ) {}
 
   /** Connects the delivery socket; resolves once the stored backlog has been handled. */
@@ -52,13 +56,19 @@ export class Connection {
         : {}),
       onQueueEmpty: () => {
         this.#drained = true;
+        this.#catchingUp = false;
+        // The delivery receipts held while catching up go now (kicking the outbox).
+        if (this.heldReceipts) ctx.background(this.heldReceipts.release(), 'releasing receipts');
         ctx.events.emit('queueEmpty', undefined);
         // Connected again: whatever waits in the outbox goes now.
         this.outbox.kick();
         // Each (re)connection is a good moment to top up prekeys and rotate if due.
         this.maintain();
       },
-      onStateChange: (state) => ctx.events.emit('connection', state),
+      onStateChange: (state) => {
+        if (state === 'open') this.#catchingUp = true;
+        ctx.events.emit('connection', state);
+      },
       onTerminated: (code, reason) => ctx.events.emit('terminated', { code, reason }),
     });
     this.#socket.start();
@@ -116,5 +126,10 @@ export class Connection {
 
   get drained(): boolean {
     return this.#drained;
+  }
+
+  /** Whether this connection's stored backlog is still being handled. */
+  get catchingUp(): boolean {
+    return this.#catchingUp;
   }
 }

@@ -20,6 +20,8 @@ export const META = {
   history: 'history',
   /** History-gap requests this (archive) device has yet to answer (history/gap.ts). */
   historyGapAnswers: 'historyGapAnswers',
+  /** Prefix: delivery receipts held while catching up, one row per sender (receive/held-receipts.ts). */
+  heldReceipts: 'heldReceipts/',
 } as const;
 
 /** `sessions/<account>.<device>`. */

@@ -9,7 +9,8 @@
  * typed error, but e.g. a storage read failing) its writes, events and follow-ups are undone,
  * it is left unacked (redelivered on the next connection) and the rest still commit.
  *
- * Delivery receipts for a batch go out as one receipt per sender, not one per message.
+ * Delivery receipts for a batch go out as one receipt per sender, not one per message; while
+ * the backlog is still coming, they are held and go once it is drained (held-receipts.ts).
  *
  * A batch gives the event loop a turn every `YIELD_EVERY_MS` of work: whisper messages on one
  * chain decrypt without awaiting anything truly asynchronous, so a browser tab would otherwise
@@ -20,6 +21,7 @@ import type { DeliveredEnvelope, Envelope } from '@parley/protocol';
 import type { ClientContext, DeferredReceipt } from '../context.ts';
 import type { Messaging } from '../messaging.ts';
 import type { Receiver } from '../receive/index.ts';
+import type { HeldReceipts } from './held-receipts.ts';
 
 /** Longest stretch of work inside a batch without a macrotask boundary. */
 export const YIELD_EVERY_MS = 30;
@@ -31,6 +33,8 @@ export class BatchReceiver {
     private readonly ctx: ClientContext,
     private readonly receiver: Receiver,
     private readonly messaging: Messaging,
+    /** While catching up, delivery receipts are held and sent once drained (held-receipts.ts). */
+    private readonly held?: { receipts: HeldReceipts; now: () => boolean },
   ) {}
 
   /**
@@ -73,8 +77,13 @@ export class BatchReceiver {
           else receipts.set(key, { ...r, ids: [...r.ids] });
         }
       }
+      const hold = this.held?.now() ?? false;
       for (const r of receipts.values()) {
-        await this.messaging.queueReceipt(scope, r.accountId, r.ids, r.type);
+        if (hold && r.type === 'delivery') {
+          await this.held!.receipts.hold(scope, r.accountId, r.ids);
+        } else {
+          await this.messaging.queueReceipt(scope, r.accountId, r.ids, r.type);
+        }
       }
       return done;
     });
