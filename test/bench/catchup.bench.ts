@@ -63,9 +63,10 @@ import { decryptAll, loadStores } from './raw-crypto.ts';
 import { rawChatCrypto } from './raw-chat.ts';
 import { startBrowserBench, CHROMIUM, type BrowserRound } from './catchup-browser.ts';
 import type { Row } from './catchup-page.ts';
-import { encodeValue } from '../../packages/client/src/storage/codec.ts';
+import { decodeValue, encodeValue } from '../../packages/client/src/storage/codec.ts';
+import type { StorageValue } from '../../packages/client/src/storage/types.ts';
 import { STORE_NAMES } from '../../packages/client/src/storage/types.ts';
-import { toBase64 } from '../../packages/client/src/util/bytes.ts';
+import { fromBase64, toBase64 } from '../../packages/client/src/util/bytes.ts';
 import { setCryptoBackend } from '../../packages/crypto/src/backend.ts';
 import { nodeCryptoBackend } from '../../packages/crypto-node/src/index.ts';
 
@@ -145,6 +146,24 @@ const median = (xs: number[]) => {
 };
 const fmt = (xs: number[], digits = 2) =>
   `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+
+/**
+ * Points the device's stored account at `url`: every round's relay listens on a free port, so
+ * two benches (or a bench beside the tests) can share a machine and a snapshot.
+ */
+async function repoint(readerDb: string, url: string): Promise<void> {
+  const storage = await sqliteStorage(readerDb);
+  const account = await storage.get<Record<string, unknown>>('meta', 'account');
+  await storage.put('meta', 'account', { ...account, relayUrl: url });
+  await storage.close();
+}
+function repointRows(rows: Row[], url: string): Row[] {
+  return rows.map((row) => {
+    if (row[0] !== 'meta' || row[1] !== 'account') return row;
+    const account = decodeValue(fromBase64(row[2])) as Record<string, StorageValue>;
+    return [row[0], row[1], toBase64(encodeValue({ ...account, relayUrl: url }))];
+  });
+}
 
 // ---- the backlog ------------------------------------------------------------------------------
 
@@ -242,8 +261,8 @@ async function round(
   const relay: RelayProcess = await startRelay({
     ...RELAY_ENV,
     PARLEY_RELAY_DB_PATH: relayDb,
-    PARLEY_RELAY_PORT: String(snapshot.port),
   });
+  await repoint(readerDb, relay.url);
   const client = await ParleyClient.open(options(relay.url, await sqliteStorage(readerDb)));
   const seen = new Set<string>();
   let stored = 0;
@@ -326,11 +345,10 @@ async function chromiumRounds(snapshot: { relayDb: string; readerDb: string; por
       const relay = await startRelay({
         ...RELAY_ENV,
         PARLEY_RELAY_DB_PATH: relayDb,
-        PARLEY_RELAY_PORT: String(snapshot.port),
         PARLEY_RELAY_CORS_ORIGINS: bench.origin,
       });
       try {
-        const r = await bench.round(n, relay.url, rows, lastCapture);
+        const r = await bench.round(n, relay.url, repointRows(rows, relay.url), lastCapture);
         rounds.push(r);
         const over = r.longTasks.filter((d) => d > 200).length;
         console.log(
