@@ -14,6 +14,7 @@ import helmet, { type HelmetOptions } from 'helmet';
 import type { RateLimit } from '../config.ts';
 import type { RequestHook } from '../context.ts';
 import { RelayError } from '../errors.ts';
+import { batchedRedisStore, RateLimitBatcher } from './rate-limit-store.ts';
 
 /** The API serves JSON only, so no browser feature is ever needed (the web app's pages get
  *  their own, `WEB_APP_PERMISSIONS_POLICY` in web-app.ts). */
@@ -145,8 +146,12 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
   // Our own hooks call the limiter, so every limit answers the same way (429 + Retry-After +
   // an audit record) and several limits can apply to one route.
   // With Redis the counters are shared, so a limit holds across every relay node.
+  // Every check of one event-loop turn is one script call (`rate-limit-store.ts`).
   const redis = app.relay.cluster?.redis;
-  await app.register(rateLimit, { global: false, ...(redis ? { redis } : {}) });
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { store: batchedRedisStore(new RateLimitBatcher(redis)) } : {}),
+  });
 
   app.decorate(
     'rateLimitBy',
@@ -162,7 +167,8 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
       });
       return async (request, reply) => {
         const keys = key(request);
-        // One counter per key, all counted (with Redis, auto-pipelined into one round trip);
+        // One counter per key, all counted (with Redis, in one script call with the other
+        // checks of this turn);
         // the request is refused if any of them is over, and told the longest wait.
         const results = await Promise.all(
           (typeof keys === 'string' ? [keys] : keys).map((k) => check(carrying(request, k))),
