@@ -18,8 +18,9 @@
  * their order alternating between rounds, so drift in machine load hits all alike. Ratios are per
  * round against the reference measured in that round (the bare forwarder; for the hot-receiver
  * cases the hot forwarder), reported as the median with min–max over rounds. Beside wall time the
- * bench prints CPU time: the relay processes' (from /proc) per delivered message, and the load
- * generator's own (`process.cpuUsage`).
+ * bench prints CPU time: the relay processes' (from /proc) per delivered message, PostgreSQL's
+ * (postmaster and backends) and Redis's beside it, and the load generator's own
+ * (`process.cpuUsage`).
  *
  *   BENCH_DEVICES=200 BENCH_RATE=1000 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_IDLE=2000 pnpm bench:relay [--crypto]
  *
@@ -29,7 +30,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -131,6 +132,36 @@ function cpuSeconds(pid: number): number {
 }
 /** USER_HZ: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
+
+/**
+ * CPU time (user + system) of a process and all its children so far, in seconds: for
+ * PostgreSQL, the postmaster with its live backends, plus the children it already reaped
+ * (cutime, cstime), so a backend that exits mid-run still counts. 0 once it is gone.
+ */
+function treeCpuSeconds(pid: number): number {
+  const fieldsOf = (p: number | string) => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  };
+  let ticks = 0;
+  try {
+    const own = fieldsOf(pid);
+    // utime, stime, cutime, cstime (fields 14–17)
+    ticks += Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  } catch {
+    return 0;
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = fieldsOf(entry);
+      if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -237,6 +268,8 @@ interface LoadResult {
   wallS: number;
   /** CPU time of the server processes over the measured part, seconds. */
   serverCpuS: number;
+  /** CPU time of the services they use (PostgreSQL with its backends, Redis), same part. */
+  servicesCpuS: number;
   /** CPU time of this load generator over the measured part, seconds. */
   generatorCpuS: number;
 }
@@ -258,7 +291,13 @@ function batchedAcker(ws: WebSocket) {
 }
 
 /** `hot`: every send goes to device 0, from one of the next `HOT_SENDERS` devices. */
-async function load(config: string, nodes: Proc[], hot = false): Promise<LoadResult> {
+async function load(
+  config: string,
+  nodes: Proc[],
+  hot = false,
+  /** Process ids of the services (each counted with its children). */
+  services: readonly number[] = [],
+): Promise<LoadResult> {
   const devices = await inBatches(DEVICES, 20, (i) =>
     registerDevice((nodes[i % nodes.length] as Proc).http, i),
   );
@@ -352,6 +391,7 @@ async function load(config: string, nodes: Proc[], hot = false): Promise<LoadRes
   const started = performance.now();
   const generatorCpu = process.cpuUsage();
   const serverCpu = nodes.reduce((sum, n) => sum + cpuSeconds(n.pid), 0);
+  const servicesCpu = services.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
   const pending: Promise<void>[] = [];
   while (performance.now() - started < SECONDS * 1000) {
     const due = Math.floor(((performance.now() - started) / 1000) * RATE) - attempted;
@@ -370,6 +410,7 @@ async function load(config: string, nodes: Proc[], hot = false): Promise<LoadRes
   const wallS = (performance.now() - started) / 1000;
   const generatorUsage = process.cpuUsage(generatorCpu);
   const serverCpuS = nodes.reduce((sum, n) => sum + cpuSeconds(n.pid), 0) - serverCpu;
+  const servicesCpuS = services.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0) - servicesCpu;
   const rss = nodes.reduce((sum, n) => sum + rssMb(n.pid), 0);
   for (const ws of sockets) ws.close();
   latencies.sort((a, b) => a - b);
@@ -392,6 +433,7 @@ async function load(config: string, nodes: Proc[], hot = false): Promise<LoadRes
     rssMb: Math.round(rss),
     wallS,
     serverCpuS,
+    servicesCpuS,
     generatorCpuS: (generatorUsage.user + generatorUsage.system) / 1e6,
   };
 }
@@ -443,6 +485,8 @@ interface Setup {
   reference: string;
   nodes: Proc[];
   hot: boolean;
+  /** Process ids of PostgreSQL (the postmaster) and Redis, for their CPU time. */
+  services?: number[];
 }
 
 const median = (values: readonly number[]): number => {
@@ -515,17 +559,20 @@ async function main(): Promise<void> {
         reference: CEILING,
         nodes,
         hot: false,
+        services: [postgres.pid(), redis.pid()],
       });
     }
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate the order, so a configuration is not always measured first or last.
       const order = round % 2 === 0 ? setups : [...setups].reverse();
       for (const setup of order) {
-        const result = await load(setup.name, setup.nodes, setup.hot);
+        const result = await load(setup.name, setup.nodes, setup.hot, setup.services);
         byRound.set(setup.name, [...(byRound.get(setup.name) ?? []), result]);
         console.log(
           `  round ${round + 1}: ${setup.name}: ${result.deliveredPerSecond}/s delivered, ` +
-            `${result.errors} errors, relay CPU ${result.serverCpuS.toFixed(2)} s in ${result.wallS.toFixed(1)} s`,
+            `${result.errors} errors, relay CPU ${result.serverCpuS.toFixed(2)} s` +
+            (setup.services ? `, PostgreSQL + Redis CPU ${result.servicesCpuS.toFixed(2)} s` : '') +
+            ` in ${result.wallS.toFixed(1)} s`,
         );
       }
     }
@@ -541,6 +588,8 @@ async function main(): Promise<void> {
     const delivered = runs.reduce((sum, r) => sum + r.delivered, 0);
     const cpuMsPerMessage = (r: LoadResult) =>
       r.delivered ? (r.serverCpuS * 1000) / r.delivered : 0;
+    const servicesMsPerMessage = (r: LoadResult) =>
+      r.delivered ? (r.servicesCpuS * 1000) / r.delivered : 0;
     return [
       setup.name,
       String(Math.round(median(runs.map((r) => r.deliveredPerSecond)))),
@@ -550,6 +599,7 @@ async function main(): Promise<void> {
       String(median(runs.map((r) => r.latencyMs.p99))),
       `${runs.reduce((sum, r) => sum + r.errors, 0)}/${runs.reduce((sum, r) => sum + (r.errorKinds.lost ?? 0), 0)}`,
       fixed(median(runs.map(cpuMsPerMessage)), 3),
+      setup.services ? fixed(median(runs.map(servicesMsPerMessage)), 3) : '-',
       `${fixed(median(runs.map((r) => r.serverCpuS)), 1)}/${fixed(median(runs.map((r) => r.wallS)), 1)}`,
       fixed(median(runs.map((r) => r.generatorCpuS)), 1),
       String(Math.round(median(runs.map((r) => r.rssMb)))),
@@ -565,6 +615,7 @@ async function main(): Promise<void> {
     'p99 ms',
     'errors/lost',
     'relay CPU ms/msg',
+    'PG+Redis CPU ms/msg',
     'relay CPU/wall s',
     'gen CPU s',
     'RSS MB',

@@ -66,6 +66,8 @@ export interface PostgresServer {
   url: string;
   /** Creates an empty database and returns its URL. */
   createDatabase(): Promise<string>;
+  /** The postmaster's process id (its backends are its children). */
+  pid(): number;
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
+    pid() {
+      // postmaster.pid: the first line is the postmaster's process id.
+      return Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    },
     async stop() {
       try {
         runPg(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
@@ -116,6 +122,8 @@ export async function startPostgres(): Promise<PostgresServer> {
 
 export interface RedisServer {
   url: string;
+  /** redis-server's process id. */
+  pid(): number;
   stop(): Promise<void>;
 }
 
@@ -151,6 +159,9 @@ export async function startRedis(): Promise<RedisServer> {
   }
   return {
     url,
+    pid() {
+      return Number(readFileSync(pidfile, 'utf8').trim());
+    },
     async stop() {
       const deadline2 = Date.now() + 60_000;
       while (!existsSync(pidfile) && Date.now() < deadline2) {

@@ -123,6 +123,85 @@ export function registerHintContract(withStore: WithStore): void {
   );
 
   it(
+    'concurrent hinted sends each get their own answer: stored, full, stale, gone or failed',
+    withStore(async (store) => {
+      const [a, b, c, d, gone] = await Promise.all(Array.from({ length: 5 }, () => account(store)));
+      if (!a || !b || !c || !d || !gone) throw new Error('accounts missing');
+      const devicesOf = (x: { registrationId: number }) => [
+        { deviceId: 1, registrationId: x.registrationId },
+      ];
+      const send = (
+        to: { accountId: string; registrationId: number },
+        options: { maxQueued?: number; stale?: boolean; id?: string } = {},
+      ) => {
+        const e = { ...envelope(to.accountId, 1), ...(options.id ? { id: options.id } : {}) };
+        const known = options.stale
+          ? [{ deviceId: 1, registrationId: to.registrationId + 1 }]
+          : devicesOf(to);
+        const result = store.enqueue(
+          [to.accountId],
+          planner(to.accountId, known, [e], options.maxQueued),
+          { hint: new Map([[to.accountId, known]]) },
+        );
+        return { id: e.id, result };
+      };
+      // c already holds one envelope and has room for two more (cap 3).
+      const first = envelope(c.accountId, 1);
+      await store.enqueue([c.accountId], () => ({ envelopes: [first] }));
+      expect(await store.deleteAccount(gone.accountId)).toBe(true);
+      // d's queue holds an envelope whose id a send below reuses: that send fails alone.
+      const taken = envelope(d.accountId, 1);
+      await store.enqueue([d.accountId], () => ({ envelopes: [taken] }));
+
+      const toA = [send(a), send(a), send(a)];
+      const toB = send(b);
+      const toC = [1, 2, 3, 4].map(() => send(c, { maxQueued: 3 }));
+      const stale = send(b, { stale: true });
+      const toGone = send(gone);
+      const settled = await Promise.all([...toA, toB, ...toC, stale, toGone].map((s) => s.result));
+      const [ra1, ra2, ra3, rb, rc1, rc2, rc3, rc4, rStale, rGone] = settled;
+      for (const [i, r] of [ra1, ra2, ra3].entries()) {
+        expect(r).toMatchObject({ stored: [{ id: toA[i]?.id }] });
+      }
+      expect(rb).toMatchObject({ stored: [{ id: toB.id }] });
+      // Room for two of the four: exactly two stored, the others refused as full.
+      const cResults = [rc1, rc2, rc3, rc4];
+      expect(cResults.filter((r) => r && 'stored' in r)).toHaveLength(2);
+      expect(cResults.filter((r) => r && 'rejected' in r)).toEqual([
+        { rejected: 'full' },
+        { rejected: 'full' },
+      ]);
+      expect(rStale).toEqual({ rejected: 'mismatched' });
+      expect(rGone).toEqual({ rejected: 'unknown_account' });
+
+      // A send that cannot be stored at all (an envelope id already taken) fails alone.
+      const duplicate = send(d, { id: taken.id });
+      const toD = send(d);
+      const alsoToB = send(b);
+      const [rDuplicate, rd, rb2] = await Promise.allSettled([
+        duplicate.result,
+        toD.result,
+        alsoToB.result,
+      ]);
+      expect(rDuplicate?.status).toBe('rejected');
+      expect(rd).toMatchObject({ value: { stored: [{ id: toD.id }] } });
+      expect(rb2).toMatchObject({ value: { stored: [{ id: alsoToB.id }] } });
+
+      // Each queue holds exactly what was reported stored, each envelope once, in seq order.
+      const queueOf = async (x: { accountId: string }) =>
+        (await store.fetchEnvelopes(x.accountId, 1, everything)).map((e) => e.id);
+      expect((await queueOf(a)).sort()).toEqual(toA.map((s) => s.id).sort());
+      expect(await queueOf(b)).toEqual([toB.id, alsoToB.id]);
+      const storedToC = toC.filter((_, i) => cResults[i] && 'stored' in (cResults[i] ?? {}));
+      expect((await queueOf(c)).sort()).toEqual([first.id, ...storedToC.map((s) => s.id)].sort());
+      expect(await queueOf(d)).toEqual([taken.id, toD.id]);
+      const seqs = (await store.fetchEnvelopes(a.accountId, 1, everything)).map((e) => e.seq);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      expect(new Set(seqs).size).toBe(seqs.length);
+    }),
+  );
+
+  it(
     'concurrent page reads and deletes for many devices each get their own answer',
     withStore(async (store) => {
       const accounts = await Promise.all(Array.from({ length: 6 }, () => account(store)));

@@ -4,15 +4,17 @@
  * limits keyed however the route needs: IP, requesting account, target account).
  * @module
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { ErrorCode, UNIDENTIFIED_ACCESS_KEY_HEADER } from '@parley/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { RateLimit } from '../config.ts';
 import type { RequestHook } from '../context.ts';
 import { RelayError } from '../errors.ts';
+import { batchedRedisStore, RateLimitBatcher } from './rate-limit-store.ts';
 
 /** The API serves JSON only, so no browser feature is ever needed (the web app's pages get
  *  their own, `WEB_APP_PERMISSIONS_POLICY` in web-app.ts). */
@@ -55,27 +57,70 @@ type KeyCarrier = FastifyRequest & { [kLimitKey]: string };
 const carrying = (request: FastifyRequest, key: string): KeyCarrier =>
   Object.create(request, { [kLimitKey]: { value: key } }) as KeyCarrier;
 
+/** helmet's settings for the API. */
+const HELMET_OPTIONS: Readonly<HelmetOptions> = {
+  // An API never serves active content: nothing may load, frame, or be framed.
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+    },
+  },
+  strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+};
+
+/** What helmet does to a response: headers it sets (name as helmet spells it) and removes. */
+export interface HeaderEdits {
+  set: readonly (readonly [string, string])[];
+  remove: readonly string[];
+}
+
+/**
+ * Runs helmet once, on a stand-in response, and records what it does. With static options
+ * (no nonces, no per-request directive functions) its answer is the same for every request,
+ * so it is computed at start-up instead of building and running the middleware per request.
+ */
+export function helmetEdits(options: Readonly<HelmetOptions>): HeaderEdits {
+  const set = new Map<string, readonly [string, string]>();
+  const remove = new Set<string>();
+  const response = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      remove.delete(name.toLowerCase());
+      set.set(name.toLowerCase(), [name, String(value)]);
+      return response;
+    },
+    removeHeader(name: string) {
+      set.delete(name.toLowerCase());
+      remove.add(name.toLowerCase());
+    },
+  };
+  let done = false;
+  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+    done = true;
+  });
+  if (!done) throw new Error('helmet did not finish synchronously');
+  return { set: [...set.values()], remove: [...remove] };
+}
+
 const securityPlugin: FastifyPluginAsync = async (app) => {
   const { config } = app.relay;
 
-  await app.register(helmet, {
-    // An API never serves active content: nothing may load, frame, or be framed.
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'none'"],
-      },
-    },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
-  app.addHook('onRequest', async (_request, reply) => {
+  // helmet's headers, computed once; set on the raw response as @fastify/helmet did (so they
+  // also reach responses written to it directly, e.g. tus uploads), then ours on the reply.
+  const helmetHeaders = helmetEdits(HELMET_OPTIONS);
+  app.addHook('onRequest', (_request, reply, done) => {
+    const raw = reply.raw;
+    for (const name of helmetHeaders.remove) raw.removeHeader(name);
+    for (const [name, value] of helmetHeaders.set) raw.setHeader(name, value);
     reply.header('permissions-policy', PERMISSIONS_POLICY);
     reply.header('cache-control', 'no-store');
+    done();
   });
 
   await app.register(cors, {
@@ -101,8 +146,12 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
   // Our own hooks call the limiter, so every limit answers the same way (429 + Retry-After +
   // an audit record) and several limits can apply to one route.
   // With Redis the counters are shared, so a limit holds across every relay node.
+  // Every check of one event-loop turn is one script call (`rate-limit-store.ts`).
   const redis = app.relay.cluster?.redis;
-  await app.register(rateLimit, { global: false, ...(redis ? { redis } : {}) });
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { store: batchedRedisStore(new RateLimitBatcher(redis)) } : {}),
+  });
 
   app.decorate(
     'rateLimitBy',
@@ -118,7 +167,8 @@ const securityPlugin: FastifyPluginAsync = async (app) => {
       });
       return async (request, reply) => {
         const keys = key(request);
-        // One counter per key, all counted (with Redis, auto-pipelined into one round trip);
+        // One counter per key, all counted (with Redis, in one script call with the other
+        // checks of this turn);
         // the request is refused if any of them is over, and told the longest wait.
         const results = await Promise.all(
           (typeof keys === 'string' ? [keys] : keys).map((k) => check(carrying(request, k))),

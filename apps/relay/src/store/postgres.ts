@@ -43,6 +43,8 @@ import type {
   KnownDevice,
   LinkResult,
   NewDevice,
+  NewEnvelope,
+  QueueBound,
   RelayStore,
   SealedSenderKeyRecord,
   SendKey,
@@ -133,6 +135,8 @@ const MIGRATION_LOCK = 7_341_002_117;
 const RETRYABLE = new Set(['40001', '40P01']);
 /** Most callers served by one batched statement (page reads, ack deletes). */
 const MAX_BATCH = 256;
+/** Most hinted sends stored by one statement. */
+const MAX_SEND_BATCH = 64;
 
 function toAccount(row: AccountRow): AccountRecord {
   return {
@@ -177,6 +181,16 @@ interface PageRequest {
   limit: number;
   notBefore: number;
 }
+/** A send planned on a hint, waiting for its turn's statement (`#storeHinted`). */
+interface HintedSend {
+  /** Destination accounts. */
+  ids: readonly string[];
+  /** Their devices as the hint has them: what must be exactly the locked lists. */
+  expected: readonly { accountId: string; deviceId: number; registrationId: number }[];
+  bounds: readonly QueueBound[];
+  sender: string;
+  envelopes: readonly NewEnvelope[];
+}
 interface AckRequest {
   accountId: string;
   deviceId: number;
@@ -193,6 +207,10 @@ export class PostgresRelayStore implements RelayStore {
   readonly #ackDeletes = new TurnBatcher<AckRequest, string[]>(
     (requests) => this.#deleteAcked(requests),
     MAX_BATCH,
+  );
+  readonly #hintedSends = new TurnBatcher<HintedSend, StoredEnvelope[] | undefined>(
+    (sends) => this.#storeHinted(sends),
+    MAX_SEND_BATCH,
   );
 
   readonly attachments: PostgresAttachmentStore;
@@ -737,9 +755,10 @@ export class PostgresRelayStore implements RelayStore {
    * (queue counts at zero), then one statement locks the accounts (`FOR SHARE`) and their
    * devices (`FOR UPDATE`, sorted, before any `seq` is taken, as in the transactional path),
    * checks that the device lists are exactly the hint and every addressed queue is within the
-   * plan's bounds, and inserts only if so. `undefined` (nothing stored) when the hint does not
-   * hold or the plan needs the locked snapshot: the caller then takes the transactional path,
-   * which gives the exact answer (409, 410, 507, 429 …).
+   * plan's bounds, and inserts only if so. Hinted sends planned in the same event-loop turn
+   * share that statement (`#storeHinted`), each with its own verdict. `undefined` (nothing
+   * stored) when the hint does not hold or the plan needs the locked snapshot: the caller then
+   * takes the transactional path, which gives the exact answer (409, 410, 507, 429 …).
    */
   async #enqueueOnHint<R>(
     ids: readonly string[],
@@ -768,84 +787,181 @@ export class PostgresRelayStore implements RelayStore {
     const expected = ids.flatMap((id) =>
       (hint.get(id) ?? []).map((d) => ({ accountId: id, ...d })),
     );
-    let rows: { ok: boolean; id: string | null; seq: number | null }[];
+    const stored = await this.#hintedSends.add({ ids, expected, bounds, sender, envelopes });
+    return stored && { stored };
+  }
+
+  /**
+   * Stores a turn's hinted sends with one statement: the union of their accounts and devices is
+   * locked as for one send (sorted), and each send gets its own verdict (its accounts' device
+   * lists are exactly its hint, its queues within its bounds) and is inserted only if it holds.
+   * All verdicts see the queues as before the statement, so each send's bounds are first
+   * tightened by the envelopes that sends before it in the batch add to the same devices (as if
+   * all of those were stored): a send over them falls back to the transaction, which decides
+   * exactly. On any error nothing was stored and every send falls back (each then fails or
+   * succeeds on its own).
+   */
+  async #storeHinted(sends: readonly HintedSend[]): Promise<(StoredEnvelope[] | undefined)[]> {
+    const ids = [...new Set(sends.flatMap((s) => s.ids))].sort();
+    /** What earlier sends of the batch add to each device queue, in total and per sender. */
+    const added = new Map<
+      string,
+      { count: number; bytes: number; bySender: Map<string, number[]> }
+    >();
+    const targets: { request: number; accountId: string }[] = [];
+    const expected: {
+      request: number;
+      accountId: string;
+      deviceId: number;
+      registrationId: number;
+    }[] = [];
+    const bounds: (QueueBound & { request: number; sender: string })[] = [];
+    const rows: (NewEnvelope & { request: number; bytes: Buffer })[] = [];
+    sends.forEach((send, i) => {
+      const request = i + 1;
+      for (const accountId of send.ids) targets.push({ request, accountId });
+      for (const d of send.expected) expected.push({ request, ...d });
+      for (const b of send.bounds) {
+        const prior = added.get(`${b.accountId}.${b.deviceId}`);
+        const [senderCount, senderBytes] = prior?.bySender.get(send.sender) ?? [0, 0];
+        bounds.push({
+          request,
+          sender: send.sender,
+          accountId: b.accountId,
+          deviceId: b.deviceId,
+          queued: b.queued - (prior?.count ?? 0),
+          queuedBytes: b.queuedBytes - (prior?.bytes ?? 0),
+          senderQueued: b.senderQueued - (senderCount ?? 0),
+          senderQueuedBytes: b.senderQueuedBytes - (senderBytes ?? 0),
+        });
+      }
+      for (const e of send.envelopes) {
+        const bytes = Buffer.from(e.content, 'base64');
+        rows.push({ ...e, request, bytes });
+        const key = `${e.destinationAccountId}.${e.destinationDeviceId}`;
+        const entry = added.get(key) ?? { count: 0, bytes: 0, bySender: new Map() };
+        entry.count += 1;
+        entry.bytes += bytes.length;
+        if (e.sourceAccountId !== undefined) {
+          const [count = 0, total = 0] = entry.bySender.get(e.sourceAccountId) ?? [];
+          entry.bySender.set(e.sourceAccountId, [count + 1, total + bytes.length]);
+        }
+        added.set(key, entry);
+      }
+    });
+    let result: {
+      request: number | null;
+      ok: boolean | null;
+      id: string | null;
+      seq: number | null;
+    }[];
     try {
-      rows = await this.#query(
+      result = await this.#query(
         `WITH locked AS (
            SELECT d.account_id, d.device_id, d.registration_id
              FROM accounts a JOIN devices d ON d.account_id = a.account_id
             WHERE a.account_id = ANY($1::text[])
             ORDER BY d.account_id, d.device_id
               FOR SHARE OF a FOR UPDATE OF d),
+         targets AS (
+           SELECT * FROM unnest($2::int[], $3::text[]) AS t(request, account_id)),
          expected AS (
-           SELECT * FROM unnest($2::text[], $3::int[], $4::int[])
-             AS x(account_id, device_id, registration_id)),
+           SELECT * FROM unnest($4::int[], $5::text[], $6::int[], $7::int[])
+             AS x(request, account_id, device_id, registration_id)),
+         bounds AS (
+           SELECT * FROM unnest($8::int[], $9::text[], $10::int[], $11::bigint[], $12::bigint[],
+                                $13::bigint[], $14::bigint[], $15::text[])
+             AS b(request, account_id, device_id, queued, bytes, sender_queued, sender_bytes,
+                  sender)),
          verdict AS (
-           SELECT (SELECT COUNT(*) FROM locked) = (SELECT COUNT(*) FROM expected)
-              AND (SELECT COUNT(*) FROM expected JOIN locked
-                     USING (account_id, device_id, registration_id)) = (SELECT COUNT(*) FROM expected)
+           SELECT r.request,
+                  (SELECT COUNT(*) FROM targets t JOIN locked l USING (account_id)
+                    WHERE t.request = r.request)
+                    = (SELECT COUNT(*) FROM expected x WHERE x.request = r.request)
+              AND (SELECT COUNT(*) FROM expected x
+                     JOIN locked l USING (account_id, device_id, registration_id)
+                    WHERE x.request = r.request)
+                    = (SELECT COUNT(*) FROM expected x WHERE x.request = r.request)
               AND NOT EXISTS (
                 SELECT 1
-                  FROM unnest($5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[],
-                              $10::bigint[])
-                         AS b(account_id, device_id, queued, bytes, sender_queued, sender_bytes),
+                  FROM bounds b,
                        LATERAL (
                          SELECT COUNT(*) AS queued,
                                 COALESCE(SUM(octet_length(e.content)), 0) AS bytes,
-                                COUNT(*) FILTER (WHERE e.source_account_id = $11) AS sender_queued,
+                                COUNT(*) FILTER (WHERE e.source_account_id = b.sender) AS sender_queued,
                                 COALESCE(SUM(octet_length(e.content))
-                                  FILTER (WHERE e.source_account_id = $11), 0) AS sender_bytes
+                                  FILTER (WHERE e.source_account_id = b.sender), 0) AS sender_bytes
                            FROM envelopes e
                           WHERE e.account_id = b.account_id AND e.device_id = b.device_id) q
-                 WHERE q.queued > b.queued OR q.bytes > b.bytes
-                    OR q.sender_queued > b.sender_queued OR q.sender_bytes > b.sender_bytes)
-             AS ok),
+                 WHERE b.request = r.request
+                   AND (q.queued > b.queued OR q.bytes > b.bytes
+                        OR q.sender_queued > b.sender_queued OR q.sender_bytes > b.sender_bytes))
+               AS ok
+             FROM generate_series(1, $16::int) AS r(request)),
          inserted AS (
            INSERT INTO envelopes (id, account_id, device_id, type, source_account_id,
                                   source_device_id, timestamp, server_timestamp, content)
-           SELECT * FROM unnest($12::text[], $13::text[], $14::int[], $15::text[], $16::text[],
-                                $17::int[], $18::bigint[], $19::bigint[], $20::bytea[])
-            WHERE (SELECT ok FROM verdict)
+           SELECT n.id, n.account_id, n.device_id, n.type, n.source_account_id, n.source_device_id,
+                  n.timestamp, n.server_timestamp, n.content
+             FROM unnest($17::int[], $18::text[], $19::text[], $20::int[], $21::text[], $22::text[],
+                         $23::int[], $24::bigint[], $25::bigint[], $26::bytea[]) WITH ORDINALITY
+                    AS n(request, id, account_id, device_id, type, source_account_id,
+                         source_device_id, timestamp, server_timestamp, content, ord)
+            WHERE (SELECT v.ok FROM verdict v WHERE v.request = n.request)
+            ORDER BY n.ord
            RETURNING id, seq)
-         SELECT (SELECT ok FROM verdict) AS ok, inserted.id, inserted.seq
-           FROM (SELECT 1) AS one LEFT JOIN inserted ON true`,
+         SELECT v.request, v.ok, NULL::text AS id, NULL::bigint AS seq FROM verdict v
+         UNION ALL
+         SELECT NULL::int, NULL::boolean, i.id, i.seq FROM inserted i`,
         [
           ids,
+          targets.map((t) => t.request),
+          targets.map((t) => t.accountId),
+          expected.map((d) => d.request),
           expected.map((d) => d.accountId),
           expected.map((d) => d.deviceId),
           expected.map((d) => d.registrationId),
+          bounds.map((b) => b.request),
           bounds.map((b) => b.accountId),
           bounds.map((b) => b.deviceId),
           bounds.map((b) => b.queued),
           bounds.map((b) => b.queuedBytes),
           bounds.map((b) => b.senderQueued),
           bounds.map((b) => b.senderQueuedBytes),
-          sender,
-          envelopes.map((e) => e.id),
-          envelopes.map((e) => e.destinationAccountId),
-          envelopes.map((e) => e.destinationDeviceId),
-          envelopes.map((e) => e.type),
-          envelopes.map((e) => e.sourceAccountId ?? null),
-          envelopes.map((e) => e.sourceDeviceId ?? null),
-          envelopes.map((e) => e.timestamp),
-          envelopes.map((e) => e.serverTimestamp),
-          envelopes.map((e) => Buffer.from(e.content, 'base64')),
+          bounds.map((b) => b.sender),
+          sends.length,
+          rows.map((e) => e.request),
+          rows.map((e) => e.id),
+          rows.map((e) => e.destinationAccountId),
+          rows.map((e) => e.destinationDeviceId),
+          rows.map((e) => e.type),
+          rows.map((e) => e.sourceAccountId ?? null),
+          rows.map((e) => e.sourceDeviceId ?? null),
+          rows.map((e) => e.timestamp),
+          rows.map((e) => e.serverTimestamp),
+          rows.map((e) => e.bytes),
         ],
       );
-    } catch (err) {
-      // A deadlock or serialization failure: the transactional path retries.
-      const code = (err as { code?: string }).code;
-      if (code !== undefined && RETRYABLE.has(code)) return undefined;
-      throw err;
+    } catch {
+      // A deadlock, a serialization failure, a duplicate id …: nothing of the batch was stored;
+      // each send takes the transactional path, which retries or fails on its own.
+      return sends.map(() => undefined);
     }
-    if (rows[0]?.ok !== true) return undefined;
-    const seqs = new Map(rows.map((r) => [r.id, r.seq]));
-    if (seqs.size !== envelopes.length)
-      throw new Error('enqueue stored an unexpected number of envelopes');
-    const stored = envelopes
-      .map((e) => storedEnvelope(e, seqs.get(e.id) as number))
-      .sort((a, b) => a.seq - b.seq);
-    return { stored };
+    const ok = new Set<number>();
+    const seqs = new Map<string, number>();
+    for (const row of result) {
+      if (row.request !== null && row.ok === true) ok.add(row.request);
+      if (row.id !== null && row.seq !== null) seqs.set(row.id, row.seq);
+    }
+    return sends.map((send, i) => {
+      if (!ok.has(i + 1)) return undefined;
+      const stored = send.envelopes.map((e) => {
+        const seq = seqs.get(e.id);
+        if (seq === undefined) throw new Error('enqueue stored an unexpected number of envelopes');
+        return storedEnvelope(e, seq);
+      });
+      return stored.sort((a, b) => a.seq - b.seq);
+    });
   }
 
   /**
