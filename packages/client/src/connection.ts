@@ -89,7 +89,7 @@ export class Connection {
     this.ctx.background(
       Promise.all([
         account.preKeys.maintain(),
-        account.pruneProcessed(),
+        account.pruneProcessedIfDue(),
         account.refreshOwnUsername(),
       ]).finally(() => (this.#maintaining = false)),
       'maintenance',

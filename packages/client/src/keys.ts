@@ -22,6 +22,8 @@ export const META = {
   historyGapAnswers: 'historyGapAnswers',
   /** Prefix: delivery receipts held while catching up, one row per sender (receive/held-receipts.ts). */
   heldReceipts: 'heldReceipts/',
+  /** When `pruneProcessed` last ran from maintenance (account/account.ts). */
+  processedPrunedAt: 'processedPrunedAt',
 } as const;
 
 /** `sessions/<account>.<device>`. */

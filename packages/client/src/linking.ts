@@ -69,7 +69,7 @@ export class Linking {
       const msg = await openProvisionMessage(ephemeral, fromBase64(await channel.message));
       const identity = IdentityKeyPair.deserialize(msg.identityKeyPair);
       const http = ctx.anonymousHttp(relayUrl);
-      const keys = this.preKeys.generateDeviceKeys(identity);
+      const keys = await this.preKeys.generateDeviceKeys(identity);
       const name = deviceName
         ? toBase64(await sealDeviceName(identity.privateKey.serialize(), deviceName, ctx.rng))
         : undefined;

@@ -216,3 +216,42 @@ describe('value encoding', () => {
     expect(await s.get('meta', 'x')).toEqual({ key: record });
   });
 });
+
+describe('reading ahead (prefetch / getMany)', () => {
+  it('serves a transaction from one IndexedDB round trip; its own writes and misses still hold', async () => {
+    const backend = await IndexedDbBackend.open(`prefetch-${Math.random()}`);
+    const s = new Storage(backend, { key: await generateAtRestKey() });
+    await s.transaction(async (tx) => {
+      await tx.put('contacts', 'bob', { accountId: 'bob' });
+      await tx.put('sessions', 'bob.1', new Uint8Array([1, 2, 3]));
+    });
+    let singleGets = 0;
+    let manyCalls = 0;
+    const get = backend.get.bind(backend);
+    const getMany = backend.getMany.bind(backend);
+    backend.get = (store, key) => (singleGets++, get(store, key));
+    backend.getMany = (rows) => (manyCalls++, getMany(rows));
+    await s.transaction(async (tx) => {
+      await tx.put('contacts', 'carol', { accountId: 'carol', written: true });
+      await tx.prefetch!([
+        ['contacts', 'bob'],
+        ['contacts', 'carol'],
+        ['sessions', 'bob.1'],
+        ['processed', 'env:nothing-here'],
+      ]);
+      expect(await tx.get('contacts', 'bob')).toEqual({ accountId: 'bob' });
+      expect(await tx.get('contacts', 'carol')).toEqual({ accountId: 'carol', written: true });
+      expect(await tx.get('sessions', 'bob.1')).toEqual(new Uint8Array([1, 2, 3]));
+      expect(await tx.get('processed', 'env:nothing-here')).toBeUndefined();
+    });
+    expect(manyCalls).toBe(1);
+    expect(singleGets).toBe(0);
+    // Backends without getMany (SQLite, memory) read as before.
+    const plain = new Storage(new MemoryBackend());
+    await plain.put('contacts', 'bob', { accountId: 'bob' });
+    await plain.transaction(async (tx) => {
+      await tx.prefetch!([['contacts', 'bob']]);
+      expect(await tx.get('contacts', 'bob')).toEqual({ accountId: 'bob' });
+    });
+  });
+});

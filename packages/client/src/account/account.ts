@@ -17,6 +17,9 @@ import { STORE_NAMES, type Storage } from '../storage/index.ts';
 import { toBase64 } from '../util/bytes.ts';
 import type { PreKeys } from './prekeys.ts';
 
+/** How often maintenance prunes the dedupe records. */
+const PRUNE_EVERY_MS = 86_400_000;
+
 export class Account {
   constructor(
     private readonly ctx: ClientContext,
@@ -39,7 +42,7 @@ export class Account {
     if (!relayUrl) throw new ClientError('no_relay', 'relayUrl is required to register');
     const http = ctx.anonymousHttp(relayUrl);
     const identity = IdentityKeyPair.generate(ctx.rng);
-    const keys = this.preKeys.generateDeviceKeys(identity);
+    const keys = await this.preKeys.generateDeviceKeys(identity);
     const name = deviceName
       ? toBase64(await sealDeviceName(identity.privateKey.serialize(), deviceName, ctx.rng))
       : undefined;
@@ -114,6 +117,18 @@ export class Account {
     const me = await this.ctx.http.whoami();
     if (!this.ctx.account || me.username === this.ctx.account.username) return;
     await this.#storeUsername(me.username);
+  }
+
+  /**
+   * At most once a day from the connection's maintenance (`maintain`): it opens every dedupe
+   * record, tens of thousands after a catch-up, and a record only ages out after 60 days.
+   */
+  async pruneProcessedIfDue(): Promise<number> {
+    const last = (await this.ctx.storage.get<number>('meta', META.processedPrunedAt)) ?? 0;
+    if (this.ctx.now() - last < PRUNE_EVERY_MS) return 0;
+    const removed = await this.pruneProcessed();
+    await this.ctx.storage.put('meta', META.processedPrunedAt, this.ctx.now());
+    return removed;
   }
 
   /**

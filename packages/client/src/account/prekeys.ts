@@ -15,6 +15,7 @@ import type { KeyStateRecord } from '../model.ts';
 import type { Sessions } from '../sessions.ts';
 import * as signal from '../signal.ts';
 import type { StorageTx } from '../storage/index.ts';
+import { turnTaker } from '../util/turns.ts';
 
 /** Keys made in memory: what to upload, and how to store them. */
 export interface GeneratedKeys {
@@ -40,11 +41,17 @@ export class PreKeys {
     private readonly sessions: Sessions,
   ) {}
 
-  #batches(identity: IdentityKeyPair, ks: KeyStateRecord, saves: Save[]) {
+  /**
+   * A batch of one-time prekeys. Generating a hundred keys (ten of them ML-KEM) takes a few
+   * hundred milliseconds in a browser: the event loop gets turns (util/turns.ts).
+   */
+  async #batches(identity: IdentityKeyPair, ks: KeyStateRecord, saves: Save[]) {
     const { ctx } = this;
     const now = ctx.now();
+    const breathe = turnTaker();
     const preKeys = [];
     for (let i = 0; i < (ctx.options.preKeyBatch ?? 100); i++) {
+      await breathe();
       const id = (ks.nextPreKeyId++ % 0xfffffe) + 1;
       const k = signal.newPreKey(id, ctx.rng);
       saves.push((s) => s.preKey.savePreKey(id, k.record));
@@ -52,6 +59,7 @@ export class PreKeys {
     }
     const pqPreKeys = [];
     for (let i = 0; i < (ctx.options.kyberPreKeyBatch ?? 10); i++) {
+      await breathe();
       const id = (ks.nextKyberPreKeyId++ % 0xfffffe) + 1;
       const k = signal.newKyberPreKey(identity, id, now, ctx.rng);
       saves.push((s) => s.kyberPreKey.saveKyber(id, k.record, false));
@@ -76,7 +84,7 @@ export class PreKeys {
   }
 
   /** A new device's keys (registration, linking), in memory until `save`. */
-  generateDeviceKeys(identity: IdentityKeyPair): DeviceKeys {
+  async generateDeviceKeys(identity: IdentityKeyPair): Promise<DeviceKeys> {
     const { ctx } = this;
     const saves: Save[] = [];
     const keyState: KeyStateRecord = {
@@ -88,7 +96,7 @@ export class PreKeys {
       lastResortKyberPreKeyId: 0,
     };
     const rotation = this.#rotation(identity, keyState, saves);
-    const batches = this.#batches(identity, keyState, saves);
+    const batches = await this.#batches(identity, keyState, saves);
     return {
       registrationId: signal.generateRegistrationId(ctx.rng),
       upload: { ...rotation, ...batches },
@@ -122,7 +130,7 @@ export class PreKeys {
       const ks = (await scope.tx.get<KeyStateRecord>('meta', META.keys))!;
       const saves: Save[] = [];
       if (needBatch) {
-        upload = { ...upload, ...this.#batches(identity, ks, saves) };
+        upload = { ...upload, ...(await this.#batches(identity, ks, saves)) };
         result.uploadedPreKeys = true;
       }
       if (rotateDue) {

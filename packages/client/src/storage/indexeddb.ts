@@ -39,6 +39,18 @@ export class IndexedDbBackend implements StorageBackend {
     return v === undefined ? undefined : new Uint8Array(v as Uint8Array);
   }
 
+  async getMany(
+    rows: ReadonlyArray<readonly [StoreName, string]>,
+  ): Promise<Array<Uint8Array | undefined>> {
+    const tx = this.db.transaction([...new Set(rows.map(([store]) => store))], 'readonly');
+    // Every request queued at once, in one transaction: one round trip for all of them.
+    const values = await Promise.all(rows.map(([store, key]) => tx.objectStore(store).get(key)));
+    await tx.done;
+    return values.map((v: unknown) =>
+      v === undefined ? undefined : new Uint8Array(v as Uint8Array),
+    );
+  }
+
   async list(store: StoreName, prefix: string): Promise<Array<[string, Uint8Array]>> {
     const range = IDBKeyRange.bound(prefix, prefix + '\uffff\uffff', false, false);
     const tx = this.db.transaction(store, 'readonly');

@@ -18,6 +18,7 @@ import { webCryptoSealer, type AtRestSealer } from './at-rest.ts';
 import { cloneValue, decodeValue, encodeValue } from './codec.ts';
 import type { StorageBackend, StorageTx, StorageValue, StoreName, WriteOp } from './types.ts';
 import { ClientError } from '../errors.ts';
+import { turnTaker } from '../util/turns.ts';
 
 export interface StorageOptions {
   /** AES-GCM key for encryption at rest; without it values are stored in the clear. */
@@ -27,6 +28,8 @@ export interface StorageOptions {
 }
 
 const TX_LOCK = 'parley-storage-tx';
+/** Rows opened together by `list` between two chances to yield. */
+const LIST_CHUNK = 64;
 
 const rowId = (store: StoreName, key: string) => `${store}\u0000${key}`;
 
@@ -71,11 +74,25 @@ export class Storage implements StorageTx {
     return bytes === undefined ? undefined : this._decode<T>(store, key, bytes);
   }
 
+  /**
+   * Rows are opened a chunk at a time, giving the event loop turns (util/turns.ts): a
+   * large keyspace (the dedupe records after a catch-up) would otherwise be opened in one
+   * long task that freezes a page.
+   */
   async list<T = StorageValue>(store: StoreName, prefix = ''): Promise<Array<[string, T]>> {
     const rows = await this._backend.list(store, prefix);
-    return Promise.all(
-      rows.map(async ([k, v]) => [k, await this._decode<T>(store, k, v)] as [string, T]),
-    );
+    const out: Array<[string, T]> = [];
+    const breathe = turnTaker();
+    for (let i = 0; i < rows.length; i += LIST_CHUNK) {
+      const chunk = rows.slice(i, i + LIST_CHUNK);
+      for (const row of await Promise.all(
+        chunk.map(async ([k, v]) => [k, await this._decode<T>(store, k, v)] as [string, T]),
+      )) {
+        out.push(row);
+      }
+      if (i + LIST_CHUNK < rows.length) await breathe();
+    }
+    return out;
   }
 
   /** A single write is its own transaction. */
@@ -183,6 +200,32 @@ class BufferedTx implements StorageTx {
   async delete(store: StoreName, key: string): Promise<void> {
     this.#check();
     this.#write({ store, key, value: undefined });
+  }
+
+  async prefetch(rows: ReadonlyArray<readonly [StoreName, string]>): Promise<void> {
+    this.#check();
+    const backend = this.storage._backend;
+    if (!backend.getMany) return;
+    const wanted = new Map<string, readonly [StoreName, string]>();
+    for (const row of rows) {
+      const id = rowId(row[0], row[1]);
+      if (!this.#writes.has(id) && !this.#reads.has(id)) wanted.set(id, row);
+    }
+    if (wanted.size === 0) return;
+    const list = [...wanted.values()];
+    const found = await backend.getMany(list);
+    const values = await Promise.all(
+      list.map(([store, key], i) =>
+        found[i] === undefined
+          ? undefined
+          : this.storage._decode<StorageValue>(store, key, found[i]),
+      ),
+    );
+    list.forEach(([store, key], i) => {
+      const id = rowId(store, key);
+      // A get that raced this read ahead has already cached the same row.
+      if (!this.#reads.has(id)) this.#reads.set(id, values[i]);
+    });
   }
 
   async getDecoded<T>(

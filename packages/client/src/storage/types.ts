@@ -59,6 +59,13 @@ export interface StorageBackend {
   list(store: StoreName, prefix: string): Promise<Array<[string, Uint8Array]>>;
   /** Applies every op, or none of them. */
   commit(ops: WriteOp[]): Promise<void>;
+  /**
+   * Several rows in one round trip (IndexedDB: one transaction instead of one per row), in the
+   * order asked. Backends whose single reads are cheap (SQLite, memory) leave it out.
+   */
+  getMany?(
+    rows: ReadonlyArray<readonly [StoreName, string]>,
+  ): Promise<Array<Uint8Array | undefined>>;
   close(): Promise<void>;
   /**
    * A faster way to seal rows with `key` on this platform (same format, `at-rest.ts`); without
@@ -81,6 +88,12 @@ export interface StorageTx {
    * transaction.
    */
   savepoint?(): () => void;
+  /**
+   * Reads `rows` ahead in one round trip where the backend can (`getMany`), so this
+   * transaction's gets of them are served from memory; elsewhere it does nothing. Only inside a
+   * transaction.
+   */
+  prefetch?(rows: ReadonlyArray<readonly [StoreName, string]>): Promise<void>;
   /**
    * Hot records (sessions, sender keys): `get` decoded by `decode`, once per transaction — the
    * same object is returned until the row is written, so a batch of envelopes does not decode a
