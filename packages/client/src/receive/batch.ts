@@ -29,7 +29,7 @@ import type { StoreName } from '../storage/types.ts';
 
 /**
  * The rows processing an envelope reads first — its dedupe record, the sender's session,
- * contact, identity and 1:1 conversation — read ahead for the whole batch in one round trip
+ * contact, identity, 1:1 conversation and held receipts — read ahead for the whole batch in one round trip
  * where the store can (IndexedDB).
  */
 function firstReads(envelopes: readonly Envelope[]): Array<[StoreName, string]> {
@@ -42,6 +42,7 @@ function firstReads(envelopes: readonly Envelope[]): Array<[StoreName, string]> 
       ['contacts', sender],
       ['identities', sender],
       ['conversations', directConversationId(sender)],
+      ['meta', `${META.heldReceipts}${sender}`],
     );
   }
   return rows;
