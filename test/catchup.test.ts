@@ -137,8 +137,10 @@ describe('catching up in batches', () => {
     const held = await storage.list<string[]>('meta', 'heldReceipts/');
     expect(held.flatMap(([, ids]) => ids).length).toBeGreaterThan(0);
 
-    // Online again: the rest of the backlog, then every receipt, held ones included.
+    // Online again: the rest of the backlog, then every receipt, held ones included — sent
+    // before stop() returns, even right after the drain.
     const second = await online(storage);
+    await second.client.stop();
     const delivered = async () =>
       (await alice.messages(`direct:${bob.accountId}`)).filter((m) => m.status === 'delivered')
         .length === count;

@@ -20,6 +20,8 @@ export class Connection {
   #drained = false;
   /** From each connection's opening until its backlog was handled (`queue_empty`). */
   #catchingUp = false;
+  /** Held receipts being queued and sent after a drain; `stop()` lets them go first. */
+  #releasing: Promise<void> | undefined;
   #maintaining = false;
   #maintenanceTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -58,7 +60,11 @@ export class Connection {
         this.#drained = true;
         this.#catchingUp = false;
         // The delivery receipts held while catching up go now (kicking the outbox).
-        if (this.heldReceipts) ctx.background(this.heldReceipts.release(), 'releasing receipts');
+        if (this.heldReceipts) {
+          const held = this.heldReceipts;
+          this.#releasing = held.release().then(() => this.outbox.flush());
+          ctx.background(this.#releasing, 'releasing receipts');
+        }
         ctx.events.emit('queueEmpty', undefined);
         // Connected again: whatever waits in the outbox goes now.
         this.outbox.kick();
@@ -101,6 +107,9 @@ export class Connection {
     const socket = this.#socket;
     this.#socket = undefined;
     await socket?.stop();
+    // A catch-up that just drained still owes its delivery receipts: they go before we stop.
+    await this.#releasing?.catch(() => undefined);
+    this.#releasing = undefined;
     await this.outbox.stop();
     await this.ctx.drainTasks();
   }
