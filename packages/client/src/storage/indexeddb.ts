@@ -7,7 +7,7 @@
  * wrapped by a passphrase through scrypt so a copied profile is useless without it.
  * @module
  */
-import { openDB, type IDBPDatabase } from 'idb';
+import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import {
   deriveFromPassphrase,
   importAtRestKey,
@@ -21,6 +21,15 @@ const DB_VERSION = 1;
 const KEYS_STORE = '_keys';
 
 export class IndexedDbBackend implements StorageBackend {
+  /**
+   * The read transaction single `get`s last used. A get issued while it is still active (from
+   * a previous get's success, with nothing truly asynchronous between: a run of dedupe misses
+   * in a batch) joins it instead of opening a transaction per row; once it has finished, a new
+   * one is opened. It can never show a state older than a commit: a `readwrite` transaction
+   * only starts after every earlier overlapping one has finished, and commits forget it.
+   */
+  #reading: IDBTransaction | undefined;
+
   private constructor(private readonly db: IDBPDatabase) {}
 
   static async open(name: string): Promise<IndexedDbBackend> {
@@ -35,8 +44,24 @@ export class IndexedDbBackend implements StorageBackend {
   }
 
   async get(store: StoreName, key: string): Promise<Uint8Array | undefined> {
-    const v: unknown = await this.db.get(store, key);
+    const request = this.#read(store, key);
+    const v = await new Promise<unknown>((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error('IndexedDB read failed'));
+    });
     return v === undefined ? undefined : new Uint8Array(v as Uint8Array);
+  }
+
+  #read(store: StoreName, key: string): IDBRequest {
+    if (this.#reading) {
+      try {
+        return this.#reading.objectStore(store).get(key);
+      } catch {
+        // Finished or inactive: a new one below.
+      }
+    }
+    this.#reading = unwrap(this.db).transaction([...STORE_NAMES], 'readonly');
+    return this.#reading.objectStore(store).get(key);
   }
 
   async getMany(
@@ -64,6 +89,7 @@ export class IndexedDbBackend implements StorageBackend {
   }
 
   async commit(ops: WriteOp[]): Promise<void> {
+    this.#reading = undefined;
     const stores = [...new Set(ops.map((o) => o.store))];
     const tx = this.db.transaction(stores, 'readwrite');
     // Queue every request synchronously: awaiting anything else would auto-commit.
