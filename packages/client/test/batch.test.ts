@@ -9,13 +9,14 @@ import { MemoryBackend, Storage, type StoreName, type WriteOp } from '../src/sto
 import { PROCESSED } from '../src/keys.ts';
 import { FakeRelay } from './support/fake-relay.ts';
 
-/** Memory storage that counts commits and can fail one read. */
+/** Memory storage that counts commits and can fail reads (`failReads` times, default once). */
 class ProbeBackend extends MemoryBackend {
   commits = 0;
   failRead: ((store: StoreName, key: string) => boolean) | undefined;
+  failReads = 1;
   override async get(store: StoreName, key: string): Promise<Uint8Array | undefined> {
     if (this.failRead?.(store, key)) {
-      this.failRead = undefined;
+      if (--this.failReads <= 0) this.failRead = undefined;
       throw new TypeError('disk read failed');
     }
     return super.get(store, key);
@@ -105,9 +106,11 @@ describe('batched receive', () => {
     const sent = [];
     for (const t of ['a1', 'a2', 'a3']) sent.push(await alice.sendText(bob.accountId, t));
     const batch = relay.queued(bob.accountId).splice(0);
-    // Fails after a2 was decrypted (its ratchet step is in the transaction by then).
+    // Fails after a2 was decrypted (its ratchet step is in the transaction by then), in the
+    // batch's second stage and again when the batch goes envelope by envelope.
     const dedupe = PROCESSED.message(alice.accountId, sent[1]!.id);
     backend.failRead = (store, key) => store === 'processed' && key === dedupe;
+    backend.failReads = 2;
 
     const acked = await bob.handleEnvelopes(batch);
     expect(acked).toEqual([batch[0]!.id, batch[2]!.id]);
@@ -116,5 +119,20 @@ describe('batched receive', () => {
     // Redelivered later, it decrypts: its ratchet step was undone with the rest of its writes.
     expect(await bob.handleEnvelopes([batch[1]!])).toEqual([batch[1]!.id]);
     expect((await texts(bob, alice.accountId)).sort()).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('a failure while applying, gone on the envelope-by-envelope retry, loses nothing', async () => {
+    const { relay, backend, bob, alice } = await setup();
+    const sent = [];
+    for (const t of ['b1', 'b2', 'b3']) sent.push(await alice.sendText(bob.accountId, t));
+    const batch = relay.queued(bob.accountId).splice(0);
+    const dedupe = PROCESSED.message(alice.accountId, sent[1]!.id);
+    backend.failRead = (store, key) => store === 'processed' && key === dedupe;
+    const commits = backend.commits;
+
+    expect(await bob.handleEnvelopes(batch)).toEqual(batch.map((e) => e.id));
+    expect(await texts(bob, alice.accountId)).toEqual(['b1', 'b2', 'b3']);
+    // The failed attempt wrote nothing: one commit, the retry's.
+    expect(backend.commits - commits).toBe(1);
   });
 });

@@ -107,20 +107,34 @@ export class Receiver {
    * envelope, `BatchReceiver` for many in one transaction).
    */
   async process(scope: Scope, envelope: Envelope): Promise<void> {
+    const content = await this.open(scope, envelope);
+    if (content) await this.apply(scope, envelope, content);
+  }
+
+  /**
+   * First stage of `process`: dedupe by envelope id, decrypt, decode. Undefined when there is
+   * nothing to apply (a duplicate, or a failure already recorded).
+   */
+  async open(scope: Scope, envelope: Envelope): Promise<Content | undefined> {
     const { ctx } = this;
     const { tx } = scope;
-    if (await tx.get('processed', PROCESSED.envelope(envelope.id))) return;
+    if (await tx.get('processed', PROCESSED.envelope(envelope.id))) return undefined;
     await tx.put('processed', PROCESSED.envelope(envelope.id), ctx.now());
     const plaintext = await this.#decrypt(scope, envelope);
-    if (!plaintext) return;
-    let content: Content;
+    if (!plaintext) return undefined;
     try {
-      content = decodeContent(plaintext);
+      return decodeContent(plaintext);
     } catch (err) {
       if (!(err instanceof ContentError)) throw err;
       await this.#onDecryptionFailure(scope, envelope, err, false);
-      return;
+      return undefined;
     }
+  }
+
+  /** Second stage of `process`: dedupe by (sender, message id), then the content's effects. */
+  async apply(scope: Scope, envelope: Envelope, content: Content): Promise<void> {
+    const { ctx } = this;
+    const { tx } = scope;
     const dedupe = PROCESSED.message(envelope.sourceAccountId, content.messageId);
     if (await tx.get('processed', dedupe)) return;
     await tx.put('processed', dedupe, ctx.now());
