@@ -97,9 +97,15 @@ export class SessionRecord {
     this.#current = undefined;
   }
 
-  /** A deep copy to work on, so a failed operation leaves the original untouched. */
+  /**
+   * A deep copy to work on, so a failed operation leaves the original untouched (each state
+   * is copied with `SessionState.clone`, without a protobuf round trip).
+   */
   clone(): SessionRecord {
-    return SessionRecord.deserialize(this.serialize());
+    return new SessionRecord(
+      this.#current?.clone(),
+      this.#previous.map((s) => s.clone()),
+    );
   }
 
   /** `RecordStructure` bytes. Secret: they hold every session key. */
