@@ -120,3 +120,56 @@ describe('a record kept decoded by a caching store is never changed by the ciphe
     expect(bytesOf(kept)).toEqual(before);
   });
 });
+
+describe('states shared between records (shareStates) are never changed in place', () => {
+  test('decrypting on an archived state, and encrypting, leave the kept record as it was', async () => {
+    const alice = new OurParty('alice');
+    const bob = new OurParty('bob');
+    await alice.processBundle(bob, await bob.makeBundle());
+    expect(dec(await bob.decrypt(alice, await alice.encrypt(bob, utf8('hi'))))).toBe('hi');
+    expect(dec(await alice.decrypt(bob, await bob.encrypt(alice, utf8('yo'))))).toBe('yo');
+    // Alice starts over: her first session is archived, the new one is unacknowledged.
+    await alice.processBundle(bob, await bob.makeBundle());
+
+    const sessions = new ObjectSessionStore();
+    await sessions.storeSession(
+      bob.address,
+      (await alice.stores.session.loadSession(bob.address))!,
+    );
+    const cipher = new SessionCipher({ ...alice.stores, session: sessions });
+    const kept = sessions.records.get(bob.address.toString())!;
+    expect(kept.previousStates.length).toBe(1);
+    expect(kept.currentState!.pendingPreKey).toBeDefined();
+    const before = bytesOf(kept);
+
+    // Bob still sends on the first session: it decrypts on Alice's archived state.
+    const late = [
+      await bob.encrypt(alice, utf8('late 1')),
+      await bob.encrypt(alice, utf8('late 2')),
+    ];
+    const tampered = { type: late[0]!.type, body: late[0]!.body.slice() };
+    tampered.body[tampered.body.length - 1]! ^= 1;
+    await expect(cipher.decrypt(bob.address, tampered)).rejects.toEqual(code('InvalidMac'));
+    expect(bytesOf(kept)).toEqual(before);
+
+    expect(dec(await cipher.decrypt(bob.address, late[0]!))).toBe('late 1');
+    const promoted = sessions.records.get(bob.address.toString())!;
+    expect(promoted).not.toBe(kept);
+    // The unacknowledged state was archived with its PreKey data cleared — on a copy.
+    expect(promoted.previousStates[0]!.pendingPreKey).toBeUndefined();
+    expect(kept.currentState!.pendingPreKey).toBeDefined();
+    expect(bytesOf(kept)).toEqual(before);
+
+    // Encrypting on the promoted record leaves it as it was, too.
+    const promotedBefore = bytesOf(promoted);
+    const reply = await cipher.encrypt(bob.address, utf8('back'));
+    expect(bytesOf(promoted)).toEqual(promotedBefore);
+    expect(dec(await bob.decrypt(alice, reply))).toBe('back');
+
+    // The kept record still works as it was: restored, it decrypts the second late message
+    // on its archived state.
+    await sessions.storeSession(bob.address, kept);
+    expect(dec(await cipher.decrypt(bob.address, late[1]!))).toBe('late 2');
+    expect(bytesOf(kept)).toEqual(before);
+  });
+});

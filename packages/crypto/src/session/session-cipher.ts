@@ -103,7 +103,9 @@ export function encryptWithRecord(
 
 /**
  * Decrypts `message` with one of the record's states (see the module comment) and updates the
- * record in place — only when decryption succeeded.
+ * record in place — only when decryption succeeded. The record's states themselves are never
+ * changed in place (each attempt works on a copy; the one that worked replaces its original),
+ * so `record` may share them with the record the store holds (`SessionRecord.shareStates`).
  */
 export async function decryptWithRecord(
   record: SessionRecord,
