@@ -12,9 +12,9 @@
  *
  * Every operation on one address runs under `lock.run(address.toString(), …)`, works on a copy
  * of the stored record (a store may hand out the object it keeps; states that the operation
- * does not change in place are shared with it), and writes back only after every check passed: a bad, tampered,
- * truncated, replayed or wrong-session message throws a `ProtocolError` and leaves every
- * store exactly as it was. One-time prekeys are removed (and Kyber prekeys marked used) only
+ * does not change in place are shared with it, never changed), and writes back only after
+ * every check passed: a bad, tampered, truncated, replayed or wrong-session message throws a
+ * `ProtocolError` and leaves every store exactly as it was. One-time prekeys are removed (and Kyber prekeys marked used) only
  * once the PreKey message that used them has decrypted.
  * @module
  */
@@ -203,8 +203,10 @@ export class SessionCipher {
     const bytes = body.slice();
     return this.#lock.run(address.toString(), async () => {
       const message = PreKeySignalMessage.deserialize(bytes);
+      // Setting up or finding the session only adds, promotes and archives states, and the
+      // decryption works on a copy of the state it tries: the loaded states can be shared.
       const record =
-        (await this.#stores.session.loadSession(address))?.clone() ?? new SessionRecord();
+        (await this.#stores.session.loadSession(address))?.shareStates() ?? new SessionRecord();
       const used = await buildSessionFromPreKeyMessage(
         this.#stores,
         address,

@@ -7,6 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { utf8 } from '../src/_bytes.ts';
+import { PreKeySignalMessage } from '../src/messages.ts';
 import type { ProtocolAddress } from '../src/address.ts';
 import type { CiphertextMessage } from '../src/session.ts';
 import { SessionCipher } from '../src/session.ts';
@@ -173,3 +174,50 @@ describe('states shared between records (shareStates) are never changed in place
     expect(bytesOf(kept)).toEqual(before);
   });
 });
+
+describe('PreKey messages on a shared record', () => {
+  test('repeated PreKey messages of an unacknowledged session leave the kept record as it was', async () => {
+    const alice = new OurParty('alice');
+    const bob = new OurParty('bob');
+    await alice.processBundle(bob, await bob.makeBundle());
+    // Alice never hears back: every message is a PreKey message (as in a catch-up backlog).
+    const sent: CiphertextMessage[] = [];
+    for (let i = 0; i < 6; i++) sent.push(await alice.encrypt(bob, utf8(`p${i}`)));
+    expect(sent.every((m) => m.type === 'prekey')).toBe(true);
+    expect(dec(await bob.decrypt(alice, sent[0]!))).toBe('p0');
+
+    const sessions = new ObjectSessionStore();
+    await sessions.storeSession(
+      alice.address,
+      (await bob.stores.session.loadSession(alice.address))!,
+    );
+    const cipher = new SessionCipher({ ...bob.stores, session: sessions });
+    const receive = (m: CiphertextMessage) => cipher.decrypt(alice.address, m);
+    expect(dec(await receive(sent[1]!))).toBe('p1');
+    const kept = sessions.records.get(alice.address.toString())!;
+    const before = bytesOf(kept);
+
+    // The inner SignalMessage's MAC is the last 8 bytes of field 4: flip a byte inside it.
+    const tampered = { type: sent[3]!.type, body: sent[3]!.body.slice() };
+    const inner = PreKeySignalMessage.deserialize(tampered.body).message.serialize();
+    const at = indexOf(tampered.body, inner) + inner.length - 1;
+    tampered.body[at]! ^= 1;
+    await expect(receive(tampered)).rejects.toEqual(code('InvalidMac'));
+    expect(bytesOf(kept)).toEqual(before);
+    await expect(receive(sent[1]!)).rejects.toEqual(code('DuplicatedMessage'));
+    expect(bytesOf(kept)).toEqual(before);
+
+    for (const i of [3, 2, 5, 4]) expect(dec(await receive(sent[i]!))).toBe(`p${i}`);
+    expect(bytesOf(kept)).toEqual(before);
+    await sessions.storeSession(alice.address, kept);
+    expect(dec(await receive(sent[2]!))).toBe('p2');
+  });
+});
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  throw new Error('not found');
+}
