@@ -16,27 +16,46 @@ const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_BYTES = 2;
 const WIRE_FIXED32 = 5;
+const TWO_31 = 0x80000000;
 
+/**
+ * Writes into one growing buffer (no per-byte arrays, no parts list); `finish` copies out
+ * exactly the bytes written. Output is the same byte for byte as field-by-field concatenation.
+ */
 export class ProtoWriter {
-  private chunks: number[] = [];
-  private parts: Uint8Array[] = [];
-  private length = 0;
+  private buf: Uint8Array;
+  private pos = 0;
 
-  private flush(): void {
-    if (this.chunks.length) {
-      this.parts.push(Uint8Array.from(this.chunks));
-      this.length += this.chunks.length;
-      this.chunks = [];
-    }
+  constructor(capacity = 64) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  private ensure(extra: number): void {
+    const need = this.pos + extra;
+    if (need <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
   }
 
   private varint(n: number): void {
     // n is a non-negative integer ≤ 2^53; uint32 values are the common case.
-    while (n > 0x7f) {
-      this.chunks.push((n % 128) | 0x80);
-      n = Math.floor(n / 128);
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    if (n >= 0 && n < TWO_31 && (n | 0) === n) {
+      while (n > 0x7f) {
+        buf[pos++] = (n & 0x7f) | 0x80;
+        n >>>= 7;
+      }
+    } else {
+      while (n > 0x7f) {
+        buf[pos++] = (n % 128) | 0x80;
+        n = Math.floor(n / 128);
+      }
     }
-    this.chunks.push(n);
+    buf[pos++] = n;
+    this.pos = pos;
   }
 
   private tag(field: number, wire: number): void {
@@ -55,7 +74,8 @@ export class ProtoWriter {
   fixed64(field: number, value: number | undefined): this {
     if (value === undefined) return this;
     this.tag(field, WIRE_FIXED64);
-    for (let i = 0, n = value; i < 8; i++, n = Math.floor(n / 256)) this.chunks.push(n % 256);
+    this.ensure(8);
+    for (let i = 0, n = value; i < 8; i++, n = Math.floor(n / 256)) this.buf[this.pos++] = n % 256;
     return this;
   }
 
@@ -67,139 +87,163 @@ export class ProtoWriter {
   bytes(field: number, value: Uint8Array | undefined): this {
     if (value === undefined) return this;
     this.tag(field, WIRE_BYTES);
-    this.varint(value.length);
-    this.flush();
-    this.parts.push(value);
-    this.length += value.length;
+    const len = value.length;
+    this.varint(len);
+    this.ensure(len);
+    if (len <= 16) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < len; i++) buf[pos++] = value[i]!;
+    } else {
+      this.buf.set(value, this.pos);
+    }
+    this.pos += len;
     return this;
   }
 
   finish(): Uint8Array {
-    this.flush();
-    const out = new Uint8Array(this.length);
-    let offset = 0;
-    for (const p of this.parts) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
+    return this.buf.slice(0, this.pos);
   }
 }
 
-type FieldValue = { wire: number; num: number; bytes?: Uint8Array };
+/** Read position of `readVarint` (decoding is synchronous and never re-entered). */
+let at = 0;
 
-/** The decoded fields of one message. Later occurrences of a scalar field win (proto rule). */
+function malformed(what: string, code: ProtocolErrorCode, why: string): never {
+  throw new ProtocolError(code, `${what} is not valid protobuf: ${why}`);
+}
+
+function readVarint(data: Uint8Array, what: string, code: ProtocolErrorCode): number {
+  if (at < data.length && data[at]! < 0x80) return data[at++]!;
+  let result = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (at >= data.length) malformed(what, code, 'truncated varint');
+    const b = data[at++]!;
+    result += (b & 0x7f) * scale;
+    scale *= 128;
+    if ((b & 0x80) === 0) return result;
+  }
+  return malformed(what, code, 'varint too long');
+}
+
+/**
+ * The decoded fields of one message. Later occurrences of a scalar field win (proto rule).
+ * Kept flat: per occurrence, four numbers (field, wire type, varint value or length, offset
+ * of the bytes in `data`), looked up by a scan (messages have few fields; a repeated field's
+ * occurrences are read once, in order).
+ */
 export class ProtoFields {
   private constructor(
-    private readonly fields: Map<number, FieldValue[]>,
+    private readonly data: Uint8Array,
+    private readonly entries: number[],
     private readonly what: string,
     private readonly code: ProtocolErrorCode,
   ) {}
 
   /** Parses `data`; any malformation is a ProtocolError with `code`, naming `what`. */
   static decode(data: Uint8Array, what: string, code: ProtocolErrorCode = 'InvalidMessage') {
-    const fail = (why: string): never => {
-      throw new ProtocolError(code, `${what} is not valid protobuf: ${why}`);
-    };
-    const fields = new Map<number, FieldValue[]>();
-    let pos = 0;
-    const readVarint = (): number => {
-      let result = 0;
-      let scale = 1;
-      for (let i = 0; i < 10; i++) {
-        if (pos >= data.length) fail('truncated varint');
-        const b = data[pos++]!;
-        result += (b & 0x7f) * scale;
-        scale *= 128;
-        if ((b & 0x80) === 0) return result;
-      }
-      return fail('varint too long');
-    };
-    while (pos < data.length) {
-      const key = readVarint();
+    const entries: number[] = [];
+    at = 0;
+    while (at < data.length) {
+      const key = readVarint(data, what, code);
       const field = Math.floor(key / 8);
       const wire = key % 8;
-      if (field === 0) fail('field number 0');
-      let value: FieldValue;
+      if (field === 0) malformed(what, code, 'field number 0');
       switch (wire) {
         case WIRE_VARINT:
-          value = { wire, num: readVarint() };
+          entries.push(field, wire, readVarint(data, what, code), 0);
           break;
         case WIRE_BYTES: {
-          const len = readVarint();
-          if (len > data.length - pos) fail('length runs past the end');
-          value = { wire, num: len, bytes: data.subarray(pos, pos + len) };
-          pos += len;
+          const len = readVarint(data, what, code);
+          if (len > data.length - at) malformed(what, code, 'length runs past the end');
+          entries.push(field, wire, len, at);
+          at += len;
           break;
         }
         case WIRE_FIXED64:
         case WIRE_FIXED32: {
           const len = wire === WIRE_FIXED64 ? 8 : 4;
-          if (len > data.length - pos) fail('fixed field runs past the end');
-          value = { wire, num: 0, bytes: data.subarray(pos, pos + len) };
-          pos += len;
+          if (len > data.length - at) malformed(what, code, 'fixed field runs past the end');
+          entries.push(field, wire, 0, at);
+          at += len;
           break;
         }
         default:
-          return fail(`unsupported wire type ${wire}`);
+          return malformed(what, code, `unsupported wire type ${wire}`);
       }
-      const list = fields.get(field);
-      if (list) list.push(value);
-      else fields.set(field, [value]);
     }
-    return new ProtoFields(fields, what, code);
+    return new ProtoFields(data, entries, what, code);
   }
 
-  private last(field: number, wire: number): FieldValue | undefined {
-    const list = this.fields.get(field);
-    const v = list?.[list.length - 1];
-    if (v && v.wire !== wire) {
-      throw new ProtocolError(this.code, `${this.what} field ${field} has the wrong wire type`);
+  /** Index in `entries` of the last occurrence of `field`, checked for `wire`; -1 if none. */
+  private last(field: number, wire: number): number {
+    const e = this.entries;
+    for (let i = e.length - 4; i >= 0; i -= 4) {
+      if (e[i] !== field) continue;
+      if (e[i + 1] !== wire) {
+        throw new ProtocolError(this.code, `${this.what} field ${field} has the wrong wire type`);
+      }
+      return i;
     }
-    return v;
+    return -1;
+  }
+
+  private bytesAt(i: number, len: number): Uint8Array {
+    const start = this.entries[i + 3]!;
+    return this.data.subarray(start, start + len);
   }
 
   has(field: number): boolean {
-    return this.fields.has(field);
+    const e = this.entries;
+    for (let i = 0; i < e.length; i += 4) if (e[i] === field) return true;
+    return false;
   }
 
   /** A uint32 field (proto semantics: the low 32 bits of the varint). */
   uint32(field: number): number | undefined {
-    const v = this.last(field, WIRE_VARINT);
-    return v === undefined ? undefined : v.num % 0x100000000;
+    const i = this.last(field, WIRE_VARINT);
+    return i < 0 ? undefined : this.entries[i + 2]! % 0x100000000;
   }
 
   /** A uint64 field as a number (exact up to 2^53, enough for timestamps and counters). */
   uint64(field: number): number | undefined {
-    return this.last(field, WIRE_VARINT)?.num;
+    const i = this.last(field, WIRE_VARINT);
+    return i < 0 ? undefined : this.entries[i + 2];
   }
 
   /** A fixed64 field as a number (exact up to 2^53). */
   fixed64(field: number): number | undefined {
-    const b = this.last(field, WIRE_FIXED64)?.bytes;
-    if (b === undefined) return undefined;
+    const i = this.last(field, WIRE_FIXED64);
+    if (i < 0) return undefined;
+    const b = this.bytesAt(i, 8);
     let n = 0;
-    for (let i = 7; i >= 0; i--) n = n * 256 + b[i]!;
+    for (let j = 7; j >= 0; j--) n = n * 256 + b[j]!;
     return n;
   }
 
   bool(field: number): boolean | undefined {
-    const v = this.last(field, WIRE_VARINT);
-    return v === undefined ? undefined : v.num !== 0;
+    const i = this.last(field, WIRE_VARINT);
+    return i < 0 ? undefined : this.entries[i + 2] !== 0;
   }
 
   bytes(field: number): Uint8Array | undefined {
-    return this.last(field, WIRE_BYTES)?.bytes;
+    const i = this.last(field, WIRE_BYTES);
+    return i < 0 ? undefined : this.bytesAt(i, this.entries[i + 2]!);
   }
 
   /** Every occurrence of a repeated bytes field, in order. */
   repeatedBytes(field: number): Uint8Array[] {
-    return (this.fields.get(field) ?? []).map((v) => {
-      if (v.wire !== WIRE_BYTES || !v.bytes) {
+    const e = this.entries;
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < e.length; i += 4) {
+      if (e[i] !== field) continue;
+      if (e[i + 1] !== WIRE_BYTES) {
         throw new ProtocolError(this.code, `${this.what} field ${field} has the wrong wire type`);
       }
-      return v.bytes;
-    });
+      out.push(this.bytesAt(i, e[i + 2]!));
+    }
+    return out;
   }
 
   requireUint32(field: number, name: string): number {

@@ -11,9 +11,10 @@
  * ```
  *
  * Every operation on one address runs under `lock.run(address.toString(), …)`, works on a copy
- * of the stored record (a store may hand out the object it keeps), and writes back only after every check passed: a bad, tampered,
- * truncated, replayed or wrong-session message throws a `ProtocolError` and leaves every
- * store exactly as it was. One-time prekeys are removed (and Kyber prekeys marked used) only
+ * of the stored record (a store may hand out the object it keeps; states that the operation
+ * does not change in place are shared with it, never changed), and writes back only after
+ * every check passed: a bad, tampered, truncated, replayed or wrong-session message throws a
+ * `ProtocolError` and leaves every store exactly as it was. One-time prekeys are removed (and Kyber prekeys marked used) only
  * once the PreKey message that used them has decrypted.
  * @module
  */
@@ -161,7 +162,10 @@ export class SessionCipher {
     abytes(plaintext, 'plaintext');
     const data = plaintext.slice();
     return this.#lock.run(address.toString(), async () => {
-      const record = (await this.#stores.session.loadSession(address))?.clone();
+      // Only the current state changes: it is copied, the archived ones are shared.
+      const record = (await this.#stores.session.loadSession(address))?.shareStates();
+      const current = record?.currentState;
+      if (record && current) record.setCurrentState(current.clone());
       const remote = record?.currentState?.remoteIdentity;
       if (!record || !remote) {
         throw new ProtocolError('SessionNotFound', `no session with ${address.toString()}`);
@@ -199,8 +203,10 @@ export class SessionCipher {
     const bytes = body.slice();
     return this.#lock.run(address.toString(), async () => {
       const message = PreKeySignalMessage.deserialize(bytes);
+      // Setting up or finding the session only adds, promotes and archives states, and the
+      // decryption works on a copy of the state it tries: the loaded states can be shared.
       const record =
-        (await this.#stores.session.loadSession(address))?.clone() ?? new SessionRecord();
+        (await this.#stores.session.loadSession(address))?.shareStates() ?? new SessionRecord();
       const used = await buildSessionFromPreKeyMessage(
         this.#stores,
         address,
@@ -233,7 +239,9 @@ export class SessionCipher {
     const bytes = body.slice();
     return this.#lock.run(address.toString(), async () => {
       const message = SignalMessage.deserialize(bytes);
-      const record = (await this.#stores.session.loadSession(address))?.clone();
+      // decryptWithRecord works on a copy of each state it tries and only replaces states in
+      // the record: the loaded states can be shared, never changed.
+      const record = (await this.#stores.session.loadSession(address))?.shareStates();
       if (!record) {
         throw new ProtocolError('SessionNotFound', `no session with ${address.toString()}`);
       }

@@ -37,7 +37,7 @@ import { KeyPair, type PublicKey } from '../curve.ts';
 import { ProtocolError, isProtocolError } from '../errors.ts';
 import { PreKeySignalMessage, SignalMessage } from '../messages.ts';
 import { systemRandom, type RandomSource } from '../random.ts';
-import { spqrRecv, spqrSend } from '../spqr/index.ts';
+import { spqrRecvDecoded, spqrSendDecoded } from '../spqr/index.ts';
 import { MessageKeys } from '../ratchet/message-keys.ts';
 import type { SessionRecord } from './session-record.ts';
 import { SessionState, type ReceiverChain, type SkippedKey } from './session-state.ts';
@@ -65,7 +65,8 @@ export function encryptWithRecord(
       'session was never acknowledged and is too old to send on; process a fresh bundle',
     );
   }
-  const spqr = spqrSend(state.pqRatchetState, rng);
+  // Mutates the record's SPQR state in place: the caller works on a copy of the record.
+  const spqr = spqrSendDecoded(state.pqState(), rng);
   const keys = chain.chainKey.messageKeys(spqr.key);
   const ciphertext = aes256CbcEncrypt(keys.cipherKey, keys.iv, plaintext);
   const message = SignalMessage.create({
@@ -81,7 +82,7 @@ export function encryptWithRecord(
   });
   wipe(keys.cipherKey, keys.macKey, keys.iv);
   chain.chainKey = chain.chainKey.next();
-  state.pqRatchetState = spqr.state;
+  state.setPqState(spqr.state);
 
   const pending = state.pendingPreKey;
   if (!pending) return { type: 'whisper', body: message.serialize() };
@@ -102,7 +103,9 @@ export function encryptWithRecord(
 
 /**
  * Decrypts `message` with one of the record's states (see the module comment) and updates the
- * record in place — only when decryption succeeded.
+ * record in place — only when decryption succeeded. The record's states themselves are never
+ * changed in place (each attempt works on a copy; the one that worked replaces its original),
+ * so `record` may share them with the record the store holds (`SessionRecord.shareStates`).
  */
 export async function decryptWithRecord(
   record: SessionRecord,
@@ -171,15 +174,16 @@ async function decryptWithState(
   }
   const chain = await getOrCreateReceiverChain(state, message.senderRatchetKey, rng);
   const seed = getOrCreateMessageKeySeed(state, chain, message.counter);
-  // SPQR's state is only kept (below) once the MAC and the body check out.
-  const spqr = spqrRecv(state.pqRatchetState, message.pqRatchet);
+  // SPQR's new state is only kept (below) once the MAC and the body check out. It runs on
+  // this copy's own decoded state, which a failure leaves changed: the copy is then dropped.
+  const spqr = spqrRecvDecoded(state.pqState(), message.pqRatchet);
   const keys = MessageKeys.derive(seed, message.counter, spqr.key);
   try {
     if (!message.verifyMac(keys.macKey, state.remoteIdentity, state.localIdentity)) {
       throw new ProtocolError('InvalidMac', 'message MAC verification failed');
     }
     const plaintext = aes256CbcDecrypt(keys.cipherKey, keys.iv, message.ciphertext);
-    state.pqRatchetState = spqr.state;
+    state.setPqState(spqr.state);
     state.clearUnacknowledgedPreKeyMessage();
     return plaintext;
   } finally {
@@ -229,7 +233,8 @@ function getOrCreateMessageKeySeed(
         `message ${counter} was already received (chain is at ${index})`,
       );
     }
-    return skipped.seed;
+    // A copy: the caller wipes it, and the record it came from may share the stored key.
+    return skipped.seed.slice();
   }
   const jump = counter - index;
   if (jump > MAX_FORWARD_JUMPS && !state.isSelfSession) {

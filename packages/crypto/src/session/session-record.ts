@@ -85,10 +85,14 @@ export class SessionRecord {
 
   /** Archives the current state, leaving none (e.g. to force a new session). */
   archiveCurrentState(): void {
-    const archived = this.#current;
+    let archived = this.#current;
     if (!archived) return;
-    // An archived session is never resumed as an initiator: it sends plain messages.
-    archived.clearUnacknowledgedPreKeyMessage();
+    // An archived session is never resumed as an initiator: it sends plain messages. Cleared
+    // on a copy, never in place: the state may be shared with another record (`shareStates`).
+    if (archived.pendingPreKey || archived.pendingKyberPreKey) {
+      archived = archived.clone();
+      archived.clearUnacknowledgedPreKeyMessage();
+    }
     this.#previous.unshift(archived);
     for (const evicted of this.#previous.splice(ARCHIVED_STATES_MAX_LENGTH)) {
       const k = evicted.senderChain?.ratchetKey.privateKey;
@@ -97,9 +101,28 @@ export class SessionRecord {
     this.#current = undefined;
   }
 
-  /** A deep copy to work on, so a failed operation leaves the original untouched. */
+  /**
+   * A deep copy to work on, so a failed operation leaves the original untouched (each state
+   * is copied with `SessionState.clone`, without a protobuf round trip).
+   */
   clone(): SessionRecord {
-    return SessionRecord.deserialize(this.serialize());
+    return new SessionRecord(
+      this.#current?.clone(),
+      this.#previous.map((s) => s.clone()),
+    );
+  }
+
+  /**
+   * A copy with its own list of states that shares the states themselves: for operations that
+   * only replace or reorder states and never change one in place (decrypting a whisper
+   * message, which works on a copy of each state it tries; encrypting, once the current state
+   * is replaced by its own copy). Cheaper than `clone` by every state it does not copy. The
+   * ciphers never change a state of a record they loaded in place, so sharing is safe for
+   * records they store. Internal: applications use `clone`.
+   * @internal
+   */
+  shareStates(): SessionRecord {
+    return new SessionRecord(this.#current, this.#previous);
   }
 
   /** `RecordStructure` bytes. Secret: they hold every session key. */

@@ -20,9 +20,11 @@ import { KeyPair, PrivateKey, PublicKey } from '../curve.ts';
 import { ProtocolError } from '../errors.ts';
 import { ChainKey } from '../ratchet/chain-key.ts';
 import { RootKey } from '../ratchet/root-key.ts';
+import { cloneState, readState, writeState, type PqRatchetState } from '../spqr/state-proto.ts';
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
 const nz = (n: number): number | undefined => (n === 0 ? undefined : n);
+const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 
 /** A skipped message key, kept as its chain-step seed. */
 export interface SkippedKey {
@@ -78,8 +80,14 @@ export class SessionState {
   localRegistrationId = 0;
   /** Serialised base key of the session's initiator: the session's identity on both sides. */
   aliceBaseKey: Uint8Array;
-  /** SPQR's `PqRatchetState` bytes (field 15); empty for a session without SPQR. */
-  pqRatchetState: Uint8Array = new Uint8Array(0);
+  /**
+   * SPQR's state, kept as stored bytes (field 15), decoded, or both: loading a record leaves
+   * it as bytes until SPQR first runs, and after that it stays decoded until the bytes are
+   * asked for (`encode`, i.e. when the record is serialized), so a record that handles many
+   * messages between two saves decodes and encodes it once, not per message.
+   */
+  #pqBytes: Uint8Array | undefined = EMPTY;
+  #pqDecoded: PqRatchetState | undefined;
 
   constructor(init: SessionStateInit) {
     this.sessionVersion = init.sessionVersion;
@@ -87,6 +95,35 @@ export class SessionState {
     this.remoteIdentity = init.remoteIdentity;
     this.rootKey = init.rootKey;
     this.aliceBaseKey = init.aliceBaseKey.slice();
+  }
+
+  /** SPQR's `PqRatchetState` bytes (field 15); empty for a session without SPQR. */
+  get pqRatchetState(): Uint8Array {
+    if (this.#pqBytes === undefined) this.#pqBytes = writeState(this.#pqDecoded!);
+    return this.#pqBytes;
+  }
+
+  set pqRatchetState(bytes: Uint8Array) {
+    this.#pqBytes = bytes;
+    this.#pqDecoded = undefined;
+  }
+
+  /**
+   * The decoded SPQR state, to run SPQR on. The operations mutate it: call this on a copy of
+   * the session state (`clone`) and hand the result to `setPqState`. Malformed stored bytes
+   * throw `InvalidRecord` here, where the protocol first needs them.
+   */
+  pqState(): PqRatchetState {
+    if (this.#pqDecoded === undefined) this.#pqDecoded = readState(this.#pqBytes!);
+    // Whoever takes the decoded state may change it: the cached bytes no longer hold.
+    this.#pqBytes = undefined;
+    return this.#pqDecoded;
+  }
+
+  /** Replaces the SPQR state by a decoded one (the result of an SPQR operation). */
+  setPqState(state: PqRatchetState): void {
+    this.#pqDecoded = state;
+    this.#pqBytes = undefined;
   }
 
   /** A session with our own identity (notes to self): exempt from the forward-jump limit. */
@@ -128,9 +165,36 @@ export class SessionState {
     this.pendingKyberPreKey = undefined;
   }
 
-  /** A deep copy (through the serialised form, so nothing can be shared by accident). */
+  /**
+   * A deep copy: nothing mutable is shared (keys, chain keys and public keys are immutable
+   * objects and are shared; arrays, chains and the SPQR state are copied), so the copy can be
+   * worked on and dropped on failure. Equal to `SessionState.decode(this.encode())` without
+   * the protobuf round trip (tested).
+   */
   clone(): SessionState {
-    return SessionState.decode(this.encode());
+    const copy = new SessionState(this);
+    copy.previousCounter = this.previousCounter;
+    const sender = this.senderChain;
+    if (sender) copy.senderChain = { ratchetKey: sender.ratchetKey, chainKey: sender.chainKey };
+    copy.receiverChains = this.receiverChains.map((c) => ({
+      ratchetKey: c.ratchetKey,
+      chainKey: c.chainKey,
+      // Skipped keys are replaced, never changed in place: the array is copied, not the keys.
+      messageKeys: c.messageKeys.slice(),
+    }));
+    if (this.pendingPreKey) copy.pendingPreKey = { ...this.pendingPreKey };
+    if (this.pendingKyberPreKey) {
+      copy.pendingKyberPreKey = {
+        preKeyId: this.pendingKyberPreKey.preKeyId,
+        ciphertext: this.pendingKyberPreKey.ciphertext.slice(),
+      };
+    }
+    copy.remoteRegistrationId = this.remoteRegistrationId;
+    copy.localRegistrationId = this.localRegistrationId;
+    // Stored bytes are never changed in place (a new array replaces them), so they are shared.
+    copy.#pqBytes = this.#pqBytes;
+    copy.#pqDecoded = this.#pqDecoded && cloneState(this.#pqDecoded);
+    return copy;
   }
 
   /** `SessionStructure` bytes. Secret: they hold the root, chain and ratchet keys. */

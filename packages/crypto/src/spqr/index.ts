@@ -67,9 +67,18 @@ export interface SpqrSend {
   key: Uint8Array | undefined;
 }
 
-export function spqrSend(stateBytes: Uint8Array, rng: RandomSource = systemRandom): SpqrSend {
-  const s = readState(stateBytes);
-  if (!s.v1) return { state: new Uint8Array(0), msg: new Uint8Array(0), key: undefined };
+/** `spqrSend` on a decoded state, which it mutates: pass a copy you can drop on failure. */
+export interface SpqrSendDecoded {
+  state: PqRatchetState;
+  msg: Uint8Array;
+  key: Uint8Array | undefined;
+}
+
+export function spqrSendDecoded(
+  s: PqRatchetState,
+  rng: RandomSource = systemRandom,
+): SpqrSendDecoded {
+  if (!s.v1) return { state: {}, msg: new Uint8Array(0), key: undefined };
   const sent = braidSend(s.v1, rng);
   let chain: Chain | undefined;
   if (s.chain) chain = s.chain;
@@ -82,11 +91,16 @@ export function spqrSend(stateBytes: Uint8Array, rng: RandomSource = systemRando
     if (sent.key) addEpoch(chain, sent.key.epoch, sent.key.secret);
     [index, key] = sendKey(chain, sent.msg.epoch - 1);
   }
-  return {
-    state: writeState({ versionNegotiation: s.versionNegotiation, chain, v1: sent.state }),
-    msg: serializeMessage(sent.msg, index),
-    key,
-  };
+  const state: PqRatchetState = {};
+  if (s.versionNegotiation) state.versionNegotiation = s.versionNegotiation;
+  if (chain) state.chain = chain;
+  state.v1 = sent.state;
+  return { state, msg: serializeMessage(sent.msg, index), key };
+}
+
+export function spqrSend(stateBytes: Uint8Array, rng: RandomSource = systemRandom): SpqrSend {
+  const out = spqrSendDecoded(readState(stateBytes), rng);
+  return { state: writeState(out.state), msg: out.msg, key: out.key };
 }
 
 export interface SpqrRecv {
@@ -102,21 +116,35 @@ function negotiateDown(s: PqRatchetState, vn: VersionNegotiation, version: numbe
   return { chain: chainFrom(s) };
 }
 
-export function spqrRecv(stateBytes: Uint8Array, msgBytes: Uint8Array): SpqrRecv {
-  let s = readState(stateBytes);
+/**
+ * `spqrRecv` on a decoded state, which it may mutate even when it throws: pass a copy you can
+ * drop on failure. Returns `s` itself when the message leaves the state as it is.
+ */
+export function spqrRecvDecoded(
+  s: PqRatchetState,
+  msgBytes: Uint8Array,
+): { state: PqRatchetState; key: Uint8Array | undefined } {
   const msgVersion = msgBytes.length === 0 ? VERSION_0 : msgBytes[0]!;
-  if (msgVersion > VERSION_1) return { state: stateBytes, key: undefined };
+  if (msgVersion > VERSION_1) return { state: s, key: undefined };
   const ourVersion = s.v1 ? VERSION_1 : VERSION_0;
   if (msgVersion < ourVersion) {
     if (!s.versionNegotiation) throw new ProtocolError('InvalidMessage', 'SPQR version mismatch');
     s = negotiateDown(s, s.versionNegotiation, msgVersion);
   }
-  if (!s.v1) return { state: new Uint8Array(0), key: undefined };
+  if (!s.v1) return { state: {}, key: undefined };
   const { msg, index } = deserializeMessage(msgBytes);
   const received = braidRecv(s.v1, msg);
   const chain = chainFrom(s);
   if (received.key) addEpoch(chain, received.key.epoch, received.key.secret);
   const keyEpoch = msg.epoch - 1;
   const key = keyEpoch === 0 && index === 0 ? undefined : recvKey(chain, keyEpoch, index);
-  return { state: writeState({ chain, v1: received.state }), key };
+  return { state: { chain, v1: received.state }, key };
+}
+
+export function spqrRecv(stateBytes: Uint8Array, msgBytes: Uint8Array): SpqrRecv {
+  const msgVersion = msgBytes.length === 0 ? VERSION_0 : msgBytes[0]!;
+  const s = readState(stateBytes);
+  if (msgVersion > VERSION_1) return { state: stateBytes, key: undefined };
+  const out = spqrRecvDecoded(s, msgBytes);
+  return { state: writeState(out.state), key: out.key };
 }

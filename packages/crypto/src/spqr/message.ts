@@ -47,33 +47,37 @@ export function serializeMessage(msg: V1Message, index: number): Uint8Array {
 
 const bad = (why: string) => new ProtocolError('InvalidMessage', `SPQR message: ${why}`);
 
+/** Read position of `varint` (parsing is synchronous and never re-entered). */
+let at = 0;
+
+function varint(from: Uint8Array): number {
+  let out = 0;
+  let scale = 1;
+  for (let i = 0; i < 10 && at < from.length; i++) {
+    const b = from[at++]!;
+    out += (b & 0x7f) * scale;
+    scale *= 128;
+    if ((b & 0x80) === 0) {
+      if (!Number.isSafeInteger(out)) throw bad('varint too large');
+      return out;
+    }
+  }
+  throw bad('truncated varint');
+}
+
 export function deserializeMessage(from: Uint8Array): { msg: V1Message; index: number } {
   if (from.length === 0 || from[0] !== 1) throw bad('not version 1');
-  let at = 1;
-  const varint = (): number => {
-    let out = 0;
-    let scale = 1;
-    for (let i = 0; i < 10 && at < from.length; i++) {
-      const b = from[at++]!;
-      out += (b & 0x7f) * scale;
-      scale *= 128;
-      if ((b & 0x80) === 0) {
-        if (!Number.isSafeInteger(out)) throw bad('varint too large');
-        return out;
-      }
-    }
-    throw bad('truncated varint');
-  };
-  const epoch = varint();
+  at = 1;
+  const epoch = varint(from);
   if (epoch === 0) throw bad('epoch 0');
-  const index = varint();
+  const index = varint(from);
   if (index > 0xffffffff) throw bad('index too large');
   if (at >= from.length) throw bad('no payload type');
   const type = from[at++]!;
   if (type > PayloadType.Ct2) throw bad('unknown payload type');
   let chunk: Chunk | undefined;
   if (hasChunk(type)) {
-    const chunkIndex = varint();
+    const chunkIndex = varint(from);
     if (chunkIndex > 0xffff || at + CHUNK_SIZE > from.length) throw bad('bad chunk');
     chunk = { index: chunkIndex, data: from.slice(at, at + CHUNK_SIZE) };
   }

@@ -308,3 +308,67 @@ export function readState(b: Uint8Array): PqRatchetState {
   if (v1 !== undefined) out.v1 = readV1(v1);
   return out;
 }
+
+function cloneDirection(d: EpochDirection): EpochDirection {
+  return { ctr: d.ctr, next: d.next.slice(), prev: d.prev.slice() };
+}
+
+function cloneChain(c: Chain): Chain {
+  return {
+    direction: c.direction,
+    currentEpoch: c.currentEpoch,
+    sendEpoch: c.sendEpoch,
+    links: c.links.map((l) => ({ send: cloneDirection(l.send), recv: cloneDirection(l.recv) })),
+    nextRoot: c.nextRoot.slice(),
+    params: { maxJump: c.params.maxJump, maxOooKeys: c.params.maxOooKeys },
+  };
+}
+
+function cloneV1(s: BraidState): BraidState {
+  const from = s as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {
+    kind: s.kind,
+    epoch: s.epoch,
+    auth: { rootKey: s.auth.rootKey.slice(), macKey: s.auth.macKey.slice() },
+  };
+  for (const [, name] of KINDS[s.kind].uc) out[name] = (from[name] as Uint8Array).slice();
+  for (const [, name, type] of CODERS[s.kind]) {
+    if (type === 'enc') {
+      const e = from[name] as PolyEncoder;
+      out[name] = new PolyEncoder(
+        e.idx,
+        e.points?.map((p) => p.slice()),
+        e.polys?.map((p) => p.slice()),
+      );
+    } else {
+      const d = from[name] as PolyDecoder;
+      out[name] = new PolyDecoder(
+        d.ptsNeeded,
+        d.pts.map((m) => new Map(m)),
+        d.isComplete,
+      );
+    }
+  }
+  return out as unknown as BraidState;
+}
+
+/**
+ * A deep copy of a decoded state, equal to `readState(writeState(s))` but without the
+ * protobuf round trip: the SPQR operations mutate their state in place, so a session state
+ * that is copied to be worked on (and rolled back by dropping the copy) copies this too.
+ */
+export function cloneState(s: PqRatchetState): PqRatchetState {
+  const out: PqRatchetState = {};
+  const vn = s.versionNegotiation;
+  if (vn) {
+    out.versionNegotiation = {
+      authKey: vn.authKey.slice(),
+      direction: vn.direction,
+      minVersion: vn.minVersion,
+      chainParams: { maxJump: vn.chainParams.maxJump, maxOooKeys: vn.chainParams.maxOooKeys },
+    };
+  }
+  if (s.chain) out.chain = cloneChain(s.chain);
+  if (s.v1) out.v1 = cloneV1(s.v1);
+  return out;
+}
