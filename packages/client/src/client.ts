@@ -254,11 +254,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
       // History-gap work cut off by a stop or crash: answered or fetched now (network).
       this.#ctx.background(this.#gaps.answerPending(), 'answering a history-gap request');
       this.#ctx.background(this.#gaps.downloadPending(), 'fetching the missing history');
+      this.#ctx.background(this.#gaps.watch(), 'checking the missing history');
     }
   }
   stop(): Promise<void> {
     this.#runs++;
     this.#sweeper.stop();
+    this.#gaps.stop();
     return this.#connection.stop();
   }
   /** Call when the platform says the network is back (browsers: the `online` event). */

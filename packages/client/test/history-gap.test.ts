@@ -8,7 +8,13 @@ import type { Envelope } from '@parley/protocol';
 import { ClientContext, type ClientEvents } from '../src/context.ts';
 import { Emitter } from '../src/events.ts';
 import { encodeArchive } from '../src/history/archive.ts';
-import { gapSince, HistoryGaps, GAP_MARGIN_MS, MAX_GAP_MESSAGES } from '../src/history/gap.ts';
+import {
+  gapSince,
+  HistoryGaps,
+  GAP_ANSWER_TIMEOUT_MS,
+  GAP_MARGIN_MS,
+  MAX_GAP_MESSAGES,
+} from '../src/history/gap.ts';
 import type { HistoryTransport, StoredHistoryState } from '../src/history/transfer.ts';
 import { create, HistoryGapSchema, HistoryGapRequestSchema } from '../src/content/index.ts';
 import { META, messageKey } from '../src/keys.ts';
@@ -60,10 +66,18 @@ async function store(storage: Storage, messages: MessageRecord[]) {
 }
 
 /** A device with `deviceId`, its sync sends captured instead of sent. */
-function device(deviceId: number, transport: HistoryTransport = memoryTransport()) {
+function device(
+  deviceId: number,
+  transport: HistoryTransport = memoryTransport(),
+  clock?: () => number,
+) {
   const storage = new Storage(new MemoryBackend());
   const events = new Emitter<ClientEvents>();
-  const ctx = new ClientContext({ storage }, account(deviceId), events);
+  const ctx = new ClientContext(
+    { storage, ...(clock ? { clock } : {}) },
+    account(deviceId),
+    events,
+  );
   const sent: unknown[] = [];
   const selfSync = {
     send: async (_scope: unknown, value: unknown) => void sent.push(value),
@@ -90,8 +104,8 @@ const from = (deviceId: number) =>
   ({ sourceAccountId: ME, sourceDeviceId: deviceId }) as unknown as Envelope;
 
 /** The new device (2) after importing an archive from device 1, waiting for the gap. */
-async function waiting() {
-  const d = device(2);
+async function waiting(clock?: () => number) {
+  const d = device(2, undefined, clock);
   await d.storage.put('meta', META.history, {
     state: 'imported',
     messages: 0,
@@ -179,8 +193,16 @@ describe('history gap', () => {
       ),
     );
     for (let i = 0; i < 4; i++) await d.gaps.answerPending();
-    expect(d.sent).toEqual([]);
     expect(failures.length).toBe(3);
+    // The new device is told, in the transaction that drops the request.
+    expect(d.sent).toEqual([
+      {
+        body: {
+          case: 'historyGap',
+          value: { requestId: REQUEST, archive: new Uint8Array(0), gaveUp: true },
+        },
+      },
+    ]);
     expect(await d.storage.get('meta', META.historyGapAnswers)).toEqual([]);
   });
 
@@ -202,6 +224,46 @@ describe('history gap', () => {
       d.gaps.onAnswer(scope, from(1), create(HistoryGapSchema, { ...gap })),
     );
     expect(await d.storage.list('messages')).toHaveLength(2);
+    expect(await d.storage.get('meta', META.history)).toMatchObject({
+      gap: { state: 'filled', messages: 2 },
+    });
+  });
+
+  it('an archive device that gave up fails the wait with why; later answers change nothing', async () => {
+    const d = await waiting();
+    const failed = d.events.waitFor('historyGapFailed');
+    const gaveUp = create(HistoryGapSchema, { requestId: REQUEST, gaveUp: true });
+    await d.ctx.transaction((scope) => d.gaps.onAnswer(scope, from(1), gaveUp));
+    expect(await failed).toMatchObject({ retry: false, reason: /could not send them/ });
+    await d.ctx.transaction(async (scope) =>
+      d.gaps.onAnswer(scope, from(1), await answer([message(1)])),
+    );
+    expect(await d.storage.list('messages')).toEqual([]);
+    expect(await d.storage.get('meta', META.history)).toMatchObject({ gap: { state: 'failed' } });
+  });
+
+  it('an unanswered request fails after the timeout, and a late answer still fills it', async () => {
+    let now = GAP_ANSWER_TIMEOUT_MS - 1; // the import was at 0
+    const d = await waiting(() => now);
+    await d.gaps.watch(); // not yet: still waiting
+    d.gaps.stop();
+    expect(await d.storage.get('meta', META.history)).toMatchObject({
+      gap: { state: 'requested' },
+    });
+    now = GAP_ANSWER_TIMEOUT_MS;
+    const failed = d.events.waitFor('historyGapFailed');
+    await d.gaps.watch();
+    expect(await failed).toMatchObject({ retry: false, reason: /has not sent them/ });
+    expect(await d.storage.get('meta', META.history)).toMatchObject({
+      gap: { state: 'failed', requestId: REQUEST, deviceId: 1 },
+    });
+    // The archive device comes back days later: its answer is still taken, from it only.
+    const gap = await answer([message(1), message(2)]);
+    await d.ctx.transaction((scope) => d.gaps.onAnswer(scope, from(3), gap));
+    expect(await d.storage.list('messages')).toEqual([]);
+    const filled = d.events.waitFor('historyGapFilled');
+    await d.ctx.transaction((scope) => d.gaps.onAnswer(scope, from(1), gap));
+    expect(await filled).toEqual({ messages: 2 });
     expect(await d.storage.get('meta', META.history)).toMatchObject({
       gap: { state: 'filled', messages: 2 },
     });

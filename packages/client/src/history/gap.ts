@@ -19,6 +19,10 @@
  *    recorded there, then downloaded after the commit (and again at `start()` if cut off).
  *    Messages already here (from the archive or received live) are skipped by the same
  *    (sender, id) index as the archive import.
+ * 4. Nobody waits forever: an archive device that gives up answering says so (`gave_up`), and
+ *    a request unanswered after `GAP_ANSWER_TIMEOUT_MS` (the archive device offline, reset or
+ *    unlinked) is marked failed at `start()` or when the time comes while running. A late
+ *    answer to a timed-out request is still taken.
  * @module
  */
 import type { Envelope } from '@parley/protocol';
@@ -50,10 +54,15 @@ export const MAX_INLINE_GAP_BYTES = 32 * 1024;
 const MAX_PENDING_ANSWERS = 8;
 /** Attempts at answering one request (each `start()` tries again) before it is dropped. */
 const MAX_ANSWER_ATTEMPTS = 3;
+/** How long the new device waits for an answer before it says the gap was not filled. */
+export const GAP_ANSWER_TIMEOUT_MS = 3 * 24 * 3600_000;
+/** Timers longer than this overflow setTimeout's 32-bit delay: checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What the new device tracks inside `meta/history` (state `imported`). */
 export type StoredGap =
-  | { state: 'requested'; requestId: string; deviceId: number }
+  /** `at`: when requested (absent in records from before the timeout: counted from the import). */
+  | { state: 'requested'; requestId: string; deviceId: number; at?: number }
   | {
       state: 'downloading';
       requestId: string;
@@ -64,7 +73,8 @@ export type StoredGap =
       size: number;
     }
   | { state: 'filled'; messages: number; at: number }
-  | { state: 'failed'; reason: string; at: number };
+  /** After a timeout, `requestId` and `deviceId` stay: a late answer is still taken. */
+  | { state: 'failed'; reason: string; at: number; requestId?: string; deviceId?: number };
 
 interface PendingAnswer {
   requestId: string;
@@ -78,6 +88,7 @@ type Imported = Extract<StoredHistoryState, { state: 'imported' }>;
 export class HistoryGaps {
   #answering: Promise<void> | undefined;
   #downloading: Promise<void> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -105,7 +116,41 @@ export class HistoryGaps {
         },
       },
     });
-    return { state: 'requested', requestId, deviceId };
+    return { state: 'requested', requestId, deviceId, at: this.ctx.now() };
+  }
+
+  /**
+   * At `start()`: marks a request unanswered for `GAP_ANSWER_TIMEOUT_MS` failed, or arms a timer
+   * for when it will be (cleared by `stop()`).
+   */
+  async watch(): Promise<void> {
+    this.stop();
+    const { ctx } = this;
+    const history = await ctx.storage.get<StoredHistoryState>('meta', META.history);
+    if (history?.state !== 'imported' || history.gap?.state !== 'requested') return;
+    const left = (history.gap.at ?? history.at) + GAP_ANSWER_TIMEOUT_MS - ctx.now();
+    if (left > 0) {
+      this.#timer = setTimeout(
+        () => ctx.background(this.watch(), 'checking the missing history'),
+        Math.min(left, MAX_TIMER_MS),
+      );
+      (this.#timer as { unref?: () => void }).unref?.();
+      return;
+    }
+    await ctx.transaction(async (scope) => {
+      const now = await scope.tx.get<StoredHistoryState>('meta', META.history);
+      if (now?.state !== 'imported' || now.gap?.state !== 'requested') return;
+      const { requestId, deviceId } = now.gap;
+      await this.#fail(scope, now, 'the device that sent the history has not sent them', {
+        requestId,
+        deviceId,
+      });
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** A `HistoryGap` from one of our devices. */
@@ -116,11 +161,16 @@ export class HistoryGaps {
     if (
       !history ||
       history.state !== 'imported' ||
-      wanted?.state !== 'requested' ||
+      !(wanted?.state === 'requested' || wanted?.state === 'failed') ||
+      wanted.requestId === undefined ||
       wanted.requestId !== gap.requestId ||
       wanted.deviceId !== env.sourceDeviceId
     ) {
       return; // not ours, not from the device we asked, or already answered
+    }
+    if (gap.gaveUp) {
+      if (wanted.state === 'failed') return; // already said
+      return this.#fail(scope, history, 'the device that sent the history could not send them');
     }
     if (gap.pointer?.attachmentId) {
       const p = gap.pointer;
@@ -136,7 +186,7 @@ export class HistoryGaps {
         gap: {
           state: 'downloading',
           requestId: wanted.requestId,
-          deviceId: wanted.deviceId,
+          deviceId: wanted.deviceId!,
           attachmentId: p.attachmentId,
           key: p.key,
           digest: p.digest,
@@ -204,11 +254,17 @@ export class HistoryGaps {
     this.#emit(scope, 'historyGapFilled', { messages });
   }
 
-  async #fail(scope: Scope, history: Imported, why: string): Promise<void> {
+  /** `late`: the request a late answer may still fill. */
+  async #fail(
+    scope: Scope,
+    history: Imported,
+    why: string,
+    late?: { requestId: string; deviceId: number },
+  ): Promise<void> {
     const reason = failureText(`the messages from while this device was being linked: ${why}`);
     await scope.tx.put('meta', META.history, {
       ...history,
-      gap: { state: 'failed', reason, at: this.ctx.now() },
+      gap: { state: 'failed', reason, at: this.ctx.now(), ...late },
     } satisfies Imported);
     this.#emit(scope, 'historyGapFailed', { reason, retry: false });
   }
@@ -244,7 +300,7 @@ export class HistoryGaps {
     const { ctx } = this;
     const pending = (await ctx.storage.get<PendingAnswer[]>('meta', META.historyGapAnswers)) ?? [];
     for (const p of pending) {
-      let gap: Omit<HistoryGap, '$typeName' | '$unknown'> | undefined;
+      let gap: Omit<HistoryGap, '$typeName' | '$unknown' | 'gaveUp'> | undefined;
       let messages = 0;
       try {
         const delta = await ctx.storage.transaction((tx) =>
@@ -266,6 +322,10 @@ export class HistoryGaps {
         } else if (mine.attempts + 1 < MAX_ANSWER_ATTEMPTS) {
           mine.attempts++;
           return scope.tx.put('meta', META.historyGapAnswers, now);
+        } else {
+          // Given up: the new device is told, rather than left waiting for its timeout.
+          const value = { requestId: p.requestId, archive: new Uint8Array(0), gaveUp: true };
+          await this.selfSync.send(scope, { body: { case: 'historyGap', value } });
         }
         const rest = now.filter((x) => x.requestId !== p.requestId);
         await scope.tx.put('meta', META.historyGapAnswers, rest);
