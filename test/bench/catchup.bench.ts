@@ -29,7 +29,9 @@
  *     pnpm --filter @parley/client bench
  *
  * `BENCH_PROFILE` writes a V8 CPU profile of the first round's catch-up (inspector, in-process),
- * `BENCH_CHAT_PROFILE` one of the steady chat.
+ * `BENCH_CHAT_PROFILE` one of the steady chat; `BENCH_COUNT=1` prints the steady chat's storage
+ * reads, commits, rows and bytes written and HTTP requests per message; `BENCH_ROW_CACHE=off`
+ * runs the client stores without the row cache.
  * @module
  */
 import {
@@ -64,11 +66,12 @@ import { rawChatCrypto } from './raw-chat.ts';
 import { startBrowserBench, CHROMIUM, type BrowserRound } from './catchup-browser.ts';
 import type { Row } from './catchup-page.ts';
 import { decodeValue, encodeValue } from '../../packages/client/src/storage/codec.ts';
-import type { StorageValue } from '../../packages/client/src/storage/types.ts';
+import type { StorageBackend, StorageValue } from '../../packages/client/src/storage/types.ts';
 import { STORE_NAMES } from '../../packages/client/src/storage/types.ts';
 import { fromBase64, toBase64 } from '../../packages/client/src/util/bytes.ts';
 import { setCryptoBackend } from '../../packages/crypto/src/backend.ts';
 import { nodeCryptoBackend } from '../../packages/crypto-node/src/index.ts';
+import { Counts, countingBackend, countingFetch } from './counting.ts';
 
 const int = (name: string, fallback: number) =>
   Math.max(1, Number(process.env[name] ?? fallback) || fallback);
@@ -93,6 +96,10 @@ else if (BACKEND === 'noble' || BACKEND === 'webcrypto') setCryptoBackend(BACKEN
 const SYNCHRONOUS = process.env.BENCH_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL';
 /** `BENCH_FETCH=global`: the relay HTTP client on Node's `fetch` instead of `nodeFetch`. */
 const FETCH = process.env.BENCH_FETCH === 'global' ? 'global' : 'node';
+/** `BENCH_COUNT=1`: the steady chat also prints storage and HTTP operations per message. */
+const COUNT = process.env.BENCH_COUNT === '1';
+/** `BENCH_ROW_CACHE=off`: client stores without the row cache (storage/row-cache.ts), for A/B. */
+const ROW_CACHE = process.env.BENCH_ROW_CACHE !== 'off';
 const WS = WebSocket as unknown as WebSocketConstructor;
 const RELAY_ENV = { PARLEY_RELAY_QUEUE_CAP: '1000000' };
 
@@ -128,8 +135,22 @@ function options(relayUrl: string, storage: Storage): ParleyClientOptions {
   };
 }
 
+/** A client store's backend: SQLite, with `synchronous` as asked (and no row cache if asked). */
+function sqliteBackend(path: string): StorageBackend {
+  const backend = new SqliteBackend(path, { synchronous: SYNCHRONOUS });
+  if (ROW_CACHE) return backend;
+  // Without `dataVersion`, Storage keeps no rows between transactions.
+  return {
+    get: (store, key) => backend.get(store, key),
+    list: (store, prefix) => backend.list(store, prefix),
+    commit: (ops) => backend.commit(ops),
+    close: () => backend.close(),
+    sealer: (key) => backend.sealer(key),
+  };
+}
+
 async function sqliteStorage(path: string): Promise<Storage> {
-  return new Storage(new SqliteBackend(path, { synchronous: SYNCHRONOUS }), { key: atRestKey });
+  return new Storage(sqliteBackend(path), { key: atRestKey });
 }
 
 function copyDb(from: string, to: string): void {
@@ -408,12 +429,17 @@ async function chromiumRounds(snapshot: { relayDb: string; readerDb: string; por
 
 async function steadyChat(profile: boolean): Promise<number> {
   const relay = await startRelay(RELAY_ENV);
+  const counts = new Counts();
   const open = async (name: string) => {
+    const path = join(mkdtempSync(join(work, 'chat-')), `${name}.sqlite`);
+    const backend = sqliteBackend(path);
+    const storage = new Storage(COUNT ? countingBackend(backend, counts) : backend, {
+      key: atRestKey,
+    });
+    const base = options(relay.url, storage);
+    const fetch = base.fetch ?? globalThis.fetch;
     const c = await ParleyClient.open(
-      options(
-        relay.url,
-        await sqliteStorage(join(mkdtempSync(join(work, 'chat-')), `${name}.sqlite`)),
-      ),
+      COUNT ? { ...base, fetch: countingFetch(fetch, counts) } : base,
     );
     await c.register(name);
     await c.start();
@@ -437,6 +463,7 @@ async function steadyChat(profile: boolean): Promise<number> {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
+  const counted = counts.snapshot();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < CHAT; i++) {
     const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
@@ -448,6 +475,7 @@ async function steadyChat(profile: boolean): Promise<number> {
   await b.flushOutbox();
   const used = process.cpuUsage(cpu0);
   const perMessage = cpuMs(used) / CHAT;
+  if (COUNT) console.log(`  per message (both clients): ${counts.since(counted, CHAT).join(', ')}`);
   console.log(
     `  steady chat: user ${(used.user / 1000 / CHAT).toFixed(2)} ms + system ${(used.system / 1000 / CHAT).toFixed(2)} ms per message`,
   );
@@ -466,7 +494,7 @@ async function steadyChat(profile: boolean): Promise<number> {
 
 try {
   console.log(
-    `curve backend (Node halves): ${BACKEND}; SQLite synchronous = ${SYNCHRONOUS}; relay HTTP: ${FETCH === 'node' ? 'nodeFetch' : 'global fetch'}`,
+    `curve backend (Node halves): ${BACKEND}; SQLite synchronous = ${SYNCHRONOUS}; relay HTTP: ${FETCH === 'node' ? 'nodeFetch' : 'global fetch'}; row cache: ${ROW_CACHE ? 'on' : 'off'}`,
   );
   if (ONLY !== 'chat') await catchUp();
   if (ONLY !== 'catchup') {

@@ -88,13 +88,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 function listeningPort(child: ChildProcess, log: string[]): Promise<number> {
   return new Promise((resolvePort, reject) => {
-    let buffer = '';
+    // Searched only until found: the relay logs every request, and scanning all of it again for
+    // each line made a long run's log quadratic (percents of the chat bench's CPU, and growing).
+    let buffer: string | undefined = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       const s = chunk.toString();
       log.push(s);
+      if (buffer === undefined) return;
       buffer += s;
       const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/i.exec(buffer);
-      if (m) resolvePort(Number(m[1]));
+      if (m) {
+        buffer = undefined;
+        resolvePort(Number(m[1]));
+      }
     });
     child.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
     child.once('exit', (code, signal) =>

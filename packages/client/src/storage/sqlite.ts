@@ -35,6 +35,7 @@ export class SqliteBackend implements StorageBackend {
   readonly #put: Database.Statement<[string, string, Uint8Array]>;
   readonly #del: Database.Statement<[string, string]>;
   readonly #commit: (ops: WriteOp[]) => void;
+  readonly #dataVersion: Database.Statement<[], number>;
 
   /** Opens (creating if needed) the database file at `path` (`:memory:` works too). */
   constructor(path: string, options: SqliteOptions = {}) {
@@ -57,6 +58,8 @@ export class SqliteBackend implements StorageBackend {
       'INSERT INTO kv (store, key, value) VALUES (?, ?, ?) ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
     );
     this.#del = this.#db.prepare('DELETE FROM kv WHERE store = ? AND key = ?');
+    // Moves when another connection commits (not for this one's own commits).
+    this.#dataVersion = this.#db.prepare<[], number>('PRAGMA data_version').pluck();
     this.#commit = this.#db.transaction((ops: WriteOp[]) => {
       for (const op of ops) {
         if (op.value === undefined) this.#del.run(op.store, op.key);
@@ -88,6 +91,10 @@ export class SqliteBackend implements StorageBackend {
   async commit(ops: WriteOp[]): Promise<void> {
     for (const op of ops) SqliteBackend.#check(op.store);
     this.#commit(ops);
+  }
+
+  dataVersion(): number {
+    return this.#dataVersion.get()!;
   }
 
   /** Node's synchronous AES-GCM: the same sealed bytes as WebCrypto, several times cheaper. */

@@ -10,12 +10,16 @@
  * Transactions are serialised through a lock (in-process by default; a browser app with
  * several tabs passes a Web Locks based `KeyedLock`), so they are also isolated from each
  * other. Code running inside a transaction must use its `tx`, never the `Storage` itself.
+ *
+ * On backends that can tell another connection's commits (SQLite), rows stay decoded between
+ * transactions (row-cache.ts).
  * @module
  */
 import type { KeyedLock } from '@parley/crypto/lock.js';
 import { InProcessKeyedLock } from '@parley/crypto/lock.js';
 import { webCryptoSealer, type AtRestSealer } from './at-rest.ts';
 import { cloneValue, decodeValue, encodeValue } from './codec.ts';
+import { RowCache } from './row-cache.ts';
 import type { StorageBackend, StorageTx, StorageValue, StoreName, WriteOp } from './types.ts';
 import { ClientError } from '../errors.ts';
 import { turnTaker } from '../util/turns.ts';
@@ -30,6 +34,8 @@ export interface StorageOptions {
 const TX_LOCK = 'parley-storage-tx';
 /** Rows opened together by `list` between two chances to yield. */
 const LIST_CHUNK = 64;
+/** Rows kept decoded between transactions (row-cache.ts): a few hundred contacts and sessions. */
+const ROW_CACHE_ROWS = 1024;
 
 const rowId = (store: StoreName, key: string) => `${store}\u0000${key}`;
 
@@ -37,6 +43,7 @@ export class Storage implements StorageTx {
   readonly #backend: StorageBackend;
   readonly #sealer: AtRestSealer | undefined;
   readonly #lock: KeyedLock;
+  readonly #cache: RowCache | undefined;
   #closed = false;
 
   constructor(backend: StorageBackend, options: StorageOptions = {}) {
@@ -45,6 +52,8 @@ export class Storage implements StorageTx {
       ? (backend.sealer?.(options.key) ?? webCryptoSealer(options.key))
       : undefined;
     this.#lock = options.lock ?? new InProcessKeyedLock();
+    const version = backend.dataVersion?.bind(backend);
+    this.#cache = version ? new RowCache(ROW_CACHE_ROWS, version) : undefined;
   }
 
   /** @internal */
@@ -70,8 +79,31 @@ export class Storage implements StorageTx {
   }
 
   async get<T = StorageValue>(store: StoreName, key: string): Promise<T | undefined> {
+    if (!this.#cache) {
+      const bytes = await this._backend.get(store, key);
+      return bytes === undefined ? undefined : this._decode<T>(store, key, bytes);
+    }
+    this.#cache.check();
+    const value = await this._read(store, key);
+    return value === undefined ? undefined : (cloneValue(value) as T);
+  }
+
+  /**
+   * @internal A row's value, shared with the row cache: the caller must not change it. The
+   * caller has checked the cache (`RowCache.check`): per read, or at its transaction's start.
+   */
+  async _read(store: StoreName, key: string): Promise<StorageValue | undefined> {
+    const cache = this.#cache;
+    const id = rowId(store, key);
+    if (cache) {
+      const hit = cache.lookup(id);
+      if (hit.found) return hit.value;
+    }
+    const epoch = cache?.epoch ?? 0;
     const bytes = await this._backend.get(store, key);
-    return bytes === undefined ? undefined : this._decode<T>(store, key, bytes);
+    const value = bytes === undefined ? undefined : await this._decode(store, key, bytes);
+    cache?.fill(id, value, epoch);
+    return value;
   }
 
   /**
@@ -108,11 +140,20 @@ export class Storage implements StorageTx {
   transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T> {
     this.#assertOpen();
     return this.#lock.run(TX_LOCK, async () => {
+      this.#cache?.check();
       const tx = new BufferedTx(this);
       const result = await fn(tx);
       tx.finished = true;
       const ops = await tx.ops();
-      if (ops.length > 0) await this._backend.commit(ops);
+      if (ops.length === 0) return result;
+      try {
+        await this._backend.commit(ops);
+      } catch (err) {
+        this.#cache?.clear();
+        throw err;
+      }
+      // The transaction is over: its written values are handed to the cache as they are.
+      this.#cache?.wrote(tx.written());
       return result;
     });
   }
@@ -122,6 +163,7 @@ export class Storage implements StorageTx {
     // Let running transactions finish first.
     await this.#lock.run(TX_LOCK, async () => {
       this.#closed = true;
+      this.#cache?.clear();
       await this.#backend.close();
     });
   }
@@ -174,7 +216,7 @@ class BufferedTx implements StorageTx {
       const v = this.#reads.get(id);
       return v === undefined ? undefined : (cloneValue(v) as T);
     }
-    const v = await this.storage.get<StorageValue>(store, key);
+    const v = await this.storage._read(store, key);
     this.#reads.set(id, v);
     return v === undefined ? undefined : (cloneValue(v) as T);
   }
@@ -278,6 +320,11 @@ class BufferedTx implements StorageTx {
         else this.#writes.delete(id);
       }
     };
+  }
+
+  /** Each written row and its value (undefined: deleted), after `ops()` encoded them. */
+  *written(): Generator<readonly [string, StorageValue | undefined]> {
+    for (const [id, w] of this.#writes) yield [id, w.value] as const;
   }
 
   async ops(): Promise<WriteOp[]> {

@@ -68,6 +68,13 @@ export interface StorageBackend {
   ): Promise<Array<Uint8Array | undefined>>;
   close(): Promise<void>;
   /**
+   * A number that changes whenever another connection committed (another process, or another
+   * `Storage` over the same file; one `Storage` per backend object). With it, `Storage` keeps
+   * rows decoded between transactions (row-cache.ts); backends that cannot tell leave it out
+   * (IndexedDB: a browser's tabs share the database).
+   */
+  dataVersion?(): number;
+  /**
    * A faster way to seal rows with `key` on this platform (same format, `at-rest.ts`); without
    * it, `Storage` seals through WebCrypto.
    */
