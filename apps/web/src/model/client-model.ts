@@ -24,7 +24,7 @@ import {
   type MessageRecord,
   type ParleyClientOptions,
 } from '@parley/client';
-import type { StorageBackend, StoreName, WriteOp } from '@parley/client/storage.js';
+import type { StorageBackend } from '@parley/client/storage.js';
 import { IndexedDbBackend } from '@parley/client/storage/indexeddb.js';
 import {
   runAsSocketLeader,
@@ -33,6 +33,7 @@ import {
 } from '@parley/client/web-locks.js';
 import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
+import { NotifyingBackend } from './notifying-backend.ts';
 import { DeletedAccountChecks, toContact } from './lifecycle.ts';
 import { rateLimitedText } from '../lib/wait.ts';
 import { sortConversations, StateStore } from './store.ts';
@@ -73,31 +74,6 @@ type TabMessage =
   | { type: 'passphrase' }
   /** Another tab locked: the keys leave every tab's memory. */
   | { type: 'locked' };
-
-/** Reports every committed write batch (after it is durable) so other tabs can re-read. */
-class NotifyingBackend implements StorageBackend {
-  constructor(
-    private readonly inner: StorageBackend,
-    private readonly onCommit: () => void,
-  ) {}
-
-  get(store: StoreName, key: string): Promise<Uint8Array | undefined> {
-    return this.inner.get(store, key);
-  }
-
-  list(store: StoreName, prefix: string): Promise<Array<[string, Uint8Array]>> {
-    return this.inner.list(store, prefix);
-  }
-
-  async commit(ops: WriteOp[]): Promise<void> {
-    await this.inner.commit(ops);
-    this.onCommit();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 export interface ClientModelOptions {
   relayUrl: string;
