@@ -11,6 +11,10 @@
  *   reader's cursor can never skip an envelope that commits later with a smaller `seq`.
  * - Device list + enqueue: the destination accounts are read `FOR SHARE`, which conflicts with
  *   linking (it updates `next_device_id`), so the planner sees a stable device list.
+ * - Queue caps: a statement reads rows as of its start even when it then waited for a lock, so
+ *   queues are counted in the statement after the one that locks their devices; the one-statement
+ *   hinted path instead detects an enqueue that committed meanwhile (`devices.enqueue_stamp`)
+ *   and falls back. Caps therefore hold exactly under any concurrency.
  * Durability is PostgreSQL's: with the default `synchronous_commit = on` a send is on disk (and
  * on synchronous replicas, if configured) before its 200.
  * @module
@@ -686,6 +690,15 @@ export class PostgresRelayStore implements RelayStore {
         [ids],
       );
       // Serializes enqueues per destination device, so seq follows commit order per device.
+      await db.query(
+        `SELECT 1 FROM devices WHERE account_id = ANY($1)
+          ORDER BY account_id, device_id FOR UPDATE`,
+        [ids],
+      );
+      // Counted in the next statement: at READ COMMITTED a statement that waited for a row lock
+      // still reads other rows as of its own start, so counting in the locking statement would
+      // miss the envelopes of the enqueue it waited for (and overshoot the caps). Now every
+      // enqueue that could add to these queues has committed or waits for our locks.
       // octet_length() of a TOASTed bytea reads its size, not the content.
       const { rows } = await db.query<DeviceSnapshot & { accountId: string }>(
         `SELECT d.account_id AS "accountId", d.device_id AS "deviceId",
@@ -700,7 +713,7 @@ export class PostgresRelayStore implements RelayStore {
                FROM envelopes e
               WHERE e.account_id = d.account_id AND e.device_id = d.device_id) q
           WHERE d.account_id = ANY($1)
-          ORDER BY d.account_id, d.device_id FOR UPDATE OF d`,
+          ORDER BY d.account_id, d.device_id`,
         [ids, sender],
       );
       const snapshot = new Map<string, DeviceSnapshot[]>();
@@ -718,8 +731,13 @@ export class PostgresRelayStore implements RelayStore {
         );
       }
       if (envelopes.length === 0) return { stored: [] };
+      // The stamp tells hinted enqueues that waited for our locks that their counts are stale.
       const { rows: inserted } = await db.query<{ id: string; seq: number }>(
-        `INSERT INTO envelopes (id, account_id, device_id, type, source_account_id, source_device_id,
+        `WITH bumped AS (
+           UPDATE devices d SET enqueue_stamp = d.enqueue_stamp + 1
+             FROM (SELECT DISTINCT * FROM unnest($2::text[], $3::int[])) AS t(account_id, device_id)
+            WHERE d.account_id = t.account_id AND d.device_id = t.device_id)
+         INSERT INTO envelopes (id, account_id, device_id, type, source_account_id, source_device_id,
                                 timestamp, server_timestamp, content)
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[],
                               $7::bigint[], $8::bigint[], $9::bytea[])
@@ -795,7 +813,12 @@ export class PostgresRelayStore implements RelayStore {
    * Stores a turn's hinted sends with one statement: the union of their accounts and devices is
    * locked as for one send (sorted), and each send gets its own verdict (its accounts' device
    * lists are exactly its hint, its queues within its bounds) and is inserted only if it holds.
-   * All verdicts see the queues as before the statement, so each send's bounds are first
+   * The counts are read as of the statement's start, which is stale if another enqueue to one of
+   * the devices committed since (the statement may have waited for its locks): every enqueue
+   * bumps its devices' `enqueue_stamp`, the locked rows carry the newest stamp and a plain read
+   * the one as of the start, and a send whose devices' stamps differ falls back to the
+   * transaction. Acks and expiry only shrink queues, so counts that miss them err on the safe
+   * side. All verdicts see the queues as before the statement, so each send's bounds are first
    * tightened by the envelopes that sends before it in the batch add to the same devices (as if
    * all of those were stored): a send over them falls back to the transaction, which decides
    * exactly. On any error nothing was stored and every send falls back (each then fails or
@@ -858,11 +881,14 @@ export class PostgresRelayStore implements RelayStore {
     try {
       result = await this.#query(
         `WITH locked AS (
-           SELECT d.account_id, d.device_id, d.registration_id
+           SELECT d.account_id, d.device_id, d.registration_id, d.enqueue_stamp
              FROM accounts a JOIN devices d ON d.account_id = a.account_id
             WHERE a.account_id = ANY($1::text[])
             ORDER BY d.account_id, d.device_id
               FOR SHARE OF a FOR UPDATE OF d),
+         seen AS (
+           SELECT account_id, device_id, enqueue_stamp FROM devices
+            WHERE account_id = ANY($1::text[])),
          targets AS (
            SELECT * FROM unnest($2::int[], $3::text[]) AS t(request, account_id)),
          expected AS (
@@ -882,6 +908,12 @@ export class PostgresRelayStore implements RelayStore {
                      JOIN locked l USING (account_id, device_id, registration_id)
                     WHERE x.request = r.request)
                     = (SELECT COUNT(*) FROM expected x WHERE x.request = r.request)
+              AND NOT EXISTS (
+                SELECT 1 FROM expected x
+                  JOIN locked l USING (account_id, device_id)
+                  LEFT JOIN seen s USING (account_id, device_id)
+                 WHERE x.request = r.request
+                   AND l.enqueue_stamp IS DISTINCT FROM s.enqueue_stamp)
               AND NOT EXISTS (
                 SELECT 1
                   FROM bounds b,
@@ -909,7 +941,11 @@ export class PostgresRelayStore implements RelayStore {
                          source_device_id, timestamp, server_timestamp, content, ord)
             WHERE (SELECT v.ok FROM verdict v WHERE v.request = n.request)
             ORDER BY n.ord
-           RETURNING id, seq)
+           RETURNING id, seq, account_id, device_id),
+         bumped AS (
+           UPDATE devices d SET enqueue_stamp = d.enqueue_stamp + 1
+             FROM (SELECT DISTINCT account_id, device_id FROM inserted) i
+            WHERE d.account_id = i.account_id AND d.device_id = i.device_id)
          SELECT v.request, v.ok, NULL::text AS id, NULL::bigint AS seq FROM verdict v
          UNION ALL
          SELECT NULL::int, NULL::boolean, i.id, i.seq FROM inserted i`,
