@@ -12,7 +12,7 @@ import type {
   NewEnvelope,
   QueueBound,
 } from '../src/store/types.ts';
-import { account, envelope, everything, linked, type WithStore } from './store-fixtures.ts';
+import { account, envelope, everything, linked, T0, type WithStore } from './store-fixtures.ts';
 
 type Verdict = 'unknown_account' | 'mismatched' | 'full';
 
@@ -234,6 +234,51 @@ export function registerHintContract(withStore: WithStore): void {
         const rest = await store.fetchEnvelopes(a.accountId, 1, everything);
         expect(rest.map((e) => e.id)).toEqual(queued.get(a.accountId)?.slice(1));
       }
+    }),
+  );
+
+  it(
+    'concurrent sends to one device never queue past its cap, also after acks and expiry',
+    withStore(async (store) => {
+      const cap = 12;
+      const a = await account(store);
+      const devices = [{ deviceId: 1, registrationId: a.registrationId }];
+      const hint = new Map([[a.accountId, devices]]);
+      const queue = async () =>
+        (await store.fetchEnvelopes(a.accountId, 1, everything)).map((e) => e.id);
+      // Old enough for the expiry below to prune them.
+      const old = Array.from({ length: cap - 3 }, () => envelope(a.accountId, 1, T0 - 10_000));
+      await store.enqueue([a.accountId], () => ({ envelopes: old }));
+      /** Many sends at once, half planned on a hint, half on a locked snapshot. */
+      const burst = async () => {
+        const free = cap - (await queue()).length;
+        const results = await Promise.all(
+          Array.from({ length: 24 }, (_, i) =>
+            store.enqueue(
+              [a.accountId],
+              planner(a.accountId, devices, [envelope(a.accountId, 1)], cap),
+              i % 2 === 0 ? { hint } : {},
+            ),
+          ),
+        );
+        expect(results.filter((r) => 'stored' in r)).toHaveLength(free);
+        expect(results.filter((r) => !('stored' in r))).toEqual(
+          Array.from({ length: 24 - free }, () => ({ rejected: 'full' })),
+        );
+        expect(await queue()).toHaveLength(cap);
+      };
+      await burst();
+      // Acks (batched and single) free slots: exactly those are taken again.
+      const [first, second, third] = await queue();
+      expect(await store.deleteEnvelopes(a.accountId, 1, [first, second] as string[])).toHaveLength(
+        2,
+      );
+      expect(await store.deleteEnvelope(a.accountId, 1, third as string)).toBe(true);
+      await burst();
+      // So do envelopes pruned by expiry.
+      const { envelopes: pruned } = await store.expire(T0, 5_000);
+      expect(pruned).toBe(old.length - 3);
+      await burst();
     }),
   );
 }

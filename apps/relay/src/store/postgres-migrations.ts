@@ -141,4 +141,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX attachments_account ON attachments (account_id);
   CREATE INDEX attachments_created ON attachments (created_at);
   `,
+  // 6: every enqueue bumps its devices' stamp, so a one-statement enqueue can tell that another
+  // one committed to a device after its snapshot (it then counted that queue stale). PostgreSQL
+  // 11+ adds a column with a constant default without rewriting the table.
+  `
+  ALTER TABLE devices ADD COLUMN enqueue_stamp BIGINT NOT NULL DEFAULT 0;
+  `,
 ];
