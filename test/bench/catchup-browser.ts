@@ -19,6 +19,8 @@ import type { Row } from './catchup-page.ts';
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** `BENCH_BROWSER_PROFILE=<file>`: a CPU profile of the page during the first round's catch-up. */
 const PROFILE = process.env.BENCH_BROWSER_PROFILE;
+/** `BENCH_WEB_STACK=bare`: the page's client on IndexedDB alone, not the web app's storage stack. */
+const BARE = process.env.BENCH_WEB_STACK === 'bare';
 
 export interface BrowserRound {
   seconds: number;
@@ -77,7 +79,11 @@ export async function startBrowserBench(): Promise<BrowserBench | undefined> {
       await page.waitForFunction(() => typeof window.catchUp === 'function');
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
-      await page.evaluate(([rs, db]) => window.prepare(rs, db), [rows, `catchup-${n}`] as const);
+      await page.evaluate(([rs, db, bare]) => window.prepare(rs, db, bare), [
+        rows,
+        `catchup-${n}`,
+        BARE,
+      ] as const);
       if (PROFILE && n === 1) {
         await cdp.send('Profiler.enable');
         await cdp.send('Profiler.start');

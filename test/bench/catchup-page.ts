@@ -3,6 +3,11 @@
  * the client core on IndexedDB, encrypted at rest with a fresh non-extractable key, loaded with
  * the device's state before the catch-up, then started against the relay holding its backlog.
  * Long tasks on the main thread are recorded with a PerformanceObserver ('longtask').
+ *
+ * The storage is the web app's (apps/web/src/model): IndexedDB behind its `NotifyingBackend`
+ * (each commit announced to other tabs), transactions and the client serialised by Web Locks,
+ * as several tabs of one profile need. `bare` (`BENCH_WEB_STACK=bare`) runs the client on
+ * IndexedDB alone, with the in-process lock.
  * @module
  */
 import type { Envelope } from '@parley/protocol';
@@ -14,6 +19,8 @@ import { MemoryBackend } from '../../packages/client/src/storage/memory.ts';
 import { Storage } from '../../packages/client/src/storage/storage.ts';
 import type { StoreName } from '../../packages/client/src/storage/types.ts';
 import { fromBase64 } from '../../packages/client/src/util/bytes.ts';
+import { WebLocksKeyedLock } from '../../packages/client/src/web-locks.ts';
+import { NotifyingBackend } from '../../apps/web/src/model/notifying-backend.ts';
 import { decryptAll, loadStores } from './raw-crypto.ts';
 
 /** A stored row: store, key, and the value encoded by `codec.ts`, base64. */
@@ -35,16 +42,34 @@ async function fill(storage: Storage, rows: Row[]): Promise<void> {
 }
 
 let storage: Storage | undefined;
+let lock: WebLocksKeyedLock | undefined;
 
 /** A fresh IndexedDB database, encrypted at rest, holding the device's state (`rows`). */
-async function prepare(rows: Row[], dbName: string): Promise<void> {
-  storage = new Storage(await IndexedDbBackend.open(dbName), { key: await generateAtRestKey() });
+async function prepare(rows: Row[], dbName: string, bare = false): Promise<void> {
+  const key = await generateAtRestKey();
+  const db = await IndexedDbBackend.open(dbName);
+  if (bare) {
+    lock = undefined;
+    storage = new Storage(db, { key });
+  } else {
+    // As the app does (client-model.ts): commits announced, at most one post per 20 ms.
+    const channel = new BroadcastChannel(`parley:${dbName}`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const committed = () => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        channel.postMessage({ type: 'changed' });
+      }, 20);
+    };
+    lock = new WebLocksKeyedLock(`parley:${dbName}:`);
+    storage = new Storage(new NotifyingBackend(db, committed), { key, lock });
+  }
   await fill(storage, rows);
 }
 
 async function catchUp(relayUrl: string): Promise<PageResult> {
   if (!storage) throw new TypeError('prepare() first');
-  const client = await ParleyClient.open({ storage, relayUrl });
+  const client = await ParleyClient.open({ storage, relayUrl, ...(lock ? { lock } : {}) });
   let processed = 0;
   client.on('processed', () => processed++);
   const longTasks: number[] = [];

@@ -77,6 +77,8 @@ const int = (name: string, fallback: number) =>
   Math.max(1, Number(process.env[name] ?? fallback) || fallback);
 const MESSAGES = int('BENCH_MESSAGES', 10_000);
 const ROUNDS = int('BENCH_ROUNDS', 3);
+/** `BENCH_BROWSER_ROUNDS`: Chromium rounds (default: as many as `BENCH_ROUNDS`). */
+const BROWSER_ROUNDS = int('BENCH_BROWSER_ROUNDS', ROUNDS);
 const CHAT = int('BENCH_CHAT', 200);
 const CHAT_ROUNDS = int('BENCH_CHAT_ROUNDS', 3);
 const CONTACTS = 20;
@@ -359,7 +361,7 @@ async function chromiumRounds(snapshot: { relayDb: string; readerDb: string; por
     }
     await storage.close();
     const rounds: BrowserRound[] = [];
-    for (let n = 1; n <= ROUNDS; n++) {
+    for (let n = 1; n <= BROWSER_ROUNDS; n++) {
       const dir = mkdtempSync(join(work, `chromium${n}-`));
       const relayDb = join(dir, 'relay.sqlite');
       copyDb(snapshot.relayDb, relayDb);
@@ -381,7 +383,7 @@ async function chromiumRounds(snapshot: { relayDb: string; readerDb: string; por
       }
     }
     console.log(
-      `\ncatch-up, headless Chromium, IndexedDB encrypted at rest (${MESSAGES} messages, ${ROUNDS} rounds; median (min–max)):`,
+      `\ncatch-up, headless Chromium, IndexedDB encrypted at rest (${MESSAGES} messages, ${BROWSER_ROUNDS} rounds; median (min–max)):`,
     );
     console.log(`  time            ${fmt(rounds.map((r) => r.seconds))} s   (goal < 20 s)`);
     console.log(
