@@ -4,7 +4,8 @@
  * @module
  */
 import type { SqliteDatabase } from './sqlite-db.ts';
-import { envelopeFromRow, storedEnvelope } from './types.ts';
+import { toEnvelope, type EnvelopeRow } from './sql-rows.ts';
+import { storedEnvelope } from './types.ts';
 import type {
   DeviceSnapshot,
   EnqueueOptions,
@@ -14,23 +15,6 @@ import type {
   SendRecord,
   StoredEnvelope,
 } from './types.ts';
-
-interface EnvelopeRow {
-  seq: number;
-  id: string;
-  account_id: string;
-  device_id: number;
-  type: StoredEnvelope['type'];
-  source_account_id: string | null;
-  source_device_id: number | null;
-  timestamp: number;
-  server_timestamp: number;
-  content: Buffer;
-}
-
-function toEnvelope(row: EnvelopeRow): StoredEnvelope {
-  return envelopeFromRow({ ...row, content: row.content.toString('base64') });
-}
 
 export async function enqueue<R>(
   db: SqliteDatabase,
