@@ -5,32 +5,19 @@
  */
 import type { AccountExportResponse } from '@parley/protocol';
 import { isUniqueViolation, type Db, type PgDatabase } from './postgres-db.ts';
-import { insertDevice, type DeviceRow } from './postgres-devices.ts';
+import { insertDevice } from './postgres-devices.ts';
+import { signedKeys } from './postgres-keys.ts';
 import {
   retired,
-  signedKeys,
+  toAccount,
   toKyberOneTime,
   toSignedPreKey,
+  type AccountRow,
+  type DeviceRow,
   type KeyKind,
   type OneTimeKeyRow,
-} from './postgres-keys.ts';
+} from './sql-rows.ts';
 import type { AccountRecord, NewDevice, UsernameHold } from './types.ts';
-
-interface AccountRow {
-  account_id: string;
-  username: string;
-  identity_key: string;
-  created_at: number;
-}
-
-function toAccount(row: AccountRow): AccountRecord {
-  return {
-    accountId: row.account_id,
-    username: row.username,
-    identityKey: row.identity_key,
-    createdAt: row.created_at,
-  };
-}
 
 export async function createAccount(
   pg: PgDatabase,

@@ -6,29 +6,8 @@
 import { startOfUtcDay } from '../clock.ts';
 import type { Db, PgDatabase } from './postgres-db.ts';
 import { applyUpload } from './postgres-keys.ts';
+import { toDevice, type DeviceRow } from './sql-rows.ts';
 import type { DeviceRecord, LinkResult, NewDevice } from './types.ts';
-
-export interface DeviceRow {
-  account_id: string;
-  device_id: number;
-  registration_id: number;
-  name: string | null;
-  credential_hash: Buffer;
-  created_at: number;
-  last_seen_at: number;
-}
-
-export function toDevice(row: DeviceRow): DeviceRecord {
-  return {
-    accountId: row.account_id,
-    deviceId: row.device_id,
-    registrationId: row.registration_id,
-    ...(row.name === null ? {} : { name: row.name }),
-    credentialHash: new Uint8Array(row.credential_hash),
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-  };
-}
 
 export async function getDevice(
   pg: PgDatabase,

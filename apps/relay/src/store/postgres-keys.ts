@@ -11,27 +11,17 @@ import type {
   PreKeyBundleResponse,
   PreKeyStatusResponse,
   PreKeyUploadRequest,
-  RetiredSignedPreKey,
   SignedPreKey,
 } from '@parley/protocol';
 import type { Db, PgDatabase } from './postgres-db.ts';
-
-export type KeyKind = 'ec' | 'kyber';
-
-export interface SignedKeyRow {
-  kind: KeyKind;
-  key_id: number;
-  public_key: string;
-  signature: string;
-  uploaded_at: number;
-  retired_at: number | null;
-}
-
-export interface OneTimeKeyRow {
-  key_id: number;
-  public_key: string;
-  signature: string | null;
-}
+import {
+  retired,
+  toKyberOneTime,
+  toSignedPreKey,
+  type KeyKind,
+  type OneTimeKeyRow,
+  type SignedKeyRow,
+} from './sql-rows.ts';
 
 export async function storeKeys(
   pg: PgDatabase,
@@ -200,27 +190,4 @@ export async function signedKeys(
       [accountId, deviceId],
     )
   ).rows;
-}
-
-export function toSignedPreKey(row: SignedKeyRow): SignedPreKey & KyberPreKey {
-  return { keyId: row.key_id, publicKey: row.public_key, signature: row.signature };
-}
-
-export function toKyberOneTime(row: OneTimeKeyRow): KyberPreKey {
-  if (row.signature === null) throw new Error(`Kyber prekey ${row.key_id} has no signature`);
-  return { keyId: row.key_id, publicKey: row.public_key, signature: row.signature };
-}
-
-export function retired(
-  signed: readonly SignedKeyRow[],
-  retentionMs: number,
-): RetiredSignedPreKey[] {
-  return signed
-    .filter((k): k is SignedKeyRow & { retired_at: number } => k.retired_at !== null)
-    .map((k) => ({
-      kind: k.kind,
-      keyId: k.key_id,
-      retiredAt: k.retired_at,
-      keepUntil: k.retired_at + retentionMs,
-    }));
 }

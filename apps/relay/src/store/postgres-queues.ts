@@ -6,8 +6,9 @@
  */
 import type { Db, PgDatabase } from './postgres-db.ts';
 import { HintedSends } from './postgres-hinted-sends.ts';
+import { toEnvelope, type EnvelopeRow } from './sql-rows.ts';
 import { TurnBatcher } from './turn-batcher.ts';
-import { envelopeFromRow, storedEnvelope } from './types.ts';
+import { storedEnvelope } from './types.ts';
 import type {
   DeviceSnapshot,
   EnqueueOptions,
@@ -20,23 +21,6 @@ import type {
 
 /** Most callers served by one batched statement (page reads, ack deletes). */
 const MAX_BATCH = 256;
-
-interface EnvelopeRow {
-  seq: number;
-  id: string;
-  account_id: string;
-  device_id: number;
-  type: StoredEnvelope['type'];
-  source_account_id: string | null;
-  source_device_id: number | null;
-  timestamp: number;
-  server_timestamp: number;
-  content: Buffer;
-}
-
-function toEnvelope(row: EnvelopeRow): StoredEnvelope {
-  return envelopeFromRow({ ...row, content: row.content.toString('base64') });
-}
 
 interface PageRequest {
   accountId: string;
