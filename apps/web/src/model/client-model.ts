@@ -10,18 +10,13 @@
  * re-read IndexedDB. When the leader tab closes, the next tab in the lock's queue connects.
  * @module
  */
-import { FileTransfers, toAttachmentView } from './attachments.ts';
+import { FileTransfers } from './attachments.ts';
 import {
-  adminsOf,
   ClientError,
   IdentityChangedError,
   ParleyClient,
   RelayHttpError,
-  RelayUnavailableError,
   Storage,
-  type ConversationRecord,
-  type GroupRecord,
-  type MessageRecord,
   type ParleyClientOptions,
 } from '@parley/client';
 import type { StorageBackend } from '@parley/client/storage.js';
@@ -35,10 +30,11 @@ import { CloseCode, PRIMARY_DEVICE_ID } from '@parley/protocol';
 import { Keyring, WrongPassphraseError } from './keyring.ts';
 import { NotifyingBackend } from './notifying-backend.ts';
 import { DeletedAccountChecks, toContact } from './lifecycle.ts';
-import { rateLimitedText } from '../lib/wait.ts';
 import { sortConversations, StateStore } from './store.ts';
-import { TRUST_WORDS } from './trust.ts';
 import { trackHistory } from './history.ts';
+import { friendly } from './client-model/errors.ts';
+import { summarize, toGroup, toMessage } from './client-model/views.ts';
+import { toBase64Url } from '../lib/base64url.ts';
 import type {
   ChatModel,
   Connection,
@@ -50,6 +46,9 @@ import type {
   Message,
   SafetyNumber,
 } from './types.ts';
+
+export { friendly } from './client-model/errors.ts';
+export { summarize, toGroup, toMessage } from './client-model/views.ts';
 
 const DB_NAME = 'parley';
 /** Forget a "typing" signal we never saw the end of. */
@@ -979,95 +978,6 @@ function splitId(conversationId: string): ['direct' | 'group', string] {
   return [kind, conversationId.slice(i + 1)];
 }
 
-export function toMessage(m: MessageRecord): Message {
-  return {
-    id: m.id,
-    conversationId: m.conversationId,
-    kind: m.kind,
-    direction: m.direction,
-    senderAccountId: m.senderAccountId,
-    timestamp: m.timestamp,
-    ...(m.text !== undefined ? { text: m.text } : {}),
-    ...(m.event ? { event: m.event } : {}),
-    ...(m.subjects ? { subjects: m.subjects } : {}),
-    ...(m.status ? { status: m.status } : {}),
-    ...(m.failure ? { failure: { reason: m.failure.reason, retryable: m.failure.retryable } } : {}),
-    ...(m.quote ? { quote: { ...m.quote } } : {}),
-    ...(m.reactions ? { reactions: { ...m.reactions } } : {}),
-    ...(m.editedAt !== undefined ? { edited: true } : {}),
-    ...(m.deleted ? { deleted: true } : {}),
-    ...(m.attachments ? { attachments: m.attachments.map(toAttachmentView) } : {}),
-    ...(m.expiresIn ? { expiresIn: m.expiresIn } : {}),
-    ...(m.timer !== undefined ? { timer: m.timer } : {}),
-  };
-}
-
-export function toGroup(g: GroupRecord, self: string): Group {
-  return {
-    groupId: g.groupId,
-    title: g.title,
-    members: g.members
-      .filter((m) => m.accountId !== self)
-      .map((m) => ({
-        accountId: m.accountId,
-        username: m.username ?? `${m.accountId.slice(0, 8)}…`,
-      })),
-    left: g.left ?? false,
-    admins: adminsOf(g),
-    ...(g.request && g.invitedBy ? { invitedBy: g.invitedBy } : {}),
-  };
-}
-
-export function summarize(
-  c: ConversationRecord,
-  messages: readonly Message[],
-  contacts: Record<string, Contact>,
-  groups: Record<string, Group>,
-  self: string,
-): ConversationSummary {
-  const last = [...messages].reverse().find((m) => m.kind === 'text');
-  const file = last?.attachments?.[0];
-  const lastText = last?.deleted
-    ? 'This message was deleted'
-    : last?.text || (file ? `📎 ${file.fileName}` : '');
-  const title =
-    c.kind === 'group'
-      ? (groups[c.peer]?.title ?? 'Group')
-      : (contacts[c.peer]?.username ?? `${c.peer.slice(0, 8)}…`);
-  return {
-    id: c.id,
-    kind: c.kind,
-    peer: c.peer,
-    title,
-    lastMessageAt: c.lastMessageAt,
-    unread: c.unread,
-    ...(c.request ? { request: true } : {}),
-    ...(c.expireTimer ? { expireTimer: c.expireTimer } : {}),
-    ...(last
-      ? {
-          lastMessage: {
-            text: lastText,
-            direction: last.direction,
-            ...(c.kind === 'group' && last.direction === 'in'
-              ? {
-                  senderName:
-                    last.senderAccountId === self
-                      ? 'You'
-                      : (contacts[last.senderAccountId]?.username ?? ''),
-                }
-              : {}),
-          },
-        }
-      : {}),
-  };
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 function browserName(): string {
   const ua = globalThis.navigator?.userAgent ?? '';
   const browser = /Firefox\//.test(ua)
@@ -1080,50 +990,4 @@ function browserName(): string {
           ? 'Safari'
           : 'Browser';
   return `${browser} (web)`;
-}
-
-/** What the relay's error codes mean to a user. */
-const RELAY_WORDS: Partial<Record<RelayHttpError['code'], string>> = {
-  bad_request: 'The relay did not accept that.',
-  unauthorized: 'This device is no longer signed in.',
-  forbidden: 'That is not allowed.',
-  not_found: 'Not found.',
-  unknown_account: 'No such account.',
-  username_taken: 'That username is taken.',
-  too_many_devices: 'This account has too many devices.',
-  invalid_linking_code: 'That link code is not valid any more. Start linking again.',
-  unsupported_protocol: 'This app is too old for the relay. Reload the page.',
-  payload_too_large: 'Too large to send.',
-  rate_limited: 'Too many attempts. Wait a little and try again.',
-  queue_full: 'The recipient has too many messages waiting. Try again later.',
-  not_ready: 'The relay is starting. Try again in a moment.',
-  internal_error: 'The relay had a problem. Try again later.',
-};
-
-/** What the client core's error codes mean to a user. */
-const CLIENT_WORDS: Partial<Record<ClientError['code'], string>> = {
-  not_registered: 'Not signed in.',
-  already_registered: 'This browser already has an account.',
-  no_relay: 'No relay is configured.',
-  identity_changed: 'This contact’s safety number changed. Review it first.',
-  unknown_identity: 'This contact’s safety number is not known yet.',
-  safety_number_mismatch: 'That is not the current safety number.',
-  not_group_member: 'You are not a member of this group.',
-  account_gone: 'This account was deleted. Messages can no longer be sent to it.',
-  unknown_group: 'This group does not exist here.',
-  no_devices: 'This account has no devices.',
-  too_large: 'Too large to send.',
-  ...TRUST_WORDS,
-};
-
-/** An error message fit for the user: no stack, no internals. */
-export function friendly(err: unknown): string {
-  if (err instanceof RelayUnavailableError) return 'Cannot reach the relay. Check your connection.';
-  if (err instanceof RelayHttpError && err.code === 'rate_limited') {
-    return rateLimitedText(err.retryAfterSeconds);
-  }
-  if (err instanceof RelayHttpError) return RELAY_WORDS[err.code] ?? 'The relay refused that.';
-  if (err instanceof ClientError) return CLIENT_WORDS[err.code] ?? 'Something went wrong.';
-  if (err instanceof Error && err.message) return err.message;
-  return 'Something went wrong.';
 }
