@@ -1,6 +1,6 @@
 /**
  * Files in the web app (issue 17): what `ClientModel` does for `sendFile`, `openAttachment` and
- * upload retries, kept out of client-model.ts. Progress comes from the core's
+ * upload retries (called from client-model/messages.ts). Progress comes from the core's
  * `attachmentProgress` events into `state.transfers`; each upload has an AbortController so
  * the screen can cancel it.
  *

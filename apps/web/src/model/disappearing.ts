@@ -1,8 +1,9 @@
 /**
  * Disappearing messages in the view model (issue 16): the timer choices, how a timer and its
  * change read, and the action the screens take. `ChatModel` includes `DisappearingActions`;
- * `client-model.ts` implements it on `@parley/client` (which owns the timers and removes the
- * messages; the model only re-reads on `messagesRemoved`), `fake-model.ts` in memory.
+ * `client-model/messages.ts` implements it on `@parley/client` (which owns the timers and
+ * removes the messages; the model only re-reads on `messagesRemoved`), `fake-model.ts` in
+ * memory.
  * @module
  */
 import { EXPIRE_TIMERS, describeTimer } from '@parley/client';

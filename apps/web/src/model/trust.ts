@@ -1,8 +1,8 @@
 /**
  * Message requests, blocking and group admins in the view model (issue 12): the actions the
  * screens can take, and the words for what the client core refuses. `ChatModel` includes
- * `TrustActions`; `client-model.ts` implements them on `@parley/client`, `fake-model.ts` in
- * memory.
+ * `TrustActions`; `client-model/requests.ts` and `client-model/groups.ts` implement them on
+ * `@parley/client`, `fake-model.ts` in memory.
  * @module
  */
 import type { ModelState } from './types.ts';
@@ -20,7 +20,7 @@ export interface TrustActions {
   makeAdmin(groupId: string, accountId: string): Promise<void>;
 }
 
-/** What the core's trust error codes mean to a user (merged into client-model's words). */
+/** What the core's trust error codes mean to a user (merged into client-model/errors.ts). */
 export const TRUST_WORDS = {
   not_group_admin: 'Only a group admin can do that.',
   blocked: 'You blocked this contact. Unblock them to write to them.',
