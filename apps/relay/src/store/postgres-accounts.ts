@@ -8,14 +8,15 @@ import { isUniqueViolation, type Db, type PgDatabase } from './postgres-db.ts';
 import { insertDevice } from './postgres-devices.ts';
 import { signedKeys } from './postgres-keys.ts';
 import {
-  retired,
+  currentSignedKeys,
   toAccount,
-  toKyberOneTime,
-  toSignedPreKey,
+  toAccountExport,
+  toExportedDevice,
   type AccountRow,
   type DeviceRow,
   type KeyKind,
   type OneTimeKeyRow,
+  type QueuedEnvelopeRow,
 } from './sql-rows.ts';
 import type { AccountRecord, NewDevice, UsernameHold } from './types.ts';
 
@@ -148,11 +149,7 @@ export async function exportAccount(
     for (const device of deviceRows) {
       const id = device.device_id;
       const signed = await signedKeys(db, accountId, id);
-      const current = (kind: KeyKind) =>
-        signed.find((k) => k.kind === kind && k.retired_at === null);
-      const ec = current('ec');
-      const kyber = current('kyber');
-      if (!ec || !kyber) throw new Error(`device ${id} has no current signed keys`);
+      currentSignedKeys(signed, id); // a device without both is a broken store: fail early
       const oneTime = async (kind: KeyKind) =>
         (
           await db.query<OneTimeKeyRow>(
@@ -161,51 +158,18 @@ export async function exportAccount(
             [accountId, id, kind],
           )
         ).rows;
-      const { rows: queue } = await db.query<{
-        id: string;
-        source_account_id: string | null;
-        source_device_id: number | null;
-        server_timestamp: number;
-        bytes: number;
-      }>(
+      const { rows: queue } = await db.query<QueuedEnvelopeRow>(
         `SELECT id, source_account_id, source_device_id, server_timestamp, octet_length(content) AS bytes
            FROM envelopes WHERE account_id = $1 AND device_id = $2 ORDER BY seq`,
         [accountId, id],
       );
-      devices.push({
-        deviceId: id,
-        ...(device.name === null ? {} : { name: device.name }),
-        registrationId: device.registration_id,
-        createdAt: device.created_at,
-        lastSeenAt: device.last_seen_at,
-        signedPreKey: toSignedPreKey(ec),
-        pqLastResortPreKey: toSignedPreKey(kyber),
-        preKeys: (await oneTime('ec')).map((k) => ({
-          keyId: k.key_id,
-          publicKey: k.public_key,
-        })),
-        pqPreKeys: (await oneTime('kyber')).map(toKyberOneTime),
-        retiredSignedPreKeys: retired(signed, retentionMs),
-        queue: queue.map((e) => ({
-          id: e.id,
-          ...(e.source_account_id === null || e.source_device_id === null
-            ? {}
-            : { sourceAccountId: e.source_account_id, sourceDeviceId: e.source_device_id }),
-          serverTimestamp: e.server_timestamp,
-          contentBytes: e.bytes,
-        })),
-      });
+      const oneTimeEc = await oneTime('ec');
+      const oneTimeKyber = await oneTime('kyber');
+      devices.push(
+        toExportedDevice({ device, signed, oneTimeEc, oneTimeKyber, queue }, retentionMs),
+      );
     }
-    return {
-      exportedAt: now,
-      account: {
-        accountId: account.account_id,
-        username: account.username,
-        identityKey: account.identity_key,
-        createdAt: account.created_at,
-      },
-      devices,
-    };
+    return toAccountExport(account, devices, now);
   });
 }
 

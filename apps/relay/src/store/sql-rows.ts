@@ -4,7 +4,12 @@
  * the same columns as the same JavaScript values, so one mapper serves both.
  * @module
  */
-import type { KyberPreKey, RetiredSignedPreKey, SignedPreKey } from '@parley/protocol';
+import type {
+  AccountExportResponse,
+  KyberPreKey,
+  RetiredSignedPreKey,
+  SignedPreKey,
+} from '@parley/protocol';
 import { envelopeFromRow } from './types.ts';
 import type { AccountRecord, DeviceRecord, StoredEnvelope } from './types.ts';
 
@@ -102,4 +107,80 @@ export function retired(
       retiredAt: k.retired_at,
       keepUntil: k.retired_at + retentionMs,
     }));
+}
+
+/** A queued envelope as an account export lists it (its size, not its content). */
+export interface QueuedEnvelopeRow {
+  id: string;
+  source_account_id: string | null;
+  source_device_id: number | null;
+  server_timestamp: number;
+  bytes: number;
+}
+
+type ExportedDevice = AccountExportResponse['devices'][number];
+
+/** The device's current signed prekeys among `signed`; every device has both. */
+export function currentSignedKeys(
+  signed: readonly SignedKeyRow[],
+  deviceId: number,
+): { ec: SignedKeyRow; kyber: SignedKeyRow } {
+  const current = (kind: KeyKind) => signed.find((k) => k.kind === kind && k.retired_at === null);
+  const ec = current('ec');
+  const kyber = current('kyber');
+  if (!ec || !kyber) throw new Error(`device ${deviceId} has no current signed keys`);
+  return { ec, kyber };
+}
+
+/** One device of an account export, from what the store read for it. */
+export function toExportedDevice(
+  rows: {
+    device: DeviceRow;
+    signed: readonly SignedKeyRow[];
+    oneTimeEc: readonly OneTimeKeyRow[];
+    oneTimeKyber: readonly OneTimeKeyRow[];
+    queue: readonly QueuedEnvelopeRow[];
+  },
+  retentionMs: number,
+): ExportedDevice {
+  const { device, signed } = rows;
+  const { ec, kyber } = currentSignedKeys(signed, device.device_id);
+  return {
+    deviceId: device.device_id,
+    ...(device.name === null ? {} : { name: device.name }),
+    registrationId: device.registration_id,
+    createdAt: device.created_at,
+    lastSeenAt: device.last_seen_at,
+    signedPreKey: toSignedPreKey(ec),
+    pqLastResortPreKey: toSignedPreKey(kyber),
+    preKeys: rows.oneTimeEc.map((k) => ({ keyId: k.key_id, publicKey: k.public_key })),
+    pqPreKeys: rows.oneTimeKyber.map(toKyberOneTime),
+    retiredSignedPreKeys: retired(signed, retentionMs),
+    queue: rows.queue.map((e) => ({
+      id: e.id,
+      ...(e.source_account_id === null || e.source_device_id === null
+        ? {}
+        : { sourceAccountId: e.source_account_id, sourceDeviceId: e.source_device_id }),
+      serverTimestamp: e.server_timestamp,
+      contentBytes: e.bytes,
+    })),
+  };
+}
+
+/** The account export around its devices. */
+export function toAccountExport(
+  account: AccountRow,
+  devices: ExportedDevice[],
+  now: number,
+): AccountExportResponse {
+  return {
+    exportedAt: now,
+    account: {
+      accountId: account.account_id,
+      username: account.username,
+      identityKey: account.identity_key,
+      createdAt: account.created_at,
+    },
+    devices,
+  };
 }

@@ -8,14 +8,15 @@ import { isUniqueViolation, type SqliteDatabase } from './sqlite-db.ts';
 import { insertDevice } from './sqlite-devices.ts';
 import { signedKeys } from './sqlite-keys.ts';
 import {
-  retired,
+  currentSignedKeys,
   toAccount,
-  toKyberOneTime,
-  toSignedPreKey,
+  toAccountExport,
+  toExportedDevice,
   type AccountRow,
   type DeviceRow,
   type KeyKind,
   type OneTimeKeyRow,
+  type QueuedEnvelopeRow,
 } from './sql-rows.ts';
 import type { AccountRecord, NewDevice, UsernameHold } from './types.ts';
 
@@ -135,11 +136,7 @@ export async function exportAccount(
     ).map((device) => {
       const id = device.device_id;
       const signed = signedKeys(db, accountId, id);
-      const current = (kind: KeyKind) =>
-        signed.find((k) => k.kind === kind && k.retired_at === null);
-      const ec = current('ec');
-      const kyber = current('kyber');
-      if (!ec || !kyber) throw new Error(`device ${id} has no current signed keys`);
+      currentSignedKeys(signed, id); // a device without both is a broken store: fail early
       const oneTime = (kind: KeyKind) =>
         db
           .prepare(
@@ -152,44 +149,13 @@ export async function exportAccount(
           `SELECT id, source_account_id, source_device_id, server_timestamp, length(content) AS bytes
              FROM envelopes WHERE account_id = ? AND device_id = ? ORDER BY seq`,
         )
-        .all(accountId, id) as {
-        id: string;
-        source_account_id: string | null;
-        source_device_id: number | null;
-        server_timestamp: number;
-        bytes: number;
-      }[];
-      return {
-        deviceId: id,
-        ...(device.name === null ? {} : { name: device.name }),
-        registrationId: device.registration_id,
-        createdAt: device.created_at,
-        lastSeenAt: device.last_seen_at,
-        signedPreKey: toSignedPreKey(ec),
-        pqLastResortPreKey: toSignedPreKey(kyber),
-        preKeys: oneTime('ec').map((k) => ({ keyId: k.key_id, publicKey: k.public_key })),
-        pqPreKeys: oneTime('kyber').map(toKyberOneTime),
-        retiredSignedPreKeys: retired(signed, retentionMs),
-        queue: queue.map((e) => ({
-          id: e.id,
-          ...(e.source_account_id === null || e.source_device_id === null
-            ? {}
-            : { sourceAccountId: e.source_account_id, sourceDeviceId: e.source_device_id }),
-          serverTimestamp: e.server_timestamp,
-          contentBytes: e.bytes,
-        })),
-      };
+        .all(accountId, id) as QueuedEnvelopeRow[];
+      return toExportedDevice(
+        { device, signed, oneTimeEc: oneTime('ec'), oneTimeKyber: oneTime('kyber'), queue },
+        retentionMs,
+      );
     });
-    return {
-      exportedAt: now,
-      account: {
-        accountId: account.account_id,
-        username: account.username,
-        identityKey: account.identity_key,
-        createdAt: account.created_at,
-      },
-      devices,
-    };
+    return toAccountExport(account, devices, now);
   });
 }
 
